@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Build the module, the userspace programs and the selftests for one guest,
+# outside the checkout. Usage: tests/build.sh x86|zynq  (prints the out dir)
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+target=${1:?usage: build.sh x86|zynq}
+out=$FPGACAP_CACHE/build/$target
+ksrc=$(kernel_source_dir)
+mkdir -p "$out/module" "$out/bin"
+
+case $target in
+x86)
+	kdir=/usr/src/linux-headers-$(host_headers_release)
+	kmake=(make -C "$kdir")
+	cc=gcc
+	uring_inc=/usr/include
+	uring_lib=/usr/lib/x86_64-linux-gnu
+	;;
+zynq)
+	kdir=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh")
+	kmake=(make -C "$kdir" ARCH=arm CROSS_COMPILE=$ARM_CROSS)
+	cc=${ARM_CROSS}gcc
+	uring=$(armhf_deb_dir liburing-dev)
+	uring_inc=$uring/usr/include
+	uring_lib=$uring/usr/lib/arm-linux-gnueabihf
+	;;
+*)
+	die "unknown target $target"
+	;;
+esac
+
+# Kbuild writes objects next to the sources: build from a copy so the two
+# architectures (and the checkout) never share object files.
+cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" \
+	"$out/module/"
+"${kmake[@]}" M="$out/module" W=1 modules >"$out/module-build.log" 2>&1 ||
+	{ cat "$out/module-build.log" >&2; die "module build failed"; }
+if grep -E "warning:|error:" "$out/module-build.log" >&2; then
+	die "module build has warnings"
+fi
+cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
+
+make -s -C "$FPGACAP_TOP/tests/selftests" O="$out/bin" CC="$cc" \
+	KSFT_DIR="$ksrc/tools/testing/selftests"
+if [ -f "$FPGACAP_TOP/userspace/Makefile" ]; then
+	make -s -C "$FPGACAP_TOP/userspace" O="$out/userspace" CC="$cc" \
+		STATIC=1 URING_INC="$uring_inc" URING_LIB="$uring_lib" \
+		programs
+	cp "$out/userspace/bin/"* "$out/bin/"
+fi
+echo "$out"

@@ -1,0 +1,24 @@
+# The test job: load the driver with a pattern device, run every selftest
+# (or those in FPGACAP_TESTS, comma-separated), unload.
+. /net.sh
+insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
+for d in /sys/class/fpgacap/*; do
+	[ "$(cat "$d/source" 2>/dev/null)" = pattern ] && FPGACAP_DEV=/dev/${d##*/}
+done
+export FPGACAP_DEV FPGACAP_KO=/lib/modules/fpgacap.ko
+export FPGACAP_KO_PARAMS="pattern_devices=1"
+echo "# pattern device: $FPGACAP_DEV"
+if [ -n "$FPGACAP_SINK" ]; then
+	net_up || echo "# network setup failed"
+fi
+
+for t in /tests/*_test; do
+	name=${t##*/}
+	if [ -n "$FPGACAP_TESTS" ]; then
+		case ",$FPGACAP_TESTS," in *",$name,"*) ;; *) continue ;; esac
+	fi
+	echo "FPGACAP-TEST-BEGIN $name"
+	"$t"
+	echo "FPGACAP-TEST-END $name rc=$?"
+done
+rmmod fpgacap || rc=1

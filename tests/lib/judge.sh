@@ -1,0 +1,56 @@
+# Judge a guest's serial log (sourced). judge_log LOG NAME prints a verdict
+# and sets JUDGE_PASSED, JUDGE_FAILED, JUDGE_SKIPPED. A failure is a TAP
+# "not ok", a test program that died, a guest that never finished, or any
+# kernel report in the guest's log, whatever the tests said.
+
+# What a healthy kernel never prints.
+KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|Unable to handle kernel|general protection fault|'\
+'possible recursive locking|possible circular locking|inconsistent lock state|'\
+'DEBUG_LOCKS_WARN_ON|lockdep|suspicious RCU usage|DMA-API:|'\
+'sleeping function called from invalid context|list_add corruption|'\
+'list_del corruption|refcount_t:|hung_task|blocked for more than|'\
+'self-detected stall|KASAN|UBSAN|kernel BUG|Bad page|page dumped because|'\
+'leaked'
+
+judge_log() {
+	local log=$1 name=$2 clean
+	clean=$(mktemp)
+	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >"$clean"
+
+	JUDGE_PASSED=0 JUDGE_FAILED=0 JUDGE_SKIPPED=0
+	eval "$(awk '
+		/^FPGACAP-TEST-BEGIN / { intest = 1; notok = 0; next }
+		/^FPGACAP-TEST-END / {
+			rc = $NF; sub("rc=", "", rc)
+			if (rc != 0 && notok == 0) { died++; print "died: " $2 > "/dev/stderr" }
+			intest = 0; next
+		}
+		intest && /^ok [0-9]+ / { if ($0 ~ /# SKIP/) s++; else p++ }
+		intest && /^not ok [0-9]+ / { f++; notok++; print "failed: " $0 > "/dev/stderr" }
+		END { printf "JUDGE_PASSED=%d JUDGE_FAILED=%d JUDGE_SKIPPED=%d\n", p, f + died, s }
+	' "$clean")"
+
+	if ! grep -q '^FPGACAP-GUEST-END' "$clean"; then
+		say "$name: the guest did not finish (crash or timeout); see $log"
+		JUDGE_FAILED=$((JUDGE_FAILED + 1))
+	fi
+	local bad
+	bad=$(sed -n '/^FPGACAP-DMESG-BEGIN/,/^FPGACAP-DMESG-END/p' "$clean" |
+		grep -E "$KERNEL_BAD" || true)
+	if [ -n "$bad" ]; then
+		say "$name: kernel reports in the guest log:"
+		printf '%s\n' "$bad" | head -20 >&2
+		JUDGE_FAILED=$((JUDGE_FAILED + 1))
+	fi
+	local leaks
+	leaks=$(sed -n '/^FPGACAP-KMEMLEAK-BEGIN/,/^FPGACAP-KMEMLEAK-END/p' "$clean" |
+		grep -c 'unreferenced object' || true)
+	if [ "$leaks" != 0 ]; then
+		say "$name: kmemleak found $leaks unreferenced objects"
+		sed -n '/^FPGACAP-KMEMLEAK-BEGIN/,/^FPGACAP-KMEMLEAK-END/p' "$clean" |
+			head -40 >&2
+		JUDGE_FAILED=$((JUDGE_FAILED + 1))
+	fi
+	rm -f "$clean"
+	say "$name: $JUDGE_PASSED passed, $JUDGE_FAILED failed, $JUDGE_SKIPPED skipped"
+}

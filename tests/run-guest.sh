@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Boot one emulated guest with a job, collect its serial log, judge it.
+#   tests/run-guest.sh x86|zynq tests|demo [--icount] [--tests a_test,b_test]
+# The guest's only network is QEMU user networking with restrict=on and a
+# guestfwd of 10.0.2.100:5555 to a sink on this host's 127.0.0.1.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+. "$FPGACAP_TOP/tests/lib/initramfs.sh"
+. "$FPGACAP_TOP/tests/lib/judge.sh"
+
+target=${1:?usage: run-guest.sh x86|zynq JOB [--icount] [--tests LIST]}
+job=${2:?job: tests or demo}
+shift 2
+icount=0 tests= timeout_s=${FPGACAP_GUEST_TIMEOUT:-1500}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--icount) icount=1 ;;
+	--tests) tests=$2; shift ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift
+done
+
+build=$(tests/build.sh "$target")
+# The sink runs on this host, built for it.
+host_build=$build
+[ "$target" = x86 ] || host_build=$("$FPGACAP_TOP/tests/build.sh" x86)
+initrd=$(make_initramfs "$target" "$job" "$build")
+logdir=$FPGACAP_CACHE/logs
+mkdir -p "$logdir"
+log=$logdir/$target-$job.log
+
+# Host sink on an ephemeral port of 127.0.0.1.
+sink_pid= port=
+sink=$host_build/bin/fpgacap-sink
+if [ -x "$sink" ]; then
+	portfile=$(mktemp)
+	"$sink" --listen 127.0.0.1:0 --port-file "$portfile" --quiet \
+		>"$logdir/$target-$job.sink.log" 2>&1 &
+	sink_pid=$!
+	for _ in $(seq 50); do [ -s "$portfile" ] && break; sleep 0.1; done
+	port=$(cat "$portfile")
+	rm -f "$portfile"
+fi
+cleanup() { [ -z "$sink_pid" ] || kill "$sink_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+append="loglevel=4 panic=-1"
+[ -z "$tests" ] || append="$append FPGACAP_TESTS=$tests"
+if [ -n "$port" ]; then
+	net="user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:5555-tcp:127.0.0.1:$port"
+	append="$append FPGACAP_SINK=10.0.2.100:5555"
+fi
+accel=()
+[ "$icount" = 0 ] || accel=(-icount shift=0,sleep=off)
+
+case $target in
+x86)
+	kimg=$(x86_kernel_dir)
+	rel=$(host_headers_release)
+	cmd=(qemu-system-x86_64 -nographic -no-reboot -m 1G
+	     -kernel "$kimg/boot/vmlinuz-$rel" -initrd "$initrd"
+	     -append "console=ttyS0 $append")
+	if [ "$icount" = 1 ]; then cmd+=(-smp 1 "${accel[@]}"); else cmd+=(-smp 2); fi
+	if [ -n "$port" ]; then
+		cmd+=(-netdev "$net" -device e1000,netdev=n0)
+	else
+		cmd+=(-nic none)
+	fi
+	;;
+zynq)
+	kdir=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh")
+	dtb=$("$FPGACAP_TOP/tests/build-dtb.sh" "$kdir")
+	cmd=(qemu-system-arm -M xilinx-zynq-a9 -m 1G -nographic -no-reboot
+	     -serial null -serial mon:stdio
+	     -kernel "$kdir/arch/arm/boot/zImage" -dtb "$dtb" -initrd "$initrd"
+	     -append "console=ttyPS0,115200 $append" "${accel[@]}")
+	if [ -n "$port" ]; then
+		cmd+=(-nic "$net,model=cadence_gem")
+	else
+		cmd+=(-nic none)
+	fi
+	;;
+esac
+
+say "booting $target guest ($job); log: $log"
+start=$(date +%s)
+set +e
+timeout "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
+qrc=$?
+set -e
+say "$target guest exited (qemu rc $qrc) after $(( $(date +%s) - start )) s"
+judge_log "$log" "$target"
+echo "RESULT $target $JUDGE_PASSED $JUDGE_FAILED $JUDGE_SKIPPED"
+[ "$JUDGE_FAILED" = 0 ]

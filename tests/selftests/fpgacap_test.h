@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the fpgacap selftests: raw ioctls (the tests check the
+ * kernel ABI, not the library), the device under test and the pattern
+ * check. Environment:
+ *   FPGACAP_DEV        device node (default /dev/fpgacap0)
+ *   FPGACAP_KO         module file, for unload/reload tests
+ *   FPGACAP_KO_PARAMS  parameters to load it with
+ */
+#ifndef FPGACAP_TEST_H
+#define FPGACAP_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fpgacap.h"
+
+#define KiB 1024ULL
+#define MiB (1024ULL * 1024)
+
+static inline const char *dev_path(void)
+{
+	const char *p = getenv("FPGACAP_DEV");
+
+	return p && *p ? p : "/dev/fpgacap0";
+}
+
+static inline long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* ioctl returning -errno, so ASSERT_EQ(-EINVAL, ...) reads naturally. */
+static inline int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int configure(int fd, uint32_t count, uint64_t size,
+			    uint32_t flags, uint64_t rate,
+			    struct fpgacap_config *out)
+{
+	struct fpgacap_config cfg = {
+		.count = count,
+		.buffer_size = size,
+		.flags = flags,
+		.rate = rate,
+	};
+	int ret = xioctl(fd, FPGACAP_IOC_CONFIGURE, &cfg);
+
+	if (out)
+		*out = cfg;
+	return ret;
+}
+
+static inline int dequeue(int fd, struct fpgacap_buffer *bufs, uint32_t max,
+			  int64_t timeout_ns)
+{
+	struct fpgacap_dequeue dq = {
+		.buffers = (uintptr_t)bufs,
+		.count = max,
+		.timeout_ns = timeout_ns,
+	};
+	int ret = xioctl(fd, FPGACAP_IOC_DEQUEUE, &dq);
+
+	return ret ? ret : (int)dq.count;
+}
+
+static inline int give_back(int fd, const uint32_t *idx, uint32_t n)
+{
+	struct fpgacap_return rt = {
+		.indices = (uintptr_t)idx,
+		.count = n,
+	};
+
+	return xioctl(fd, FPGACAP_IOC_RETURN, &rt);
+}
+
+static inline int give_back_bufs(int fd, const struct fpgacap_buffer *b,
+				 uint32_t n)
+{
+	uint32_t idx[256];
+	uint32_t i;
+
+	for (i = 0; i < n && i < 256; i++)
+		idx[i] = b[i].index;
+	return give_back(fd, idx, i);
+}
+
+static inline int get_stats(int fd, struct fpgacap_stats *st)
+{
+	return xioctl(fd, FPGACAP_IOC_STATS, st);
+}
+
+static inline void *map_pool(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The pattern source's stream: 64-bit little-endian word k at stream byte
+ * 8k. Returns the byte offset of the first mismatch in the buffer, or -1.
+ */
+static inline long check_pattern(const void *data, uint64_t bytes,
+				 uint64_t offset)
+{
+	const uint64_t *w = data;
+	uint64_t k = offset / 8, i;
+
+	for (i = 0; i < bytes / 8; i++)
+		if (le64toh(w[i]) != k + i)
+			return (long)(i * 8);
+	return -1;
+}
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Write a string to a sysfs or debugfs file; 0 or -errno. */
+static inline int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+static inline int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+/* Name of the device node's device, e.g. "fpgacap0". */
+static inline const char *dev_name_of(void)
+{
+	const char *p = strrchr(dev_path(), '/');
+
+	return p ? p + 1 : dev_path();
+}
+
+/* debugfs test hook of the device under test. */
+static inline int set_hook(const char *hook, int value)
+{
+	char path[256], v[32];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/fpgacap/%s/%s",
+		 dev_name_of(), hook);
+	snprintf(v, sizeof(v), "%d", value);
+	return write_file(path, v);
+}
+
+static inline int set_param(const char *param, const char *value)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/fpgacap/parameters/%s",
+		 param);
+	return write_file(path, value);
+}
+
+static inline int get_param(const char *param, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/fpgacap/parameters/%s",
+		 param);
+	return read_file(path, buf, len);
+}
+
+#endif /* FPGACAP_TEST_H */

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every ioctl with bad input returns its documented errno and leaves the
+ * device usable; INFO and STATS tell the truth.
+ */
+#include <endian.h>
+
+#include "kselftest_harness.h"
+#include "fpgacap_test.h"
+
+FIXTURE(ioctl) {
+	int fd;
+	struct fpgacap_info info;
+};
+
+/* After each test the device must still stream and verify. */
+static void still_usable(struct __test_metadata *_metadata, int fd)
+{
+	struct fpgacap_config cfg;
+	struct fpgacap_buffer b[4];
+	uint8_t *p;
+	int n, i;
+
+	xioctl(fd, FPGACAP_IOC_STOP, NULL);
+	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, 0, 0, &cfg));
+	p = map_pool(fd, cfg.mmap_size);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_START, NULL));
+	n = dequeue(fd, b, 4, 5000000000LL);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(-1, check_pattern(p + b[i].index * 64 * KiB,
+					    b[i].bytes_used, b[i].offset));
+	EXPECT_EQ(0, give_back_bufs(fd, b, n));
+	EXPECT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));
+	munmap(p, cfg.mmap_size);
+}
+
+FIXTURE_SETUP(ioctl)
+{
+	self->fd = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", dev_path(), strerror(errno));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &self->info));
+	/* Start from an unconfigured device. */
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+}
+
+FIXTURE_TEARDOWN(ioctl)
+{
+	still_usable(_metadata, self->fd);
+	close(self->fd);
+}
+
+TEST_F(ioctl, info)
+{
+	struct fpgacap_info *i = &self->info;
+	unsigned int k;
+
+	EXPECT_EQ(FPGACAP_API_MAJOR, i->api_version >> 16);
+	EXPECT_TRUE(i->caps & FPGACAP_CAP_STREAMING);
+	EXPECT_TRUE(i->caps & FPGACAP_CAP_READ);
+	EXPECT_EQ(page_size(), i->page_size);
+	EXPECT_LT(0, i->max_buffers);
+	EXPECT_LE(page_size(), i->max_buffer_size);
+	EXPECT_LE(i->max_buffer_size, i->max_pool_size);
+	EXPECT_NE(0, i->source);
+	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, i->state);
+	EXPECT_NE(NULL, memchr(i->name, 0, sizeof(i->name)));
+	EXPECT_STREQ(dev_name_of(), i->name);
+	for (k = 0; k < 8; k++)
+		EXPECT_EQ(0, i->reserved[k]);
+}
+
+TEST_F(ioctl, unknown_command)
+{
+	char buf[256] = { 0 };
+
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(FPGACAP_IOC_MAGIC, 0x7f), NULL));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR('x', 1, int), buf));
+	/* Right number, wrong size: a different command. */
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(FPGACAP_IOC_MAGIC, 0x01,
+						  struct fpgacap_info), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR(FPGACAP_IOC_MAGIC, 0x00,
+						 uint64_t), buf));
+}
+
+TEST_F(ioctl, bad_pointers)
+{
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FPGACAP_IOC_INFO, (void *)8));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, (void *)8));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FPGACAP_IOC_STATS, (void *)8));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FPGACAP_IOC_DEQUEUE, (void *)8));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FPGACAP_IOC_RETURN, (void *)8));
+}
+
+TEST_F(ioctl, configure_bad_input)
+{
+	const uint64_t pg = page_size();
+	struct fpgacap_config cfg;
+
+	EXPECT_EQ(-EINVAL, configure(self->fd, 4, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg + 1, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg / 2, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg, 0x80, 0, NULL));
+	/* count * size wraps 64 bits. */
+	EXPECT_EQ(-EOVERFLOW, configure(self->fd, 4, 1ULL << 62, 0, 0, NULL));
+	EXPECT_EQ(-EOVERFLOW, configure(self->fd, UINT32_MAX,
+					UINT64_MAX & ~(pg - 1), 0, 0, NULL));
+	/* Above the limits INFO reports. */
+	EXPECT_EQ(-E2BIG, configure(self->fd, self->info.max_buffers + 1, pg, 0,
+				    0, NULL));
+	EXPECT_EQ(-E2BIG, configure(self->fd, 1,
+				    self->info.max_buffer_size + pg, 0, 0,
+				    NULL));
+	EXPECT_EQ(-E2BIG, configure(self->fd,
+				    self->info.max_pool_size /
+				    self->info.max_buffer_size + 1,
+				    self->info.max_buffer_size, 0, 0, NULL));
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.count = 4;
+	cfg.buffer_size = pg;
+	cfg.reserved[3] = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &cfg));
+	/* None of it configured anything. */
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &self->info));
+	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, self->info.state);
+}
+
+TEST_F(ioctl, wrong_state)
+{
+	struct fpgacap_buffer b[2];
+
+	EXPECT_EQ(-ENOBUFS, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	EXPECT_EQ(-ENOBUFS, dequeue(self->fd, b, 2, 0));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	/* Stopped, nothing filled: nothing to wait for. */
+	EXPECT_EQ(-ENODATA, dequeue(self->fd, b, 2, -1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	EXPECT_EQ(-EBUSY, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	EXPECT_EQ(-EBUSY, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	EXPECT_EQ(-EBUSY, configure(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+}
+
+TEST_F(ioctl, dequeue_bad_input)
+{
+	struct fpgacap_buffer b[4];
+	struct fpgacap_dequeue dq;
+	struct fpgacap_stats st;
+	int n;
+
+	ASSERT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+
+	memset(&dq, 0, sizeof(dq));
+	dq.buffers = (uintptr_t)b;
+	dq.count = 0;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FPGACAP_IOC_DEQUEUE, &dq));
+	dq.count = 4;
+	dq.flags = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FPGACAP_IOC_DEQUEUE, &dq));
+	dq.flags = 0;
+	dq.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FPGACAP_IOC_DEQUEUE, &dq));
+
+	/* A bad array pointer loses no buffer: the next call gets it. */
+	ASSERT_LT(0, dequeue(self->fd, b, 1, 5000000000LL));
+	ASSERT_EQ(0, give_back_bufs(self->fd, b, 1));
+	usleep(100000);
+	EXPECT_EQ(-EFAULT, dequeue(self->fd, (void *)8, 4, 5000000000LL));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.user);
+	n = dequeue(self->fd, b, 4, 5000000000LL);
+	ASSERT_LT(0, n);
+	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
+}
+
+TEST_F(ioctl, return_bad_input)
+{
+	struct fpgacap_buffer b[4];
+	struct fpgacap_return rt;
+	struct fpgacap_stats st;
+	uint32_t idx[8];
+	int n;
+
+	ASSERT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	n = dequeue(self->fd, b, 2, 5000000000LL);
+	ASSERT_LT(0, n);
+
+	idx[0] = b[0].index;
+	idx[1] = 4;			/* out of range */
+	EXPECT_EQ(-EINVAL, give_back(self->fd, idx, 2));
+	idx[1] = UINT32_MAX;
+	EXPECT_EQ(-EINVAL, give_back(self->fd, idx, 2));
+	idx[1] = b[0].index;		/* repeated */
+	EXPECT_EQ(-EINVAL, give_back(self->fd, idx, 2));
+	/* Not held by userspace: any index we did not dequeue. */
+	for (idx[1] = 0; idx[1] < 4; idx[1]++)
+		if (idx[1] != b[0].index && (n < 2 || idx[1] != b[1].index))
+			break;
+	EXPECT_EQ(-EINVAL, give_back(self->fd, idx, 2));
+	EXPECT_EQ(-EINVAL, give_back(self->fd, idx, 0));
+	EXPECT_EQ(-EINVAL, give_back(self->fd, idx, 5));	/* > count */
+	EXPECT_EQ(-EFAULT, give_back(self->fd, (void *)8, 1));
+
+	memset(&rt, 0, sizeof(rt));
+	rt.indices = (uintptr_t)idx;
+	rt.count = 1;
+	rt.flags = 2;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FPGACAP_IOC_RETURN, &rt));
+	rt.flags = 0;
+	rt.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FPGACAP_IOC_RETURN, &rt));
+
+	/* All or nothing: every failed call above returned none. */
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(n, st.user);
+	EXPECT_EQ(0, st.returned);
+	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
+	/* Returned once: a second time is an error. */
+	EXPECT_EQ(-EINVAL, give_back_bufs(self->fd, b, 1));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(n, st.returned);
+}
+
+/* One owner: others get EBUSY for streaming calls, INFO/STATS work. */
+TEST_F(ioctl, single_owner)
+{
+	struct fpgacap_info info;
+	struct fpgacap_stats st;
+	struct fpgacap_buffer b[1];
+	uint32_t idx = 0;
+	char c;
+	int other;
+
+	ASSERT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	other = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-EBUSY, configure(other, 4, 64 * KiB, 0, 0, NULL));
+	EXPECT_EQ(-EBUSY, xioctl(other, FPGACAP_IOC_START, NULL));
+	EXPECT_EQ(-EBUSY, xioctl(other, FPGACAP_IOC_STOP, NULL));
+	EXPECT_EQ(-EBUSY, dequeue(other, b, 1, 0));
+	EXPECT_EQ(-EBUSY, give_back(other, &idx, 1));
+	EXPECT_EQ(-1, read(other, &c, 1));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(0, xioctl(other, FPGACAP_IOC_INFO, &info));
+	EXPECT_EQ(FPGACAP_STATE_STOPPED, info.state);
+	EXPECT_EQ(0, get_stats(other, &st));
+	/* Freeing the pool gives ownership up. */
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(0, configure(other, 2, 64 * KiB, 0, 0, NULL));
+	EXPECT_EQ(-EBUSY, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	/* Closing the owner gives it up too. */
+	close(other);
+	EXPECT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+}
+
+TEST_F(ioctl, stats_reserved_zero)
+{
+	struct fpgacap_stats st;
+	unsigned int k;
+
+	memset(&st, 0xa5, sizeof(st));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	for (k = 0; k < 4; k++)
+		EXPECT_EQ(0, st.reserved[k]);
+	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, st.state);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what the build and the emulated guests need, from Debian's archive.
+# Idempotent: installs only what is missing. Needs root (or sudo).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+packages=(
+	build-essential bc bison flex cpio kmod xz-utils libssl-dev libelf-dev
+	qemu-system-x86 qemu-system-arm
+	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+	linux-headers-amd64 linux-source-6.1
+	busybox-static device-tree-compiler sparse
+	liburing-dev iproute2 gnuplot-nox
+)
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+# armhf userspace pieces (busybox, liburing) are downloaded, never installed.
+dpkg --print-foreign-architectures | grep -qx armhf || {
+	$sudo dpkg --add-architecture armhf
+	missing+=(apt-update)
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing: ${missing[*]}"
+	# A mirror mid-sync can fail one index; what is installed still works.
+	$sudo apt-get update -q || say "apt-get update reported errors; continuing"
+	pkgs=()
+	for p in "${missing[@]}"; do [ "$p" = apt-update ] || pkgs+=("$p"); done
+	[ ${#pkgs[@]} -eq 0 ] ||
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "${pkgs[@]}"
+fi
+
+# Debian's kernel for the x86 guest must match the installed headers.
+release=$(host_headers_release)
+[ -n "$release" ] || die "no amd64 kernel headers"
+say "host ready (headers $release)"

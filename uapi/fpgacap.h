@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * fpgacap: zero-copy capture of FPGA data into page-backed DMA buffers.
+ *
+ * The one header shared by the kernel module and userspace. Every structure
+ * has fixed-width fields, explicit padding and reserved fields that must be
+ * zero on input (EINVAL otherwise) and are zeroed on output, so the ABI can
+ * grow without breaking binaries. FPGACAP_IOC_INFO reports the ABI version
+ * and capability bits; test capabilities, not versions.
+ *
+ * Streaming model (like V4L2 streaming I/O, batched like io_uring):
+ *   CONFIGURE  N buffers of S bytes (S a multiple of the page size)
+ *   mmap       the whole pool read-only; buffer i starts at i * buffer_size
+ *   START      the source fills free buffers
+ *   DEQUEUE    take filled buffers (batch), read them through the mapping
+ *   RETURN     give them back (batch) once nothing reads them any more
+ *   STOP       the source stops; buffers userspace holds stay its own
+ *
+ * Errors (negative errno from ioctl, errno in userspace):
+ *   ENOTTY    unknown command or a size the kernel does not know
+ *   EINVAL    malformed argument: reserved field or unknown flag set, size
+ *             not a page multiple, index out of range or not held by you
+ *   E2BIG     a count, size or total above the device's limits (see INFO)
+ *   EOVERFLOW count * size does not fit in 64 bits
+ *   EBUSY     another file owns the stream, or CONFIGURE/START while
+ *             streaming
+ *   ENOBUFS   START with no buffers configured
+ *   ENODATA   DEQUEUE while stopped and nothing is left to drain
+ *   EAGAIN    DEQUEUE with nothing ready and O_NONBLOCK or timeout_ns == 0
+ *   ETIMEDOUT DEQUEUE timed out
+ *   EIO       the source failed (engine error or stall); STOP then START
+ *             recovers
+ *   ENODEV    the device was unbound; the mapping stays readable
+ *   EFAULT    a user pointer is bad
+ */
+#ifndef _UAPI_FPGACAP_H
+#define _UAPI_FPGACAP_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define FPGACAP_API_MAJOR 1
+#define FPGACAP_API_MINOR 0
+#define FPGACAP_API_VERSION ((FPGACAP_API_MAJOR << 16) | FPGACAP_API_MINOR)
+
+/* Capability bits in fpgacap_info.caps. */
+#define FPGACAP_CAP_STREAMING	0x01U /* CONFIGURE/mmap/DEQUEUE/RETURN */
+#define FPGACAP_CAP_READ	0x02U /* read() streams the bytes */
+#define FPGACAP_CAP_HIGHMEM	0x04U /* FPGACAP_CFG_HIGHMEM accepted */
+#define FPGACAP_CAP_COHERENT	0x08U /* FPGACAP_CFG_COHERENT accepted */
+#define FPGACAP_CAP_RATE	0x10U /* fpgacap_config.rate honoured */
+
+/* Data sources, fpgacap_info.source. */
+#define FPGACAP_SOURCE_PATTERN	1 /* CPU test pattern, no hardware */
+#define FPGACAP_SOURCE_SLAVE_DMA 2 /* dmaengine DEV_TO_MEM scatter-gather */
+#define FPGACAP_SOURCE_MEMCPY	3 /* dmaengine memcpy from a memory window */
+
+/* Device state, fpgacap_info.state and fpgacap_stats.state. */
+#define FPGACAP_STATE_UNCONFIGURED 0
+#define FPGACAP_STATE_STOPPED	1
+#define FPGACAP_STATE_STREAMING	2
+#define FPGACAP_STATE_ERROR	3 /* source failed; STOP then START */
+
+struct fpgacap_info {
+	__u32 api_version;	/* FPGACAP_API_VERSION of the driver */
+	__u32 caps;		/* FPGACAP_CAP_* */
+	__u32 source;		/* FPGACAP_SOURCE_* */
+	__u32 state;		/* FPGACAP_STATE_* */
+	__u32 page_size;	/* buffer sizes are multiples of this */
+	__u32 max_buffers;	/* limit on fpgacap_config.count */
+	__u64 max_buffer_size;	/* limit on fpgacap_config.buffer_size */
+	__u64 max_pool_size;	/* limit on count * buffer_size */
+	char name[32];		/* device name, NUL-terminated */
+	char source_name[32];	/* e.g. "pattern", "dma0chan1" */
+	__u64 reserved[8];
+};
+
+/* fpgacap_config.flags */
+#define FPGACAP_CFG_HIGHMEM	0x01U /* allow highmem pages (32-bit) */
+#define FPGACAP_CFG_COHERENT	0x02U /* dma_alloc_coherent baseline */
+#define FPGACAP_CFG_FLAGS_ALL	(FPGACAP_CFG_HIGHMEM | FPGACAP_CFG_COHERENT)
+
+/*
+ * CONFIGURE: allocate (count > 0) or free (count == 0) the pool. Only while
+ * stopped. The old pool, if any, lives on while something still maps it.
+ * With FPGACAP_CFG_COHERENT the pool comes from dma_alloc_coherent and is
+ * mapped with dma_mmap_coherent, as classic drivers do: it exists to show
+ * what zero-copy send does with such a mapping (EFAULT).
+ */
+struct fpgacap_config {
+	__u32 count;		/* in: number of buffers */
+	__u32 flags;		/* in: FPGACAP_CFG_* */
+	__u64 buffer_size;	/* in: bytes per buffer, page multiple */
+	__u64 rate;		/* in: bytes/s for generating sources, 0 = max */
+	__u64 mmap_size;	/* out: length to mmap, count * buffer_size */
+	__u32 chunks;		/* out: physically contiguous allocations */
+	__u32 max_segments;	/* out: most DMA segments in one buffer */
+	__u32 min_chunk_order;	/* out: smallest allocation order used */
+	__u32 max_chunk_order;	/* out: largest allocation order used */
+	__u64 reserved[4];
+};
+
+/* fpgacap_buffer.flags */
+#define FPGACAP_BUF_ERROR	0x01U /* the source reported an error */
+#define FPGACAP_BUF_LOST	0x02U /* lost_bytes > 0: data dropped before */
+#define FPGACAP_BUF_SHORT	0x04U /* bytes_used < buffer_size */
+
+struct fpgacap_buffer {
+	__u32 index;		/* buffer i, at offset i * buffer_size */
+	__u32 flags;		/* FPGACAP_BUF_* */
+	__u64 bytes_used;	/* valid bytes from the buffer's start */
+	__u64 sequence;		/* 0, 1, 2, ... per stream, no gaps */
+	__u64 timestamp_ns;	/* CLOCK_MONOTONIC when the fill completed */
+	__u64 offset;		/* stream position of the first byte */
+	__u64 lost_bytes;	/* bytes dropped just before this buffer */
+	__u64 reserved[2];
+};
+
+/*
+ * DEQUEUE: fill buffers[0..count) with filled buffers, oldest first.
+ * Waits until at least one is ready unless the file is O_NONBLOCK or
+ * timeout_ns == 0 (EAGAIN); timeout_ns < 0 waits without limit.
+ */
+struct fpgacap_dequeue {
+	__u64 buffers;		/* in: user pointer to struct fpgacap_buffer[] */
+	__u32 count;		/* in: room in buffers[]; out: entries filled */
+	__u32 flags;		/* in: must be 0 */
+	__s64 timeout_ns;	/* in: see above */
+	__u64 reserved[2];
+};
+
+/*
+ * RETURN: hand buffers back to the source. All or nothing: if any index is
+ * out of range, not held by userspace or repeated, none is returned (EINVAL).
+ */
+struct fpgacap_return {
+	__u64 indices;		/* in: user pointer to __u32[] */
+	__u32 count;		/* in: number of indices */
+	__u32 flags;		/* in: must be 0 */
+	__u64 reserved[2];
+};
+
+/* Counters since the last START, and where the buffers are now. */
+struct fpgacap_stats {
+	__u64 buffers_filled;	/* completed by the source */
+	__u64 bytes_filled;
+	__u64 drops;		/* times data was dropped for want of a buffer */
+	__u64 bytes_dropped;
+	__u64 errors;		/* buffers completed with FPGACAP_BUF_ERROR */
+	__u64 stalls;		/* watchdog expiries */
+	__u64 dequeued;
+	__u64 returned;
+	__u32 state;		/* FPGACAP_STATE_* */
+	__u32 last_error;	/* positive errno of the last failure, or 0 */
+	__u32 free;		/* buffers waiting for the source */
+	__u32 active;		/* buffers the source is filling */
+	__u32 done;		/* filled, not yet dequeued */
+	__u32 user;		/* dequeued, not yet returned */
+	__u64 reserved[4];
+};
+
+#define FPGACAP_IOC_MAGIC 0xB8
+
+#define FPGACAP_IOC_INFO	_IOR(FPGACAP_IOC_MAGIC, 0x00, struct fpgacap_info)
+#define FPGACAP_IOC_CONFIGURE	_IOWR(FPGACAP_IOC_MAGIC, 0x01, struct fpgacap_config)
+#define FPGACAP_IOC_START	_IO(FPGACAP_IOC_MAGIC, 0x02)
+#define FPGACAP_IOC_STOP	_IO(FPGACAP_IOC_MAGIC, 0x03)
+#define FPGACAP_IOC_DEQUEUE	_IOWR(FPGACAP_IOC_MAGIC, 0x04, struct fpgacap_dequeue)
+#define FPGACAP_IOC_RETURN	_IOW(FPGACAP_IOC_MAGIC, 0x05, struct fpgacap_return)
+#define FPGACAP_IOC_STATS	_IOR(FPGACAP_IOC_MAGIC, 0x06, struct fpgacap_stats)
+
+#endif /* _UAPI_FPGACAP_H */
