@@ -6,7 +6,9 @@
 # What a healthy kernel never prints.
 KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|Unable to handle kernel|general protection fault|'\
 'possible recursive locking|possible circular locking|inconsistent lock state|'\
-'DEBUG_LOCKS_WARN_ON|lockdep|suspicious RCU usage|DMA-API:|'\
+'DEBUG_LOCKS_WARN_ON|lockdep is turned off|bad unlock balance|held lock freed|'\
+'lock inversion|lock held when returning|suspicious RCU usage|'\
+'DMA-API: [^ ]+ [^ ]+: |'\
 'sleeping function called from invalid context|list_add corruption|'\
 'list_del corruption|refcount_t:|hung_task|blocked for more than|'\
 'self-detected stall|KASAN|UBSAN|kernel BUG|Bad page|page dumped because|'\

@@ -187,7 +187,7 @@ static uint64_t highmem_start_pfn(void)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (strstr(line, "zone"))
+		if (!strncmp(line, "Node", 4))
 			in_high = strstr(line, "HighMem") != NULL;
 		if (in_high && sscanf(line, " start_pfn: %" SCNu64, &pfn) == 1)
 			break;
