@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libfpgacap: capture buffers from /dev/fpgacap* and stream them to a TCP
+ * socket without copying, recycling a buffer only once the network stack
+ * has released every byte sent from it.
+ *
+ * Errors: functions return 0 (or a count) on success and a negative errno
+ * on failure; fpgacap_strerror() turns one into a message.
+ *
+ * Threads: there is no global state. A handle (struct fpgacap, struct
+ * fpgacap_sender, struct fpgacap_pump) may be used by one thread at a time;
+ * different handles from different threads freely. The only call that is
+ * safe concurrently with others on the same device handle is
+ * fpgacap_stop(), to end a blocked fpgacap_dequeue() from another thread.
+ */
+#ifndef LIBFPGACAP_H
+#define LIBFPGACAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <fpgacap/fpgacap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LIBFPGACAP_VERSION_MAJOR 1
+#define LIBFPGACAP_VERSION_MINOR 0
+
+const char *fpgacap_strerror(int err);
+
+/* ---- the capture device ---- */
+
+struct fpgacap;
+
+/* Open a device node (NULL: /dev/fpgacap0). @flags: O_NONBLOCK or 0. */
+int fpgacap_open(const char *path, int flags, struct fpgacap **out);
+void fpgacap_close(struct fpgacap *dev);
+int fpgacap_fd(const struct fpgacap *dev);	/* for poll/epoll */
+int fpgacap_get_info(struct fpgacap *dev, struct fpgacap_info *info);
+
+/*
+ * Allocate @count buffers of @size bytes (a page multiple) and map them.
+ * @flags are FPGACAP_CFG_*, @rate the pattern source's bytes/s (0 = max).
+ * count == 0 frees the pool.
+ */
+int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
+		      uint32_t flags, uint64_t rate);
+const struct fpgacap_config *fpgacap_layout(const struct fpgacap *dev);
+/* Start of buffer @index in the mapping; NULL if out of range. */
+const void *fpgacap_buffer_data(const struct fpgacap *dev, uint32_t index);
+
+int fpgacap_start(struct fpgacap *dev);
+int fpgacap_stop(struct fpgacap *dev);
+
+/*
+ * Up to @max filled buffers, oldest first; waits up to @timeout_ns
+ * (< 0: forever, 0: not at all). Returns how many, or -errno (-EAGAIN,
+ * -ETIMEDOUT, -ENODATA once stopped and drained, -EIO on source failure).
+ */
+int fpgacap_dequeue(struct fpgacap *dev, struct fpgacap_buffer *bufs,
+		    unsigned int max, int64_t timeout_ns);
+int fpgacap_return(struct fpgacap *dev, const uint32_t *indices,
+		   unsigned int n);
+int fpgacap_get_stats(struct fpgacap *dev, struct fpgacap_stats *stats);
+
+/* ---- sending to a socket ---- */
+
+enum fpgacap_send_mode {
+	FPGACAP_SEND_AUTO,	/* best available, copy if copies persist */
+	FPGACAP_SEND_COPY,	/* send(): the kernel copies */
+	FPGACAP_SEND_ZEROCOPY,	/* sendmsg(MSG_ZEROCOPY) + error queue */
+	FPGACAP_SEND_URING,	/* io_uring SEND_ZC + notifications */
+};
+
+const char *fpgacap_send_mode_name(enum fpgacap_send_mode mode);
+int fpgacap_send_mode_parse(const char *name, enum fpgacap_send_mode *mode);
+
+/* Called once per fpgacap_sender_send() when its bytes are released. */
+typedef void (*fpgacap_release_fn)(void *ctx, uint64_t cookie);
+
+struct fpgacap_sender_opts {
+	int fd;				/* connected stream socket */
+	enum fpgacap_send_mode mode;
+	unsigned int max_inflight;	/* sends awaiting release (64) */
+	/* auto: switch to copy once this % of the first completions were
+	 * copied anyway (50); 0 never switches. */
+	unsigned int copy_fallback_pct;
+	unsigned int copy_fallback_window; /* completions judged (32) */
+	/* io_uring: memory to register as fixed buffers, if it can be. */
+	const struct iovec *regions;
+	unsigned int nregions;
+	fpgacap_release_fn release;
+	void *ctx;
+	/* Tests only: release on send() return, before the stack is done.
+	 * Exists to prove the tests catch the corruption this causes. */
+	bool unsafe_early_release;
+	/* Tests only: behave as if io_uring were unavailable. */
+	bool no_uring;
+};
+
+struct fpgacap_sender_stats {
+	enum fpgacap_send_mode mode;	/* in use now */
+	enum fpgacap_send_mode requested;
+	uint64_t bytes;
+	uint64_t sends;			/* send() calls accepted */
+	uint64_t syscalls;		/* sendmsg / io_uring_enter */
+	uint64_t completions;		/* zero-copy completions received */
+	uint64_t copied;		/* of which the kernel copied */
+	bool copied_known;		/* false: kernel cannot report copies */
+	bool fixed_buffers;		/* io_uring registered buffers in use */
+	int fixed_buffers_error;	/* why registration failed, or 0 */
+	uint64_t enobufs;		/* times optmem/locked memory ran out */
+	uint64_t partial;		/* short sends resumed */
+	uint64_t fell_back;		/* 1 if auto switched to copy */
+	int fallback_reason;		/* errno that made auto fall back */
+};
+
+struct fpgacap_sender;
+
+int fpgacap_sender_create(const struct fpgacap_sender_opts *opts,
+			  struct fpgacap_sender **out);
+/* Closes nothing; waits for nothing. Call flush first. */
+void fpgacap_sender_destroy(struct fpgacap_sender *s);
+
+/*
+ * Queue every byte of @iov on the socket, in order. Returns 0 once the
+ * bytes are in the socket; release(@cookie) follows when the kernel no
+ * longer reads them (at once for copies). -EPIPE/-ECONNRESET if the peer
+ * went away. May run release callbacks of earlier sends.
+ */
+int fpgacap_sender_send(struct fpgacap_sender *s, const struct iovec *iov,
+			unsigned int iovcnt, uint64_t cookie);
+/* Process completions, waiting up to @timeout_ms; returns releases. */
+int fpgacap_sender_reap(struct fpgacap_sender *s, int timeout_ms);
+/* Wait until everything sent was released, up to @timeout_ms (<0: ever). */
+int fpgacap_sender_flush(struct fpgacap_sender *s, int timeout_ms);
+unsigned int fpgacap_sender_pending(const struct fpgacap_sender *s);
+void fpgacap_sender_get_stats(const struct fpgacap_sender *s,
+			      struct fpgacap_sender_stats *st);
+
+/* ---- framing: an optional header before each buffer on the wire ---- */
+
+#define FPGACAP_FRAME_MAGIC 0x50414346U	/* "FCAP" little-endian */
+#define FPGACAP_FRAME_VERSION 1
+
+/* All fields little-endian. */
+struct fpgacap_frame {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t header_size;		/* sizeof(struct fpgacap_frame) */
+	uint32_t flags;			/* FPGACAP_BUF_* */
+	uint32_t reserved;
+	uint64_t sequence;		/* per stream, no gaps */
+	uint64_t offset;		/* stream position of the payload */
+	uint64_t length;		/* payload bytes that follow */
+	uint64_t timestamp_ns;		/* CLOCK_MONOTONIC, capture side */
+	uint64_t lost_bytes;		/* lost just before this payload */
+};
+
+void fpgacap_frame_encode(struct fpgacap_frame *f,
+			  const struct fpgacap_buffer *b);
+/* 0, or -EPROTO if the header is malformed. */
+int fpgacap_frame_decode(const struct fpgacap_frame *wire,
+			 struct fpgacap_frame *host);
+
+/* ---- verifying a received stream (the PC side) ---- */
+
+enum fpgacap_verify_mode {
+	FPGACAP_VERIFY_NONE,	/* count bytes only */
+	FPGACAP_VERIFY_PATTERN,	/* raw stream of the pattern source */
+	FPGACAP_VERIFY_FRAMED,	/* frames; payload checked as the pattern */
+	FPGACAP_VERIFY_FRAMES,	/* frames only; payload not checked */
+	FPGACAP_VERIFY_AUTO,	/* framed if it starts with a frame, else pattern */
+};
+
+struct fpgacap_verify_stats {
+	uint64_t bytes;			/* everything received */
+	uint64_t payload_bytes;
+	uint64_t frames;
+	uint64_t lost_events;		/* gaps the capture side reported */
+	uint64_t lost_bytes;
+	uint64_t sequence_errors;	/* frames missing or out of order */
+	uint64_t offset_errors;		/* offset != previous end + lost */
+	uint64_t header_errors;		/* bad magic or version */
+	uint64_t data_errors;		/* words that are not the pattern */
+	bool truncated;			/* ended inside a header, payload or word */
+	uint64_t first_error_at;	/* byte position in the connection */
+	bool error;			/* any of the errors above */
+};
+
+struct fpgacap_verifier;
+
+int fpgacap_verify_create(enum fpgacap_verify_mode mode,
+			  struct fpgacap_verifier **out);
+void fpgacap_verify_destroy(struct fpgacap_verifier *v);
+void fpgacap_verify_feed(struct fpgacap_verifier *v, const void *data,
+			 size_t len);
+void fpgacap_verify_get_stats(const struct fpgacap_verifier *v,
+			      struct fpgacap_verify_stats *st);
+int fpgacap_verify_mode_parse(const char *name,
+			      enum fpgacap_verify_mode *mode);
+
+/* ---- the pump: device -> socket, buffers recycled on release ---- */
+
+struct fpgacap_pump_opts {
+	struct fpgacap_sender_opts send;	/* release/ctx are the pump's */
+	bool framing;
+	unsigned int batch;			/* dequeue batch (16) */
+	uint64_t max_bytes;			/* stop after (0: no limit) */
+	uint64_t max_buffers;			/* stop after (0: no limit) */
+	int64_t timeout_ns;			/* per dequeue (-1) */
+};
+
+struct fpgacap_pump_stats {
+	uint64_t buffers;
+	uint64_t payload_bytes;
+	uint64_t lost_bytes;
+	uint64_t lost_events;
+	uint64_t error_buffers;
+	/* capture-to-release latency, ns */
+	uint64_t latency_min, latency_max, latency_sum;
+};
+
+struct fpgacap_pump;
+
+int fpgacap_pump_create(struct fpgacap *dev,
+			const struct fpgacap_pump_opts *opts,
+			struct fpgacap_pump **out);
+void fpgacap_pump_destroy(struct fpgacap_pump *p);
+/*
+ * Move one batch: dequeue, send, return whatever was released. 0 while
+ * streaming, 1 once a limit was reached (everything flushed), -errno.
+ */
+int fpgacap_pump_step(struct fpgacap_pump *p);
+/* Wait for every outstanding buffer's release and return it. */
+int fpgacap_pump_finish(struct fpgacap_pump *p, int timeout_ms);
+void fpgacap_pump_get_stats(const struct fpgacap_pump *p,
+			    struct fpgacap_pump_stats *st);
+struct fpgacap_sender *fpgacap_pump_sender(struct fpgacap_pump *p);
+/* Latency samples (ns) of released buffers, oldest overwritten first. */
+unsigned int fpgacap_pump_latencies(const struct fpgacap_pump *p,
+				    uint64_t *out, unsigned int max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBFPGACAP_H */

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The capture device: open, configure and map, stream, dequeue, return. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libfpgacap.h"
+
+struct fpgacap {
+	int fd;
+	struct fpgacap_config cfg;
+	uint8_t *map;			/* the whole pool, read-only */
+};
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret;
+
+	do
+		ret = ioctl(fd, cmd, arg);
+	while (ret < 0 && errno == EINTR && cmd != FPGACAP_IOC_DEQUEUE);
+	return ret < 0 ? -errno : 0;
+}
+
+int fpgacap_open(const char *path, int flags, struct fpgacap **out)
+{
+	struct fpgacap *dev;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->fd = open(path ? path : "/dev/fpgacap0",
+		       O_RDONLY | O_CLOEXEC | (flags & O_NONBLOCK));
+	if (dev->fd < 0) {
+		int err = -errno;
+
+		free(dev);
+		return err;
+	}
+	*out = dev;
+	return 0;
+}
+
+static void unmap(struct fpgacap *dev)
+{
+	if (dev->map)
+		munmap(dev->map, dev->cfg.mmap_size);
+	dev->map = NULL;
+}
+
+void fpgacap_close(struct fpgacap *dev)
+{
+	if (!dev)
+		return;
+	unmap(dev);
+	close(dev->fd);
+	free(dev);
+}
+
+int fpgacap_fd(const struct fpgacap *dev)
+{
+	return dev->fd;
+}
+
+int fpgacap_get_info(struct fpgacap *dev, struct fpgacap_info *info)
+{
+	return xioctl(dev->fd, FPGACAP_IOC_INFO, info);
+}
+
+int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
+		      uint32_t flags, uint64_t rate)
+{
+	struct fpgacap_config cfg = {
+		.count = count,
+		.flags = flags,
+		.buffer_size = size,
+		.rate = rate,
+	};
+	void *map;
+	int ret;
+
+	unmap(dev);
+	memset(&dev->cfg, 0, sizeof(dev->cfg));
+	ret = xioctl(dev->fd, FPGACAP_IOC_CONFIGURE, &cfg);
+	if (ret || !count)
+		return ret;
+	map = mmap(NULL, cfg.mmap_size, PROT_READ, MAP_SHARED, dev->fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	dev->map = map;
+	dev->cfg = cfg;
+	return 0;
+}
+
+const struct fpgacap_config *fpgacap_layout(const struct fpgacap *dev)
+{
+	return &dev->cfg;
+}
+
+const void *fpgacap_buffer_data(const struct fpgacap *dev, uint32_t index)
+{
+	if (!dev->map || index >= dev->cfg.count)
+		return NULL;
+	return dev->map + (uint64_t)index * dev->cfg.buffer_size;
+}
+
+int fpgacap_start(struct fpgacap *dev)
+{
+	return xioctl(dev->fd, FPGACAP_IOC_START, NULL);
+}
+
+int fpgacap_stop(struct fpgacap *dev)
+{
+	return xioctl(dev->fd, FPGACAP_IOC_STOP, NULL);
+}
+
+int fpgacap_dequeue(struct fpgacap *dev, struct fpgacap_buffer *bufs,
+		    unsigned int max, int64_t timeout_ns)
+{
+	struct fpgacap_dequeue dq = {
+		.buffers = (uintptr_t)bufs,
+		.count = max,
+		.timeout_ns = timeout_ns,
+	};
+	int ret = xioctl(dev->fd, FPGACAP_IOC_DEQUEUE, &dq);
+
+	return ret ? ret : (int)dq.count;
+}
+
+int fpgacap_return(struct fpgacap *dev, const uint32_t *indices,
+		   unsigned int n)
+{
+	struct fpgacap_return rt = {
+		.indices = (uintptr_t)indices,
+		.count = n,
+	};
+
+	return n ? xioctl(dev->fd, FPGACAP_IOC_RETURN, &rt) : 0;
+}
+
+int fpgacap_get_stats(struct fpgacap *dev, struct fpgacap_stats *stats)
+{
+	return xioctl(dev->fd, FPGACAP_IOC_STATS, stats);
+}
