@@ -308,8 +308,12 @@ static long ioctl_dequeue(struct fpgacap_dev *fdev, struct file *file,
 		timeout = wait_event_interruptible_timeout(q->done_wq,
 							   dequeue_wakeup(fdev),
 							   timeout);
+		/*
+		 * A signal, or task work (io_uring completions arrive that
+		 * way): restart the call once it is handled.
+		 */
 		if (timeout < 0)
-			return -EINTR;
+			return -ERESTARTSYS;
 		if (!timeout)
 			return -ETIMEDOUT;
 	}

@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
 # Build the Zynq-7000 guest kernel (zImage, zynq-zc702.dtb, modules tree for
-# out-of-tree builds) from Debian's linux-source-6.1 and the fragment in
-# tests/kernel/zynq.config. Cached by the fragment's hash; prints the build dir.
+# out-of-tree builds) from Debian's linux-source-6.1 and the fragments in
+# tests/kernel/. Usage: build-zynq-kernel.sh [debug|plain]
+#   debug (default): DMA-API debug, lockdep, kmemleak, fault injection
+#   plain: the same kernel without them, for benchmark figures
+# Cached by the fragments' hash; prints the build dir.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-frag=$FPGACAP_TOP/tests/kernel/zynq.config
+flavour=${1:-debug}
+frags=("$FPGACAP_TOP/tests/kernel/zynq.config")
+case $flavour in
+debug) frags+=("$FPGACAP_TOP/tests/kernel/zynq-debug.config") ;;
+plain) ;;
+*) die "flavour must be debug or plain" ;;
+esac
 src=$(kernel_source_dir)
-key=$(cat "$frag" | sha256sum | cut -c1-12)
-out=$FPGACAP_CACHE/zynq-kernel-$key
+key=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
+out=$FPGACAP_CACHE/zynq-kernel-$flavour-$key
 
 if [ -f "$out/.fpgacap-built" ]; then
 	echo "$out"
 	exit 0
 fi
 
-say "building Zynq guest kernel in $out (about 10 minutes on 2 cores)"
+say "building the $flavour Zynq guest kernel in $out (about 8 minutes on 2 cores)"
 mkdir -p "$out"
 mk() { make -s -C "$src" O="$out" ARCH=arm CROSS_COMPILE=$ARM_CROSS "$@"; }
 mk tinyconfig >/dev/null
 KCONFIG_CONFIG=$out/.config "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
-	"$out/.config" "$frag" >/dev/null
+	"$out/.config" "${frags[@]}" >/dev/null
 mk olddefconfig >/dev/null
 
 # Options whose dependencies are missing vanish silently: insist on each.
@@ -34,8 +43,8 @@ while IFS= read -r line; do
 		}
 		;;
 	esac
-done <"$frag"
-[ "$missing" = 0 ] || die "fix $frag"
+done < <(cat "${frags[@]}")
+[ "$missing" = 0 ] || die "fix ${frags[*]}"
 
 mk -j"$JOBS" zImage modules zynq-zc702.dtb
 # An out-of-tree module build needs the generated headers and Module.symvers.

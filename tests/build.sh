@@ -41,12 +41,10 @@ if grep -E "warning:|error:" "$out/module-build.log" >&2; then
 fi
 cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
 
+make -s -C "$FPGACAP_TOP/userspace" O="$out/userspace" CC="$cc" STATIC=1 \
+	URING_INC="$uring_inc" URING_LIB="$uring_lib" lib programs >&2
+cp "$out/userspace/bin/"* "$out/bin/"
 make -s -C "$FPGACAP_TOP/tests/selftests" O="$out/bin" CC="$cc" \
-	KSFT_DIR="$ksrc/tools/testing/selftests" >&2
-if [ -f "$FPGACAP_TOP/userspace/Makefile" ]; then
-	make -s -C "$FPGACAP_TOP/userspace" O="$out/userspace" CC="$cc" \
-		STATIC=1 URING_INC="$uring_inc" URING_LIB="$uring_lib" \
-		programs >&2
-	cp "$out/userspace/bin/"* "$out/bin/"
-fi
+	KSFT_DIR="$ksrc/tools/testing/selftests" \
+	FPGACAP_USERSPACE="$out/userspace" URING_LIB="$uring_lib" >&2
 echo "$out"

@@ -7,6 +7,8 @@ for d in /sys/class/fpgacap/*; do
 done
 export FPGACAP_DEV FPGACAP_KO=/lib/modules/fpgacap.ko
 export FPGACAP_KO_PARAMS="pattern_devices=1"
+# Both guests' NICs (e1000, GEM with a lowmem pool) transmit from the pages.
+export FPGACAP_EXPECT_ZEROCOPY=1
 echo "# pattern device: $FPGACAP_DEV"
 if [ -n "$FPGACAP_SINK" ]; then
 	net_up || echo "# network setup failed"

@@ -191,7 +191,7 @@ int fpgacap_pump_step(struct fpgacap_pump *p)
 	if (fpgacap_sender_pending(p->sender))
 		timeout = 5000000;
 	n = fpgacap_dequeue(p->dev, p->batch, want, timeout);
-	if (n == -ETIMEDOUT || n == -EAGAIN) {
+	if (n == -ETIMEDOUT || n == -EAGAIN || n == -EINTR) {
 		ret = fpgacap_sender_reap(p->sender, 5);
 		if (ret < 0)
 			return p->error = ret;

@@ -6,13 +6,15 @@
 
 #include "sender.h"
 
-int copy_send(struct fpgacap_sender *s, struct iovec **iov, unsigned int *n)
+int copy_send(struct fpgacap_sender *s, struct iovec **iov, unsigned int *n,
+	      bool more)
 {
 	while (*n) {
 		struct msghdr msg = { .msg_iov = *iov, .msg_iovlen = *n };
 		ssize_t ret;
 
-		ret = s->is_socket ? sendmsg(s->opts.fd, &msg, MSG_NOSIGNAL) :
+		ret = s->is_socket ? sendmsg(s->opts.fd, &msg, MSG_NOSIGNAL |
+					     (more ? MSG_MORE : 0)) :
 				     writev(s->opts.fd, *iov, (int)*n);
 		s->st.syscalls++;
 		if (ret < 0) {

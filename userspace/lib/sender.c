@@ -166,6 +166,31 @@ static bool auto_falls_back(struct fpgacap_sender *s, int err)
 	return true;
 }
 
+/* The mode's backend for everything left in *iov. */
+static int send_zc_or_copy(struct fpgacap_sender *s, struct send_entry *e,
+			   unsigned int idx, struct iovec **v, unsigned int *n)
+{
+	int ret;
+
+	for (;;) {
+		switch (s->mode) {
+		case FPGACAP_SEND_URING:
+			ret = uring_send(s, e, idx, v, n);
+			break;
+		case FPGACAP_SEND_ZEROCOPY:
+			ret = msgzc_send(s, e, v, n);
+			break;
+		default:
+			return copy_send(s, v, n, false);
+		}
+		/* Zero-copy refused this memory before any byte went out. */
+		if ((ret == -EFAULT || ret == -EOPNOTSUPP) &&
+		    auto_falls_back(s, ret))
+			continue;
+		return ret;
+	}
+}
+
 int fpgacap_sender_send(struct fpgacap_sender *s, const struct iovec *iov,
 			unsigned int iovcnt, uint64_t cookie)
 {
@@ -197,23 +222,18 @@ int fpgacap_sender_send(struct fpgacap_sender *s, const struct iovec *iov,
 	e->next_id = s->zc_next_id;
 	s->count++;
 
-	for (;;) {
-		switch (s->mode) {
-		case FPGACAP_SEND_URING:
-			ret = uring_send(s, e, idx, &v, &n);
-			break;
-		case FPGACAP_SEND_ZEROCOPY:
-			ret = msgzc_send(s, e, &v, &n);
-			break;
-		default:
-			ret = copy_send(s, &v, &n);
-			break;
-		}
-		/* A zero-copy refusal before any byte went out: copy instead. */
-		if ((ret == -EFAULT || ret == -EOPNOTSUPP) &&
-		    s->mode != FPGACAP_SEND_COPY && auto_falls_back(s, ret))
+	ret = 0;
+	while (n && !ret) {
+		/* Small elements go by copy, in front of what follows. */
+		if (s->mode != FPGACAP_SEND_COPY &&
+		    v->iov_len < ZEROCOPY_MIN_BYTES) {
+			unsigned int one = 1;
+
+			ret = copy_send(s, &v, &one, n > 1);
+			n--;
 			continue;
-		break;
+		}
+		ret = send_zc_or_copy(s, e, idx, &v, &n);
 	}
 	if (ret < 0) {
 		/* The entry stays: completions of what went out still come. */

@@ -40,7 +40,8 @@ static inline struct send_entry *entry_at(struct fpgacap_sender *s,
 }
 
 /* Backends: each moves bytes from *iov on, advancing it as they go. */
-int copy_send(struct fpgacap_sender *s, struct iovec **iov, unsigned int *n);
+int copy_send(struct fpgacap_sender *s, struct iovec **iov, unsigned int *n,
+	      bool more);
 int msgzc_enable(struct fpgacap_sender *s);
 int msgzc_send(struct fpgacap_sender *s, struct send_entry *e,
 	       struct iovec **iov, unsigned int *n);
@@ -50,6 +51,13 @@ void uring_exit(struct fpgacap_sender *s);
 int uring_send(struct fpgacap_sender *s, struct send_entry *e,
 	       unsigned int idx, struct iovec **iov, unsigned int *n);
 int uring_reap(struct fpgacap_sender *s, int timeout_ms);
+
+/*
+ * Below this an iovec element (a frame header, say) is copied even in the
+ * zero-copy modes: pinning costs more than copying, and small heap memory
+ * may sit in highmem that a NIC without HIGHDMA would copy anyway.
+ */
+#define ZEROCOPY_MIN_BYTES 4096
 
 /* Shared helpers. */
 void sender_note_completions(struct fpgacap_sender *s, uint64_t n,

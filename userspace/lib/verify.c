@@ -23,6 +23,7 @@ struct fpgacap_verifier {
 	uint64_t pos;			/* stream offset of the next payload byte */
 	uint64_t next_seq, next_offset;
 	bool started;
+	bool desync;			/* a bad header: the rest is unparsable */
 	/* raw */
 	uint8_t carry[8];
 	size_t carry_len;
@@ -74,7 +75,8 @@ void fpgacap_verify_get_stats(const struct fpgacap_verifier *v,
 			      struct fpgacap_verify_stats *st)
 {
 	*st = v->st;
-	st->truncated = v->hdr_len || v->remaining || v->carry_len;
+	st->truncated = !v->desync &&
+			(v->hdr_len || v->remaining || v->carry_len);
 	st->error = st->sequence_errors || st->offset_errors ||
 		    st->header_errors || st->data_errors || st->truncated;
 }
@@ -90,13 +92,13 @@ static void mark_error(struct fpgacap_verifier *v, uint64_t at)
 static void check_payload(struct fpgacap_verifier *v, const uint8_t *p,
 			  size_t n, uint64_t at)
 {
-	uint64_t pos = v->pos;
-	size_t i = 0;
-	uint64_t bad = 0;
+	uint64_t pos = v->pos, bad = 0;
+	size_t i = 0, first = 0;
 
+#define BAD(at_i) do { if (!bad++) first = (at_i); } while (0)
 	while (i < n && (pos & 7)) {
 		if (p[i] != (uint8_t)((pos >> 3) >> (8 * (pos & 7))))
-			bad++;
+			BAD(i);
 		i++;
 		pos++;
 	}
@@ -105,13 +107,14 @@ static void check_payload(struct fpgacap_verifier *v, const uint8_t *p,
 
 		memcpy(&w, p + i, 8);
 		if (le64toh(w) != pos >> 3)
-			bad++;
+			BAD(i);
 	}
 	for (; i < n; i++, pos++)
 		if (p[i] != (uint8_t)((pos >> 3) >> (8 * (pos & 7))))
-			bad++;
+			BAD(i);
+#undef BAD
 	if (bad) {
-		mark_error(v, at);
+		mark_error(v, at + first);
 		v->st.data_errors += bad;
 	}
 }
@@ -123,8 +126,9 @@ static void frame_header(struct fpgacap_verifier *v, uint64_t at)
 	if (fpgacap_frame_decode((const struct fpgacap_frame *)v->hdr, &f)) {
 		mark_error(v, at);
 		v->st.header_errors++;
-		/* Lost sync: everything after is noise. Count it as such. */
-		f.length = 0;
+		/* Lost sync: what follows cannot be parsed; count it only. */
+		v->desync = true;
+		return;
 	}
 	if (v->started && f.sequence != v->next_seq) {
 		mark_error(v, at);
@@ -153,10 +157,18 @@ static void frame_header(struct fpgacap_verifier *v, uint64_t at)
 static void feed_framed(struct fpgacap_verifier *v, const uint8_t *p,
 			size_t n)
 {
+	if (v->desync) {
+		v->st.bytes += n;
+		return;
+	}
 	while (n) {
 		uint64_t at = v->st.bytes;
 		size_t k;
 
+		if (v->desync) {
+			v->st.bytes += n;
+			return;
+		}
 		if (!v->remaining) {
 			k = sizeof(v->hdr) - v->hdr_len;
 			if (k > n)

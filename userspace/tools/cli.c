@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -75,35 +76,43 @@ int cli_parse_hostport(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
+/* Numeric addresses only: no resolver, so no traffic a board should not
+ * make, and static binaries stay free of NSS. */
 int cli_connect(const char *hostport)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res, *ai;
-	char host[256], port[8];
-	uint16_t p;
-	int fd = -EINVAL, ret;
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in sa4 = { .sin_family = AF_INET };
+	struct sockaddr *sa;
+	socklen_t len;
+	char host[256];
+	uint16_t port;
+	int fd, ret;
 
-	if (cli_parse_hostport(hostport, host, sizeof(host), &p))
+	if (cli_parse_hostport(hostport, host, sizeof(host), &port))
 		return -EINVAL;
-	snprintf(port, sizeof(port), "%u", p);
-	/* Numeric only: no resolver traffic from a capture box. */
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	ret = getaddrinfo(host, port, &hints, &res);
-	if (ret)
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = 0;
+	}
+	if (inet_pton(AF_INET, host, &sa4.sin_addr) == 1) {
+		sa4.sin_port = htons(port);
+		sa = (struct sockaddr *)&sa4;
+		len = sizeof(sa4);
+	} else if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1) {
+		sa6.sin6_port = htons(port);
+		sa = (struct sockaddr *)&sa6;
+		len = sizeof(sa6);
+	} else {
 		return -EINVAL;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			fd = -errno;
-			continue;
-		}
-		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
-			break;
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, sa, len)) {
 		ret = -errno;
 		close(fd);
-		fd = ret;
+		return ret;
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 
