@@ -257,28 +257,28 @@ static const struct fpgacap_source_ops dma_ops = {
 	.destroy = dma_destroy,
 };
 
+/*
+ * Slave configuration from the device tree. Engines that stream (AXI DMA
+ * S2MM, mSGDMA) need no FIFO address; the PL330 does.
+ */
 static int dma_setup_slave(struct dma_source *ds, struct device_node *np)
 {
 	struct dma_slave_config cfg = {
 		.direction = DMA_DEV_TO_MEM,
-		.src_addr_width = DMA_SLAVE_BUSWIDTH_4_BYTES,
-		.src_maxburst = 4,
 	};
-	u32 width = 4, burst = 4;
+	u32 width = 4, burst = 4, fifo32;
 	u64 fifo;
 
-	if (of_property_read_u64(np, "fpgacap,fifo-address", &fifo)) {
-		u32 fifo32;
-
-		if (of_property_read_u32(np, "fpgacap,fifo-address", &fifo32))
-			return -EINVAL;
-		fifo = fifo32;
-	}
+	if (!of_property_read_u64(np, "fpgacap,fifo-address", &fifo))
+		cfg.src_addr = fifo;
+	else if (!of_property_read_u32(np, "fpgacap,fifo-address", &fifo32))
+		cfg.src_addr = fifo32;
+	else
+		return 0;
 	of_property_read_u32(np, "fpgacap,bus-width", &width);
 	of_property_read_u32(np, "fpgacap,burst", &burst);
 	if (!is_power_of_2(width) || width > 8 || !burst)
 		return -EINVAL;
-	cfg.src_addr = fifo;
 	cfg.src_addr_width = width;
 	cfg.src_maxburst = burst;
 	return dmaengine_slave_config(ds->chan, &cfg);

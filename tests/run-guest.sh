@@ -89,6 +89,9 @@ timeout "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
 qrc=$?
 set -e
 say "$target guest exited (qemu rc $qrc) after $(( $(date +%s) - start )) s"
+# What the job wants the user to see.
+tr -d '\r' <"$log" | sed -n '/^FPGACAP-DEMO-BEGIN/,/^FPGACAP-DEMO-END/p' |
+	grep -v '^FPGACAP-DEMO-' || true
 judge_log "$log" "$target"
 echo "RESULT $target $JUDGE_PASSED $JUDGE_FAILED $JUDGE_SKIPPED"
 [ "$JUDGE_FAILED" = 0 ]

@@ -32,8 +32,13 @@ judge_log() {
 		END { printf "JUDGE_PASSED=%d JUDGE_FAILED=%d JUDGE_SKIPPED=%d\n", p, f + died, s }
 	' "$clean")"
 
-	if ! grep -q '^FPGACAP-GUEST-END' "$clean"; then
+	local end
+	end=$(grep -a '^FPGACAP-GUEST-END' "$clean" || true)
+	if [ -z "$end" ]; then
 		say "$name: the guest did not finish (crash or timeout); see $log"
+		JUDGE_FAILED=$((JUDGE_FAILED + 1))
+	elif [ "${end##*rc=}" != 0 ]; then
+		say "$name: the guest's job failed ($end)"
 		JUDGE_FAILED=$((JUDGE_FAILED + 1))
 	fi
 	local bad

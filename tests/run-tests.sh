@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Every test: static checks (W=1 both architectures, sparse, checkpatch,
+# UAPI, device trees), host unit tests, then the selftests in the x86_64
+# guest and in the Zynq-7000 guest (PL330, debug kernel). Prints
+# "N passed, N failed" last; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib/common.sh
+
+start=$(date +%s)
+passed=0 failed=0 skipped=0
+tally_tap() {	# count TAP lines of a file
+	local p f s
+	p=$(grep -Ec '^ok [0-9]+ [^#]*$' "$1" || true)
+	s=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$1" || true)
+	f=$(grep -Ec '^not ok [0-9]+' "$1" || true)
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+tests/setup-host.sh || { echo "0 passed, 1 failed"; exit 1; }
+log=$FPGACAP_CACHE/logs
+mkdir -p "$log"
+
+say "static checks"
+tests/check-static.sh | tee "$log/static.tap"
+tally_tap "$log/static.tap"
+
+say "host unit tests"
+if make -s -C userspace O="$FPGACAP_CACHE/build/host" \
+	KSFT_DIR="$(kernel_source_dir)/tools/testing/selftests" check \
+	>"$log/host.tap" 2>&1; then :; fi
+grep -E '^(ok|not ok) ' "$log/host.tap"
+tally_tap "$log/host.tap"
+grep -q '^# Totals' "$log/host.tap" || { say "host tests did not run"; failed=$((failed + 1)); }
+
+for target in x86 zynq; do
+	say "$target guest"
+	out=$(tests/run-guest.sh "$target" tests 2>&1 | tee /dev/stderr | grep '^RESULT ')
+	if [ -n "$out" ]; then
+		set -- $out
+		passed=$((passed + $3)) failed=$((failed + $4)) skipped=$((skipped + $5))
+	else
+		failed=$((failed + 1))
+	fi
+done
+
+say "done in $(( $(date +%s) - start )) s ($skipped skipped)"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
