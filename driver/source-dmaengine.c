@@ -15,15 +15,24 @@
  * the ring runs dry, which is counted as a drop, and the next buffer is
  * flagged LOST (the amount is the peripheral's to know: lost_bytes is 0).
  *
- * Ordering with late callbacks: dmaengine_terminate_sync() does not wait
- * for a callback the engine already fetched (PL330 has no
- * device_synchronize), so every in-flight slot carries the stream
- * generation and a callback from an older one does nothing.
+ * The PL330 driver runs completion callbacks from inside issue_pending,
+ * so issue_pending is never called with our lock held, and two callbacks
+ * may run at once (the tasklet and an issue_pending on another CPU) in
+ * either order. The in-flight slots are therefore a ring in submission
+ * order: a callback only marks its slot done, and buffers are delivered
+ * from the head while the head is done. Nothing is delivered out of
+ * order, and a transfer that never ends holds back what follows.
+ *
+ * dmaengine_terminate_sync() does not wait for a callback the engine had
+ * already fetched (the PL330 has no device_synchronize), so every slot
+ * carries the stream generation and a callback from an older one does
+ * nothing.
  */
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/io.h>
 #include <linux/math64.h>
+#include <linux/module.h>
 #include <linux/of.h>
 #include <linux/of_address.h>
 #include <linux/platform_device.h>
@@ -33,25 +42,34 @@
 
 #define DMA_MAX_IN_FLIGHT 32
 
+static unsigned int stop_drain_ms = 200;
+module_param(stop_drain_ms, uint, 0644);
+MODULE_PARM_DESC(stop_drain_ms,
+		 "how long STOP lets in-flight DMA finish before killing it");
+
 struct dma_source;
 
 struct dma_slot {
 	struct dma_source *ds;
 	struct fpgacap_buf *buf;	/* NULL: slot unused */
-	u64 window_pos;			/* memcpy: window phase of the buffer */
 	unsigned int gen;
-	bool held;			/* stall test hook: never completes */
+	bool done;			/* the engine finished it */
+	bool held;			/* stall test hook: never finishes */
+	size_t bytes;
+	u32 flags;
 };
 
 struct dma_source {
 	struct fpgacap_source src;
 	struct dma_chan *chan;
-	spinlock_t lock;		/* slots, gen, running, pos */
-	bool running;
+	spinlock_t lock;		/* slots, ring, gen, running, pos */
+	bool running;			/* new transfers may be submitted */
 	bool ring_dry;			/* nothing in flight for want of buffers */
 	unsigned int gen;
 	unsigned int max_in_flight;
+	unsigned int head, count;	/* the ring of slots in flight */
 	struct dma_slot slots[DMA_MAX_IN_FLIGHT];
+	wait_queue_head_t idle;		/* stop waits for the ring to drain */
 	/* memcpy: the window, mapped for the engine to read. */
 	phys_addr_t window_phys;
 	size_t window_size;
@@ -99,23 +117,24 @@ dma_prep_memcpy(struct dma_source *ds, struct fpgacap_buf *buf, u64 phase)
 	return tx;
 }
 
-/* Fill free slots with free buffers; ds->lock held. */
-static void dma_submit_more(struct dma_source *ds)
+/*
+ * Queue free buffers until max_in_flight are in flight; ds->lock held.
+ * Returns true if the caller must call dma_async_issue_pending() once it
+ * has dropped the lock.
+ */
+static bool dma_submit_more(struct dma_source *ds)
 {
 	struct fpgacap_queue *q = ds->src.q;
-	unsigned int i, inflight = 0, submitted = 0;
+	bool submitted = false;
 
 	if (!ds->running)
-		return;
-	for (i = 0; i < ds->max_in_flight; i++) {
-		struct dma_slot *slot = &ds->slots[i];
+		return false;
+	while (ds->count < ds->max_in_flight) {
+		struct dma_slot *slot = &ds->slots[(ds->head + ds->count) %
+						   ds->max_in_flight];
 		struct dma_async_tx_descriptor *tx;
 		struct fpgacap_buf *buf;
 
-		if (slot->buf) {
-			inflight++;
-			continue;
-		}
 		buf = fpgacap_queue_take_free(q);
 		if (!buf)
 			break;
@@ -133,9 +152,8 @@ static void dma_submit_more(struct dma_source *ds)
 		}
 		slot->buf = buf;
 		slot->gen = ds->gen;
+		slot->done = false;
 		slot->held = false;
-		slot->window_pos = ds->pos;
-		ds->pos += q->pool->buffer_size;
 		tx->callback_result = dma_complete;
 		tx->callback_param = slot;
 		if (dma_submit_error(dmaengine_submit(tx))) {
@@ -144,17 +162,37 @@ static void dma_submit_more(struct dma_source *ds)
 			fpgacap_queue_fail(q, -EIO);
 			break;
 		}
-		inflight++;
-		submitted++;
+		ds->pos += q->pool->buffer_size;
+		ds->count++;
+		submitted = true;
 	}
-	if (submitted)
-		dma_async_issue_pending(ds->chan);
-	if (!inflight && !ds->ring_dry) {
+	if (!ds->count && !ds->ring_dry) {
 		/* The engine has nowhere to write: the peripheral overruns. */
 		ds->ring_dry = true;
 		fpgacap_queue_drop(q, 0);
-	} else if (inflight) {
+	} else if (ds->count) {
 		ds->ring_dry = false;
+	}
+	return submitted;
+}
+
+/* Hand finished buffers to the queue, oldest first; ds->lock held. */
+static void dma_deliver(struct dma_source *ds)
+{
+	struct fpgacap_queue *q = ds->src.q;
+
+	while (ds->count) {
+		struct dma_slot *slot = &ds->slots[ds->head];
+		struct fpgacap_buf *buf = slot->buf;
+
+		if (!slot->done)
+			break;
+		slot->buf = NULL;
+		ds->head = (ds->head + 1) % ds->max_in_flight;
+		ds->count--;
+		fpgacap_queue_complete(q, buf, slot->bytes, slot->flags);
+		if (slot->flags & FPGACAP_BUF_ERROR)
+			fpgacap_queue_fail(q, -EIO);
 	}
 }
 
@@ -163,52 +201,69 @@ static void dma_complete(void *param, const struct dmaengine_result *res)
 	struct dma_slot *slot = param;
 	struct dma_source *ds = slot->ds;
 	struct fpgacap_queue *q = ds->src.q;
-	struct fpgacap_buf *buf;
 	unsigned long flags;
-	size_t size, bytes;
-	u32 bflags = 0;
+	bool issue;
+	size_t size;
 
 	spin_lock_irqsave(&ds->lock, flags);
-	if (!ds->running || slot->gen != ds->gen || !slot->buf) {
+	if (slot->gen != ds->gen || !slot->buf || slot->done || slot->held) {
 		spin_unlock_irqrestore(&ds->lock, flags);
 		return;
 	}
-	buf = slot->buf;
 	size = q->pool->buffer_size;
-	bytes = size - min_t(size_t, res->residue, size);
+	slot->bytes = size - min_t(size_t, res->residue, size);
+	slot->flags = 0;
 	if (res->result != DMA_TRANS_NOERROR ||
 	    atomic_dec_if_positive(&q->inject_error) >= 0)
-		bflags |= FPGACAP_BUF_ERROR;
+		slot->flags |= FPGACAP_BUF_ERROR;
 	if (atomic_dec_if_positive(&q->inject_short) >= 0)
-		bytes = round_down(size / 2, 8);
-	if (fpgacap_queue_should_stall(q)) {
-		/* Test hook: as if the transfer never ended. */
+		slot->bytes = round_down(size / 2, 8);
+	/* Test hook: as if this transfer never ended. */
+	if (fpgacap_queue_should_stall(q))
 		slot->held = true;
-		spin_unlock_irqrestore(&ds->lock, flags);
-		return;
-	}
-	slot->buf = NULL;
-	fpgacap_queue_complete(q, buf, bytes, bflags);
-	if (bflags & FPGACAP_BUF_ERROR)
-		fpgacap_queue_fail(q, -EIO);
 	else
-		dma_submit_more(ds);
+		slot->done = true;
+	dma_deliver(ds);
+	issue = dma_submit_more(ds);
+	if (!ds->count)
+		wake_up(&ds->idle);
 	spin_unlock_irqrestore(&ds->lock, flags);
+	if (issue)
+		dma_async_issue_pending(ds->chan);
 }
 
 static int dma_start(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
+	bool issue;
 
 	spin_lock_irq(&ds->lock);
 	ds->running = true;
 	ds->ring_dry = false;
 	ds->pos = 0;
-	dma_submit_more(ds);
+	issue = dma_submit_more(ds);
 	spin_unlock_irq(&ds->lock);
+	if (issue)
+		dma_async_issue_pending(ds->chan);
 	return 0;
 }
 
+static bool dma_idle(struct dma_source *ds)
+{
+	bool idle;
+
+	spin_lock_irq(&ds->lock);
+	idle = !ds->count;
+	spin_unlock_irq(&ds->lock);
+	return idle;
+}
+
+/*
+ * Stop: submit nothing more and let what is in flight finish and be
+ * delivered (DEQUEUE drains it), for up to stop_drain_ms. Only transfers
+ * that do not end by then (a peripheral gone quiet, a stall) are killed
+ * with dmaengine_terminate_sync().
+ */
 static void dma_stop(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
@@ -216,6 +271,12 @@ static void dma_stop(struct fpgacap_source *src)
 
 	spin_lock_irq(&ds->lock);
 	ds->running = false;
+	spin_unlock_irq(&ds->lock);
+
+	wait_event_timeout(ds->idle, dma_idle(ds),
+			   msecs_to_jiffies(stop_drain_ms));
+
+	spin_lock_irq(&ds->lock);
 	ds->gen++;
 	spin_unlock_irq(&ds->lock);
 
@@ -227,16 +288,21 @@ static void dma_stop(struct fpgacap_source *src)
 			fpgacap_queue_requeue(src->q, ds->slots[i].buf);
 		ds->slots[i].buf = NULL;
 	}
+	ds->head = 0;
+	ds->count = 0;
 	spin_unlock_irq(&ds->lock);
 }
 
 static void dma_kick(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
+	bool issue;
 
 	spin_lock_irq(&ds->lock);
-	dma_submit_more(ds);
+	issue = dma_submit_more(ds);
 	spin_unlock_irq(&ds->lock);
+	if (issue)
+		dma_async_issue_pending(ds->chan);
 }
 
 static void dma_destroy(struct fpgacap_source *src)
@@ -339,6 +405,7 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	if (!ds)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&ds->lock);
+	init_waitqueue_head(&ds->idle);
 	for (i = 0; i < DMA_MAX_IN_FLIGHT; i++)
 		ds->slots[i].ds = ds;
 	of_property_read_u32(np, "fpgacap,max-in-flight", &n);

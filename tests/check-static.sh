@@ -55,7 +55,7 @@ checkpatch_clean() {
 
 uapi_standalone() {
 	echo '#include "fpgacap.h"
-int main(void) { struct fpgacap_buffer b = { 0 }; return (int)b.index; }' \
+int main(void) { struct fpgacap_buffer b; b.index = 0; return (int)b.index + (int)sizeof(struct fpgacap_stats); }' \
 		>"$work/uapi.c"
 	cp "$work/uapi.c" "$work/uapi.cc"
 	gcc -std=c99 -pedantic -Wall -Wextra -Werror -I"$FPGACAP_TOP/uapi" \

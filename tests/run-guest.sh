@@ -21,14 +21,15 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+logdir=$FPGACAP_CACHE/logs
+mkdir -p "$logdir"
+log=$logdir/$target-$job.log
+rm -f "$logdir/$target-$job.result"
 build=$(tests/build.sh "$target")
 # The sink runs on this host, built for it.
 host_build=$build
 [ "$target" = x86 ] || host_build=$("$FPGACAP_TOP/tests/build.sh" x86)
 initrd=$(make_initramfs "$target" "$job" "$build")
-logdir=$FPGACAP_CACHE/logs
-mkdir -p "$logdir"
-log=$logdir/$target-$job.log
 
 # The host sink. QEMU's guestfwd to a tcp: chardev is one connection for
 # the whole run (a guest's close never reaches the sink), so each guest
@@ -93,5 +94,5 @@ say "$target guest exited (qemu rc $qrc) after $(( $(date +%s) - start )) s"
 tr -d '\r' <"$log" | sed -n '/^FPGACAP-DEMO-BEGIN/,/^FPGACAP-DEMO-END/p' |
 	grep -v '^FPGACAP-DEMO-' || true
 judge_log "$log" "$target"
-echo "RESULT $target $JUDGE_PASSED $JUDGE_FAILED $JUDGE_SKIPPED"
+echo "$JUDGE_PASSED $JUDGE_FAILED $JUDGE_SKIPPED" >"$logdir/$target-$job.result"
 [ "$JUDGE_FAILED" = 0 ]

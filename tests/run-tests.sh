@@ -35,11 +35,13 @@ grep -q '^# Totals' "$log/host.tap" || { say "host tests did not run"; failed=$(
 
 for target in x86 zynq; do
 	say "$target guest"
-	out=$(tests/run-guest.sh "$target" tests 2>&1 | tee /dev/stderr | grep '^RESULT ')
-	if [ -n "$out" ]; then
-		set -- $out
-		passed=$((passed + $3)) failed=$((failed + $4)) skipped=$((skipped + $5))
+	tests/run-guest.sh "$target" tests >&2
+	result=$FPGACAP_CACHE/logs/$target-tests.result
+	if [ -s "$result" ]; then
+		read -r p f s <"$result"
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	else
+		say "$target guest: no result (build or boot failed)"
 		failed=$((failed + 1))
 	fi
 done

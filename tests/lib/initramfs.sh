@@ -25,6 +25,7 @@ make_initramfs() {
 	cp "$build/fpgacap.ko" "$root/lib/modules/"
 	cp "$build"/bin/*_test "$root/tests/"
 	find "$build/bin" -maxdepth 1 -name 'fpgacap-*' -exec cp {} "$root/bin/" \;
+	[ -z "${FPGACAP_EXTRA_BIN:-}" ] || cp $FPGACAP_EXTRA_BIN "$root/bin/"
 	cp "$FPGACAP_TOP/tests/guest/init" "$root/init"
 	cp "$FPGACAP_TOP/tests/guest/net.sh" "$root/net.sh"
 	cp "$FPGACAP_TOP/tests/guest/job-$job.sh" "$root/job.sh"

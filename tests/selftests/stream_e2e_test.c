@@ -188,6 +188,8 @@ TEST_F_TIMEOUT(e2e, byte_exact, 300)
 	struct knobs k = { .port = 5555, .mode = variant->mode,
 			   .bytes = bytes, .count = 16, .size = 64 * KiB };
 
+	RETURN_IF_SKIPPED();
+
 	ASSERT_EQ(0, stream(_metadata, &k, &r));
 	EXPECT_EQ(1, r.step_ret);
 	EXPECT_EQ(0, r.finish_ret);
@@ -200,8 +202,16 @@ TEST_F_TIMEOUT(e2e, byte_exact, 300)
 	} else {
 		EXPECT_NE(FPGACAP_SEND_COPY, r.ss.mode);
 		EXPECT_LT(0, r.ss.completions);
-		if (expect_zerocopy() && r.ss.copied_known)
+		/*
+		 * MSG_ZEROCOPY: none copied. SEND_ZC on 6.1 flags a few
+		 * notifications copied when its data joins an skb that the
+		 * frame header's plain send started: at most 1 in 20.
+		 */
+		if (expect_zerocopy() && r.ss.copied_known &&
+		    r.ss.mode == FPGACAP_SEND_ZEROCOPY)
 			EXPECT_EQ(0, r.ss.copied);
+		if (expect_zerocopy() && r.ss.copied_known)
+			EXPECT_GE(r.ss.completions, 20 * r.ss.copied);
 	}
 	if (variant->mode == FPGACAP_SEND_URING)
 		/* Registration of the device mapping: used, or why not. */
@@ -224,6 +234,8 @@ TEST_F_TIMEOUT(e2e, early_recycling_caught, 300)
 			   .unsafe = true, .batch = 1, .sndbuf = 1 << 20 };
 	struct run r;
 
+	RETURN_IF_SKIPPED();
+
 	if (variant->mode == FPGACAP_SEND_COPY || variant->mode ==
 	    FPGACAP_SEND_AUTO)
 		SKIP(return, "copies cannot be recycled early");
@@ -242,6 +254,8 @@ TEST_F_TIMEOUT(e2e, peer_disconnect, 300)
 	struct knobs k = { .port = 5558, .mode = variant->mode,
 			   .bytes = 64 * MiB, .count = 16, .size = 64 * KiB };
 	struct run r;
+
+	RETURN_IF_SKIPPED();
 
 	ASSERT_EQ(0, stream(_metadata, &k, &r));
 	EXPECT_TRUE(r.step_ret == -EPIPE || r.step_ret == -ECONNRESET)

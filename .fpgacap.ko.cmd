@@ -1,1 +1,0 @@
-cmd_/work/main/fpgacap.ko := ld -r -m elf_x86_64 -z noexecstack --no-warn-rwx-segments --build-id=sha1  -T arch/x86/module.lds -o /work/main/fpgacap.ko /work/main/fpgacap.o /work/main/fpgacap.mod.o;  true

@@ -1,1 +1,0 @@
-cmd_/work/main/fpgacap.mod := printf '%s\n'   driver/core.o driver/cdev.o driver/mmap.o driver/pool.o driver/queue.o driver/sysfs.o driver/debugfs.o driver/source-pattern.o driver/source-dmaengine.o | awk '!x[$$0]++ { print("/work/main/"$$0) }' > /work/main/fpgacap.mod

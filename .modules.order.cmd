@@ -1,1 +1,0 @@
-cmd_/work/main/modules.order := {   echo /work/main/fpgacap.ko; :; } > /work/main/modules.order

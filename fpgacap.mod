@@ -1,9 +1,0 @@
-/work/main/driver/core.o
-/work/main/driver/cdev.o
-/work/main/driver/mmap.o
-/work/main/driver/pool.o
-/work/main/driver/queue.o
-/work/main/driver/sysfs.o
-/work/main/driver/debugfs.o
-/work/main/driver/source-pattern.o
-/work/main/driver/source-dmaengine.o

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dmaengine sources on real DMA hardware (QEMU's PL330 in the Zynq
+ * guest): memcpy from a memory window, byte-exact over thousands of
+ * buffers with several descriptors in flight; slave DEV_TO_MEM filling
+ * every segment; engine errors, stalls and short transfers reaching
+ * userspace, and the device recovering. Skipped where the devices are
+ * absent (the x86 guest).
+ *
+ * The emulated board (dts/fpgacap-zc702-emu.dts): /dev/fpgacap-memcpy
+ * copies a 64 KiB window holding word k at byte 8k; /dev/fpgacap-slave
+ * reads a fixed address holding 1.
+ */
+#include <poll.h>
+
+#include "kselftest_harness.h"
+#include "fpgacap_test.h"
+
+#define SEC 1000000000LL
+#define WINDOW (64 * KiB)
+
+static const char memcpy_dev[] = "/dev/fpgacap-memcpy";
+static const char slave_dev[] = "/dev/fpgacap-slave";
+
+/* Word at stream offset X is (X mod WINDOW) / 8. Returns bad words. */
+static uint64_t check_window(const uint8_t *p, uint64_t bytes,
+			     uint64_t offset)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t i, bad = 0;
+	static int logged;
+
+	for (i = 0; i < bytes / 8; i++) {
+		uint64_t want = ((offset + 8 * i) % WINDOW) / 8;
+
+		if (le64toh(w[i]) != want && !bad++ && logged++ < 5)
+			fprintf(stderr, "# offset %llu word %llu: %llx want %llx\n",
+				(unsigned long long)offset, (unsigned long long)i,
+				(unsigned long long)le64toh(w[i]),
+				(unsigned long long)want);
+	}
+	return bad;
+}
+
+static int hook(const char *dev, const char *name, int value)
+{
+	char path[256], v[16];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/fpgacap/%s/%s",
+		 strrchr(dev, '/') + 1, name);
+	snprintf(v, sizeof(v), "%d", value);
+	return write_file(path, v);
+}
+
+FIXTURE(dma) {
+	int fd;
+	struct fpgacap_config cfg;
+	uint8_t *pool;
+};
+
+FIXTURE_VARIANT(dma) {
+	const char *dev;
+};
+
+FIXTURE_VARIANT_ADD(dma, memcpy) { .dev = memcpy_dev };
+FIXTURE_VARIANT_ADD(dma, slave) { .dev = slave_dev };
+
+FIXTURE_SETUP(dma)
+{
+	self->pool = NULL;
+	self->fd = open(variant->dev, O_RDONLY);
+	if (self->fd < 0)
+		SKIP(return, "%s: %s", variant->dev, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(dma)
+{
+	if (self->fd < 0)
+		return;
+	hook(variant->dev, "inject_error", 0);
+	hook(variant->dev, "inject_stall", 0);
+	hook(variant->dev, "inject_short", 0);
+	hook(variant->dev, "watchdog_ms", 2000);
+	if (self->pool)
+		munmap(self->pool, self->cfg.mmap_size);
+	close(self->fd);
+}
+
+static void setup(struct __test_metadata *_metadata,
+		  FIXTURE_DATA(dma) *self, uint32_t count, uint64_t size)
+{
+	if (self->pool)
+		munmap(self->pool, self->cfg.mmap_size);
+	ASSERT_EQ(0, configure(self->fd, count, size, 0, 0, &self->cfg));
+	self->pool = map_pool(self->fd, self->cfg.mmap_size);
+	ASSERT_NE(NULL, self->pool);
+}
+
+static const uint8_t *data(FIXTURE_DATA(dma) *self,
+			   const struct fpgacap_buffer *b)
+{
+	return self->pool + (uint64_t)b->index * self->cfg.buffer_size;
+}
+
+/* Is the buffer what the source should have written? Returns bad words. */
+static uint64_t check(const FIXTURE_VARIANT(dma) *variant,
+		      FIXTURE_DATA(dma) *self, const struct fpgacap_buffer *b)
+{
+	const uint32_t *w = (const uint32_t *)data(self, b);
+	uint64_t i, bad = 0;
+
+	if (variant->dev == memcpy_dev)
+		return check_window(data(self, b), b->bytes_used, b->offset);
+	for (i = 0; i < b->bytes_used / 4; i++) {
+		if (le32toh(w[i]) != 1) {
+			if (!bad)
+				fprintf(stderr, "# index %u: first bad word %llu\n",
+					b->index, (unsigned long long)i);
+			bad++;
+		} else if (bad && (i == 0 || le32toh(w[i - 1]) != 1)) {
+			fprintf(stderr, "# index %u: good again at %llu\n",
+				b->index, (unsigned long long)i);
+		}
+	}
+	return bad;
+}
+
+/* Thousands of buffers, several descriptors in flight, every byte. */
+TEST_F_TIMEOUT(dma, integrity, 600)
+{
+	struct fpgacap_buffer b[16];
+	uint64_t seen = 0, bad = 0, next_offset = 0, next_seq = 0;
+	struct fpgacap_stats st;
+	int n, i;
+
+	RETURN_IF_SKIPPED();
+
+	/* 96 KiB buffers: 64 KiB DMA segments, window wrap inside. */
+	setup(_metadata, self, 12, 96 * KiB);
+	ASSERT_LE(2, self->cfg.max_segments);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	while (seen < 2000) {
+		n = dequeue(self->fd, b, 16, 10 * SEC);
+		ASSERT_LT(0, n) TH_LOG("dequeue: %s", strerror(-n));
+		for (i = 0; i < n; i++) {
+			EXPECT_EQ(self->cfg.buffer_size, b[i].bytes_used);
+			EXPECT_EQ(0, b[i].flags & FPGACAP_BUF_ERROR);
+			EXPECT_EQ(next_seq, b[i].sequence);
+			if (variant->dev == memcpy_dev) {
+				/* memcpy never loses: offsets are contiguous. */
+				EXPECT_EQ(next_offset, b[i].offset);
+			}
+			bad += check(variant, self, &b[i]);
+			next_offset = b[i].offset + b[i].bytes_used;
+			next_seq = b[i].sequence + 1;
+		}
+		seen += n;
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+	}
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	EXPECT_EQ(0, bad);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.active);
+	EXPECT_EQ(0, st.errors);
+	TH_LOG("%llu buffers, %llu bad words", (unsigned long long)seen,
+	       (unsigned long long)bad);
+}
+
+/*
+ * The first fill of fresh (zeroed) buffers covers every byte of every
+ * segment. Chunks of at most 16 KiB make many segments.
+ */
+TEST_F(dma, fills_every_segment)
+{
+	struct fpgacap_buffer b[8];
+	char saved[16];
+	int got = 0, n, i;
+
+	RETURN_IF_SKIPPED();
+
+	ASSERT_EQ(0, get_param("max_alloc_order", saved, sizeof(saved)));
+	ASSERT_EQ(0, set_param("max_alloc_order", "2"));
+	setup(_metadata, self, 8, 256 * KiB + 4 * KiB);
+	set_param("max_alloc_order", saved);
+	ASSERT_LE(2, self->cfg.max_segments);
+	TH_LOG("%u chunks, up to %u segments per buffer", self->cfg.chunks,
+	       self->cfg.max_segments);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	while (got < 8) {
+		n = dequeue(self->fd, b + got, 8 - got, 10 * SEC);
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(self->cfg.buffer_size, b[i].bytes_used);
+		EXPECT_EQ(0, check(variant, self, &b[i]));
+	}
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+}
+
+/* An engine error: flagged buffer, EIO, EPOLLERR; STOP/START recovers. */
+TEST_F(dma, error_and_recovery)
+{
+	struct fpgacap_buffer b[16];
+	struct pollfd pfd = { .events = POLLIN };
+	struct fpgacap_stats st;
+	bool flagged = false;
+	int n, i, tries;
+
+	RETURN_IF_SKIPPED();
+
+	setup(_metadata, self, 4, 64 * KiB);
+	ASSERT_EQ(0, hook(variant->dev, "inject_error", 1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	for (tries = 0; tries < 100; tries++) {
+		n = dequeue(self->fd, b, 16, 5 * SEC);
+		if (n < 0)
+			break;
+		for (i = 0; i < n; i++)
+			flagged |= !!(b[i].flags & FPGACAP_BUF_ERROR);
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+	}
+	EXPECT_EQ(-EIO, n);
+	EXPECT_TRUE(flagged);
+	pfd.fd = self->fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLERR);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
+	EXPECT_EQ(EIO, st.last_error);
+	EXPECT_EQ(1, st.errors);
+
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	n = dequeue(self->fd, b, 4, 5 * SEC);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, check(variant, self, &b[i]));
+	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+}
+
+/* A stalled engine: the watchdog turns it into ETIMEDOUT; recoverable. */
+TEST_F(dma, stall_and_recovery)
+{
+	struct fpgacap_buffer b[16];
+	struct fpgacap_stats st;
+	int n, i, tries;
+
+	RETURN_IF_SKIPPED();
+
+	setup(_metadata, self, 4, 64 * KiB);
+	ASSERT_EQ(0, hook(variant->dev, "watchdog_ms", 200));
+	ASSERT_EQ(0, hook(variant->dev, "inject_stall", 1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	for (tries = 0; tries < 100; tries++) {
+		n = dequeue(self->fd, b, 16, 10 * SEC);
+		if (n < 0)
+			break;
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+	}
+	EXPECT_EQ(-EIO, n);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
+	EXPECT_EQ(ETIMEDOUT, st.last_error);
+	EXPECT_EQ(1, st.stalls);
+
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.active);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	n = dequeue(self->fd, b, 4, 5 * SEC);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, check(variant, self, &b[i]));
+	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+}
+
+/* Residue: an engine ending early gives bytes_used < size, flagged. */
+TEST_F(dma, short_transfer)
+{
+	struct fpgacap_buffer b[4];
+	int n, i;
+	bool seen = false;
+
+	RETURN_IF_SKIPPED();
+
+	setup(_metadata, self, 4, 64 * KiB);
+	ASSERT_EQ(0, hook(variant->dev, "inject_short", 1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	n = dequeue(self->fd, b, 4, 5 * SEC);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++) {
+		if (b[i].flags & FPGACAP_BUF_SHORT) {
+			EXPECT_EQ(32 * KiB, b[i].bytes_used);
+			seen = true;
+		} else {
+			EXPECT_EQ(64 * KiB, b[i].bytes_used);
+		}
+	}
+	EXPECT_TRUE(seen);
+	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+}
+
+/* All buffers held: the ring runs dry, and the next buffer says so. */
+TEST_F(dma, ring_dry_flags_loss)
+{
+	struct fpgacap_buffer b[4], next;
+	struct fpgacap_stats st;
+	int got = 0, n;
+
+	RETURN_IF_SKIPPED();
+
+	setup(_metadata, self, 4, 64 * KiB);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	while (got < 4) {
+		n = dequeue(self->fd, b + got, 4 - got, 5 * SEC);
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(1, st.drops);
+	ASSERT_EQ(0, give_back_bufs(self->fd, b, 4));
+	ASSERT_EQ(1, dequeue(self->fd, &next, 1, 5 * SEC));
+	EXPECT_TRUE(next.flags & FPGACAP_BUF_LOST);
+	/* The engine cannot say how much the peripheral lost. */
+	EXPECT_EQ(0, next.lost_bytes);
+	EXPECT_EQ(0, give_back_bufs(self->fd, &next, 1));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+}
+
+TEST_HARNESS_MAIN
