@@ -236,10 +236,17 @@ TEST_F_TIMEOUT(e2e, early_recycling_caught, 300)
 
 	RETURN_IF_SKIPPED();
 
+	int attempt;
+
 	if (variant->mode == FPGACAP_SEND_COPY || variant->mode ==
 	    FPGACAP_SEND_AUTO)
 		SKIP(return, "copies cannot be recycled early");
-	ASSERT_EQ(0, stream(_metadata, &k, &r));
+	/* Whether a page is rewritten before it leaves is timing: try 3x. */
+	for (attempt = 0; attempt < 3; attempt++) {
+		ASSERT_EQ(0, stream(_metadata, &k, &r));
+		if (!r.ok)
+			break;
+	}
 	EXPECT_FALSE(r.ok) TH_LOG("early release went unnoticed: %s",
 				  r.verdict);
 	k.unsafe = false;
@@ -269,8 +276,10 @@ TEST_F_TIMEOUT(e2e, peer_disconnect, 300)
 TEST(enobufs_survived)
 {
 	const char *optmem = "/proc/sys/net/core/optmem_max";
+	/* A deep socket queue: sends never wait for wmem, uargs pile up. */
 	struct knobs k = { .port = 5555, .mode = FPGACAP_SEND_ZEROCOPY,
-			   .bytes = 4 * MiB, .count = 16, .size = 64 * KiB };
+			   .bytes = 4 * MiB, .count = 16, .size = 64 * KiB,
+			   .sndbuf = 4 << 20 };
 	char saved[32];
 	struct run r;
 	int ret;
