@@ -233,10 +233,9 @@ TEST_F_TIMEOUT(e2e, early_recycling_caught, 300)
 			   .bytes = 3 * MiB, .count = 8, .size = 64 * KiB,
 			   .unsafe = true, .batch = 1, .sndbuf = 1 << 20 };
 	struct run r;
+	int attempt;
 
 	RETURN_IF_SKIPPED();
-
-	int attempt;
 
 	if (variant->mode == FPGACAP_SEND_COPY || variant->mode ==
 	    FPGACAP_SEND_AUTO)
