@@ -73,8 +73,9 @@ int fpgacap_configure(struct fpgacap_dev *fdev, struct fpgacap_config *cfg)
 
 	if (cfg->flags & ~FPGACAP_CFG_FLAGS_ALL)
 		return -EINVAL;
-	if (cfg->flags & FPGACAP_CFG_COHERENT)
-		return -EOPNOTSUPP;
+	if ((cfg->flags & FPGACAP_CFG_COHERENT) &&
+	    (cfg->flags & FPGACAP_CFG_HIGHMEM))
+		return -EINVAL;
 	if (cfg->count) {
 		ret = fpgacap_pool_check_size(cfg->count, cfg->buffer_size,
 					      &total);
@@ -95,7 +96,7 @@ int fpgacap_configure(struct fpgacap_dev *fdev, struct fpgacap_config *cfg)
 		return 0;
 
 	pool = fpgacap_pool_create(cfg->count, cfg->buffer_size, cfg->flags,
-				   fdev->src->dma_dev);
+				   fdev->src->dma_dev, fdev->parent);
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	ret = fpgacap_queue_setup(&fdev->q, pool);
@@ -186,6 +187,7 @@ static long ioctl_info(struct fpgacap_dev *fdev, void __user *arg)
 		info.caps |= FPGACAP_CAP_HIGHMEM;
 	if (fdev->src->type != FPGACAP_SOURCE_SLAVE_DMA)
 		info.caps |= FPGACAP_CAP_RATE;
+	info.caps |= FPGACAP_CAP_COHERENT;
 	info.source = fdev->src->type;
 	info.state = st.state;
 	info.page_size = PAGE_SIZE;
@@ -473,8 +475,11 @@ static size_t read_copy(struct fpgacap_dev *fdev, struct iov_iter *to)
 		size_t n;
 
 		/* Per page: copy_page_to_iter maps highmem pages itself. */
-		n = copy_page_to_iter(buf->pages[pos >> PAGE_SHIFT],
-				      offset_in_page(pos), len, to);
+		if (buf->vaddr)
+			n = copy_to_iter(buf->vaddr + pos, len, to);
+		else
+			n = copy_page_to_iter(buf->pages[pos >> PAGE_SHIFT],
+					      offset_in_page(pos), len, to);
 		fdev->read_pos += n;
 		copied += n;
 		if (n < len)

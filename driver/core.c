@@ -6,6 +6,7 @@
  * the pattern devices made from a module parameter where there is no
  * device tree (x86 guests, bring-up).
  */
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/platform_device.h>
@@ -78,6 +79,13 @@ static int fpgacap_probe(struct platform_device *pdev)
 		of_property_read_string(dev->of_node, "label", &label);
 	} else {
 		kind = platform_get_device_id(pdev)->driver_data;
+	}
+
+	/* The coherent baseline pool of a CPU source is allocated here. */
+	if (!dev->dma_mask) {
+		ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(32));
+		if (ret)
+			return ret;
 	}
 
 	fdev = kzalloc(sizeof(*fdev), GFP_KERNEL);

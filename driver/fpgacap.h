@@ -53,10 +53,25 @@ struct fpgacap_pool {
 	u32 min_order;
 	u32 max_order;
 	u32 max_segments;
+	/*
+	 * FPGACAP_CFG_COHERENT, the classic driver's pool kept as a baseline:
+	 * dma_alloc_coherent per buffer, dma_mmap_coherent (VM_PFNMAP, no
+	 * struct page). Freed when the device lets go, so user mappings are
+	 * zapped first (later access: SIGBUS).
+	 */
+	bool coherent;
+	struct device *coherent_dev;	/* allocated against, held */
+	void **cpu;			/* per buffer */
+	dma_addr_t *dma;		/* per buffer */
+	struct address_space *mapped_by; /* file mapping to zap, held */
+	struct mutex zap_lock;		/* mapped_by, coherent freeing */
 };
 
 struct fpgacap_pool *fpgacap_pool_create(u32 count, size_t buffer_size,
-					 u32 flags, struct device *dma_dev);
+					 u32 flags, struct device *dma_dev,
+					 struct device *coherent_dev);
+int fpgacap_pool_mmap_coherent(struct fpgacap_pool *pool,
+			       struct vm_area_struct *vma);
 void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool);
 void fpgacap_pool_get(struct fpgacap_pool *pool);
 void fpgacap_pool_put(struct fpgacap_pool *pool);
@@ -77,6 +92,7 @@ struct fpgacap_buf {
 	enum fpgacap_buf_state state;
 	struct sg_table *sgt;		/* the pool's table for this buffer */
 	struct page **pages;		/* the pool's pages for this buffer */
+	void *vaddr;			/* coherent pools: the CPU address */
 	struct fpgacap_buffer info;	/* what DEQUEUE reports */
 };
 

@@ -26,7 +26,8 @@ static vm_fault_t fpgacap_vm_fault(struct vm_fault *vmf)
 {
 	struct fpgacap_pool *pool = vmf->vma->vm_private_data;
 
-	if (vmf->pgoff >= pool->npages)
+	/* A zapped coherent mapping: its memory left with the device. */
+	if (pool->coherent || vmf->pgoff >= pool->npages)
 		return VM_FAULT_SIGBUS;
 	vmf->page = pool->pages[vmf->pgoff];
 	get_page(vmf->page);
@@ -75,6 +76,12 @@ int fpgacap_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_ops = &fpgacap_vm_ops;
 	vma->vm_private_data = pool;
 
+	if (pool->coherent) {
+		ret = fpgacap_pool_mmap_coherent(pool, vma);
+		if (ret)
+			goto err;
+		return 0;
+	}
 	left = pages;
 	ret = vm_insert_pages(vma, vma->vm_start, pool->pages + vma->vm_pgoff,
 			      &left);

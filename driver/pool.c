@@ -116,10 +116,116 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 	return 0;
 }
 
+/* Classic baseline: one coherent allocation per buffer. */
+static int pool_alloc_coherent(struct fpgacap_pool *pool, struct device *dev)
+{
+	u32 b;
+	int ret;
+
+	pool->cpu = kvcalloc(pool->count, sizeof(*pool->cpu), GFP_KERNEL);
+	pool->dma = kvcalloc(pool->count, sizeof(*pool->dma), GFP_KERNEL);
+	pool->sgts = kvcalloc(pool->count, sizeof(*pool->sgts), GFP_KERNEL);
+	if (!pool->cpu || !pool->dma || !pool->sgts)
+		return -ENOMEM;
+	pool->coherent_dev = get_device(dev);
+	for (b = 0; b < pool->count; b++) {
+		struct scatterlist *sg;
+
+		/* Zeroed by the DMA API. */
+		pool->cpu[b] = dma_alloc_coherent(dev, pool->buffer_size,
+						  &pool->dma[b], GFP_KERNEL);
+		if (!pool->cpu[b])
+			return -ENOMEM;
+		/* One DMA-only segment: the engines take it like any other. */
+		ret = sg_alloc_table(&pool->sgts[b], 1, GFP_KERNEL);
+		if (ret)
+			return ret;
+		sg = pool->sgts[b].sgl;
+		sg_dma_address(sg) = pool->dma[b];
+		sg_dma_len(sg) = pool->buffer_size;
+		pool->sgts[b].nents = 1;
+		pool->chunks++;
+	}
+	pool->max_segments = 1;
+	pool->min_order = get_order(pool->buffer_size);
+	pool->max_order = pool->min_order;
+	return 0;
+}
+
+/* Zap user mappings of a coherent pool, then free it; once. */
+static void pool_free_coherent(struct fpgacap_pool *pool)
+{
+	u32 b;
+
+	mutex_lock(&pool->zap_lock);
+	if (pool->mapped_by) {
+		unmap_mapping_range(pool->mapped_by, 0, 0, 1);
+		iput(pool->mapped_by->host);
+		pool->mapped_by = NULL;
+	}
+	for (b = 0; pool->cpu && b < pool->count; b++) {
+		if (pool->cpu[b])
+			dma_free_coherent(pool->coherent_dev, pool->buffer_size,
+					  pool->cpu[b], pool->dma[b]);
+		pool->cpu[b] = NULL;
+	}
+	mutex_unlock(&pool->zap_lock);
+	if (pool->coherent_dev) {
+		put_device(pool->coherent_dev);
+		pool->coherent_dev = NULL;
+	}
+}
+
+/*
+ * mmap of a coherent pool, as classic drivers do it: dma_mmap_coherent,
+ * one buffer per mapping (offset i * buffer_size, length buffer_size).
+ */
+int fpgacap_pool_mmap_coherent(struct fpgacap_pool *pool,
+			       struct vm_area_struct *vma)
+{
+	unsigned long pgoff = vma->vm_pgoff;
+	u32 b;
+	int ret;
+
+	if (vma->vm_end - vma->vm_start != pool->buffer_size ||
+	    (pgoff << PAGE_SHIFT) % pool->buffer_size)
+		return -EINVAL;
+	b = (pgoff << PAGE_SHIFT) / pool->buffer_size;
+	if (b >= pool->count)
+		return -EINVAL;
+
+	mutex_lock(&pool->zap_lock);
+	ret = -ENODEV;
+	if (!pool->cpu[b])
+		goto out;
+	/* All mappings must be zappable through one address_space. */
+	ret = -EBUSY;
+	if (pool->mapped_by && pool->mapped_by != vma->vm_file->f_mapping)
+		goto out;
+	if (!pool->mapped_by) {
+		pool->mapped_by = vma->vm_file->f_mapping;
+		ihold(pool->mapped_by->host);
+	}
+	/* The offset is the pool's; dma_mmap_coherent wants the buffer's. */
+	vma->vm_pgoff = 0;
+	ret = dma_mmap_coherent(pool->coherent_dev, vma, pool->cpu[b],
+				pool->dma[b], pool->buffer_size);
+	vma->vm_pgoff = pgoff;
+out:
+	mutex_unlock(&pool->zap_lock);
+	return ret;
+}
+
 static void pool_free(struct fpgacap_pool *pool)
 {
 	unsigned long i;
 	u32 b;
+
+	if (pool->coherent) {
+		pool_free_coherent(pool);
+		kvfree(pool->cpu);
+		kvfree(pool->dma);
+	}
 
 	if (pool->sgts) {
 		for (b = 0; b < pool->count; b++)
@@ -201,6 +307,9 @@ void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 {
 	u32 b;
 
+	/* Coherent memory belongs to the device: it goes with it. */
+	if (pool->coherent)
+		pool_free_coherent(pool);
 	if (!pool->mapped)
 		return;
 	for (b = 0; b < pool->count; b++)
@@ -216,7 +325,8 @@ void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
  * passed fpgacap_pool_check_size().
  */
 struct fpgacap_pool *fpgacap_pool_create(u32 count, size_t buffer_size,
-					 u32 flags, struct device *dma_dev)
+					 u32 flags, struct device *dma_dev,
+					 struct device *coherent_dev)
 {
 	unsigned int order_cap = min_t(unsigned int, MAX_ORDER - 1,
 				       fpgacap_limits.max_alloc_order);
@@ -234,6 +344,15 @@ struct fpgacap_pool *fpgacap_pool_create(u32 count, size_t buffer_size,
 	pool->buffer_size = buffer_size;
 	pool->buffer_pages = buffer_size >> PAGE_SHIFT;
 	pool->npages = (unsigned long)count * pool->buffer_pages;
+	mutex_init(&pool->zap_lock);
+
+	if (flags & FPGACAP_CFG_COHERENT) {
+		pool->coherent = true;
+		ret = pool_alloc_coherent(pool, dma_dev ?: coherent_dev);
+		if (ret)
+			goto err;
+		return pool;
+	}
 
 	ret = -ENOMEM;
 	pool->pages = kvcalloc(pool->npages, sizeof(*pool->pages), GFP_KERNEL);

@@ -62,8 +62,11 @@ int fpgacap_queue_setup(struct fpgacap_queue *q, struct fpgacap_pool *pool)
 		bufs[i].index = i;
 		bufs[i].state = FPGACAP_BUF_FREE;
 		bufs[i].sgt = &pool->sgts[i];
-		bufs[i].pages = pool->pages + (unsigned long)i *
-				pool->buffer_pages;
+		if (pool->coherent)
+			bufs[i].vaddr = pool->cpu[i];
+		else
+			bufs[i].pages = pool->pages + (unsigned long)i *
+					pool->buffer_pages;
 		list_add_tail(&bufs[i].list, &q->free);
 	}
 	q->nfree = pool->count;

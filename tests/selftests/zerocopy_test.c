@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "fpgacap_test.h"
@@ -240,6 +241,78 @@ TEST(vmsplice_from_pool)
 	close(p[0]);
 	close(p[1]);
 	munmap(pool, cfg.mmap_size);
+	close(dev);
+}
+
+/*
+ * The classic driver's pool, kept as a baseline: dma_mmap_coherent gives
+ * a VM_PFNMAP mapping. The data is right, plain send() works, but the
+ * kernel cannot pin it: MSG_ZEROCOPY and vmsplice fail with EFAULT. This
+ * is the failure the project exists to fix, reproduced.
+ */
+TEST(coherent_baseline_efault)
+{
+	struct fpgacap_config cfg;
+	struct fpgacap_buffer b;
+	struct iovec iov;
+	uint8_t *p;
+	int dev, sock, one = 1, pp[2];
+
+	dev = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, configure(dev, 4, BUFSZ, FPGACAP_CFG_COHERENT, 0, &cfg));
+	/* One buffer per mapping, at its offset. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, cfg.mmap_size, PROT_READ, MAP_SHARED,
+				   dev, 0));
+	ASSERT_EQ(0, xioctl(dev, FPGACAP_IOC_START, NULL));
+	ASSERT_EQ(1, dequeue(dev, &b, 1, 5000000000LL));
+	p = mmap(NULL, BUFSZ, PROT_READ, MAP_SHARED, dev, b.index * BUFSZ);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, check_pattern(p, BUFSZ, b.offset));
+
+	iov.iov_base = p;
+	iov.iov_len = BUFSZ;
+	ASSERT_EQ(0, pipe(pp));
+	EXPECT_EQ(-1, vmsplice(pp[1], &iov, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	close(pp[0]);
+	close(pp[1]);
+
+	sock = connect_sink();
+	if (sock >= 0) {
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		char verdict[1024];
+
+		ASSERT_EQ(0, setsockopt(sock, SOL_SOCKET, SO_ZEROCOPY, &one,
+					sizeof(one)));
+		EXPECT_EQ(-1, sendmsg(sock, &msg, MSG_ZEROCOPY));
+		EXPECT_EQ(EFAULT, errno);
+		/* The copy path reads it fine. */
+		EXPECT_EQ(BUFSZ, send(sock, p, BUFSZ, 0));
+		EXPECT_EQ(0, sink_verdict(sock, verdict, sizeof(verdict)));
+		EXPECT_NE(NULL, strstr(verdict, "\"ok\":true"));
+		close(sock);
+	}
+	EXPECT_EQ(0, give_back_bufs(dev, &b, 1));
+	EXPECT_EQ(0, xioctl(dev, FPGACAP_IOC_STOP, NULL));
+	/*
+	 * Freeing a coherent pool zaps its mappings: touching one now is
+	 * SIGBUS, never memory that went back to the allocator.
+	 */
+	ASSERT_EQ(0, configure(dev, 0, 0, 0, 0, NULL));
+	if (!fork()) {
+		volatile uint8_t c = p[0];
+
+		(void)c;
+		_exit(0);
+	} else {
+		int status;
+
+		wait(&status);
+		EXPECT_TRUE(WIFSIGNALED(status));
+		EXPECT_EQ(SIGBUS, WTERMSIG(status));
+	}
+	munmap(p, BUFSZ);
 	close(dev);
 }
 
