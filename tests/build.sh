@@ -4,7 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-target=${1:?usage: build.sh x86|zynq}
+target=${1:?usage: build.sh x86|zynq|zynq-plain}
 out=$FPGACAP_CACHE/build/$target
 ksrc=$(kernel_source_dir)
 mkdir -p "$out/module" "$out/bin"
@@ -17,8 +17,10 @@ x86)
 	uring_inc=/usr/include
 	uring_lib=/usr/lib/x86_64-linux-gnu
 	;;
-zynq)
-	kdir=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh")
+zynq | zynq-plain)
+	flavour=debug
+	[ "$target" = zynq ] || flavour=plain
+	kdir=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh" "$flavour")
 	kmake=(make -C "$kdir" ARCH=arm CROSS_COMPILE=$ARM_CROSS)
 	cc=${ARM_CROSS}gcc
 	uring=$(armhf_deb_dir liburing-dev)

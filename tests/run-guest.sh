@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Boot one emulated guest with a job, collect its serial log, judge it.
-#   tests/run-guest.sh x86|zynq tests|demo [--icount] [--tests a_test,b_test]
+#   tests/run-guest.sh x86|zynq|zynq-plain tests|demo|bench [--icount]
+#                      [--tests a_test,b_test]
+# zynq boots the debug kernel (DMA-API debug, lockdep, kmemleak), zynq-plain
+# the same kernel without them, for figures.
 # The guest's only network is QEMU user networking with restrict=on and a
 # guestfwd of 10.0.2.100:5555 to a sink on this host's 127.0.0.1.
 set -euo pipefail
@@ -8,7 +11,7 @@ set -euo pipefail
 . "$FPGACAP_TOP/tests/lib/initramfs.sh"
 . "$FPGACAP_TOP/tests/lib/judge.sh"
 
-target=${1:?usage: run-guest.sh x86|zynq JOB [--icount] [--tests LIST]}
+target=${1:?usage: run-guest.sh x86|zynq|zynq-plain JOB [--icount] [--tests LIST] [--env K=V]}
 job=${2:?job: tests or demo}
 shift 2
 icount=0 tests= timeout_s=${FPGACAP_GUEST_TIMEOUT:-1500}
@@ -16,6 +19,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) icount=1 ;;
 	--tests) tests=$2; shift ;;
+	--env) extra_env="${extra_env:-} $2"; shift ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift
@@ -29,6 +33,8 @@ build=$(tests/build.sh "$target")
 # The sink runs on this host, built for it.
 host_build=$build
 [ "$target" = x86 ] || host_build=$("$FPGACAP_TOP/tests/build.sh" x86)
+flavour=debug
+[ "$target" != zynq-plain ] || flavour=plain
 initrd=$(make_initramfs "$target" "$job" "$build")
 
 # The host sink. QEMU's guestfwd to a tcp: chardev is one connection for
@@ -50,6 +56,7 @@ fi
 
 append="loglevel=4 panic=-1"
 [ -z "$tests" ] || append="$append FPGACAP_TESTS=$tests"
+[ -z "${extra_env:-}" ] || append="$append$extra_env"
 [ -z "$net" ] || append="$append FPGACAP_SINK=10.0.2.100:5555"
 accel=()
 [ "$icount" = 0 ] || accel=(-icount shift=0,sleep=off)
@@ -68,8 +75,8 @@ x86)
 		cmd+=(-nic none)
 	fi
 	;;
-zynq)
-	kdir=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh")
+zynq | zynq-plain)
+	kdir=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh" "$flavour")
 	dtb=$("$FPGACAP_TOP/tests/build-dtb.sh" "$kdir")
 	# One TCG thread: with multi-threaded TCG the PL330 model (run from
 	# QEMU's main loop) raises its interrupt while guest code runs on, so

@@ -10,7 +10,7 @@ packages=(
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 	linux-headers-amd64 linux-source-6.1
 	busybox-static device-tree-compiler sparse
-	liburing-dev iproute2 gnuplot-nox
+	liburing-dev iproute2 gnuplot-nox python3
 )
 
 sudo=

@@ -18,7 +18,7 @@ make_initramfs() {
 		find "$kimg/lib/modules/$rel" -name e1000.ko -exec cp {} \
 			"$root/lib/modules/net/" \;
 		;;
-	zynq)
+	zynq | zynq-plain)
 		cp "$(armhf_deb_dir busybox-static)/bin/busybox" "$root/bin/busybox"
 		;;
 	esac
