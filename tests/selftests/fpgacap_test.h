@@ -10,8 +10,11 @@
 #ifndef FPGACAP_TEST_H
 #define FPGACAP_TEST_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,6 +200,64 @@ static inline int get_param(const char *param, char *buf, size_t len)
 	snprintf(path, sizeof(path), "/sys/module/fpgacap/parameters/%s",
 		 param);
 	return read_file(path, buf, len);
+}
+
+/*
+ * The host sink (tests/run-guest.sh): FPGACAP_SINK=host:port names it.
+ * Connect to @port there (0: the port FPGACAP_SINK names); fd, -ENOENT if
+ * there is no sink, or -errno.
+ */
+static inline int sink_connect(int port)
+{
+	const char *s = getenv("FPGACAP_SINK");
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const char *colon;
+	char host[64];
+	int fd;
+
+	if (!s || !(colon = strchr(s, ':')) || colon - s >= 63)
+		return -ENOENT;
+	memcpy(host, s, colon - s);
+	host[colon - s] = 0;
+	sa.sin_port = htons(port ? port : atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Half-close and read the sink's "FPGACAP-VERDICT {json}" line into @buf.
+ * 1 if the stream arrived intact, 0 if not, -errno if no verdict came.
+ */
+static inline int sink_verdict(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	while (got + 1 < len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 180000) <= 0)
+			return -ETIMEDOUT;
+		n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = 0;
+	if (!strstr(buf, "FPGACAP-VERDICT"))
+		return -EPROTO;
+	return strstr(buf, "\"ok\":true") != NULL;
 }
 
 /*

@@ -23,51 +23,6 @@
 #include "fpgacap_test.h"
 #include "libfpgacap.h"
 
-static int connect_port(int port)
-{
-	const char *s = getenv("FPGACAP_SINK");
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon;
-	int fd;
-
-	if (!s || !(colon = strchr(s, ':')) || colon - s >= 63)
-		return -ENOENT;
-	memcpy(host, s, colon - s);
-	host[colon - s] = 0;
-	sa.sin_port = htons(port);
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -EINVAL;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-static bool verdict_ok(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	shutdown(fd, SHUT_WR);
-	while (got + 1 < len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		if (poll(&pfd, 1, 180000) <= 0)
-			break;
-		n = read(fd, buf + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	buf[got] = 0;
-	return strstr(buf, "FPGACAP-VERDICT") && strstr(buf, "\"ok\":true");
-}
-
 static bool expect_zerocopy(void)
 {
 	const char *e = getenv("FPGACAP_EXPECT_ZEROCOPY");
@@ -106,7 +61,7 @@ static int stream(struct __test_metadata *_metadata, const struct knobs *k,
 	int sock, ret;
 
 	memset(r, 0, sizeof(*r));
-	sock = connect_port(k->port);
+	sock = sink_connect(k->port);
 	if (sock < 0)
 		return sock;
 	if (k->sndbuf)
@@ -144,7 +99,7 @@ static int stream(struct __test_metadata *_metadata, const struct knobs *k,
 	fpgacap_stop(dev);
 	fpgacap_get_stats(dev, &r->ds);
 	if (ret == 1)
-		r->ok = verdict_ok(sock, r->verdict, sizeof(r->verdict));
+		r->ok = sink_verdict(sock, r->verdict, sizeof(r->verdict)) == 1;
 	TH_LOG("%s: %llu bytes, %llu completions, %llu copied%s, sink: %s",
 	       fpgacap_send_mode_name(r->ss.mode),
 	       (unsigned long long)r->ps.payload_bytes,

@@ -31,52 +31,6 @@
 #define NBUF 16
 #define BUFSZ (64 * KiB)
 
-static int connect_sink(void)
-{
-	const char *s = getenv("FPGACAP_SINK");
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon;
-	int fd;
-
-	if (!s || !(colon = strchr(s, ':')) || colon - s >= 63)
-		return -ENOENT;
-	memcpy(host, s, colon - s);
-	host[colon - s] = 0;
-	sa.sin_port = htons(atoi(colon + 1));
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -EINVAL;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-/* Half-close and wait for the sink's verdict line. */
-static int sink_verdict(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	shutdown(fd, SHUT_WR);
-	while (got + 1 < len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		if (poll(&pfd, 1, 120000) <= 0)
-			return -ETIMEDOUT;
-		n = read(fd, buf + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	buf[got] = 0;
-	return strstr(buf, "FPGACAP-VERDICT") ? 0 : -EPROTO;
-}
-
 struct zc_state {
 	uint32_t next_id;		/* id of the next successful send */
 	uint32_t id_of[NBUF];		/* id that carried buffer i */
@@ -140,7 +94,7 @@ TEST(msg_zerocopy_from_pool)
 	uint8_t *pool;
 	int dev, sock, one = 1, n, i, outstanding;
 
-	sock = connect_sink();
+	sock = sink_connect(0);
 	if (sock == -ENOENT)
 		SKIP(return, "FPGACAP_SINK not set");
 	ASSERT_LE(0, sock) TH_LOG("connect: %s", strerror(-sock));
@@ -197,8 +151,8 @@ TEST(msg_zerocopy_from_pool)
 	       (unsigned long long)zs.copied);
 	if (expect && !strcmp(expect, "1"))
 		EXPECT_EQ(0, zs.copied);
-	ASSERT_EQ(0, sink_verdict(sock, verdict, sizeof(verdict)));
-	EXPECT_NE(NULL, strstr(verdict, "\"ok\":true")) TH_LOG("%s", verdict);
+	EXPECT_EQ(1, sink_verdict(sock, verdict, sizeof(verdict)))
+		TH_LOG("%s", verdict);
 	xioctl(dev, FPGACAP_IOC_STOP, NULL);
 	munmap(pool, cfg.mmap_size);
 	close(dev);
@@ -278,7 +232,7 @@ TEST(coherent_baseline_efault)
 	close(pp[0]);
 	close(pp[1]);
 
-	sock = connect_sink();
+	sock = sink_connect(0);
 	if (sock >= 0) {
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 		char verdict[1024];
@@ -289,8 +243,8 @@ TEST(coherent_baseline_efault)
 		EXPECT_EQ(EFAULT, errno);
 		/* The copy path reads it fine. */
 		EXPECT_EQ(BUFSZ, send(sock, p, BUFSZ, 0));
-		EXPECT_EQ(0, sink_verdict(sock, verdict, sizeof(verdict)));
-		EXPECT_NE(NULL, strstr(verdict, "\"ok\":true"));
+		EXPECT_EQ(1, sink_verdict(sock, verdict, sizeof(verdict)))
+			TH_LOG("%s", verdict);
 		close(sock);
 	}
 	EXPECT_EQ(0, give_back_bufs(dev, &b, 1));
