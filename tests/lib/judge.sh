@@ -21,14 +21,21 @@ judge_log() {
 
 	JUDGE_PASSED=0 JUDGE_FAILED=0 JUDGE_SKIPPED=0
 	eval "$(awk '
-		/^FPGACAP-TEST-BEGIN / { intest = 1; notok = 0; next }
+		/^FPGACAP-TEST-BEGIN / { intest = 1; notok = 0; nd = 0; next }
 		/^FPGACAP-TEST-END / {
 			rc = $NF; sub("rc=", "", rc)
 			if (rc != 0 && notok == 0) { died++; print "died: " $2 > "/dev/stderr" }
 			intest = 0; next
 		}
-		intest && /^ok [0-9]+ / { if ($0 ~ /# SKIP/) s++; else p++ }
-		intest && /^not ok [0-9]+ / { f++; notok++; print "failed: " $0 > "/dev/stderr" }
+		# The diagnostics of a test (from its RUN line) explain a failure.
+		intest && /^#  RUN / { nd = 0 }
+		intest && /^#/ { if (nd < 40) diag[nd++] = $0 }
+		intest && /^ok [0-9]+ / { if ($0 ~ /# SKIP/) s++; else p++; nd = 0 }
+		intest && /^not ok [0-9]+ / {
+			f++; notok++
+			for (i = 0; i < nd; i++) print "  " diag[i] > "/dev/stderr"
+			print "failed: " $0 > "/dev/stderr"; nd = 0
+		}
 		END { printf "JUDGE_PASSED=%d JUDGE_FAILED=%d JUDGE_SKIPPED=%d\n", p, f + died, s }
 	' "$clean")"
 

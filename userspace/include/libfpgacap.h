@@ -117,6 +117,7 @@ struct fpgacap_sender_stats {
 	uint64_t partial;		/* short sends resumed */
 	uint64_t fell_back;		/* 1 if auto switched to copy */
 	int fallback_reason;		/* errno that made auto fall back */
+	uint64_t nobufs_copied;		/* sends copied: ENOBUFS, nothing to wait for */
 };
 
 struct fpgacap_sender;

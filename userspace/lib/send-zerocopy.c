@@ -52,6 +52,10 @@ static void complete_range(struct fpgacap_sender *s, uint32_t lo, uint32_t hi,
 	unsigned int i;
 
 	sender_note_completions(s, (uint64_t)(hi - lo) + 1, copied);
+	if (s->zc_inflight >= hi - lo + 1)
+		s->zc_inflight -= hi - lo + 1;
+	else
+		s->zc_inflight = 0;
 	for (i = 0; i < s->count; i++) {
 		struct send_entry *e = entry_at(s, i);
 		uint32_t a, b;
@@ -121,13 +125,12 @@ int msgzc_reap(struct fpgacap_sender *s, int timeout_ms)
  * Queue @iov with MSG_ZEROCOPY. Blocking sockets may still return short
  * (a signal); each call that queued bytes took one id. ENOBUFS means the
  * socket's optmem (or locked memory) is spent on pinned pages: wait for
- * completions to give some back, then retry.
+ * completions to give some back, then retry, as a blocking send waits for
+ * room. With nothing in flight nothing will come back: copy this one.
  */
 int msgzc_send(struct fpgacap_sender *s, struct send_entry *e,
 	       struct iovec **iov, unsigned int *n)
 {
-	unsigned int nobufs = 0;
-
 	while (*n) {
 		struct msghdr msg = { .msg_iov = *iov, .msg_iovlen = *n };
 		ssize_t ret;
@@ -148,20 +151,21 @@ int msgzc_send(struct fpgacap_sender *s, struct send_entry *e,
 			}
 			if (err == ENOBUFS) {
 				s->st.enobufs++;
-				/* Nothing in flight means nothing will free. */
-				if (++nobufs > 1000)
-					return -ENOBUFS;
-				ret = msgzc_reap(s, 10);
+				if (!s->zc_inflight) {
+					s->st.nobufs_copied++;
+					return copy_send(s, iov, n, false);
+				}
+				ret = msgzc_reap(s, 100);
 				if (ret < 0)
 					return (int)ret;
 				continue;
 			}
 			return -err;
 		}
-		nobufs = 0;
 		if (ret > 0) {
 			e->next_id = ++s->zc_next_id;
 			e->outstanding++;
+			s->zc_inflight++;
 		}
 		iov_advance(iov, n, ret);
 		if (*n)

@@ -26,6 +26,7 @@ struct fpgacap_sender {
 	struct send_entry *ring;
 	unsigned int head, count;	/* oldest entry, entries in use */
 	uint32_t zc_next_id;		/* the socket's next MSG_ZEROCOPY id */
+	uint32_t zc_inflight;		/* ids sent, not yet completed */
 	uint32_t seq;			/* sends so far */
 	bool zc_enabled;		/* SO_ZEROCOPY set */
 	bool is_socket;			/* else a file: writev() */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libfpgacap.h"
@@ -32,6 +33,7 @@ struct sink_opts {
 	unsigned int connections;	/* 0: forever */
 	uint64_t rate;			/* read at most this many bytes/s */
 	uint64_t close_after;		/* drop the connection after */
+	unsigned int stall_ms;		/* stop reading once, this long */
 	size_t read_size;
 	bool json, quiet, stdio;
 };
@@ -48,6 +50,8 @@ static void usage(FILE *f)
 "  -o, --output FILE       append the received bytes to FILE\n"
 "      --rate BYTES        read at most BYTES per second (a slow receiver)\n"
 "      --close-after BYTES drop each connection after BYTES\n"
+"      --stall MS          after the first bytes, read nothing for MS ms\n"
+"                          (a receiver that stops: the sender's queue fills)\n"
 "      --read-size BYTES   bytes per read (default 1M)\n"
 "      --port-file FILE    write the port listened on to FILE\n"
 "      --stdio             one connection on stdin/stdout (inetd style, or\n"
@@ -67,6 +71,7 @@ static int parse_args(int argc, char **argv, struct sink_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "close-after", required_argument, NULL, 'c' },
+		{ "stall", required_argument, NULL, 'T' },
 		{ "read-size", required_argument, NULL, 's' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "stdio", no_argument, NULL, 'S' },
@@ -95,6 +100,11 @@ static int parse_args(int argc, char **argv, struct sink_opts *o)
 		case 'c':
 			if (cli_parse_size(optarg, &o->close_after))
 				goto bad;
+			break;
+		case 'T':
+			if (cli_parse_size(optarg, &v) || v > 3600 * 1000)
+				goto bad;
+			o->stall_ms = (unsigned int)v;
 			break;
 		case 's':
 			if (cli_parse_size(optarg, &v) || !v || v > (1 << 28))
@@ -183,6 +193,15 @@ static int serve(const struct sink_opts *o, int in, int out, int file)
 			continue;
 		if (n <= 0)
 			break;
+		if (!got && o->stall_ms) {
+			struct timespec ts = {
+				.tv_sec = o->stall_ms / 1000,
+				.tv_nsec = (long)(o->stall_ms % 1000) * 1000000,
+			};
+
+			while (nanosleep(&ts, &ts) && errno == EINTR)
+				;
+		}
 		got += n;
 		fpgacap_verify_feed(v, buf, n);
 		if (file >= 0 && write(file, buf, n) != n) {

@@ -234,7 +234,7 @@ static void report(const struct stream_opts *o, struct fpgacap *dev,
 		       "\"sends\":%llu,\"syscalls\":%llu,\"completions\":%llu,"
 		       "\"copied\":%llu,\"copied_known\":%s,"
 		       "\"fixed_buffers\":%s,\"fixed_buffers_error\":%d,"
-		       "\"enobufs\":%llu,\"partial\":%llu,\"fell_back\":%s,"
+		       "\"enobufs\":%llu,\"nobufs_copied\":%llu,\"partial\":%llu,\"fell_back\":%s,"
 		       "\"fallback_reason\":%d,\"lost_bytes\":%llu,"
 		       "\"lost_events\":%llu,\"capture_drops\":%llu,"
 		       "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
@@ -251,6 +251,7 @@ static void report(const struct stream_opts *o, struct fpgacap *dev,
 		       ss.fixed_buffers ? "true" : "false",
 		       ss.fixed_buffers_error,
 		       (unsigned long long)ss.enobufs,
+		       (unsigned long long)ss.nobufs_copied,
 		       (unsigned long long)ss.partial,
 		       ss.fell_back ? "true" : "false", ss.fallback_reason,
 		       (unsigned long long)ps.lost_bytes,
