@@ -30,6 +30,10 @@ if make -s -C userspace O="$FPGACAP_CACHE/build/host" \
 	KSFT_DIR="$(kernel_source_dir)/tools/testing/selftests" check \
 	>"$log/host.tap" 2>&1; then :; fi
 grep -E '^(ok|not ok) ' "$log/host.tap"
+# What a failing test said, from its RUN line on.
+awk '/^#  RUN / { n = 0 } /^#/ { if (n < 40) d[n++] = $0 }
+	/^not ok / { for (i = 0; i < n; i++) print "  " d[i] } /^(not )?ok / { n = 0 }' \
+	"$log/host.tap" >&2
 tally_tap "$log/host.tap"
 grep -q '^# Totals' "$log/host.tap" || { say "host tests did not run"; failed=$((failed + 1)); }
 
