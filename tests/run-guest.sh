@@ -59,7 +59,7 @@ append="loglevel=4 panic=-1"
 [ -z "${extra_env:-}" ] || append="$append$extra_env"
 [ -z "$net" ] || append="$append FPGACAP_SINK=10.0.2.100:5555"
 accel=()
-[ "$icount" = 0 ] || accel=(-icount shift=0,sleep=off)
+[ "$icount" = 0 ] || accel=(-icount "${FPGACAP_ICOUNT:-shift=0,sleep=off}")
 
 case $target in
 x86)
