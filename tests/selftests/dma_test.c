@@ -125,6 +125,23 @@ static uint64_t check(const FIXTURE_VARIANT(dma) *variant,
 	return bad;
 }
 
+/* After stop: a fresh start delivers intact buffers again. */
+static void restart_clean(struct __test_metadata *_metadata,
+			  const FIXTURE_VARIANT(dma) *variant,
+			  FIXTURE_DATA(dma) *self)
+{
+	struct fpgacap_buffer b[4];
+	int n, i;
+
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	n = dequeue(self->fd, b, 4, 5 * SEC);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, check(variant, self, &b[i]));
+	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
+	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+}
+
 /* Thousands of buffers, several descriptors in flight, every byte. */
 TEST_F_TIMEOUT(dma, integrity, 600)
 {
@@ -241,13 +258,7 @@ TEST_F(dma, error_and_recovery)
 	EXPECT_EQ(1, st.errors);
 
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
-	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
-	n = dequeue(self->fd, b, 4, 5 * SEC);
-	ASSERT_LT(0, n);
-	for (i = 0; i < n; i++)
-		EXPECT_EQ(0, check(variant, self, &b[i]));
-	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
-	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	restart_clean(_metadata, variant, self);
 }
 
 /* A stalled engine: the watchdog turns it into ETIMEDOUT; recoverable. */
@@ -255,7 +266,7 @@ TEST_F(dma, stall_and_recovery)
 {
 	struct fpgacap_buffer b[16];
 	struct fpgacap_stats st;
-	int n, i, tries;
+	int n, tries;
 
 	RETURN_IF_SKIPPED();
 
@@ -278,13 +289,7 @@ TEST_F(dma, stall_and_recovery)
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 	ASSERT_EQ(0, get_stats(self->fd, &st));
 	EXPECT_EQ(0, st.active);
-	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
-	n = dequeue(self->fd, b, 4, 5 * SEC);
-	ASSERT_LT(0, n);
-	for (i = 0; i < n; i++)
-		EXPECT_EQ(0, check(variant, self, &b[i]));
-	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
-	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	restart_clean(_metadata, variant, self);
 }
 
 /* Residue: an engine ending early gives bytes_used < size, flagged. */
