@@ -7,17 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
 bytes=${1:-64M}
-# Streams through the Zynq guest's emulated GEM move a few MB/s: fewer
-# bytes there keep the run short.
+# Streams through the Zynq guest's emulated GEM move ~10 MB/s of host
+# time: fewer bytes there keep the run short.
 zynq_bytes=${2:-8M}
 tests/setup-host.sh
 out=$FPGACAP_CACHE/bench
 mkdir -p "$out"
 args=()
 for target in x86 zynq-plain; do
-	# Under -icount the Zynq guest's timer wake-ups lag by seconds and
-	# its zero-copy runs crawled (0.1 MB/s of guest time against 109 for
-	# copy): it runs with host time, one TCG thread.
+	# Under -icount the Zynq bench job needs more than 7 minutes at 8 MiB
+	# per run (every mode near 104 MB/s of guest time at 64 KiB, measured
+	# on a quiet host): it runs with host time, one TCG thread, in about
+	# one minute; its figures then move with host load.
 	icount=--icount n=$bytes
 	[ "$target" = x86 ] || icount= n=$zynq_bytes
 	FPGACAP_GUEST_TIMEOUT=${FPGACAP_GUEST_TIMEOUT:-3600} \

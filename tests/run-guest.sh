@@ -97,7 +97,7 @@ esac
 say "booting $target guest ($job); log: $log"
 start=$(date +%s)
 set +e
-timeout "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
+timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
 qrc=$?
 set -e
 say "$target guest exited (qemu rc $qrc) after $(( $(date +%s) - start )) s"

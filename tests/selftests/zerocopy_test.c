@@ -83,9 +83,8 @@ static int reap(struct __test_metadata *_metadata, int sock, int dev,
 }
 
 /*
- * A fixture only for the timeout: MSG_ZEROCOPY through the Zynq guest's
- * emulated GEM sometimes crawls (0.1 MB/s against 2-3; cause open, see
- * docs/testing.md), and that guest's clock runs fast besides.
+ * A fixture only for the timeout: the Zynq guest's clock runs fast, and a
+ * loaded host slows its network several times over (docs/testing.md).
  */
 FIXTURE(pool) {
 	int unused;
