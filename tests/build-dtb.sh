@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 src=$(kernel_source_dir)
-out=$FPGACAP_CACHE/dtb
+out=$FPGACAP_WORK/dtb
 mkdir -p "$out"
 dts=$FPGACAP_TOP/dts/fpgacap-zc702-emu.dts
 dtb=$out/fpgacap-zc702-emu.dtb

@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 src=$(kernel_source_dir)
-out=$FPGACAP_CACHE/dtb/overlays
+out=$FPGACAP_WORK/dtb/overlays
 mkdir -p "$out"
 for dtso in "$FPGACAP_TOP"/dts/overlays/*.dtso; do
 	name=$(basename "$dtso" .dtso)

@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 target=${1:?usage: build.sh x86|zynq|zynq-plain}
-out=$FPGACAP_CACHE/build/$target
+out=$FPGACAP_WORK/build/$target
 ksrc=$(kernel_source_dir)
 mkdir -p "$out/module" "$out/bin"
 

@@ -7,7 +7,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 src=$(kernel_source_dir)
-work=$FPGACAP_CACHE/static
+work=$FPGACAP_WORK/static
 rm -rf "$work"
 mkdir -p "$work"
 n=0 failed=0

@@ -11,7 +11,7 @@ bytes=${1:-64M}
 # time: fewer bytes there keep the run short.
 zynq_bytes=${2:-8M}
 tests/setup-host.sh
-out=$FPGACAP_CACHE/bench
+out=$FPGACAP_WORK/bench
 mkdir -p "$out"
 args=()
 for target in x86 zynq-plain; do
@@ -24,7 +24,7 @@ for target in x86 zynq-plain; do
 	FPGACAP_GUEST_TIMEOUT=${FPGACAP_GUEST_TIMEOUT:-3600} \
 		tests/run-guest.sh "$target" bench $icount \
 		--env "FPGACAP_BENCH_BYTES=$n" >&2
-	tr -d '\r' <"$FPGACAP_CACHE/logs/$target-bench.log" |
+	tr -d '\r' <"$FPGACAP_WORK/logs/$target-bench.log" |
 		sed -n '/^FPGACAP-BENCH-BEGIN/,/^FPGACAP-BENCH-END/p' |
 		grep -v '^FPGACAP-BENCH-' | grep -v '^\[ *[0-9.]*\]' >"$out/$target.json"
 	args+=("$target=$out/$target.json")

@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-logdir=$FPGACAP_CACHE/logs
+logdir=$FPGACAP_WORK/logs
 mkdir -p "$logdir"
 log=$logdir/$target-$job.log
 rm -f "$logdir/$target-$job.result"
@@ -97,7 +97,7 @@ esac
 say "booting $target guest ($job); log: $log"
 start=$(date +%s)
 set +e
-timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
+heavy timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
 qrc=$?
 set -e
 say "$target guest exited (qemu rc $qrc) after $(( $(date +%s) - start )) s"

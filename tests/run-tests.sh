@@ -18,7 +18,7 @@ tally_tap() {	# count TAP lines of a file
 }
 
 tests/setup-host.sh || { echo "0 passed, 1 failed"; exit 1; }
-log=$FPGACAP_CACHE/logs
+log=$FPGACAP_WORK/logs
 mkdir -p "$log"
 
 say "static checks"
@@ -26,7 +26,7 @@ tests/check-static.sh | tee "$log/static.tap"
 tally_tap "$log/static.tap"
 
 say "host unit tests"
-if make -s -C userspace O="$FPGACAP_CACHE/build/host" \
+if make -s -C userspace O="$FPGACAP_WORK/build/host" \
 	KSFT_DIR="$(kernel_source_dir)/tools/testing/selftests" check \
 	>"$log/host.tap" 2>&1; then :; fi
 grep -E '^(ok|not ok) ' "$log/host.tap"
@@ -40,7 +40,7 @@ grep -q '^# Totals' "$log/host.tap" || { say "host tests did not run"; failed=$(
 for target in x86 zynq; do
 	say "$target guest"
 	tests/run-guest.sh "$target" tests >&2
-	result=$FPGACAP_CACHE/logs/$target-tests.result
+	result=$FPGACAP_WORK/logs/$target-tests.result
 	if [ -s "$result" ]; then
 		read -r p f s <"$result"
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))

@@ -4,11 +4,18 @@
 FPGACAP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FPGACAP_CACHE=${FPGACAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fpgacap}
 mkdir -p "$FPGACAP_CACHE"
+# Builds, logs and figures of this checkout; several checkouts (or
+# worktrees) may share one cache of kernels by giving each its own.
+FPGACAP_WORK=${FPGACAP_WORK:-$FPGACAP_CACHE}
+mkdir -p "$FPGACAP_WORK"
 
 JOBS=${JOBS:-$(nproc)}
 ARM_CROSS=arm-linux-gnueabihf-
 
 say() { printf '[fpgacap] %s\n' "$*" >&2; }
+# Run a CPU-heavy command (an emulator, a kernel build) alone: on two
+# cores a second one at the same time slows both several-fold.
+heavy() { flock "$FPGACAP_CACHE/.heavy.lock" "$@"; }
 die() { printf '[fpgacap] error: %s\n' "$*" >&2; exit 1; }
 
 # Kernel flavour of the installed amd64 headers, e.g. 6.1.0-56-amd64.
