@@ -3,7 +3,7 @@
  * fpgacap-bench: what a user runs on the board against a sink on a PC.
  *
  * Streams the capture device to TCP in each mode (copy, MSG_ZEROCOPY,
- * io_uring SEND_ZC, and the classic coherent pool copied out) and reports,
+ * io_uring SEND_ZC) and reports,
  * side by side from one run: payload rate, share of the GbE TCP ceiling,
  * CPU per GB (this process, and the whole system including softirq, from
  * /proc/stat), completions the kernel copied anyway, drops, and
@@ -33,14 +33,11 @@ enum bench_mode {
 	MODE_COPY,		/* page pool, send() copies */
 	MODE_ZEROCOPY,		/* page pool, MSG_ZEROCOPY */
 	MODE_URING,		/* page pool, io_uring SEND_ZC */
-	MODE_COHERENT_COPY,	/* classic coherent pool, send() copies */
-	MODE_COHERENT_ZC,	/* classic coherent pool, MSG_ZEROCOPY: EFAULT */
 	NR_MODES,
 };
 
 static const char *const mode_names[NR_MODES] = {
-	"capture", "copy", "zerocopy", "uring", "coherent-copy",
-	"coherent-zerocopy",
+	"capture", "copy", "zerocopy", "uring",
 };
 
 struct bench_opts {
@@ -158,7 +155,7 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 	if (fd < 0)
 		return fd;
 	po.send.fd = fd;
-	po.send.mode = mode == MODE_ZEROCOPY || mode == MODE_COHERENT_ZC ?
+	po.send.mode = mode == MODE_ZEROCOPY ?
 		       FPGACAP_SEND_ZEROCOPY : mode == MODE_URING ?
 		       FPGACAP_SEND_URING : FPGACAP_SEND_COPY;
 	po.max_bytes = o->bytes;
@@ -200,7 +197,7 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 static void run_one(const struct bench_opts *o, enum bench_mode mode,
 		    uint64_t size, struct result *r)
 {
-	uint32_t flags = mode >= MODE_COHERENT_COPY ? FPGACAP_CFG_COHERENT : 0;
+	uint32_t flags = 0;
 	uint64_t u0, s0, u1, s1, t0, t1;
 	struct sys_cpu c0, c1;
 	struct fpgacap_stats st;
@@ -494,8 +491,8 @@ static void usage(FILE *f)
 "any sink that discards), mode against mode in one run.\n"
 "\n"
 "  -d, --device PATH     capture device (default /dev/fpgacap0)\n"
-"  -m, --mode MODE       capture | copy | zerocopy | uring | coherent-copy |\n"
-"                        coherent-zerocopy (repeatable; default zerocopy)\n"
+"  -m, --mode MODE       capture | copy | zerocopy | uring\n"
+"                        (repeatable; default zerocopy)\n"
 "      --compare         every mode, side by side, with ratios\n"
 "  -c, --count N         buffers in the pool (default 16)\n"
 "  -s, --size BYTES      buffer size; repeat or use --sweep (default 256K)\n"

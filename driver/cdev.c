@@ -187,7 +187,6 @@ static long ioctl_info(struct fpgacap_dev *fdev, void __user *arg)
 		info.caps |= FPGACAP_CAP_HIGHMEM;
 	if (fdev->src->type != FPGACAP_SOURCE_SLAVE_DMA)
 		info.caps |= FPGACAP_CAP_RATE;
-	info.caps |= FPGACAP_CAP_COHERENT;
 	info.source = fdev->src->type;
 	info.state = st.state;
 	info.page_size = PAGE_SIZE;

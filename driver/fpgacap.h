@@ -21,6 +21,9 @@
 
 #include "../uapi/fpgacap.h"
 
+/* Transitional: the coherent pool leaves the driver. */
+#define FPGACAP_CFG_COHERENT 0x02U
+
 struct fpgacap_dev;
 struct fpgacap_source;
 

@@ -16,22 +16,36 @@
  *   RETURN     give them back (batch) once nothing reads them any more
  *   STOP       the source stops; buffers userspace holds stay its own
  *
+ * One open file owns the stream: the first, opened for reading, to
+ * CONFIGURE, START, STOP, DEQUEUE, RETURN, read() or mmap(). Its pool and
+ * stream end with it: closing the owner stops the stream and frees the pool
+ * (its pages stay while some mapping still holds them). Files opened
+ * without read access may only ask INFO and STATS.
+ *
  * Errors (negative errno from ioctl, errno in userspace):
  *   ENOTTY    unknown command or a size the kernel does not know
+ *   EBADF     a streaming call on a file not opened for reading
  *   EINVAL    malformed argument: reserved field or unknown flag set, size
  *             not a page multiple, index out of range or not held by you
+ *   EOPNOTSUPP a known flag or setting this device cannot honour (see the
+ *             capability bits in INFO)
  *   E2BIG     a count, size or total above the device's limits (see INFO)
  *   EOVERFLOW count * size does not fit in 64 bits
+ *   EDQUOT    the pool would take the memory held by this device's pools,
+ *             configured or still mapped after release, past max_pinned
+ *   ENOMEM    the page allocator or the memory cgroup refused the pool
  *   EBUSY     another file owns the stream, or CONFIGURE/START while
  *             streaming
- *   ENOBUFS   START with no buffers configured
+ *   ENOBUFS   START, DEQUEUE, RETURN or mmap with no pool configured
  *   ENODATA   DEQUEUE while stopped and nothing is left to drain
  *   EAGAIN    DEQUEUE with nothing ready and O_NONBLOCK or timeout_ns == 0
  *   ETIMEDOUT DEQUEUE timed out
+ *   EINTR     a signal interrupted a wait and its handler did not ask for a
+ *             restart (SA_RESTART); DEQUEUE has stored the time left
  *   EIO       the source failed (engine error or stall); STOP then START
  *             recovers
  *   ENODEV    the device was unbound; the mapping stays readable
- *   EFAULT    a user pointer is bad
+ *   EFAULT    a user pointer is bad; nothing was consumed
  */
 #ifndef _UAPI_FPGACAP_H
 #define _UAPI_FPGACAP_H
@@ -40,14 +54,14 @@
 #include <linux/types.h>
 
 #define FPGACAP_API_MAJOR 1
-#define FPGACAP_API_MINOR 0
+#define FPGACAP_API_MINOR 1
 #define FPGACAP_API_VERSION ((FPGACAP_API_MAJOR << 16) | FPGACAP_API_MINOR)
 
 /* Capability bits in fpgacap_info.caps. */
 #define FPGACAP_CAP_STREAMING	0x01U /* CONFIGURE/mmap/DEQUEUE/RETURN */
 #define FPGACAP_CAP_READ	0x02U /* read() streams the bytes */
 #define FPGACAP_CAP_HIGHMEM	0x04U /* FPGACAP_CFG_HIGHMEM accepted */
-#define FPGACAP_CAP_COHERENT	0x08U /* FPGACAP_CFG_COHERENT accepted */
+/* 0x08 is reserved (was a coherent baseline pool, now bench-only). */
 #define FPGACAP_CAP_RATE	0x10U /* fpgacap_config.rate honoured */
 
 /* Data sources, fpgacap_info.source. */
@@ -72,26 +86,30 @@ struct fpgacap_info {
 	__u64 max_pool_size;	/* limit on count * buffer_size */
 	char name[32];		/* device name, NUL-terminated */
 	char source_name[32];	/* e.g. "pattern", "dma0chan1" */
-	__u64 reserved[8];
+	__u64 max_pinned;	/* limit on all pools of the device, live or
+				 * still mapped after release (EDQUOT) */
+	__u64 pinned;		/* bytes those pools hold now */
+	__u64 reserved[6];
 };
 
 /* fpgacap_config.flags */
-#define FPGACAP_CFG_HIGHMEM	0x01U /* allow highmem pages (32-bit) */
-#define FPGACAP_CFG_COHERENT	0x02U /* dma_alloc_coherent baseline */
-#define FPGACAP_CFG_FLAGS_ALL	(FPGACAP_CFG_HIGHMEM | FPGACAP_CFG_COHERENT)
+#define FPGACAP_CFG_HIGHMEM	0x01U /* allow highmem pages (CAP_HIGHMEM) */
+/* 0x02 is reserved (was the coherent baseline pool). */
+#define FPGACAP_CFG_FLAGS_ALL	FPGACAP_CFG_HIGHMEM
 
 /*
  * CONFIGURE: allocate (count > 0) or free (count == 0) the pool. Only while
- * stopped. The old pool, if any, lives on while something still maps it.
- * With FPGACAP_CFG_COHERENT the pool comes from dma_alloc_coherent and is
- * mapped with dma_mmap_coherent, as classic drivers do: it exists to show
- * what zero-copy send does with such a mapping (EFAULT).
+ * stopped. The old pool, if any, lives on while something still maps it,
+ * and counts against max_pinned until then. The pages are zeroed and
+ * charged to the caller's memory cgroup. A rate needs FPGACAP_CAP_RATE
+ * (EOPNOTSUPP otherwise), FPGACAP_CFG_HIGHMEM needs FPGACAP_CAP_HIGHMEM.
  */
 struct fpgacap_config {
 	__u32 count;		/* in: number of buffers */
 	__u32 flags;		/* in: FPGACAP_CFG_* */
 	__u64 buffer_size;	/* in: bytes per buffer, page multiple */
-	__u64 rate;		/* in: bytes/s for generating sources, 0 = max */
+	__u64 rate;		/* in: bytes/s the source produces; 0: as fast
+				 * as buffers come free, never dropping */
 	__u64 mmap_size;	/* out: length to mmap, count * buffer_size */
 	__u32 chunks;		/* out: physically contiguous allocations */
 	__u32 max_segments;	/* out: most DMA segments in one buffer */
@@ -119,7 +137,10 @@ struct fpgacap_buffer {
 /*
  * DEQUEUE: fill buffers[0..count) with filled buffers, oldest first.
  * Waits until at least one is ready unless the file is O_NONBLOCK or
- * timeout_ns == 0 (EAGAIN); timeout_ns < 0 waits without limit.
+ * timeout_ns == 0 (EAGAIN); timeout_ns < 0 waits without limit. When a
+ * signal interrupts a finite wait, timeout_ns is updated to the time left
+ * before the call returns EINTR or is restarted (SA_RESTART), so a restart
+ * keeps the original deadline, as select() does.
  */
 struct fpgacap_dequeue {
 	__u64 buffers;		/* in: user pointer to struct fpgacap_buffer[] */
@@ -140,7 +161,15 @@ struct fpgacap_return {
 	__u64 reserved[2];
 };
 
-/* Counters since the last START, and where the buffers are now. */
+/*
+ * Counters since the last START, and where the buffers are now:
+ *   free + active + done + user            == the pool's count
+ *   buffers_filled                         == dequeued + done
+ *   dequeued - returned                    == user (read() included)
+ *   bytes_filled + bytes_dropped           == the stream offset reached
+ * A drop is a run of data the source lost for want of a free buffer; only
+ * a source with a rate (a real-time one) drops.
+ */
 struct fpgacap_stats {
 	__u64 buffers_filled;	/* completed by the source */
 	__u64 bytes_filled;
@@ -158,6 +187,14 @@ struct fpgacap_stats {
 	__u32 user;		/* dequeued, not yet returned */
 	__u64 reserved[4];
 };
+
+/*
+ * The pattern source (FPGACAP_SOURCE_PATTERN, and the test windows of the
+ * DMA sources): the stream is a sequence of little-endian 64-bit words, the
+ * word at stream offset 8k holding k. Data lost in a drop keeps its place:
+ * a buffer at stream offset O starts with word O / 8.
+ */
+#define FPGACAP_PATTERN_WORD(stream_offset) ((__u64)(stream_offset) / 8)
 
 #define FPGACAP_IOC_MAGIC 0xB8
 

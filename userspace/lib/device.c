@@ -71,34 +71,6 @@ int fpgacap_get_info(struct fpgacap *dev, struct fpgacap_info *info)
 	return xioctl(dev->fd, FPGACAP_IOC_INFO, info);
 }
 
-/*
- * The coherent baseline maps one buffer per mmap (dma_mmap_coherent):
- * reserve the range, then map each buffer into it.
- */
-static void *map_coherent(int fd, const struct fpgacap_config *cfg)
-{
-	uint8_t *base;
-	uint32_t b;
-
-	base = mmap(NULL, cfg->mmap_size, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (base == MAP_FAILED)
-		return MAP_FAILED;
-	for (b = 0; b < cfg->count; b++) {
-		uint64_t off = (uint64_t)b * cfg->buffer_size;
-
-		if (mmap(base + off, cfg->buffer_size, PROT_READ,
-			 MAP_SHARED | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
-			int err = errno;
-
-			munmap(base, cfg->mmap_size);
-			errno = err;
-			return MAP_FAILED;
-		}
-	}
-	return base;
-}
-
 int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
 		      uint32_t flags, uint64_t rate)
 {
@@ -116,11 +88,7 @@ int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
 	ret = xioctl(dev->fd, FPGACAP_IOC_CONFIGURE, &cfg);
 	if (ret || !count)
 		return ret;
-	if (flags & FPGACAP_CFG_COHERENT)
-		map = map_coherent(dev->fd, &cfg);
-	else
-		map = mmap(NULL, cfg.mmap_size, PROT_READ, MAP_SHARED, dev->fd,
-			   0);
+	map = mmap(NULL, cfg.mmap_size, PROT_READ, MAP_SHARED, dev->fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
 	dev->map = map;
