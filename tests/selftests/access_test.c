@@ -15,15 +15,6 @@
 #include "kselftest_harness.h"
 #include "fpgacap_test.h"
 
-static long pool_pages(void)
-{
-	char buf[64];
-
-	if (read_file("/sys/kernel/debug/fpgacap/pool_pages", buf, sizeof(buf)))
-		return -1;
-	return atol(buf);
-}
-
 static uint64_t pinned(int fd)
 {
 	struct fpgacap_info info;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -229,6 +230,67 @@ static inline int get_param(const char *param, char *buf, size_t len)
 	snprintf(path, sizeof(path), "/sys/module/fpgacap/parameters/%s",
 		 param);
 	return read_file(path, buf, len);
+}
+
+/*
+ * Sleep by CLOCK_MONOTONIC, the clock the driver paces with (in the Zynq
+ * guest usleep() and CLOCK_MONOTONIC have disagreed).
+ */
+static inline void sleep_mono(uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	while (now_ns() < end)
+		usleep(1000);
+}
+
+/* Pages all pools hold (debugfs), or -1. */
+static inline long pool_pages(void)
+{
+	char buf[64];
+
+	if (read_file("/sys/kernel/debug/fpgacap/pool_pages", buf, sizeof(buf)))
+		return -1;
+	return atol(buf);
+}
+
+/* The platform device behind the node, e.g. "fpgacap-pattern.0". */
+static inline int platform_name(char *out, size_t len)
+{
+	char link[256], target[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/fpgacap/%s/device",
+		 dev_name_of());
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = 0;
+	snprintf(out, len, "%s", basename(target));
+	return 0;
+}
+
+/* Unbind or bind the device under test: @what is "unbind" or "bind". */
+static inline int driver_attr(const char *what, const char *pdev)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/drivers/fpgacap/%s",
+		 what);
+	return write_file(path, pdev);
+}
+
+/* After a bind or insmod, wait for the node to come back. */
+static inline int wait_for_node(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (!access(dev_path(), F_OK))
+			return 0;
+		usleep(50000);
+	}
+	return -ENOENT;
 }
 
 /*
