@@ -49,7 +49,8 @@
  * and read-only counters since load: transfers (completed, failed ones
  * included), bytes, segments, failed, stalled, short (ended at TLAST),
  * callbacks, late_callbacks (run after a terminate that followed their
- * transfer's completion), late_pending (a callback held now),
+ * transfer's completion, and not inside device_synchronize: after
+ * dmaengine_terminate_sync() returned), late_pending (a callback held now),
  * issue_pending, idle_issue_pending (calls that found nothing submitted or
  * running: PL330 WARNs on those), stale_submits and stale_issued
  * (descriptors prepared before a terminate, submitted or issued after it),
@@ -173,6 +174,7 @@ struct tdma_chan {
 	bool synchronize;
 	bool no_result;
 	bool callbacks_in_issue;
+	bool syncing;			/* inside device_synchronize */
 	u32 late_pending;
 	struct tdma_counters n;
 	struct dentry *debugfs;
@@ -436,7 +438,7 @@ static void tdma_callback(struct tdma_chan *tc, struct tdma_desc *d)
 
 	spin_lock_irqsave(&tc->lock, flags);
 	tc->n.callbacks++;
-	if (d->done_epoch != tc->epoch)
+	if (d->done_epoch != tc->epoch && !tc->syncing)
 		tc->n.late_callbacks++;
 	no_result = READ_ONCE(tc->no_result);
 	spin_unlock_irqrestore(&tc->lock, flags);
@@ -674,12 +676,21 @@ static int tdma_terminate_all(struct dma_chan *chan)
 static void tdma_synchronize(struct dma_chan *chan)
 {
 	struct tdma_chan *tc = to_tdma_chan(chan);
+	unsigned long flags;
 
 	if (!READ_ONCE(tc->synchronize))
 		return;
+	spin_lock_irqsave(&tc->lock, flags);
+	tc->syncing = true;
+	spin_unlock_irqrestore(&tc->lock, flags);
+
 	tasklet_kill(&tc->tasklet);
 	flush_delayed_work(&tc->late_work);
 	tasklet_kill(&tc->tasklet);
+
+	spin_lock_irqsave(&tc->lock, flags);
+	tc->syncing = false;
+	spin_unlock_irqrestore(&tc->lock, flags);
 }
 
 static int tdma_alloc_chan_resources(struct dma_chan *chan)
