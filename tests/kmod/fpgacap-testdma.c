@@ -46,17 +46,23 @@
  *                     the client sees DMA_TRANS_NOERROR, residue 0
  *   callbacks_in_issue Y: issue_pending runs completed callbacks in the
  *                     caller's context too, as the PL330 driver does
+ *   issue_delay_us    issue_pending spins this long (at most 10000) before
+ *                     it looks at its queues, as if the calling CPU were
+ *                     interrupted or preempted there: it widens the window
+ *                     between a client's submit and its issue_pending
  * and read-only counters since load: transfers (completed, failed ones
  * included), bytes, segments, failed, stalled, short (ended at TLAST),
- * callbacks, late_callbacks (run after a terminate that followed their
- * transfer's completion, and not inside device_synchronize: after
- * dmaengine_terminate_sync() returned), late_pending (a callback held now),
+ * callbacks, late_callbacks (callbacks of transfers completed before a
+ * terminate that were still running, or not yet run, when the client's
+ * dmaengine_terminate_sync() after it returned), late_pending (a callback
+ * held now),
  * issue_pending, idle_issue_pending (calls that found nothing submitted or
  * running: PL330 WARNs on those), stale_submits and stale_issued
  * (descriptors prepared before a terminate, submitted or issued after it),
  * terminates, alloc_chan and free_chan (channel resources), stream_pos.
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
@@ -174,7 +180,8 @@ struct tdma_chan {
 	bool synchronize;
 	bool no_result;
 	bool callbacks_in_issue;
-	bool syncing;			/* inside device_synchronize */
+	u32 issue_delay_us;
+	u64 synced_epoch;		/* epoch when synchronize last returned */
 	u32 late_pending;
 	struct tdma_counters n;
 	struct dentry *debugfs;
@@ -433,18 +440,18 @@ static void tdma_callback(struct tdma_chan *tc, struct tdma_desc *d)
 		.result = d->result,
 		.residue = d->len - d->done,
 	};
+	u64 done_epoch = d->done_epoch;
 	unsigned long flags;
-	bool no_result;
 
+	tdma_invoke(&d->tx, READ_ONCE(tc->no_result) ? NULL : &res);
+	kfree(d);
+
+	/* Late: the client was told, by terminate_sync, that all was over. */
 	spin_lock_irqsave(&tc->lock, flags);
 	tc->n.callbacks++;
-	if (d->done_epoch != tc->epoch && !tc->syncing)
+	if (done_epoch < tc->synced_epoch)
 		tc->n.late_callbacks++;
-	no_result = READ_ONCE(tc->no_result);
 	spin_unlock_irqrestore(&tc->lock, flags);
-
-	tdma_invoke(&d->tx, no_result ? NULL : &res);
-	kfree(d);
 }
 
 /*
@@ -574,9 +581,14 @@ tdma_prep_slave_sg(struct dma_chan *chan, struct scatterlist *sgl,
 static void tdma_issue_pending(struct dma_chan *chan)
 {
 	struct tdma_chan *tc = to_tdma_chan(chan);
+	u32 us = min(READ_ONCE(tc->issue_delay_us), 10000U);
 	struct tdma_desc *d;
 	unsigned long flags;
 
+	if (us) {
+		mdelay(us / 1000);
+		udelay(us % 1000);
+	}
 	spin_lock_irqsave(&tc->lock, flags);
 	tc->n.issue_pending++;
 	if (list_empty(&tc->submitted) && list_empty(&tc->issued))
@@ -672,24 +684,22 @@ static int tdma_terminate_all(struct dma_chan *chan)
 	return 0;
 }
 
-/* Without synchronize this returns at once, as on PL330 and mSGDMA. */
+/*
+ * Wait for the callbacks of terminated transfers, or, without synchronize,
+ * return at once as PL330 and mSGDMA do (they have no device_synchronize).
+ */
 static void tdma_synchronize(struct dma_chan *chan)
 {
 	struct tdma_chan *tc = to_tdma_chan(chan);
 	unsigned long flags;
 
-	if (!READ_ONCE(tc->synchronize))
-		return;
+	if (READ_ONCE(tc->synchronize)) {
+		tasklet_kill(&tc->tasklet);
+		flush_delayed_work(&tc->late_work);
+		tasklet_kill(&tc->tasklet);
+	}
 	spin_lock_irqsave(&tc->lock, flags);
-	tc->syncing = true;
-	spin_unlock_irqrestore(&tc->lock, flags);
-
-	tasklet_kill(&tc->tasklet);
-	flush_delayed_work(&tc->late_work);
-	tasklet_kill(&tc->tasklet);
-
-	spin_lock_irqsave(&tc->lock, flags);
-	tc->syncing = false;
+	tc->synced_epoch = tc->epoch;
 	spin_unlock_irqrestore(&tc->lock, flags);
 }
 
@@ -780,6 +790,7 @@ static void tdma_debugfs_chan(struct tdma_chan *tc, struct dentry *root)
 	debugfs_create_bool("no_result", 0600, d, &tc->no_result);
 	debugfs_create_bool("callbacks_in_issue", 0600, d,
 			    &tc->callbacks_in_issue);
+	debugfs_create_u32("issue_delay_us", 0600, d, &tc->issue_delay_us);
 
 	debugfs_create_u64("transfers", 0400, d, &tc->n.transfers);
 	debugfs_create_u64("bytes", 0400, d, &tc->n.bytes);
