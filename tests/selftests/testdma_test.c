@@ -90,6 +90,7 @@ static void engine_reset(void)
 	eng_set("synchronize", 1);
 	eng_set("no_result", 0);
 	eng_set("callbacks_in_issue", 0);
+	eng_set("issue_delay_us", 0);
 	knob_write(DEV_DIR, "watchdog_ms", 2000);
 }
 
@@ -625,8 +626,12 @@ static void late_callback_case(struct __test_metadata *_metadata,
 
 	EXPECT_EQ(0, self->bad);
 	EXPECT_LE(32, self->next_seq);
-	/* It ran after the terminate only without synchronize. */
-	EXPECT_EQ(sync ? 0 : 1, c1.late_callbacks - c0.late_callbacks);
+	/* It ran after terminate_sync returned only without synchronize. */
+	if (sync) {
+		EXPECT_EQ(0, c1.late_callbacks - c0.late_callbacks);
+	} else {
+		EXPECT_LE(1, c1.late_callbacks - c0.late_callbacks);
+	}
 	TH_LOG("%llu buffers of the new stream, %lld late callback(s)",
 	       (unsigned long long)self->next_seq,
 	       c1.late_callbacks - c0.late_callbacks);
@@ -676,11 +681,20 @@ TEST_F_TIMEOUT(testdma, no_result, 900)
  * before the first completion, between transfers, mid-transfer (with
  * stop_drain_ms 0 where fpgacap has it, and at a rate). Every stream is
  * exact from 0, and no issue_pending reaches the engine with nothing
- * submitted or running (the PL330 driver WARNs on that and unbalances its
- * runtime PM), nor for descriptors prepared before a terminate.
+ * submitted or running (the PL330 driver WARNs on that and takes a
+ * runtime-PM reference), nor for descriptors prepared before a terminate.
+ *
+ * A callback submits the next transfer under fpgacap's lock and calls
+ * issue_pending after dropping it; a STOP on the other CPU in between
+ * terminates that transfer, and the issue_pending then finds nothing.
+ * The window is a few instructions wide; issue_delay_us widens it as an
+ * interrupt or a preempted vCPU would.
  */
+enum cycles_mode { CYCLES_PLAIN, CYCLES_PL330, CYCLES_ISSUE_DELAY };
+
 static void stop_start_cycles(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(testdma) *self, bool pl330)
+			      FIXTURE_DATA(testdma) *self,
+			      enum cycles_mode mode)
 {
 	const int cycles = 300;
 	struct fpgacap_buffer b[16];
@@ -690,17 +704,20 @@ static void stop_start_cycles(struct __test_metadata *_metadata,
 
 	if (!get_param("stop_drain_ms", drain_ms, sizeof(drain_ms)))
 		set_param("stop_drain_ms", "0");
-	if (pl330) {
+	if (mode == CYCLES_PL330) {
 		ASSERT_EQ(0, eng_set("synchronize", 0));
 		ASSERT_EQ(0, eng_set("no_result", 1));
 		ASSERT_EQ(0, eng_set("callbacks_in_issue", 1));
 	}
+	if (mode == CYCLES_ISSUE_DELAY)
+		ASSERT_EQ(0, eng_set("issue_delay_us", 2000));
 	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
 	eng_counts(&c0);
 	for (i = 0; i < cycles; i++) {
 		int want = i % 4, got = 0, k, j;
+		bool slow = mode != CYCLES_ISSUE_DELAY && i % 3 == 2;
 
-		ASSERT_EQ(0, eng_set("rate", i % 3 == 2 ? 32 * MiB : 0));
+		ASSERT_EQ(0, eng_set("rate", slow ? 32 * MiB : 0));
 		ASSERT_EQ(0, start(self));
 		while (got < want) {
 			k = dequeue(self->fd, b, want - got, 30 * SEC);
@@ -716,6 +733,7 @@ static void stop_start_cycles(struct __test_metadata *_metadata,
 		EXPECT_EQ(-ENODATA, k) TH_LOG("cycle %d", i);
 	}
 	eng_counts(&c1);
+	eng_set("issue_delay_us", 0);
 	if (drain_ms[0]) {
 		drain_ms[strcspn(drain_ms, "\n")] = 0;
 		set_param("stop_drain_ms", drain_ms);
@@ -737,13 +755,19 @@ static void stop_start_cycles(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(testdma, stop_start_cycles, 900)
 {
 	RETURN_IF_SKIPPED();
-	stop_start_cycles(_metadata, self, false);
+	stop_start_cycles(_metadata, self, CYCLES_PLAIN);
 }
 
 TEST_F_TIMEOUT(testdma, stop_start_cycles_pl330, 900)
 {
 	RETURN_IF_SKIPPED();
-	stop_start_cycles(_metadata, self, true);
+	stop_start_cycles(_metadata, self, CYCLES_PL330);
+}
+
+TEST_F_TIMEOUT(testdma, stop_start_cycles_issue_delay, 900)
+{
+	RETURN_IF_SKIPPED();
+	stop_start_cycles(_metadata, self, CYCLES_ISSUE_DELAY);
 }
 
 /* ---- unbind/bind and rmmod while streaming ---- */
