@@ -674,6 +674,8 @@ static int tdma_terminate_all(struct dma_chan *chan)
 	list_splice_tail_init(&tc->submitted, &head);
 	list_splice_tail_init(&tc->issued, &head);
 	list_splice_tail_init(&tc->completed, &head);
+	/* What was submitted is over: tx_status says complete, as PL330's. */
+	chan->completed_cookie = chan->cookie;
 	tc->epoch++;
 	tc->stream_pos = 0;
 	tc->tokens = 0;
