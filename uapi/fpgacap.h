@@ -86,9 +86,8 @@ struct fpgacap_info {
 	__u64 max_pool_size;	/* limit on count * buffer_size */
 	char name[32];		/* device name, NUL-terminated */
 	char source_name[32];	/* e.g. "pattern", "dma0chan1" */
-	__u64 max_pinned;	/* limit on all pools of the device, live or
-				 * still mapped after release (EDQUOT) */
-	__u64 pinned;		/* bytes those pools hold now */
+	__u64 max_pinned;	/* limit on all pools of the device (EDQUOT) */
+	__u64 pinned;		/* bytes its pools hold, live or orphaned */
 	__u64 reserved[6];
 };
 
@@ -108,8 +107,7 @@ struct fpgacap_config {
 	__u32 count;		/* in: number of buffers */
 	__u32 flags;		/* in: FPGACAP_CFG_* */
 	__u64 buffer_size;	/* in: bytes per buffer, page multiple */
-	__u64 rate;		/* in: bytes/s the source produces; 0: as fast
-				 * as buffers come free, never dropping */
+	__u64 rate;		/* in: bytes/s (CAP_RATE); 0: as buffers free */
 	__u64 mmap_size;	/* out: length to mmap, count * buffer_size */
 	__u32 chunks;		/* out: physically contiguous allocations */
 	__u32 max_segments;	/* out: most DMA segments in one buffer */

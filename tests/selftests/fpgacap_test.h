@@ -294,6 +294,32 @@ static inline int wait_for_node(void)
 }
 
 /*
+ * The device under test streams the pattern byte-exact: configure 4 x 64
+ * KiB on @fd, map, start, check what arrives, stop. For tests that include
+ * kselftest_harness.h before this header.
+ */
+#define ASSERT_STREAMS_ON(fd) do {					\
+	struct fpgacap_config _cfg;					\
+	struct fpgacap_buffer _b[4];					\
+	uint8_t *_p;							\
+	int _n, _i;							\
+									\
+	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, 0, 0, &_cfg));		\
+	_p = map_pool(fd, _cfg.mmap_size);				\
+	ASSERT_NE(NULL, _p);						\
+	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_START, NULL));		\
+	_n = dequeue(fd, _b, 4, 5000000000LL);				\
+	ASSERT_LT(0, _n);						\
+	for (_i = 0; _i < _n; _i++)					\
+		EXPECT_EQ(-1, check_pattern(_p + _b[_i].index * 64 * KiB, \
+					    _b[_i].bytes_used,		\
+					    _b[_i].offset));		\
+	EXPECT_EQ(0, give_back_bufs(fd, _b, _n));			\
+	EXPECT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));		\
+	munmap(_p, _cfg.mmap_size);					\
+} while (0)
+
+/*
  * The host sink (tests/run-guest.sh): FPGACAP_SINK=host:port names it.
  * Connect to @port there (0: the port FPGACAP_SINK names); fd, -ENOENT if
  * there is no sink, or -errno.

@@ -17,24 +17,8 @@ FIXTURE(ioctl) {
 /* After each test the device must still stream and verify. */
 static void still_usable(struct __test_metadata *_metadata, int fd)
 {
-	struct fpgacap_config cfg;
-	struct fpgacap_buffer b[4];
-	uint8_t *p;
-	int n, i;
-
 	xioctl(fd, FPGACAP_IOC_STOP, NULL);
-	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, 0, 0, &cfg));
-	p = map_pool(fd, cfg.mmap_size);
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_START, NULL));
-	n = dequeue(fd, b, 4, 5000000000LL);
-	ASSERT_LT(0, n);
-	for (i = 0; i < n; i++)
-		EXPECT_EQ(-1, check_pattern(p + b[i].index * 64 * KiB,
-					    b[i].bytes_used, b[i].offset));
-	EXPECT_EQ(0, give_back_bufs(fd, b, n));
-	EXPECT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));
-	munmap(p, cfg.mmap_size);
+	ASSERT_STREAMS_ON(fd);
 }
 
 FIXTURE_SETUP(ioctl)
