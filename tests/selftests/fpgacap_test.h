@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -278,6 +279,28 @@ static inline int driver_attr(const char *what, const char *pdev)
 	snprintf(path, sizeof(path), "/sys/bus/platform/drivers/fpgacap/%s",
 		 what);
 	return write_file(path, pdev);
+}
+
+/* Load a module file with @params; 0 or -errno. */
+static inline int load_module(const char *ko, const char *params)
+{
+	int fd, ret;
+
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Unload module @name if nothing uses it; 0 or -errno (-EAGAIN: busy). */
+static inline int unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
 /* After a bind or insmod, wait for the node to come back. */

@@ -39,13 +39,13 @@
 enum op {
 	OP_OPEN, OP_CLOSE, OP_CONFIGURE, OP_UNCONFIGURE, OP_MMAP, OP_MUNMAP,
 	OP_TOUCH, OP_START, OP_STOP, OP_DEQUEUE, OP_RETURN, OP_READ, OP_POLL,
-	OP_INFO, OP_STATS, OP_BAD_IOCTL, OP_FORK, OP_UNBIND, NR_OPS,
+	OP_INFO, OP_STATS, OP_BAD_IOCTL, OP_FORK, OP_UNBIND, OP_BURST, NR_OPS,
 };
 
 static const char *const op_names[NR_OPS] = {
 	"open", "close", "configure", "unconfigure", "mmap", "munmap",
 	"touch", "start", "stop", "dequeue", "return", "read", "poll",
-	"info", "stats", "bad_ioctl", "fork", "unbind",
+	"info", "stats", "bad_ioctl", "fork", "unbind", "burst",
 };
 
 /* Relative weights of the operations. */
@@ -54,7 +54,7 @@ static const unsigned int op_weight[NR_OPS] = {
 	[OP_UNCONFIGURE] = 2, [OP_MMAP] = 8, [OP_MUNMAP] = 4, [OP_TOUCH] = 6,
 	[OP_START] = 8, [OP_STOP] = 4, [OP_DEQUEUE] = 20, [OP_RETURN] = 16,
 	[OP_READ] = 6, [OP_POLL] = 3, [OP_INFO] = 2, [OP_STATS] = 2,
-	[OP_BAD_IOCTL] = 2, [OP_FORK] = 1, [OP_UNBIND] = 1,
+	[OP_BAD_IOCTL] = 2, [OP_FORK] = 1, [OP_UNBIND] = 1, [OP_BURST] = 4,
 };
 
 /* What the ABI lets each call fail with (besides success). */
@@ -74,6 +74,8 @@ static const int allowed[NR_OPS][24] = {
 	[OP_INFO] = { ENODEV, EFAULT },
 	[OP_STATS] = { ENODEV, EFAULT },
 	[OP_BAD_IOCTL] = { ENOTTY },
+	[OP_BURST] = { EINVAL, EDQUOT, ENOMEM, EBUSY, EBADF, ENODEV, EINTR,
+		       ENOBUFS, EAGAIN, ETIMEDOUT, EIO, ENODATA, EACCES },
 };
 
 struct rng {
@@ -157,6 +159,24 @@ static void check_errno(struct worker *w, enum op op, int err)
 
 static void on_signal(int sig)
 {
+}
+
+static __thread struct worker *current_worker;
+static __thread enum op current_op;
+
+/* A crash of the fuzzer itself: say where, with the seed to replay it. */
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	char msg[160];
+	int len;
+
+	len = snprintf(msg, sizeof(msg),
+		       "# fuzzer: signal %d at %p in thread %d, op %s\n", sig,
+		       si->si_addr, current_worker ? current_worker->id : -1,
+		       current_worker ? op_names[current_op] : "?");
+	if (write(2, msg, len) < 0)
+		_exit(99);
+	_exit(98);
 }
 
 /*
@@ -374,29 +394,30 @@ static const struct map *map_of(struct worker *w, struct fh *f)
 	return NULL;
 }
 
-static void op_dequeue(struct worker *w)
+/* DEQUEUE on @f: @timeout_ns, or random arguments if negative. */
+static void op_dequeue_on(struct worker *w, struct fh *f, int64_t timeout_ns)
 {
 	struct fpgacap_buffer b[70];
 	struct fpgacap_dequeue dq = { 0 };
-	struct fh *f = some_fd(w);
 	const struct map *m;
 	static const int64_t timeouts[] = { 0, 1000000, 10000000 };
 	int ret, i;
 
-	if (!f)
-		return;
 	dq.buffers = (uintptr_t)b;
 	dq.count = 1 + pick(&w->rng, 70);
-	dq.timeout_ns = f->nonblock && !pick(&w->rng, 2) ? -1 :
-			timeouts[pick(&w->rng, 3)];
-	if (!pick(&w->rng, 20))
-		dq.buffers = pick(&w->rng, 2) ? 0 : 8;
-	if (!pick(&w->rng, 30))
-		dq.flags = rnd(&w->rng);
-	if (!pick(&w->rng, 30))
-		dq.reserved[pick(&w->rng, 2)] = 1;
-	if (!pick(&w->rng, 40))
-		dq.count = 0;
+	dq.timeout_ns = timeout_ns;
+	if (timeout_ns < 0) {
+		dq.timeout_ns = f->nonblock && !pick(&w->rng, 2) ? -1 :
+				timeouts[pick(&w->rng, 3)];
+		if (!pick(&w->rng, 20))
+			dq.buffers = pick(&w->rng, 2) ? 0 : 8;
+		if (!pick(&w->rng, 30))
+			dq.flags = rnd(&w->rng);
+		if (!pick(&w->rng, 30))
+			dq.reserved[pick(&w->rng, 2)] = 1;
+		if (!pick(&w->rng, 40))
+			dq.count = 0;
+	}
 	maybe_signal(w, false);
 	ret = xioctl(f->fd, FPGACAP_IOC_DEQUEUE, &dq);
 	no_signal(w);
@@ -423,6 +444,28 @@ static void op_dequeue(struct worker *w)
 		if (w->nheld < NHELD)
 			w->held[w->nheld++] = b[i];
 	}
+}
+
+static void op_dequeue(struct worker *w)
+{
+	struct fh *f = some_fd(w);
+
+	if (f)
+		op_dequeue_on(w, f, -1);
+}
+
+/* Give back everything held on @f. */
+static void op_return_all(struct worker *w, struct fh *f)
+{
+	uint32_t idx[NHELD];
+	int i;
+
+	if (w->held_slot != f - w->fh || !w->nheld)
+		return;
+	for (i = 0; i < w->nheld; i++)
+		idx[i] = w->held[i].index;
+	check_errno(w, OP_RETURN, -give_back(f->fd, idx, w->nheld));
+	w->nheld = 0;
 }
 
 static void op_return(struct worker *w)
@@ -571,6 +614,54 @@ static void op_unbind(struct worker *w)
 	pthread_mutex_unlock(&bind_lock);
 }
 
+/*
+ * A short honest stream on one file: configure, map, start, and a few
+ * rounds of dequeue, check, return. This is where the data checks come
+ * from; the other operations make its world hostile.
+ */
+static void op_burst(struct worker *w)
+{
+	struct map *m = NULL;
+	struct fh *f = some_fd(w);
+	int i, ret;
+
+	if (!f)
+		return;
+	for (i = 0; i < NMAP; i++)
+		if (!w->map[i].p)
+			m = &w->map[i];
+	if (!m)
+		return;
+	f->cfg.count = 2 + pick(&w->rng, 8);
+	f->cfg.buffer_size = page_size() * (1 + pick(&w->rng, 16));
+	f->cfg.flags = 0;
+	f->cfg.rate = 0;
+	memset(f->cfg.reserved, 0, sizeof(f->cfg.reserved));
+	ret = xioctl(f->fd, FPGACAP_IOC_CONFIGURE, &f->cfg);
+	check_errno(w, OP_BURST, -ret);
+	if (ret)
+		return;
+	f->cfg_id = __atomic_fetch_add(&next_cfg_id, 1, __ATOMIC_RELAXED);
+	if (w->held_slot == f - w->fh)
+		forget_held(w);
+	m->p = mmap(NULL, f->cfg.mmap_size, PROT_READ, MAP_SHARED, f->fd, 0);
+	if (m->p == MAP_FAILED) {
+		check_errno(w, OP_BURST, errno);
+		m->p = NULL;
+		return;
+	}
+	m->len = f->cfg.mmap_size;
+	m->offset = 0;
+	m->fd_slot = f - w->fh;
+	m->cfg_id = f->cfg_id;
+	m->buffer_size = f->cfg.buffer_size;
+	check_errno(w, OP_BURST, -xioctl(f->fd, FPGACAP_IOC_START, NULL));
+	for (i = 0; i < 8 && !stop_all; i++) {
+		op_dequeue_on(w, f, 10000000);
+		op_return_all(w, f);
+	}
+}
+
 static enum op pick_op(struct rng *r)
 {
 	static unsigned int total;
@@ -597,6 +688,7 @@ static void *work(void *arg)
 	};
 	int i;
 
+	current_worker = w;
 	sev._sigev_un._tid = syscall(SYS_gettid);
 	timer_create(CLOCK_MONOTONIC, &sev, &w->timer);
 	for (i = 0; i < NFD; i++)
@@ -607,6 +699,7 @@ static void *work(void *arg)
 
 		w->ops++;
 		w->by_op[op]++;
+		current_op = op;
 		switch (op) {
 		case OP_OPEN: op_open(w); break;
 		case OP_CLOSE: op_close(w); break;
@@ -625,6 +718,7 @@ static void *work(void *arg)
 		case OP_STATS: op_query(w, false); break;
 		case OP_BAD_IOCTL: op_bad_ioctl(w); break;
 		case OP_FORK: op_fork(w); break;
+		case OP_BURST: op_burst(w); break;
 		case OP_UNBIND:
 			/* Rare: most operations should meet a bound device. */
 			if (!pick(&w->rng, 20))
@@ -685,6 +779,11 @@ TEST_F_TIMEOUT(fuzz, run, 3600)
 	ASSERT_EQ(0, platform_name(pdev, sizeof(pdev)));
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = NULL;
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 
 	t0 = now_ns();
 	for (i = 0; i < threads; i++) {

@@ -248,24 +248,9 @@ TEST(unbind_bind_cycles)
 	EXPECT_GE(before, pool_pages());
 }
 
-static int load_module(void)
+static int load_fpgacap(void)
 {
-	const char *ko = getenv("FPGACAP_KO");
-	const char *params = getenv("FPGACAP_KO_PARAMS");
-	int fd, ret;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
-	ret = ret ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int unload_module(void)
-{
-	return syscall(SYS_delete_module, "fpgacap", O_NONBLOCK) ? -errno : 0;
+	return load_module(getenv("FPGACAP_KO"), getenv("FPGACAP_KO_PARAMS"));
 }
 
 FIXTURE(module) {
@@ -280,7 +265,7 @@ FIXTURE_TEARDOWN(module)
 {
 	/* Whatever happened, leave the module loaded for the next test. */
 	if (access(dev_path(), F_OK) && getenv("FPGACAP_KO"))
-		load_module();
+		load_fpgacap();
 }
 
 /* The module cannot go while a file or a mapping uses it, then can. */
@@ -301,15 +286,15 @@ TEST_F_TIMEOUT(module, rmmod_insmod_cycles, 120)
 		ASSERT_LE(0, fd);
 		p = stream_some(_metadata, fd, &cfg, b, &n);
 		ASSERT_NE(NULL, p);
-		EXPECT_EQ(-EAGAIN, unload_module());
+		EXPECT_EQ(-EAGAIN, unload_module("fpgacap"));
 		close(fd);
 		/* The mapping holds the file, and so the module. */
-		EXPECT_EQ(-EAGAIN, unload_module());
+		EXPECT_EQ(-EAGAIN, unload_module("fpgacap"));
 		check_held(_metadata, p, b, n);
 		munmap(p, cfg.mmap_size);
-		ASSERT_EQ(0, unload_module());
+		ASSERT_EQ(0, unload_module("fpgacap"));
 		EXPECT_NE(0, access(dev_path(), F_OK));
-		ASSERT_EQ(0, load_module());
+		ASSERT_EQ(0, load_fpgacap());
 		ASSERT_EQ(0, wait_for_node());
 	}
 }

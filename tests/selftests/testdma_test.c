@@ -26,7 +26,6 @@
 static const char node[] = "/dev/fpgacap-testdma";
 static const char slave_pdev[] = "fpgacap-slave.0";
 #define ENGINE_DIR "/sys/kernel/debug/fpgacap-testdma/chan0/"
-#define DEV_DIR "/sys/kernel/debug/fpgacap/fpgacap-testdma/"
 
 /* ---- the engine's knobs and counters ---- */
 
@@ -60,11 +59,6 @@ static long long eng_get(const char *name)
 	return read_number(path);
 }
 
-static long pool_pages(void)
-{
-	return read_number("/sys/kernel/debug/fpgacap/pool_pages");
-}
-
 static long long testdma_refcnt(void)
 {
 	return read_number("/sys/module/fpgacap_testdma/refcnt");
@@ -91,7 +85,7 @@ static void engine_reset(void)
 	eng_set("no_result", 0);
 	eng_set("callbacks_in_issue", 0);
 	eng_set("issue_delay_us", 0);
-	knob_write(DEV_DIR, "watchdog_ms", 2000);
+	set_dev_attr(node, "stall_timeout_ms", 2000);
 }
 
 /* Counters of interest, to compare before and after. */
@@ -119,24 +113,6 @@ static void eng_counts(struct eng_counts *c)
 }
 
 /* ---- modules: FPGACAP_KO (+ FPGACAP_KO_PARAMS), FPGACAP_TESTDMA_KO ---- */
-
-static int load_module(const char *ko, const char *params)
-{
-	int fd, ret;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
-	ret = ret ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int unload_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
-}
 
 /* Whatever a test did, leave both modules loaded, fpgacap first. */
 static void modules_back(void)
@@ -560,7 +536,7 @@ TEST_F_TIMEOUT(testdma, stall_watchdog, 600)
 
 	RETURN_IF_SKIPPED();
 	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
-	ASSERT_EQ(0, knob_write(DEV_DIR, "watchdog_ms", 500));
+	ASSERT_EQ(0, set_dev_attr(node, "stall_timeout_ms", 500));
 	eng_counts(&c0);
 	ASSERT_EQ(0, start(self));
 	stream(_metadata, self, 10);
