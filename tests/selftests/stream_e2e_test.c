@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * End to end through libfpgacap: pattern source -> pump (each send mode)
  * -> TCP -> fpgacap-sink on the host, which checks every byte and answers
@@ -24,6 +24,7 @@
 #include "kselftest_harness.h"
 #include "fpgacap_test.h"
 #include "libfpgacap.h"
+#include "libfpgacap-testing.h"
 
 static bool expect_zerocopy(void)
 {
@@ -77,13 +78,16 @@ static int wait_all_filled(struct fpgacap *dev, uint32_t count)
 static int stream(struct __test_metadata *_metadata, const struct knobs *k,
 		  struct run *r)
 {
-	struct fpgacap_pump_opts po = { 0 };
+	struct fpgacap_sender_opts so = { .size = sizeof(so) };
+	struct fpgacap_pump_opts po = { .size = sizeof(po), .send = &so };
 	struct fpgacap_pump *pump;
 	struct fpgacap *dev;
 	uint64_t t0;
 	int sock, ret;
 
 	memset(r, 0, sizeof(*r));
+	r->ss.size = sizeof(r->ss);
+	r->ps.size = sizeof(r->ps);
 	sock = sink_connect(k->port);
 	if (sock < 0)
 		return sock;
@@ -103,9 +107,8 @@ static int stream(struct __test_metadata *_metadata, const struct knobs *k,
 	}
 	ret = fpgacap_configure(dev, k->count, k->size, 0, 0);
 	EXPECT_EQ(0, ret);
-	po.send.fd = sock;
-	po.send.mode = k->mode;
-	po.send.unsafe_early_release = k->unsafe;
+	so.fd = sock;
+	so.mode = k->mode;
 	po.batch = k->batch;
 	po.framing = true;
 	po.max_bytes = k->bytes;
@@ -116,6 +119,7 @@ static int stream(struct __test_metadata *_metadata, const struct knobs *k,
 		close(sock);
 		return ret;
 	}
+	fpgacap_testing_early_release(fpgacap_pump_sender(pump), k->unsafe);
 	EXPECT_EQ(0, fpgacap_start(dev));
 	t0 = now_ns();
 	do
@@ -386,7 +390,7 @@ TEST(no_io_uring)
 	};
 	struct knobs k = { .port = 5555, .mode = FPGACAP_SEND_AUTO,
 			   .bytes = 4 * MiB, .count = 16, .size = 64 * KiB };
-	struct fpgacap_sender_opts so = { 0 };
+	struct fpgacap_sender_opts so = { .size = sizeof(so) };
 	struct fpgacap_sender *s;
 	struct run r;
 	int sock;
