@@ -453,7 +453,11 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 	printf("\n");
 	if (r->error)
 		printf("error: %s\n", fpgacap_strerror(r->error));
-	if (r->verdict == 0 || r->verdict == 1)
+	if (r->verdict == 0 && strstr(r->verdict_json, "\"verify\":\"none\""))
+		printf("sink: received %llu bytes (it was not asked to check "
+		       "them)\n", (unsigned long long)json_u64(r->verdict_json,
+							      "bytes"));
+	else if (r->verdict == 0 || r->verdict == 1)
 		printf("sink: %s: %llu payload bytes checked, %llu frames, "
 		       "%llu lost in %llu gaps reported by the capture side\n",
 		       r->verdict ? "ERRORS" : "intact",
