@@ -600,10 +600,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "handoff", no_argument, NULL, OPT_HANDOFF },
 		{ "setup", no_argument, NULL, OPT_SETUP },
 		{ "memcpy", no_argument, NULL, OPT_MEMCPY },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_TAIL,
 	};
 	bool any_mode = false;
 	char *tok, *save;
@@ -646,10 +643,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 				add_size(o, "--sweep", tok);
 			break;
 		case 't':
-			o->duration_ns = cli_opt_seconds("--time", optarg,
-							 100000000);
-			if (!o->duration_ns)
-				cli_bad_arg("--time", optarg, "must be above 0");
+			o->duration_ns = cli_opt_time(optarg);
 			break;
 		case 'b':
 			o->bytes = cli_opt_u64("--bytes", optarg, CLI_SUFFIX, 1,
@@ -663,10 +657,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_HANDOFF: o->handoff = true; break;
 		case OPT_SETUP: o->setup = true; break;
 		case OPT_MEMCPY: o->memcpy_bench = true; break;
-		case 'j': o->json = true; break;
-		case 'q': o->quiet = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
 	if (optind < argc)

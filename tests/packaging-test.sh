@@ -20,20 +20,7 @@ rel=$(host_headers_release)
 kdir=/usr/src/linux-headers-$rel
 version=$(sed -n 's/^VERSION := //p' "$top/Makefile")
 
-n=0 failed=0
-check() {
-	local name=$1 out
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		printf '%s\n' "$out" | tail -25 | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+. "$FPGACAP_TOP/userspace/tests/tap.sh"
 
 # A copy of the checkout without build products: Kbuild writes objects
 # next to the sources, and none may land in the checkout.
@@ -220,5 +207,4 @@ else
 	skip "Yocto recipes" "no arm64 toolchain"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -9,22 +9,19 @@
  * Host ports (see tests/run-guest.sh): 5555 verifies, 5557 verifies while
  * reading slowly, 5558 hangs up after 1 MiB.
  */
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stddef.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "fpgacap_test.h"
 #include "libfpgacap.h"
 #include "libfpgacap-testing.h"
+#include "../../userspace/tests/no_uring.h"
 
 static bool expect_zerocopy(void)
 {
@@ -377,17 +374,6 @@ TEST_F_TIMEOUT(optmem, enobufs_copied, 300)
 /* io_uring blocked (as seccomp profiles often do): a clean fallback. */
 TEST(no_io_uring)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
 	struct knobs k = { .port = 5555, .mode = FPGACAP_SEND_AUTO,
 			   .bytes = 4 * MiB, .count = 16, .size = 64 * KiB };
 	struct fpgacap_sender_opts so = { .size = sizeof(so) };
@@ -398,8 +384,7 @@ TEST(no_io_uring)
 	if (!getenv("FPGACAP_SINK"))
 		SKIP(return, "FPGACAP_SINK not set");
 	/* The harness runs each test in its own child: this stays here. */
-	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-	ASSERT_EQ(0, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+	ASSERT_EQ(0, block_io_uring());
 
 	sock = socket(AF_INET, SOCK_STREAM, 0);
 	ASSERT_LE(0, sock);

@@ -55,4 +55,16 @@ static inline int struct_out(void *dst, const void *src, size_t src_size)
 	return 0;
 }
 
+/* Where @name is in @names[0..n), or -1. */
+static inline int name_index(const char *const *names, unsigned int n,
+			     const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return (int)i;
+	return -1;
+}
+
 #endif /* FPGACAP_LIB_INTERNAL_H */

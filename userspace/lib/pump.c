@@ -205,6 +205,19 @@ static int settle(struct fpgacap_pump *p, int timeout_ms)
 	return ret < 0 ? ret : ret2;
 }
 
+/* A step's end: -EINTR leaves the pump as it was, other errors stick. */
+static int step_end(struct fpgacap_pump *p, int ret)
+{
+	if (ret == -EINTR) {
+		int err = settle(p, 0);
+
+		if (err < 0 && err != -EINTR)
+			return p->error = err;
+		return ret;
+	}
+	return ret < 0 ? (p->error = ret) : ret;
+}
+
 FPGACAP_API int fpgacap_pump_step(struct fpgacap_pump *p)
 {
 	unsigned int want = p->opts.batch;
@@ -214,12 +227,8 @@ FPGACAP_API int fpgacap_pump_step(struct fpgacap_pump *p)
 	if (p->error)
 		return p->error;
 	ret = send_batch(p);
-	if (ret == -EINTR) {
-		settle(p, 0);
-		return ret;
-	}
 	if (ret < 0)
-		return p->error = ret;
+		return step_end(p, ret);
 	if (limit_reached(p))
 		return 1;
 	if (p->opts.max_buffers && p->opts.max_buffers - p->st.buffers < want)
@@ -233,36 +242,21 @@ FPGACAP_API int fpgacap_pump_step(struct fpgacap_pump *p)
 	    (timeout < 0 || timeout > 5000000))
 		timeout = 5000000;
 	n = fpgacap_dequeue(p->dev, p->batch, want, timeout);
-	if (n == -EINTR) {
-		ret = settle(p, 0);
-		if (ret < 0 && ret != -EINTR)
-			return p->error = ret;
-		return -EINTR;
-	}
 	if (n == -ETIMEDOUT || n == -EAGAIN) {
 		ret = settle(p, 5);
-		if (ret == -EINTR)
-			return ret;
-		return ret < 0 ? (p->error = ret) : 0;
+		return ret < 0 ? step_end(p, ret) : 0;
 	}
 	if (n == -ENODATA)
 		return 1;
 	if (n < 0)
-		return p->error = n;
+		return step_end(p, n);
 	p->batch_next = 0;
 	p->batch_len = (unsigned int)n;
 	ret = send_batch(p);
-	if (ret == -EINTR) {
-		settle(p, 0);
-		return ret;
-	}
+	if (!ret)
+		ret = settle(p, 0);
 	if (ret < 0)
-		return p->error = ret;
-	ret = settle(p, 0);
-	if (ret == -EINTR)
-		return ret;
-	if (ret < 0)
-		return p->error = ret;
+		return step_end(p, ret);
 	return limit_reached(p) ? 1 : 0;
 }
 

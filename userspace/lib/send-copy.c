@@ -42,17 +42,9 @@ static int copy_send(struct fpgacap_sender *s, void *priv,
 				return err;
 			continue;
 		}
-		e->sent += (uint64_t)ret;
-		sender_iov_advance(iov, n, (size_t)ret);
-		if (*n) {
-			s->st.partial++;
-			if (s->short_is_signal) {
-				int err = sender_interrupted(s, e);
-
-				if (err)
-					return err;
-			}
-		}
+		ret = sender_advance(s, e, iov, n, (size_t)ret);
+		if (ret)
+			return (int)ret;
 	}
 	return 0;
 }

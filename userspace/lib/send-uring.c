@@ -229,12 +229,10 @@ static int uring_send(struct fpgacap_sender *s, void *priv,
 		}
 		if (ret < 0)
 			return ret;
-		e->sent += (uint64_t)ret;
-		if ((size_t)ret < (*iov)->iov_len)
-			s->st.partial++;
-		sender_iov_advance(iov, n, (size_t)ret);
-		ret = sender_drain_check(s);
-		if (ret && *n)
+		ret = sender_advance(s, e, iov, n, (size_t)ret);
+		if (!ret && *n)
+			ret = sender_drain_check(s);
+		if (ret)
 			return ret;
 	}
 	return 0;

@@ -16,19 +16,6 @@
 
 #include "sender.h"
 
-#ifndef SO_EE_ORIGIN_ZEROCOPY
-#define SO_EE_ORIGIN_ZEROCOPY 5
-#endif
-#ifndef SO_EE_CODE_ZEROCOPY_COPIED
-#define SO_EE_CODE_ZEROCOPY_COPIED 1
-#endif
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
-
 struct msgzc {
 	uint32_t next_id;		/* the socket's next MSG_ZEROCOPY id */
 	uint32_t inflight;		/* ids sent, not yet completed */
@@ -195,19 +182,11 @@ static int msgzc_send(struct fpgacap_sender *s, void *priv,
 		if (ret > 0) {
 			e->zc_next = ++z->next_id;
 			e->outstanding++;
-			e->sent += (uint64_t)ret;
 			z->inflight++;
 		}
-		sender_iov_advance(iov, n, (size_t)ret);
-		if (*n) {
-			s->st.partial++;
-			if (s->short_is_signal) {
-				int err = sender_interrupted(s, e);
-
-				if (err)
-					return err;
-			}
-		}
+		ret = sender_advance(s, e, iov, n, (size_t)ret);
+		if (ret)
+			return (int)ret;
 	}
 	return 0;
 }

@@ -17,14 +17,15 @@
 #include "libfpgacap-testing.h"
 #include "sender.h"
 
-static const char *const mode_names[] = {
+#define NMODES (FPGACAP_SEND_URING + 1)
+
+static const char *const mode_names[NMODES] = {
 	[FPGACAP_SEND_AUTO] = "auto",
 	[FPGACAP_SEND_COPY] = "copy",
 	[FPGACAP_SEND_ZEROCOPY] = "zerocopy",
 	[FPGACAP_SEND_URING] = "uring",
 };
 
-#define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
 
 FPGACAP_API const char *fpgacap_send_mode_name(enum fpgacap_send_mode mode)
 {
@@ -36,15 +37,12 @@ FPGACAP_API const char *fpgacap_send_mode_name(enum fpgacap_send_mode mode)
 FPGACAP_API int fpgacap_send_mode_parse(const char *name,
 					enum fpgacap_send_mode *mode)
 {
-	unsigned int i;
+	int i = name_index(mode_names, NMODES, name);
 
-	for (i = 0; i < NMODES; i++) {
-		if (!strcmp(name, mode_names[i])) {
-			*mode = (enum fpgacap_send_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return -EINVAL;
+	*mode = (enum fpgacap_send_mode)i;
+	return 0;
 }
 
 FPGACAP_API bool fpgacap_send_mode_built(enum fpgacap_send_mode mode)
@@ -133,6 +131,17 @@ int sender_interrupted(struct fpgacap_sender *s, const struct send_entry *e)
 	if (!s->drain_deadline)
 		s->drain_deadline = fc_now_ns() + SENDER_DRAIN_MS * 1000000ULL;
 	return sender_drain_check(s);
+}
+
+int sender_advance(struct fpgacap_sender *s, struct send_entry *e,
+		   struct iovec **iov, unsigned int *n, size_t bytes)
+{
+	e->sent += bytes;
+	sender_iov_advance(iov, n, bytes);
+	if (!*n)
+		return 0;
+	s->st.partial++;
+	return s->short_is_signal ? sender_interrupted(s, e) : 0;
 }
 
 /* Auto mode: if most completions say "copied", stop paying for them. */

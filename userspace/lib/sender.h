@@ -97,6 +97,12 @@ void sender_note_completions(struct fpgacap_sender *s, uint64_t n,
  * stream is cut inside @e).
  */
 int sender_interrupted(struct fpgacap_sender *s, const struct send_entry *e);
+/*
+ * @bytes of entry @e went out: advance *iov past them. A short send on a
+ * blocking socket is a signal: 0 or what sender_interrupted() says.
+ */
+int sender_advance(struct fpgacap_sender *s, struct send_entry *e,
+		   struct iovec **iov, unsigned int *n, size_t bytes);
 /* While draining: 0, or -ETIMEDOUT once the deadline passed. */
 int sender_drain_check(const struct fpgacap_sender *s);
 bool sender_draining(const struct fpgacap_sender *s);

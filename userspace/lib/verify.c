@@ -49,15 +49,12 @@ FPGACAP_API const char *fpgacap_verify_mode_name(enum fpgacap_verify_mode mode)
 FPGACAP_API int fpgacap_verify_mode_parse(const char *name,
 					  enum fpgacap_verify_mode *mode)
 {
-	unsigned int i;
+	int i = name_index(verify_names, NVERIFY, name);
 
-	for (i = 0; i < NVERIFY; i++) {
-		if (!strcmp(name, verify_names[i])) {
-			*mode = (enum fpgacap_verify_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return -EINVAL;
+	*mode = (enum fpgacap_verify_mode)i;
+	return 0;
 }
 
 FPGACAP_API int fpgacap_verify_create(enum fpgacap_verify_mode mode,

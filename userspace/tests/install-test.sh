@@ -14,23 +14,7 @@ top=$(cd "$src/.." && pwd)
 rm -rf "$work"
 mkdir -p "$work"
 
-n=0 failed=0
-check() {	# check NAME CMD...: one TAP line, the command's output on failure
-	local name=$1 out
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		printf '%s\n' "$out" | tail -25 | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
+. "$(dirname "$0")/tap.sh"
 
 # A consumer that knows only <libfpgacap.h> and pkg-config.
 cat >"$work/consumer.c" <<'EOF'
@@ -170,5 +154,4 @@ render() {
 }
 check "man pages render without warnings" render
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

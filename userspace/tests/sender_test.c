@@ -8,18 +8,15 @@
  * the buffer), within the drain deadline otherwise.
  */
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 
 #include "kselftest_harness.h"
 #include "host_test.h"
+#include "no_uring.h"
 
 #define NBUF 8
 #define LEN (64 * 1024)
@@ -263,25 +260,13 @@ TEST(opts_size)
  * takes MSG_ZEROCOPY. The harness runs each test in its own child. */
 TEST(no_uring_fallback)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
 	struct fpgacap_sender_opts o = { .size = sizeof(o),
 					 .mode = FPGACAP_SEND_URING };
 	struct fpgacap_sender_stats st = { .size = sizeof(st) };
 	struct fpgacap_sender *s;
 	int tx, rx;
 
-	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-	ASSERT_EQ(0, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+	ASSERT_EQ(0, block_io_uring());
 	ASSERT_EQ(0, tcp_pair(&tx, &rx));
 	o.fd = tx;
 	EXPECT_EQ(-ENOSYS, fpgacap_sender_create(&o, &s));

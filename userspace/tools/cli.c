@@ -170,6 +170,42 @@ uint64_t cli_opt_seconds(const char *opt, const char *arg, uint64_t max_s)
 	cli_bad_arg(opt, arg, why);
 }
 
+uint64_t cli_opt_interval(const char *arg)
+{
+	uint64_t ns = cli_opt_seconds("--interval", arg, 86400);
+
+	if (ns < 100000000)
+		cli_bad_arg("--interval", arg, "at least 0.1 s");
+	return ns;
+}
+
+uint64_t cli_opt_time(const char *arg)
+{
+	uint64_t ns = cli_opt_seconds("--time", arg, 100000000);
+
+	if (!ns)
+		cli_bad_arg("--time", arg, "must be above 0");
+	return ns;
+}
+
+void cli_common_opt(int c, bool *json, bool *quiet, void (*usage)(FILE *))
+{
+	switch (c) {
+	case 'j':
+		*json = true;
+		return;
+	case 'q':
+		*quiet = true;
+		return;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		exit(2);
+	}
+}
+
 /* ---- addresses ---- */
 
 int cli_split_hostport(const char *s, char *host, size_t hostlen,

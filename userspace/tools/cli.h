@@ -29,9 +29,27 @@ int cli_parse_seconds(const char *s, uint64_t max_s, uint64_t *out_ns);
 uint64_t cli_opt_u64(const char *opt, const char *arg, unsigned int flags,
 		     uint64_t min, uint64_t max);
 uint64_t cli_opt_seconds(const char *opt, const char *arg, uint64_t max_s);
+/* -i: seconds between reports, 0.1 s to a day. */
+uint64_t cli_opt_interval(const char *arg);
+/* -t: seconds to run, above 0. */
+uint64_t cli_opt_time(const char *arg);
 /* An option's argument is wrong in some other way: say so, exit(2). */
 void cli_bad_arg(const char *opt, const char *arg, const char *why)
 	__attribute__((noreturn));
+
+/* The options the tools spell alike, ending a getopt_long() table. */
+#define CLI_OPTS_TAIL \
+	{ "json", no_argument, NULL, 'j' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 }
+
+/*
+ * The default of a getopt switch: the CLI_OPTS_TAIL options set *json and
+ * *quiet or print @usage and exit(0); anything else is a usage error
+ * (exit 2).
+ */
+void cli_common_opt(int c, bool *json, bool *quiet, void (*usage)(FILE *));
 
 /* ---- addresses: names, IPv4, IPv6 ---- */
 

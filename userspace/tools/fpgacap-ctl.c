@@ -241,17 +241,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': o.device = optarg; break;
 		case 'i':
-			o.interval_ns = cli_opt_seconds("--interval", optarg,
-							86400);
-			if (o.interval_ns < 100000000)
-				cli_bad_arg("--interval", optarg,
-					    "at least 0.1 s");
+			o.interval_ns = cli_opt_interval(optarg);
 			break;
 		case 't':
-			o.duration_ns = cli_opt_seconds("--time", optarg,
-							100000000);
-			if (!o.duration_ns)
-				cli_bad_arg("--time", optarg, "must be above 0");
+			o.duration_ns = cli_opt_time(optarg);
 			break;
 		case 'j': o.json = true; break;
 		case 'h': usage(stdout); return 0;

@@ -85,10 +85,7 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		{ "port-file", required_argument, NULL, OPT_PORTFILE },
 		{ "stdio", no_argument, NULL, OPT_STDIO },
 		{ "log", required_argument, NULL, OPT_LOG },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_TAIL,
 	};
 	int c;
 
@@ -109,11 +106,7 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 			break;
 		case 'o': o->output = optarg; break;
 		case 'i':
-			o->interval_ns = cli_opt_seconds("--interval", optarg,
-							 86400);
-			if (o->interval_ns < 100000000)
-				cli_bad_arg("--interval", optarg,
-					    "at least 0.1 s");
+			o->interval_ns = cli_opt_interval(optarg);
 			break;
 		case OPT_RATE:
 			o->rate = cli_opt_u64("--rate", optarg, CLI_SUFFIX, 1,
@@ -134,10 +127,7 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		case OPT_PORTFILE: o->port_file = optarg; break;
 		case OPT_STDIO: o->stdio = true; break;
 		case OPT_LOG: o->log = optarg; break;
-		case 'j': o->json = true; break;
-		case 'q': o->quiet = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
 	if (optind != argc) {

@@ -84,10 +84,7 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 		{ "copy-fallback", required_argument, NULL, OPT_FALLBACK },
 		{ "verdict", no_argument, NULL, OPT_VERDICT },
 		{ "file", required_argument, NULL, OPT_FILE },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_TAIL,
 	};
 	int c;
 
@@ -128,17 +125,10 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 						 UINT64_MAX);
 			break;
 		case 't':
-			o->duration_ns = cli_opt_seconds("--time", optarg,
-							 100000000);
-			if (!o->duration_ns)
-				cli_bad_arg("--time", optarg, "must be above 0");
+			o->duration_ns = cli_opt_time(optarg);
 			break;
 		case 'i':
-			o->interval_ns = cli_opt_seconds("--interval", optarg,
-							 86400);
-			if (o->interval_ns < 100000000)
-				cli_bad_arg("--interval", optarg,
-					    "at least 0.1 s");
+			o->interval_ns = cli_opt_interval(optarg);
 			break;
 		case OPT_BATCH:
 			o->batch = (uint32_t)cli_opt_u64("--batch", optarg, 0, 1,
@@ -152,10 +142,7 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 			break;
 		case OPT_VERDICT: o->verdict = true; break;
 		case OPT_FILE: o->file = optarg; break;
-		case 'j': o->json = true; break;
-		case 'q': o->quiet = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
 	if (optind < argc)
