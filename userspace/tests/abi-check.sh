@@ -8,10 +8,11 @@ lib=$1 dump=$2
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "TAP version 13"
-echo "1..2"
+echo "1..3"
 if ! command -v abidiff >/dev/null; then
 	echo "ok 1 ABI matches $dump # SKIP abidiff not installed (abigail-tools)"
 	echo "ok 2 exported symbols are the version script's # SKIP abidiff not installed"
+	echo "ok 3 every function of libfpgacap.h is in the version script # SKIP abidiff not installed"
 	exit 0
 fi
 # abidiff: bit 2 (4) an ABI change, bit 3 (8) an incompatible one. Any
@@ -35,4 +36,14 @@ if [ "$want" = "$have" ]; then
 else
 	echo "not ok 2 exported symbols are the version script's"
 	diff <(echo "$want") <(echo "$have") | sed 's/^/# /'
+fi
+# Every function the public header declares is in the map (a new one
+# left out would be hidden in the shared library).
+declared=$(grep -oE '^[a-z].*[ *](fpgacap_[a-z0-9_]+)\(' "$here/include/libfpgacap.h" |
+	grep -oE 'fpgacap_[a-z0-9_]+\($' | tr -d '(' | sort)
+if [ "$declared" = "$want" ]; then
+	echo "ok 3 every function of libfpgacap.h is in the version script"
+else
+	echo "not ok 3 every function of libfpgacap.h is in the version script"
+	diff <(echo "$declared") <(echo "$want") | sed 's/^/# /'
 fi

@@ -413,10 +413,10 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 		       (unsigned long long)ss->enobufs,
 		       (unsigned long long)ss->nobufs_copied);
 	if (ss->mode == FPGACAP_SEND_URING && !ss->fixed_buffers)
-		printf("io_uring fixed buffers: not used; the kernel refused "
-		       "to register the device mapping (%s, expected on "
-		       "Linux 6.1), so each send pins its pages\n",
-		       fpgacap_strerror(ss->fixed_buffers_error));
+		printf("io_uring fixed buffers: not used: this kernel does not "
+		       "register a device mapping (%s; expected on Linux 6.1), "
+		       "so each send pins its pages\n",
+		       strerror(ss->fixed_buffers_error));
 	else if (ss->mode == FPGACAP_SEND_URING)
 		printf("io_uring fixed buffers: registered\n");
 	if (ds->drops)
