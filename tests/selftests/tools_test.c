@@ -110,6 +110,11 @@ TEST_F_TIMEOUT(stop, stream, 120)
 	if (variant->json) {
 		EXPECT_NE(NULL, strstr(self->c.outbuf, "\"intervals\":[{"))
 			OUTPUT(&self->c);
+		/* Over TCP: retransmits from TCP_INFO, at the end too. */
+		if (getenv("FPGACAP_SINK"))
+			EXPECT_NE(NULL, strstr(self->c.outbuf,
+					       "\"retransmits\":"))
+				OUTPUT(&self->c);
 	} else {
 		EXPECT_NE(NULL, strstr(self->c.outbuf, "verdict: OK"))
 			OUTPUT(&self->c);
@@ -217,6 +222,20 @@ TEST_F_TIMEOUT(stop, bench_handoff, 120)
 	EXPECT_GT(1000, ms) OUTPUT(&self->c);
 	EXPECT_EQ(0, WEXITSTATUS(self->c.status)) OUTPUT(&self->c);
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
+}
+
+/* A mode that fails (nothing listens there) makes the bench exit 1, after
+ * the others ran. */
+TEST_F_TIMEOUT(stop, bench_failed_mode, 120)
+{
+	char *argv[] = { "fpgacap-bench", "-d", (char *)dev_path(), "-m",
+			 "capture", "-m", "copy", "-c", "4", "-s", "64K", "-t",
+			 "0.5", "-q", variant->json ? "--json" : "127.0.0.1:1",
+			 variant->json ? "127.0.0.1:1" : NULL, NULL };
+
+	EXPECT_EQ(1, child_run(&self->c, argv, 60000)) OUTPUT(&self->c);
+	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->json ?
+			       "\"failed\":1" : "1 failed")) OUTPUT(&self->c);
 }
 
 /* -t ends a stream by itself, with its summary. */
