@@ -416,10 +416,12 @@ static int bench_handoff(const struct bench_opts *o, bool *first)
 	return ret == -EINTR ? 0 : ret;
 }
 
-static void set_fail_order(const char *v)
+/* The driver's test hooks in debugfs (all off again at the end). */
+#define HOOKS "/sys/kernel/debug/fpgacap/"
+
+static void set_hook(const char *name, const char *v)
 {
-	FILE *p = fopen("/sys/module/fpgacap/parameters/alloc_fail_order",
-			"w");
+	FILE *p = fopen(name, "w");
 
 	if (p) {
 		fputs(v, p);
@@ -427,8 +429,18 @@ static void set_fail_order(const char *v)
 	}
 }
 
+/* Pool allocations above order 0 fail (1), or not (0). */
+static void set_order0_only(bool on)
+{
+	if (on)
+		set_hook(HOOKS "test_hooks", "1");
+	set_hook(HOOKS "alloc_fail_order", on ? "1" : "0");
+	if (!on)
+		set_hook(HOOKS "test_hooks", "0");
+}
+
 /* Pool setup: configure + mmap time and segments, with and without
- * high-order pages available (the module's alloc_fail_order knob). */
+ * high-order pages available (the driver's alloc_fail_order hook). */
 static int bench_setup(const struct bench_opts *o, bool *first)
 {
 	static const uint64_t mib[] = { 16, 64, 128, 256 };
@@ -436,10 +448,9 @@ static int bench_setup(const struct bench_opts *o, bool *first)
 	int err = 0;
 
 	for (f = 0; f < 2 && !cli_stop; f++) {
-		if (f && access("/sys/module/fpgacap/parameters/"
-				"alloc_fail_order", W_OK))
+		if (f && access(HOOKS "alloc_fail_order", W_OK))
 			break;
-		set_fail_order(f ? "1" : "0");
+		set_order0_only(f);
 		for (i = 0; i < sizeof(mib) / sizeof(mib[0]) && !cli_stop;
 		     i++) {
 			const struct fpgacap_config *c;
@@ -483,7 +494,7 @@ static int bench_setup(const struct bench_opts *o, bool *first)
 			fpgacap_close(dev);
 		}
 	}
-	set_fail_order("0");
+	set_order0_only(false);
 	return err;
 }
 
@@ -721,6 +732,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	cli_signals();
+	cli_line_buffered();
 
 	if (o.json)
 		printf("{\"version\":1,\"results\":[\n");

@@ -16,6 +16,41 @@
 #include "fpgacap_test.h"
 #include "../../userspace/tests/spawn.h"
 
+/*
+ * Wait until the device is in @state (a streaming program got there):
+ * STATS works on a file that does not own the stream.
+ */
+static bool wait_state(uint32_t state, int timeout_ms)
+{
+	uint64_t end = spawn_now_ms() + (uint64_t)timeout_ms;
+	int fd = open(dev_path(), O_RDONLY | O_CLOEXEC);
+	bool ok = false;
+
+	if (fd < 0)
+		return false;
+	do {
+		struct fpgacap_stats st;
+
+		if (!get_stats(fd, &st) && st.state == state) {
+			ok = true;
+			break;
+		}
+		usleep(10000);
+	} while (spawn_now_ms() < end);
+	close(fd);
+	return ok;
+}
+
+/* The child exited by itself (not killed) with @code. */
+#define EXPECT_EXIT(code, c) do { \
+	EXPECT_TRUE(WIFEXITED((c)->status)) OUTPUT(c); \
+	EXPECT_EQ(code, WIFEXITED((c)->status) ? \
+		  WEXITSTATUS((c)->status) : -1) OUTPUT(c); \
+} while (0)
+
+/* Report @c's output when a check fails. */
+#define OUTPUT(c) TH_LOG("stdout: %s\nstderr: %s", (c)->outbuf, (c)->errbuf)
+
 /* Where a stream goes: the host's counting sink, else /dev/null. */
 static void destination(char *buf, size_t len, const char **file)
 {
@@ -84,19 +119,18 @@ FIXTURE_TEARDOWN(stop)
 {
 }
 
-/* Report @c's output when a check fails. */
-#define OUTPUT(c) TH_LOG("stdout: %s\nstderr: %s", (c)->outbuf, (c)->errbuf)
-
 TEST_F_TIMEOUT(stop, stream, 120)
 {
 	int64_t ms;
 
 	ASSERT_EQ(0, start_stream(&self->c, variant->json ? "--json" : "-q",
 				  NULL));
-	/* Streaming: an interval report came (JSON keeps them for the end:
-	 * give it the time instead). */
+	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
+	ASSERT_TRUE(wait_state(FPGACAP_STATE_STREAMING, 30000))
+		OUTPUT(&self->c);
+	/* An interval went by (JSON keeps them for the end: wait as long). */
 	if (variant->json) {
-		sleep(2);
+		usleep(500000);
 	} else {
 		ASSERT_TRUE(child_expect(&self->c, "MB/s", 30000))
 			OUTPUT(&self->c);
@@ -104,8 +138,7 @@ TEST_F_TIMEOUT(stop, stream, 120)
 	ms = child_stop(&self->c, variant->sig, 10000);
 	ASSERT_LE(0, ms) OUTPUT(&self->c);
 	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_TRUE(WIFEXITED(self->c.status));
-	EXPECT_EQ(0, WEXITSTATUS(self->c.status)) OUTPUT(&self->c);
+	EXPECT_EXIT(0, &self->c);
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
 	if (variant->json) {
 		EXPECT_NE(NULL, strstr(self->c.outbuf, "\"intervals\":[{"))
@@ -158,15 +191,19 @@ TEST_F_TIMEOUT(stop, sink, 120)
 
 		ASSERT_EQ(0, child_start(&stream, argv));
 	}
-	sleep(2);
+	/* The stream connected and runs, the sink reads. */
+	ASSERT_TRUE(wait_state(FPGACAP_STATE_STREAMING, 30000)) OUTPUT(&stream);
+	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
+	usleep(500000);
 	ms = child_stop(&self->c, variant->sig, 10000);
 	ASSERT_LE(0, ms) OUTPUT(&self->c);
 	EXPECT_GT(1000, ms) OUTPUT(&self->c);
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
 	/* What arrived was intact, and the sink says so. */
-	EXPECT_EQ(0, WEXITSTATUS(self->c.status)) OUTPUT(&self->c);
+	EXPECT_EXIT(0, &self->c);
 	/* The stream loses its peer: it ends on its own, with a summary. */
 	ASSERT_EQ(0, child_wait(&stream, 20000)) OUTPUT(&stream);
+	EXPECT_EXIT(1, &stream);
 	EXPECT_NE(NULL, strstr(stream.outbuf, "verdict: FAILED")) OUTPUT(&stream);
 	unlink(portfile);
 }
@@ -179,11 +216,15 @@ TEST_F_TIMEOUT(stop, ctl_watch, 120)
 	int64_t ms;
 
 	ASSERT_EQ(0, child_start(&self->c, argv));
-	sleep(1);
+	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
+	/* Watching: the start of its report is out. */
+	ASSERT_TRUE(child_expect(&self->c, variant->json ? "\"intervals\":[" :
+				 "pinned memory", 30000)) OUTPUT(&self->c);
+	usleep(300000);
 	ms = child_stop(&self->c, variant->sig, 10000);
 	ASSERT_LE(0, ms) OUTPUT(&self->c);
 	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_EQ(0, WEXITSTATUS(self->c.status)) OUTPUT(&self->c);
+	EXPECT_EXIT(0, &self->c);
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
 }
 
@@ -195,11 +236,14 @@ TEST_F_TIMEOUT(stop, bench_capture, 120)
 	int64_t ms;
 
 	ASSERT_EQ(0, child_start(&self->c, argv));
-	sleep(2);
+	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
+	ASSERT_TRUE(wait_state(FPGACAP_STATE_STREAMING, 30000))
+		OUTPUT(&self->c);
+	usleep(300000);
 	ms = child_stop(&self->c, variant->sig, 10000);
 	ASSERT_LE(0, ms) OUTPUT(&self->c);
 	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_EQ(0, WEXITSTATUS(self->c.status)) OUTPUT(&self->c);
+	EXPECT_EXIT(0, &self->c);
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
 	/* The run so far is reported, marked as cut short. */
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->json ?
@@ -216,11 +260,14 @@ TEST_F_TIMEOUT(stop, bench_handoff, 120)
 	int64_t ms;
 
 	ASSERT_EQ(0, child_start(&self->c, argv));
-	usleep(200000);
+	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
+	/* In its rounds: the ring is configured. */
+	ASSERT_TRUE(wait_state(FPGACAP_STATE_STREAMING, 30000) ||
+		    wait_state(FPGACAP_STATE_STOPPED, 1000)) OUTPUT(&self->c);
 	ms = child_stop(&self->c, variant->sig, 10000);
 	ASSERT_LE(0, ms) OUTPUT(&self->c);
 	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_EQ(0, WEXITSTATUS(self->c.status)) OUTPUT(&self->c);
+	EXPECT_EXIT(0, &self->c);
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
 }
 
@@ -243,7 +290,7 @@ TEST_F_TIMEOUT(stop, stream_time_limit, 120)
 {
 	ASSERT_EQ(0, start_stream(&self->c, "-t", "1"));
 	ASSERT_EQ(0, child_wait(&self->c, 60000)) OUTPUT(&self->c);
-	EXPECT_EQ(0, WEXITSTATUS(self->c.status)) OUTPUT(&self->c);
+	EXPECT_EXIT(0, &self->c);
 	EXPECT_NE(NULL, strstr(self->c.outbuf, "stopped by its time (-t)"))
 		OUTPUT(&self->c);
 }

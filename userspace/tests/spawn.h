@@ -137,6 +137,37 @@ static inline bool child_expect(struct child *c, const char *text,
 	return false;
 }
 
+/*
+ * Wait until the child catches SIGINT and SIGTERM (SigCgt in its
+ * /proc/PID/status): its handlers are in place, a signal now tests them
+ * and not the default action. true once they are.
+ */
+static inline bool child_ready(struct child *c, int timeout_ms)
+{
+	uint64_t end = spawn_now_ms() + (uint64_t)timeout_ms;
+	const unsigned long long want = 1ULL << (SIGINT - 1) |
+					1ULL << (SIGTERM - 1);
+	char path[64], line[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
+	do {
+		FILE *f = fopen(path, "r");
+		unsigned long long caught = 0;
+
+		if (!f)
+			return false;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "SigCgt:", 7))
+				caught = strtoull(line + 7, NULL, 16);
+		fclose(f);
+		if ((caught & want) == want)
+			return true;
+		child_drain(c);
+		usleep(10000);
+	} while (spawn_now_ms() < end);
+	return false;
+}
+
 /* Send @sig; return how long (ms) the child took to exit, or -1. */
 static inline int64_t child_stop(struct child *c, int sig, int timeout_ms)
 {

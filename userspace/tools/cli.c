@@ -399,6 +399,11 @@ const char *cli_signame(int sig)
 	       "a signal";
 }
 
+void cli_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 int cli_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

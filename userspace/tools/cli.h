@@ -74,6 +74,8 @@ extern volatile sig_atomic_t cli_stop;
  */
 void cli_signals(void);
 const char *cli_signame(int sig);
+/* stdout a line at a time, also into a pipe: reports show as they come. */
+void cli_line_buffered(void);
 
 /* ---- writing everything ---- */
 

@@ -165,6 +165,7 @@ static int do_watch(struct fpgacap *dev, const struct ctl_opts *o)
 	} else {
 		text_info(&info);
 	}
+	fflush(stdout);
 	while (!cli_stop && (!o->duration_ns || t - start < o->duration_ns)) {
 		double from, to;
 
@@ -190,6 +191,7 @@ static int do_watch(struct fpgacap *dev, const struct ctl_opts *o)
 			cli_json_u64(&j, "drops", now.drops - prev.drops);
 			cli_json_u64(&j, "errors", now.errors - prev.errors);
 			cli_json_close(&j, '}');
+			fflush(stdout);
 		} else {
 			printf("[%6.1f-%6.1f s] %-9s %10.1f MB/s filled, %llu "
 			       "drops, %llu errors; %u free %u filling %u "
@@ -260,6 +262,7 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	cli_signals();
+	cli_line_buffered();
 	ret = fpgacap_open(o.device, 0, &dev);
 	if (ret) {
 		fprintf(stderr, "fpgacap-ctl: %s: %s\n",

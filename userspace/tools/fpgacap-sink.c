@@ -440,6 +440,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	cli_signals();
+	cli_line_buffered();
 	if (o.stdio) {
 		lfd = -1;
 	} else {

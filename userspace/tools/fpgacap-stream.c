@@ -578,6 +578,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	cli_signals();
+	cli_line_buffered();
 	if (setup(&r)) {
 		fpgacap_pump_destroy(r.pump);
 		fpgacap_close(r.dev);
