@@ -15,6 +15,7 @@
 #include <sys/time.h>
 
 #include "kselftest_harness.h"
+#include "clock.h"
 #include "host_test.h"
 #include "no_uring.h"
 
@@ -301,10 +302,7 @@ static void alarm_in(int ms)
 
 static uint64_t ms_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return fc_now_ns() / 1000000;
 }
 
 static void count_release(void *ctx, uint64_t cookie)

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
+
 struct child {
 	pid_t pid;
 	int out, err;			/* read ends of its stdout, stderr */
@@ -29,10 +31,7 @@ struct child {
 
 static inline uint64_t spawn_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return fc_now_ns() / 1000000;
 }
 
 /* argv[0] is looked up in $FPGACAP_BIN if set, else in PATH. */
