@@ -78,6 +78,18 @@ static bool wait_returned(uint64_t n, int timeout_ms)
 /* Report @c's output when a check fails. */
 #define OUTPUT(c) TH_LOG("stdout: %s\nstderr: %s", (c)->outbuf, (c)->errbuf)
 
+/*
+ * Send the variant's signal to @c: it must exit by itself within a second,
+ * with status 0 and a summary that names the signal.
+ */
+#define EXPECT_STOPS(c) do { \
+	int64_t ms = child_stop(c, variant->sig, 10000); \
+	ASSERT_LE(0, ms) OUTPUT(c); \
+	EXPECT_GT(1000, ms) OUTPUT(c); \
+	EXPECT_EXIT(0, c); \
+	EXPECT_NE(NULL, strstr((c)->outbuf, variant->says)) OUTPUT(c); \
+} while (0)
+
 /* Where a stream goes: the host's counting sink, else /dev/null. */
 static void destination(char *buf, size_t len, const char **file)
 {
@@ -148,8 +160,6 @@ FIXTURE_TEARDOWN(stop)
 
 TEST_F_TIMEOUT(stop, stream, 120)
 {
-	int64_t ms;
-
 	ASSERT_EQ(0, start_stream(&self->c, variant->json ? "--json" : "-q",
 				  NULL));
 	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
@@ -161,11 +171,7 @@ TEST_F_TIMEOUT(stop, stream, 120)
 		ASSERT_TRUE(child_expect(&self->c, "MB/s", 30000))
 			OUTPUT(&self->c);
 	}
-	ms = child_stop(&self->c, variant->sig, 10000);
-	ASSERT_LE(0, ms) OUTPUT(&self->c);
-	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_EXIT(0, &self->c);
-	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
+	EXPECT_STOPS(&self->c);
 	if (variant->json) {
 		EXPECT_NE(NULL, strstr(self->c.outbuf, "\"intervals\":[{"))
 			OUTPUT(&self->c);
@@ -185,7 +191,6 @@ TEST_F_TIMEOUT(stop, sink, 120)
 {
 	char portfile[64], port[16] = "", dest[64];
 	struct child stream;
-	int64_t ms;
 	int i;
 
 	snprintf(portfile, sizeof(portfile), "/tmp/tools-sink.%d", getpid());
@@ -221,12 +226,8 @@ TEST_F_TIMEOUT(stop, sink, 120)
 	ASSERT_TRUE(wait_returned(8, 60000)) OUTPUT(&stream);
 	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
 	usleep(500000);
-	ms = child_stop(&self->c, variant->sig, 10000);
-	ASSERT_LE(0, ms) OUTPUT(&self->c);
-	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
 	/* What arrived was intact, and the sink says so. */
-	EXPECT_EXIT(0, &self->c);
+	EXPECT_STOPS(&self->c);
 	/* The stream loses its peer: it ends on its own, with a summary. */
 	ASSERT_EQ(0, child_wait(&stream, 20000)) OUTPUT(&stream);
 	EXPECT_EXIT(1, &stream);
@@ -239,7 +240,6 @@ TEST_F_TIMEOUT(stop, ctl_watch, 120)
 	char *argv[] = { "fpgacap-ctl", "-d", (char *)dev_path(), "-i", "0.2",
 			 variant->json ? "--json" : "watch",
 			 variant->json ? "watch" : NULL, NULL };
-	int64_t ms;
 
 	ASSERT_EQ(0, child_start(&self->c, argv));
 	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
@@ -247,11 +247,7 @@ TEST_F_TIMEOUT(stop, ctl_watch, 120)
 	ASSERT_TRUE(child_expect(&self->c, variant->json ? "\"intervals\":[" :
 				 "pinned memory", 30000)) OUTPUT(&self->c);
 	usleep(300000);
-	ms = child_stop(&self->c, variant->sig, 10000);
-	ASSERT_LE(0, ms) OUTPUT(&self->c);
-	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_EXIT(0, &self->c);
-	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
+	EXPECT_STOPS(&self->c);
 }
 
 TEST_F_TIMEOUT(stop, bench_capture, 120)
@@ -259,17 +255,12 @@ TEST_F_TIMEOUT(stop, bench_capture, 120)
 	char *argv[] = { "fpgacap-bench", "-d", (char *)dev_path(), "-m",
 			 "capture", "-c", "4", "-s", "64K", "-t", "100", "-q",
 			 variant->json ? "--json" : NULL, NULL };
-	int64_t ms;
 
 	ASSERT_EQ(0, child_start(&self->c, argv));
 	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
 	ASSERT_TRUE(wait_returned(8, 60000)) OUTPUT(&self->c);
 	usleep(300000);
-	ms = child_stop(&self->c, variant->sig, 10000);
-	ASSERT_LE(0, ms) OUTPUT(&self->c);
-	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_EXIT(0, &self->c);
-	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
+	EXPECT_STOPS(&self->c);
 	/* The run so far is reported, marked as cut short. */
 	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->json ?
 			       "\"interrupted\":true" : "capture"))
@@ -282,18 +273,13 @@ TEST_F_TIMEOUT(stop, bench_handoff, 120)
 	char *argv[] = { "fpgacap-bench", "-d", (char *)dev_path(),
 			 "--handoff", "-q", variant->json ? "--json" : NULL,
 			 NULL };
-	int64_t ms;
 
 	ASSERT_EQ(0, child_start(&self->c, argv));
 	ASSERT_TRUE(child_ready(&self->c, 30000)) OUTPUT(&self->c);
 	/* In its rounds: the ring is configured. */
 	ASSERT_TRUE(wait_state(FPGACAP_STATE_STREAMING, 30000) ||
 		    wait_state(FPGACAP_STATE_STOPPED, 1000)) OUTPUT(&self->c);
-	ms = child_stop(&self->c, variant->sig, 10000);
-	ASSERT_LE(0, ms) OUTPUT(&self->c);
-	EXPECT_GT(1000, ms) OUTPUT(&self->c);
-	EXPECT_EXIT(0, &self->c);
-	EXPECT_NE(NULL, strstr(self->c.outbuf, variant->says)) OUTPUT(&self->c);
+	EXPECT_STOPS(&self->c);
 }
 
 /* A mode that fails (nothing listens there) makes the bench exit 1, after
