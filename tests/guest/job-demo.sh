@@ -40,8 +40,8 @@ armv7l)
 	echo "fpgacap-stream; fpgacap-sink on this PC checks what arrives."
 	;;
 esac
-echo "The MB/s below are the emulator's: QEMU runs the CPU, the DMA engine and"
-echo "the NIC in software on this PC, so they measure this PC, not a board"
+echo "The MB/s below are the emulator's: QEMU runs the CPU and the devices in"
+echo "software on this PC, so they measure this PC, not a board"
 echo "(docs/benchmarks.md estimates a Zynq-7000 at Gigabit Ethernet)."
 echo
 for d in /sys/class/fpgacap/*; do
