@@ -16,6 +16,7 @@ x86)
 	cc=gcc
 	uring_inc=/usr/include
 	uring_lib=/usr/lib/x86_64-linux-gnu
+	testkmod=1	# tests/kmod: the test-only dmaengine provider
 	;;
 zynq | zynq-plain)
 	flavour=debug
@@ -42,6 +43,21 @@ if grep -E "warning:|error:" "$out/module-build.log" >&2; then
 	die "module build has warnings"
 fi
 cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
+
+# tests/kmod against the same kernel, from a copy (it includes ../../uapi).
+rm -f "$out/fpgacap-testdma.ko"
+if [ -n "${testkmod:-}" ]; then
+	mkdir -p "$out/testkmod/tests"
+	cp -rp "$FPGACAP_TOP/tests/kmod" "$out/testkmod/tests/"
+	cp -rp "$FPGACAP_TOP/uapi" "$out/testkmod/"
+	"${kmake[@]}" M="$out/testkmod/tests/kmod" W=1 modules \
+		>"$out/testkmod-build.log" 2>&1 ||
+		{ cat "$out/testkmod-build.log" >&2; die "tests/kmod build failed"; }
+	if grep -E "warning:|error:" "$out/testkmod-build.log" >&2; then
+		die "tests/kmod build has warnings"
+	fi
+	cp "$out/testkmod/tests/kmod/fpgacap-testdma.ko" "$out/"
+fi
 
 make -s -C "$FPGACAP_TOP/userspace" O="$out/userspace" CC="$cc" STATIC=1 \
 	URING_INC="$uring_inc" URING_LIB="$uring_lib" lib programs >&2

@@ -44,9 +44,22 @@ sparse_clean() {
 	! grep -E "(warning|error):" "$dir.log"
 }
 
+# tests/kmod (the test-only dmaengine provider, x86_64): W=1 and sparse.
+testkmod_clean() {
+	local dir=$work/testkmod
+	mkdir -p "$dir/tests"
+	cp -r "$FPGACAP_TOP/tests/kmod" "$dir/tests/"
+	cp -r "$FPGACAP_TOP/uapi" "$dir/"
+	make -C "/usr/src/linux-headers-$(host_headers_release)" \
+		M="$dir/tests/kmod" W=1 C=2 modules >"$dir.log" 2>&1 ||
+		{ cat "$dir.log"; return 1; }
+	! grep -E "(warning|error):" "$dir.log"
+}
+
 checkpatch_clean() {
 	local f ignore bad=0
-	for f in "$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h; do
+	for f in "$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h \
+		"$FPGACAP_TOP"/tests/kmod/*.c; do
 		ignore=SPDX_LICENSE_TAG
 		# The compat header is where kernel version checks belong.
 		[ "${f##*/}" != compat.h ] ||
@@ -82,6 +95,7 @@ zk=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh" debug)
 check "module builds clean for armhf (W=1)" kbuild arm "$zk" ARCH=arm \
 	CROSS_COMPILE=$ARM_CROSS
 check "sparse (C=1) clean" sparse_clean
+check "tests/kmod builds clean for x86_64 (W=1, sparse)" testkmod_clean
 check "checkpatch --strict clean" checkpatch_clean
 check "uapi/fpgacap.h stands alone: C99 -pedantic, C++, armhf" uapi_standalone
 check "device trees compile without warnings" dts_clean

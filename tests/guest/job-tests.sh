@@ -10,6 +10,13 @@ export FPGACAP_KO_PARAMS="pattern_devices=1"
 # Both guests' NICs (e1000, GEM with a lowmem pool) transmit from the pages.
 export FPGACAP_EXPECT_ZEROCOPY=1
 echo "# pattern device: $FPGACAP_DEV"
+# The test-only dmaengine provider, where the guest has it (x86): it makes
+# fpgacap-slave.0, which fpgacap binds as /dev/fpgacap-testdma.
+testdma=/lib/modules/fpgacap-testdma.ko
+if [ -f $testdma ]; then
+	insmod $testdma || rc=1
+	export FPGACAP_TESTDMA_KO=$testdma
+fi
 if [ -n "$FPGACAP_SINK" ]; then
 	net_up || echo "# network setup failed"
 fi
@@ -24,3 +31,6 @@ for t in /tests/*_test; do
 	echo "FPGACAP-TEST-END $name rc=$?"
 done
 rmmod fpgacap || rc=1
+if [ -f $testdma ]; then
+	rmmod fpgacap_testdma || rc=1
+fi

@@ -23,6 +23,8 @@ make_initramfs() {
 		;;
 	esac
 	cp "$build/fpgacap.ko" "$root/lib/modules/"
+	[ ! -f "$build/fpgacap-testdma.ko" ] ||
+		cp "$build/fpgacap-testdma.ko" "$root/lib/modules/"
 	cp "$build"/bin/*_test "$root/tests/"
 	find "$build/bin" -maxdepth 1 -name 'fpgacap-*' -exec cp {} "$root/bin/" \;
 	[ -z "${FPGACAP_EXTRA_BIN:-}" ] || cp $FPGACAP_EXTRA_BIN "$root/bin/"
