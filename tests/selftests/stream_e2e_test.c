@@ -52,6 +52,7 @@ struct knobs {
 	unsigned int batch;
 	int sndbuf;		/* SO_SNDBUF, 0: leave alone */
 	unsigned int pacing;	/* SO_MAX_PACING_RATE, bytes/s; 0: none */
+	bool writable;		/* FPGACAP_CFG_WRITABLE, opened O_RDWR */
 };
 
 /* Wait (up to 20 s) until the source has filled every buffer. */
@@ -96,13 +97,14 @@ static int stream(struct __test_metadata *_metadata, const struct knobs *k,
 	if (k->pacing)
 		EXPECT_EQ(0, setsockopt(sock, SOL_SOCKET, SO_MAX_PACING_RATE,
 					&k->pacing, sizeof(k->pacing)));
-	ret = fpgacap_open(dev_path(), 0, &dev);
+	ret = fpgacap_open(dev_path(), k->writable ? O_RDWR : 0, &dev);
 	EXPECT_EQ(0, ret);
 	if (ret) {
 		close(sock);
 		return ret;
 	}
-	ret = fpgacap_configure(dev, k->count, k->size, 0, 0);
+	ret = fpgacap_configure(dev, k->count, k->size,
+				k->writable ? FPGACAP_CFG_WRITABLE : 0, 0);
 	EXPECT_EQ(0, ret);
 	so.fd = sock;
 	so.mode = k->mode;
@@ -256,6 +258,31 @@ TEST_F_TIMEOUT(e2e, peer_disconnect, 300)
 	EXPECT_EQ(0, r.finish_ret);
 	EXPECT_EQ(0, r.ds.user);
 	EXPECT_GT(64 * MiB, r.ps.payload_bytes);
+}
+
+/*
+ * A writable pool (FPGACAP_CFG_WRITABLE, the handle opened O_RDWR): Linux
+ * 6.1's io_uring registers it as fixed buffers, which it refuses for the
+ * read-only mapping, and every byte still arrives.
+ */
+TEST(uring_fixed_buffers_writable)
+{
+	struct knobs k = { .port = 5555, .mode = FPGACAP_SEND_URING,
+			   .bytes = 2 * MiB, .count = 16, .size = 64 * KiB,
+			   .writable = true };
+	struct run r;
+
+	if (!getenv("FPGACAP_SINK"))
+		SKIP(return, "FPGACAP_SINK not set");
+	if (!fpgacap_send_mode_built(FPGACAP_SEND_URING))
+		SKIP(return, "built without liburing");
+	ASSERT_EQ(0, stream(_metadata, &k, &r));
+	EXPECT_EQ(1, r.step_ret);
+	EXPECT_TRUE(r.ok) TH_LOG("sink: %s", r.verdict);
+	EXPECT_EQ(FPGACAP_SEND_URING, r.ss.mode);
+	EXPECT_TRUE(r.ss.fixed_buffers)
+		TH_LOG("registration refused: %d", r.ss.fixed_buffers_error);
+	EXPECT_EQ(0, r.ds.user);
 }
 
 /* Tests that shrink optmem_max, the memory MSG_ZEROCOPY notifications use. */

@@ -48,7 +48,8 @@ const char *fpgacap_strerror(int err);
 struct fpgacap;
 
 /*
- * Open a device node (NULL: /dev/fpgacap0). @flags: O_NONBLOCK or 0.
+ * Open a device node (NULL: /dev/fpgacap0). @flags: O_NONBLOCK, and
+ * O_RDWR for a pool configured FPGACAP_CFG_WRITABLE; otherwise 0.
  * INFO and STATS work on any handle; the first handle to configure owns
  * the device's stream until it is closed (others get -EBUSY), and closing
  * it stops the stream and frees the pool.
@@ -59,9 +60,12 @@ int fpgacap_fd(const struct fpgacap *dev);	/* for poll/epoll */
 int fpgacap_get_info(struct fpgacap *dev, struct fpgacap_info *info);
 
 /*
- * Allocate @count buffers of @size bytes (a page multiple) and map them.
- * @flags are FPGACAP_CFG_*, @rate the source's bytes/s (0: as fast as
- * buffers come free; -EOPNOTSUPP where the source has no clock).
+ * Allocate @count buffers of @size bytes (a page multiple) and map them
+ * read-only, or writable with FPGACAP_CFG_WRITABLE (a handle opened
+ * O_RDWR; it lets io_uring register the pool on Linux 6.1, at the price of
+ * captured data a stray write can corrupt). @flags are FPGACAP_CFG_*,
+ * @rate the source's bytes/s (0: as fast as buffers come free;
+ * -EOPNOTSUPP where the source has no clock).
  * count == 0 frees the pool.
  */
 int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,

@@ -42,8 +42,13 @@ FPGACAP_API int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
+	if (flags & ~(O_NONBLOCK | O_RDWR)) {
+		free(dev);
+		return -EINVAL;
+	}
 	dev->fd = open(path ? path : "/dev/fpgacap0",
-		       O_RDONLY | O_CLOEXEC | (flags & O_NONBLOCK));
+		       (flags & O_RDWR ? O_RDWR : O_RDONLY) | O_CLOEXEC |
+		       (flags & O_NONBLOCK));
 	if (dev->fd < 0) {
 		int err = -errno;
 
@@ -98,7 +103,11 @@ FPGACAP_API int fpgacap_configure(struct fpgacap *dev, uint32_t count,
 	ret = xioctl(dev->fd, FPGACAP_IOC_CONFIGURE, &cfg);
 	if (ret || !count)
 		return ret;
-	map = mmap(NULL, cfg.mmap_size, PROT_READ, MAP_SHARED, dev->fd, 0);
+	/* Writable only when asked (FPGACAP_CFG_WRITABLE, io_uring fixed
+	 * buffers on 6.1): a write into a buffer the device owns corrupts
+	 * captured data. */
+	map = mmap(NULL, cfg.mmap_size, flags & FPGACAP_CFG_WRITABLE ?
+		   PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, dev->fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
 	dev->map = map;

@@ -42,6 +42,9 @@ static void usage(FILE *f)
 "      --rate BYTES        source rate per second (default 0: as fast as\n"
 "                          buffers come free; sources with a clock only)\n"
 "      --highmem           allow highmem pages (32-bit; NICs may copy them)\n"
+"      --writable          map the pool writable, so that io_uring can\n"
+"                          register it as fixed buffers on Linux 6.1 (a\n"
+"                          stray write then corrupts captured data)\n"
 "  -m, --mode MODE         auto | copy | zerocopy | uring (default auto)\n"
 "  -f, --framing           a header before each buffer (sequence, offset, loss)\n"
 "  -b, --bytes BYTES       stop after this much payload\n"
@@ -62,8 +65,8 @@ static void usage(FILE *f)
 "the summary.\n");
 }
 
-enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_BATCH, OPT_FALLBACK, OPT_VERDICT,
-       OPT_FILE };
+enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_WRITABLE, OPT_BATCH, OPT_FALLBACK,
+       OPT_VERDICT, OPT_FILE };
 
 static void parse_args(int argc, char **argv, struct stream_opts *o)
 {
@@ -73,6 +76,7 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "highmem", no_argument, NULL, OPT_HIGHMEM },
+		{ "writable", no_argument, NULL, OPT_WRITABLE },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "framing", no_argument, NULL, 'f' },
 		{ "bytes", required_argument, NULL, 'b' },
@@ -107,6 +111,7 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 					      1ULL << 40);
 			break;
 		case OPT_HIGHMEM: o->cfg_flags |= FPGACAP_CFG_HIGHMEM; break;
+		case OPT_WRITABLE: o->cfg_flags |= FPGACAP_CFG_WRITABLE; break;
 		case 'm':
 			if (fpgacap_send_mode_parse(optarg, &o->mode))
 				cli_bad_arg("--mode", optarg, "expected auto, "
@@ -414,9 +419,9 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 		       (unsigned long long)ss->nobufs_copied);
 	if (ss->mode == FPGACAP_SEND_URING && !ss->fixed_buffers)
 		printf("io_uring fixed buffers: not used: this kernel does not "
-		       "register a device mapping (%s; expected on Linux 6.1), "
-		       "so each send pins its pages\n",
-		       strerror(ss->fixed_buffers_error));
+		       "register a read-only device mapping (%s; expected on "
+		       "Linux 6.1, see --writable), so each send pins its "
+		       "pages\n", strerror(ss->fixed_buffers_error));
 	else if (ss->mode == FPGACAP_SEND_URING)
 		printf("io_uring fixed buffers: registered\n");
 	if (ds->drops)
@@ -531,7 +536,8 @@ static int setup(struct run *r)
 	char err[300];
 	int ret;
 
-	ret = fpgacap_open(o->device, 0, &r->dev);
+	ret = fpgacap_open(o->device, o->cfg_flags & FPGACAP_CFG_WRITABLE ?
+			   O_RDWR : 0, &r->dev);
 	if (!ret)
 		ret = fpgacap_get_info(r->dev, &r->info);
 	if (!ret)
