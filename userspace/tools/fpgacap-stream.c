@@ -42,9 +42,10 @@ static void usage(FILE *f)
 "      --rate BYTES        source rate per second (default 0: as fast as\n"
 "                          buffers come free; sources with a clock only)\n"
 "      --highmem           allow highmem pages (32-bit; NICs may copy them)\n"
-"      --writable          map the pool writable, so that io_uring can\n"
-"                          register it as fixed buffers on Linux 6.1 (a\n"
-"                          stray write then corrupts captured data)\n"
+"      --writable          map the pool writable, for kernels whose io_uring\n"
+"                          registers only writable memory (Linux 6.1 still\n"
+"                          refuses the device's); a stray write then\n"
+"                          corrupts captured data\n"
 "  -m, --mode MODE         auto | copy | zerocopy | uring (default auto)\n"
 "  -f, --framing           a header before each buffer (sequence, offset, loss)\n"
 "  -b, --bytes BYTES       stop after this much payload\n"
@@ -419,9 +420,9 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 		       (unsigned long long)ss->nobufs_copied);
 	if (ss->mode == FPGACAP_SEND_URING && !ss->fixed_buffers)
 		printf("io_uring fixed buffers: not used: this kernel does not "
-		       "register a read-only device mapping (%s; expected on "
-		       "Linux 6.1, see --writable), so each send pins its "
-		       "pages\n", strerror(ss->fixed_buffers_error));
+		       "register the device mapping (%s; expected on Linux "
+		       "6.1), so each send pins its pages\n",
+		       strerror(ss->fixed_buffers_error));
 	else if (ss->mode == FPGACAP_SEND_URING)
 		printf("io_uring fixed buffers: registered\n");
 	if (ds->drops)
