@@ -48,6 +48,10 @@ make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 \
 make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
 	KSFT_DIR="$ksrc/tools/testing/selftests" \
 	FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" >&2
+# What the guest kernel must provide (tests/guest/kernel_test.c).
+${cross}gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-pointer-to-int-cast -Werror -static -pthread \
+	-I"$ksrc/tools/testing/selftests" -o "$user/selftests/kernel_test" \
+	"$FPGACAP_TOP/tests/guest/kernel_test.c"
 rm -rf "${out:?}/bin"
 mkdir -p "$out/bin"
 cp "$user/bin/"* "$user/selftests/"*_test "$out/bin/"

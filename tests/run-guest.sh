@@ -32,7 +32,7 @@ timeout_s=${FPGACAP_GUEST_TIMEOUT:-$timeout}
 logdir=$FPGACAP_WORK/logs
 mkdir -p "$logdir"
 log=$logdir/$target-$job.log
-rm -f "$logdir/$target-$job.result"
+rm -f "$log" "$logdir/$target-$job.result"
 build=$("$FPGACAP_TOP/tests/build.sh" "$target")
 resolve_kernel
 initrd=$(make_initramfs "$job" "$build")
@@ -57,6 +57,7 @@ net="$net$(fwd 5557 '--verify auto --rate 2M')$(fwd 5558 '--close-after 1M')"
 
 cmdline="console=$console loglevel=4 panic=-1 $append"
 cmdline="$cmdline FPGACAP_SINK=10.0.2.100:5555 FPGACAP_SOURCES=${sources// /,}"
+[ -z "$kernel_source" ] || cmdline="$cmdline FPGACAP_KERNEL_BUILT=1"
 [ -z "$tests" ] || cmdline="$cmdline FPGACAP_TESTS=$tests"
 cmdline="$cmdline$extra_env"
 
