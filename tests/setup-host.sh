@@ -12,6 +12,8 @@ packages=(
 	linux-source-6.1 linux-source-6.12
 	busybox-static device-tree-compiler sparse
 	liburing-dev iproute2 gnuplot-nox python3 lcov
+	# pahole: BTF for modules built against Debian's 6.12 headers
+	dwarves
 )
 
 sudo=
