@@ -17,7 +17,14 @@ make_initramfs() {
 		# modprobe prints "insmod PATH" for each dependency, then the module.
 		for ko in $(modprobe -d "$kmodroot" -S "$krelease" --show-depends "$m" |
 			awk '$1 == "insmod" { print $2 }'); do
-			cp "$ko" "$root/lib/modules/guest/$n-$(basename "$ko")"
+			# Debian's 6.12 modules are compressed: busybox loads plain ones.
+			local dst=$root/lib/modules/guest/$n-$(basename "${ko%.ko*}").ko
+			case $ko in
+			*.ko.xz) xz -dc "$ko" >"$dst" ;;
+			*.ko.zst) zstd -qdc "$ko" >"$dst" ;;
+			*.ko.gz) gzip -dc "$ko" >"$dst" ;;
+			*) cp "$ko" "$dst" ;;
+			esac
 			n=$((n + 1))
 		done
 	done
