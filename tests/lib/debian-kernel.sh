@@ -38,9 +38,13 @@ debian_headers() {
 	if [ ! -f "$dir/.fpgacap-ready" ]; then
 		say "fetching Debian kernel headers $rel"
 		# The headers depend on their -common part and the kbuild tools.
+		# (For a foreign architecture apt-cache writes them <name:arch>;
+		# the -common part is for all architectures, the tools the host's.)
 		debian_unpack "$dir" "linux-headers-$rel:$arch" $(apt-cache depends \
-			"linux-headers-$rel:$arch" | awk '/Depends: linux-(headers|kbuild)-/ {
-				sub(":.*", "", $2); print $2 }' | sort -u)
+			"linux-headers-$rel:$arch" | awk '$1 == "Depends:" {
+				gsub("[<>]", "", $2); sub(":.*", "", $2) }
+				$1 == "Depends:" && $2 ~ /^linux-(headers|kbuild)-/ { print $2 }' |
+			sort -u)
 		# The Makefile includes its -common part by absolute path.
 		sed -i "s|/usr/src/|$dir/usr/src/|" "$dir/usr/src/linux-headers-$rel/Makefile"
 		touch "$dir/.fpgacap-ready"
