@@ -1,24 +1,26 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * fpgacap: zero-copy capture of FPGA data into page-backed DMA buffers.
  *
- * The module: limits, the platform driver that binds device-tree nodes, and
- * the pattern devices made from a module parameter where there is no
- * device tree (x86 guests, bring-up).
+ * The module: limits, the platform driver that binds device-tree nodes
+ * (or platform devices with software-node properties), and the pattern
+ * devices made from a module parameter where there is no device tree (x86
+ * guests, bring-up).
  */
-#include <linux/dma-mapping.h>
+#include <linux/mod_devicetable.h>
 #include <linux/module.h>
-#include <linux/of.h>
 #include <linux/platform_device.h>
-#include <linux/slab.h>
+#include <linux/property.h>
 
+#include "compat.h"
 #include "fpgacap.h"
 
 struct fpgacap_limits fpgacap_limits = {
 	.max_buffers = 4096,
 	.max_buffer_size = SZ_64M,
 	.max_pool_size = SZ_256M,
-	.max_alloc_order = MAX_ORDER - 1,
+	.max_pinned = SZ_512M,
+	.max_alloc_order = FPGACAP_MAX_PAGE_ORDER,
 };
 
 module_param_named(max_buffers, fpgacap_limits.max_buffers, uint, 0644);
@@ -27,16 +29,14 @@ module_param_named(max_buffer_size, fpgacap_limits.max_buffer_size, ullong,
 		   0644);
 MODULE_PARM_DESC(max_buffer_size, "most bytes per buffer (64 MiB)");
 module_param_named(max_pool_size, fpgacap_limits.max_pool_size, ullong, 0644);
-MODULE_PARM_DESC(max_pool_size, "most bytes pinned per device (256 MiB)");
+MODULE_PARM_DESC(max_pool_size, "most bytes per pool (256 MiB)");
+module_param_named(max_pinned, fpgacap_limits.max_pinned, ullong, 0644);
+MODULE_PARM_DESC(max_pinned,
+		 "most bytes all pools of one device hold, configured or still mapped (512 MiB)");
 module_param_named(max_alloc_order, fpgacap_limits.max_alloc_order, uint,
 		   0644);
 MODULE_PARM_DESC(max_alloc_order,
-		 "largest page order tried for buffer chunks (MAX_ORDER-1)");
-
-module_param_named(alloc_fail_order, fpgacap_limits.alloc_fail_order, uint,
-		   0644);
-MODULE_PARM_DESC(alloc_fail_order,
-		 "test hook: allocations of this order and above fail (0 = off)");
+		 "largest page order tried for buffer chunks (the allocator's largest)");
 
 static unsigned int pattern_devices;
 module_param(pattern_devices, uint, 0444);
@@ -67,66 +67,61 @@ static struct fpgacap_source *make_source(struct fpgacap_dev *fdev,
 
 static int fpgacap_probe(struct platform_device *pdev)
 {
+	const struct platform_device_id *id = platform_get_device_id(pdev);
 	struct device *dev = &pdev->dev;
 	const char *label = NULL;
-	enum fpgacap_kind kind;
-	struct fpgacap_dev *fdev;
 	struct fpgacap_source *src;
+	struct fpgacap_dev *fdev;
+	enum fpgacap_kind kind;
+	u32 stall_ms;
 	int ret;
 
-	if (dev->of_node) {
-		kind = (uintptr_t)of_device_get_match_data(dev);
-		of_property_read_string(dev->of_node, "label", &label);
-	} else {
-		kind = platform_get_device_id(pdev)->driver_data;
-	}
+	kind = id ? id->driver_data : (uintptr_t)device_get_match_data(dev);
+	device_property_read_string(dev, "label", &label);
 
-	/* The coherent baseline pool of a CPU source is allocated here. */
-	if (!dev->dma_mask) {
-		ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(32));
-		if (ret)
-			return ret;
-	}
-
-	fdev = kzalloc(sizeof(*fdev), GFP_KERNEL);
+	fdev = fpgacap_device_alloc(dev);
 	if (!fdev)
 		return -ENOMEM;
-	fdev->parent = dev;
-	mutex_init(&fdev->lock);
-	fpgacap_queue_init(&fdev->q);
-
+	if (!device_property_read_u32(dev, "fpgacap,stall-timeout-ms",
+				      &stall_ms))
+		fpgacap_queue_set_stall_timeout(&fdev->queue, stall_ms);
 	src = make_source(fdev, kind);
 	if (IS_ERR(src)) {
-		mutex_destroy(&fdev->lock);
-		kfree(fdev);
-		return PTR_ERR(src);
+		ret = PTR_ERR(src);
+		goto err_put;
 	}
 	fdev->src = src;
-
-	/* From here on the struct device owns fdev. */
-	ret = fpgacap_cdev_register(fdev, label);
-	if (ret) {
-		src->ops->destroy(src);
-		return ret;
-	}
+	ret = fpgacap_device_register(fdev, label);
+	if (ret)
+		goto err_destroy;
 	fpgacap_debugfs_init(fdev);
 	platform_set_drvdata(pdev, fdev);
 	dev_info(dev, "%s: %s source\n", dev_name(&fdev->dev), src->name);
 	return 0;
+
+err_destroy:
+	src->ops->destroy(src);
+err_put:
+	put_device(&fdev->dev);
+	return ret;
 }
 
-static int fpgacap_remove(struct platform_device *pdev)
+static void fpgacap_remove(struct platform_device *pdev)
 {
 	struct fpgacap_dev *fdev = platform_get_drvdata(pdev);
+	struct fpgacap_source *src = fdev->src;
 
 	fpgacap_debugfs_exit(fdev);
-	/* Stops the stream and unmaps the pool; files see ENODEV. */
-	fpgacap_cdev_unregister(fdev);
-	fdev->src->ops->destroy(fdev->src);
+	/* Stops the stream and lets go of the pool; files see ENODEV. */
+	fpgacap_device_unregister(fdev);
+	mutex_lock(&fdev->lock);
 	fdev->src = NULL;
+	mutex_unlock(&fdev->lock);
+	src->ops->destroy(src);
 	put_device(&fdev->dev);
-	return 0;
 }
+
+FPGACAP_PLATFORM_REMOVE(fpgacap_remove)
 
 static const struct of_device_id fpgacap_of_match[] = {
 	{ .compatible = "fpgacap,dma-capture",
@@ -139,15 +134,17 @@ static const struct of_device_id fpgacap_of_match[] = {
 };
 MODULE_DEVICE_TABLE(of, fpgacap_of_match);
 
+/* Without a device tree: configuration from software-node properties. */
 static const struct platform_device_id fpgacap_id_table[] = {
 	{ "fpgacap-pattern", FPGACAP_KIND_PATTERN },
+	{ "fpgacap-slave", FPGACAP_KIND_SLAVE },
 	{ }
 };
 MODULE_DEVICE_TABLE(platform, fpgacap_id_table);
 
 static struct platform_driver fpgacap_driver = {
 	.probe = fpgacap_probe,
-	.remove = fpgacap_remove,
+	.remove = fpgacap_remove_platform,
 	.id_table = fpgacap_id_table,
 	.driver = {
 		.name = "fpgacap",
@@ -196,6 +193,7 @@ static int __init fpgacap_init(void)
 	ret = fpgacap_class_init();
 	if (ret)
 		return ret;
+	fpgacap_debugfs_setup();
 	ret = platform_driver_register(&fpgacap_driver);
 	if (ret)
 		goto err_class;
@@ -206,6 +204,7 @@ static int __init fpgacap_init(void)
 err_driver:
 	platform_driver_unregister(&fpgacap_driver);
 err_class:
+	fpgacap_debugfs_cleanup();
 	fpgacap_class_exit();
 	return ret;
 }

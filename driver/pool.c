@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The buffer pool: N buffers of S bytes, each built from the largest page
  * allocations that succeed and split into order-0 pages. Splitting matters:
@@ -8,8 +8,11 @@
  *
  * The pool is refcounted and outlives the device: the device holds one
  * reference while configured, every VMA one more, and the network stack
- * holds page references of its own after the last put.
+ * holds page references of its own after the last put. Its memory is
+ * charged to the memory cgroup of the task that configured it and to the
+ * device's budget (max_pinned) until it is freed.
  */
+#include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
@@ -18,20 +21,32 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
-#include "fpgacap.h"
+#include "../uapi/fpgacap.h"
+#include "compat.h"
+#include "inject.h"
+#include "pool.h"
 
 /* Pages held by all pools, for leak checks (debugfs pool_pages). */
 atomic_long_t fpgacap_pool_pages = ATOMIC_LONG_INIT(0);
 
+/**
+ * fpgacap_pool_check_size() - validate a pool geometry against the limits
+ * @count: number of buffers, at least 1
+ * @buffer_size: bytes per buffer
+ * @total: set to @count * @buffer_size on success
+ *
+ * Return: 0, -EINVAL (size 0 or not a page multiple), -EOVERFLOW (the
+ * product does not fit 64 bits) or -E2BIG (above a limit).
+ */
 int fpgacap_pool_check_size(u32 count, u64 buffer_size, u64 *total)
 {
 	if (!buffer_size || !PAGE_ALIGNED(buffer_size))
 		return -EINVAL;
 	if (check_mul_overflow((u64)count, buffer_size, total))
 		return -EOVERFLOW;
-	if (count > fpgacap_limits.max_buffers ||
-	    buffer_size > fpgacap_limits.max_buffer_size ||
-	    *total > fpgacap_limits.max_pool_size)
+	if (count > READ_ONCE(fpgacap_limits.max_buffers) ||
+	    buffer_size > READ_ONCE(fpgacap_limits.max_buffer_size) ||
+	    *total > READ_ONCE(fpgacap_limits.max_pool_size))
 		return -E2BIG;
 	/* The mapping length and page count must fit the native types. */
 	if (*total > SIZE_MAX || (*total >> PAGE_SHIFT) > ULONG_MAX)
@@ -41,20 +56,24 @@ int fpgacap_pool_check_size(u32 count, u64 buffer_size, u64 *total)
 
 static gfp_t pool_gfp(u32 flags, struct device *dma_dev)
 {
-	/* Zeroed: no stale kernel data ever reaches a user mapping. */
-	gfp_t gfp = __GFP_ZERO;
+	/*
+	 * User pages, zeroed (nothing stale reaches a mapping), charged to
+	 * the caller's memory cgroup. A request the system or the cgroup
+	 * cannot meet fails with ENOMEM rather than waking the OOM killer.
+	 */
+	gfp_t gfp = __GFP_ZERO | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL |
+		    __GFP_NOWARN;
 
 	/*
 	 * Lowmem unless asked: NICs without NETIF_F_HIGHDMA (the Zynq GEM
 	 * among them) copy highmem pages on transmit, defeating zero-copy.
 	 */
-	gfp |= (flags & FPGACAP_CFG_HIGHMEM) ? GFP_HIGHUSER : GFP_KERNEL;
-#ifdef CONFIG_ZONE_DMA32
+	gfp |= (flags & FPGACAP_CFG_HIGHMEM) ? GFP_HIGHUSER : GFP_USER;
 	/* Keep a 32-bit engine off the bounce buffers. */
-	if (dma_dev && dma_get_mask(dma_dev) <= DMA_BIT_MASK(32) &&
-	    !(gfp & __GFP_HIGHMEM))
+	if (IS_ENABLED(CONFIG_ZONE_DMA32) && dma_dev &&
+	    dma_get_mask(dma_dev) <= DMA_BIT_MASK(32) &&
+	    !(flags & FPGACAP_CFG_HIGHMEM))
 		gfp |= GFP_DMA32;
-#endif
 	return gfp;
 }
 
@@ -65,14 +84,6 @@ static void pool_note_chunk(struct fpgacap_pool *pool, unsigned int order)
 	if (!pool->chunks || order > pool->max_order)
 		pool->max_order = order;
 	pool->chunks++;
-}
-
-/* Test hook: pretend high orders are exhausted, as on a fragmented system. */
-static bool pool_fail_order(unsigned int order)
-{
-	unsigned int fail = READ_ONCE(fpgacap_limits.alloc_fail_order);
-
-	return order && fail && order >= fail;
 }
 
 /*
@@ -89,12 +100,12 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 		unsigned int i;
 
 		for (;;) {
-			/* Only order 0 may retry hard and warn on failure. */
-			gfp_t g = order ? gfp | __GFP_NOWARN | __GFP_NORETRY :
-					  gfp;
+			/* Above order 0 a failure is cheap and expected. */
+			gfp_t g = order ? (gfp & ~__GFP_RETRY_MAYFAIL) |
+					  __GFP_NORETRY : gfp;
 
-			page = pool_fail_order(order) ? NULL :
-							   alloc_pages(g, order);
+			page = fpgacap_inject_alloc_fails(order) ? NULL :
+				alloc_pages(g, order);
 			if (page || !order)
 				break;
 			*order_cap = --order;
@@ -116,131 +127,6 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 	return 0;
 }
 
-/* Classic baseline: one coherent allocation per buffer. */
-static int pool_alloc_coherent(struct fpgacap_pool *pool, struct device *dev)
-{
-	u32 b;
-	int ret;
-
-	pool->cpu = kvcalloc(pool->count, sizeof(*pool->cpu), GFP_KERNEL);
-	pool->dma = kvcalloc(pool->count, sizeof(*pool->dma), GFP_KERNEL);
-	pool->sgts = kvcalloc(pool->count, sizeof(*pool->sgts), GFP_KERNEL);
-	if (!pool->cpu || !pool->dma || !pool->sgts)
-		return -ENOMEM;
-	pool->coherent_dev = get_device(dev);
-	for (b = 0; b < pool->count; b++) {
-		struct scatterlist *sg;
-
-		/* Zeroed by the DMA API. */
-		pool->cpu[b] = dma_alloc_coherent(dev, pool->buffer_size,
-						  &pool->dma[b], GFP_KERNEL);
-		if (!pool->cpu[b])
-			return -ENOMEM;
-		/* One DMA-only segment: the engines take it like any other. */
-		ret = sg_alloc_table(&pool->sgts[b], 1, GFP_KERNEL);
-		if (ret)
-			return ret;
-		sg = pool->sgts[b].sgl;
-		sg_dma_address(sg) = pool->dma[b];
-		sg_dma_len(sg) = pool->buffer_size;
-		pool->sgts[b].nents = 1;
-		pool->chunks++;
-	}
-	pool->max_segments = 1;
-	pool->min_order = get_order(pool->buffer_size);
-	pool->max_order = pool->min_order;
-	return 0;
-}
-
-/* Zap user mappings of a coherent pool, then free it; once. */
-static void pool_free_coherent(struct fpgacap_pool *pool)
-{
-	u32 b;
-
-	mutex_lock(&pool->zap_lock);
-	if (pool->mapped_by) {
-		unmap_mapping_range(pool->mapped_by, 0, 0, 1);
-		iput(pool->mapped_by->host);
-		pool->mapped_by = NULL;
-	}
-	for (b = 0; pool->cpu && b < pool->count; b++) {
-		if (pool->cpu[b])
-			dma_free_coherent(pool->coherent_dev, pool->buffer_size,
-					  pool->cpu[b], pool->dma[b]);
-		pool->cpu[b] = NULL;
-	}
-	mutex_unlock(&pool->zap_lock);
-	if (pool->coherent_dev) {
-		put_device(pool->coherent_dev);
-		pool->coherent_dev = NULL;
-	}
-}
-
-/*
- * mmap of a coherent pool, as classic drivers do it: dma_mmap_coherent,
- * one buffer per mapping (offset i * buffer_size, length buffer_size).
- */
-int fpgacap_pool_mmap_coherent(struct fpgacap_pool *pool,
-			       struct vm_area_struct *vma)
-{
-	unsigned long pgoff = vma->vm_pgoff;
-	u32 b;
-	int ret;
-
-	if (vma->vm_end - vma->vm_start != pool->buffer_size ||
-	    (pgoff << PAGE_SHIFT) % pool->buffer_size)
-		return -EINVAL;
-	b = (pgoff << PAGE_SHIFT) / pool->buffer_size;
-	if (b >= pool->count)
-		return -EINVAL;
-
-	mutex_lock(&pool->zap_lock);
-	ret = -ENODEV;
-	if (!pool->cpu[b])
-		goto out;
-	/* All mappings must be zappable through one address_space. */
-	ret = -EBUSY;
-	if (pool->mapped_by && pool->mapped_by != vma->vm_file->f_mapping)
-		goto out;
-	if (!pool->mapped_by) {
-		pool->mapped_by = vma->vm_file->f_mapping;
-		ihold(pool->mapped_by->host);
-	}
-	/* The offset is the pool's; dma_mmap_coherent wants the buffer's. */
-	vma->vm_pgoff = 0;
-	ret = dma_mmap_coherent(pool->coherent_dev, vma, pool->cpu[b],
-				pool->dma[b], pool->buffer_size);
-	vma->vm_pgoff = pgoff;
-out:
-	mutex_unlock(&pool->zap_lock);
-	return ret;
-}
-
-static void pool_free(struct fpgacap_pool *pool)
-{
-	unsigned long i;
-	u32 b;
-
-	if (pool->coherent) {
-		pool_free_coherent(pool);
-		kvfree(pool->cpu);
-		kvfree(pool->dma);
-	}
-
-	if (pool->sgts) {
-		for (b = 0; b < pool->count; b++)
-			sg_free_table(&pool->sgts[b]);
-		kvfree(pool->sgts);
-	}
-	if (pool->pages) {
-		for (i = 0; i < pool->npages && pool->pages[i]; i++)
-			put_page(pool->pages[i]);
-		atomic_long_sub(i, &fpgacap_pool_pages);
-		kvfree(pool->pages);
-	}
-	kfree(pool);
-}
-
 static unsigned int pool_max_segment(struct device *dma_dev)
 {
 	unsigned int max = dma_dev ? dma_get_max_seg_size(dma_dev) : UINT_MAX;
@@ -255,7 +141,8 @@ static int pool_build_sgts(struct fpgacap_pool *pool, struct device *dma_dev)
 	u32 b;
 	int ret;
 
-	pool->sgts = kvcalloc(pool->count, sizeof(*pool->sgts), GFP_KERNEL);
+	pool->sgts = kvcalloc(pool->count, sizeof(*pool->sgts),
+			      GFP_KERNEL_ACCOUNT);
 	if (!pool->sgts)
 		return -ENOMEM;
 	for (b = 0; b < pool->count; b++) {
@@ -266,7 +153,8 @@ static int pool_build_sgts(struct fpgacap_pool *pool, struct device *dma_dev)
 		ret = sg_alloc_table_from_pages_segment(&pool->sgts[b], pages,
 							pool->buffer_pages, 0,
 							pool->buffer_size,
-							max_seg, GFP_KERNEL);
+							max_seg,
+							GFP_KERNEL_ACCOUNT);
 		if (ret)
 			return ret;
 		pool->max_segments = max(pool->max_segments,
@@ -276,15 +164,45 @@ static int pool_build_sgts(struct fpgacap_pool *pool, struct device *dma_dev)
 }
 
 /*
- * Map every buffer once for the device that writes it. Per cycle the queue
- * only syncs: for the device when the source takes a buffer, for the CPU
- * when it completes.
+ * The zeroes __GFP_ZERO wrote sit in the CPU cache. A DMA_FROM_DEVICE
+ * mapping on a non-coherent CPU (Zynq-7000, Cyclone V) invalidates the
+ * buffer's lines without writing them back, so the zeroes would be
+ * discarded and whatever DRAM held before (another user's data) would be
+ * readable through the mapping until the device writes. A DMA_TO_DEVICE
+ * mapping hands the CPU's writes to the device side, which means writing
+ * them back: map and unmap once per buffer, before the real mapping. On
+ * coherent systems this costs next to nothing.
+ */
+static int pool_write_back_zeroes(struct fpgacap_pool *pool,
+				  struct device *dma_dev)
+{
+	u32 b;
+	int ret;
+
+	for (b = 0; b < pool->count; b++) {
+		ret = dma_map_sgtable(dma_dev, &pool->sgts[b], DMA_TO_DEVICE,
+				      0);
+		if (ret)
+			return ret;
+		dma_unmap_sgtable(dma_dev, &pool->sgts[b], DMA_TO_DEVICE, 0);
+	}
+	return 0;
+}
+
+/*
+ * Map every buffer once for the device that writes it. From here the
+ * device owns all buffers until the queue syncs one for the CPU; per
+ * cycle the queue only syncs: for the device when the source takes a
+ * buffer, for the CPU when it completes.
  */
 static int pool_dma_map(struct fpgacap_pool *pool, struct device *dma_dev)
 {
 	u32 b;
 	int ret;
 
+	ret = pool_write_back_zeroes(pool, dma_dev);
+	if (ret)
+		return ret;
 	pool->max_segments = 0;
 	for (b = 0; b < pool->count; b++) {
 		ret = dma_map_sgtable(dma_dev, &pool->sgts[b], DMA_FROM_DEVICE,
@@ -303,13 +221,18 @@ static int pool_dma_map(struct fpgacap_pool *pool, struct device *dma_dev)
 	return 0;
 }
 
+/**
+ * fpgacap_pool_dma_unmap() - give every buffer back to the CPU for good
+ * @pool: the pool
+ *
+ * The device calls this when it lets go of the pool (reconfigure, owner
+ * release, unbind), after its source stopped: the DMA mapping belongs to
+ * the device, the pages to everyone who still maps them.
+ */
 void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 {
 	u32 b;
 
-	/* Coherent memory belongs to the device: it goes with it. */
-	if (pool->coherent)
-		pool_free_coherent(pool);
 	if (!pool->mapped)
 		return;
 	for (b = 0; b < pool->count; b++)
@@ -320,42 +243,98 @@ void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 	pool->dma_dev = NULL;
 }
 
-/*
- * Allocate and, when @dma_dev is given, DMA-map a pool. Sizes must have
- * passed fpgacap_pool_check_size().
+/**
+ * fpgacap_pool_sync_for_device() - the device takes buffer @index
+ * @pool: the pool
+ * @index: the buffer; the CPU must not touch it until synced back
  */
-struct fpgacap_pool *fpgacap_pool_create(u32 count, size_t buffer_size,
-					 u32 flags, struct device *dma_dev,
-					 struct device *coherent_dev)
+void fpgacap_pool_sync_for_device(struct fpgacap_pool *pool, u32 index)
 {
-	unsigned int order_cap = min_t(unsigned int, MAX_ORDER - 1,
-				       fpgacap_limits.max_alloc_order);
+	if (pool->mapped)
+		dma_sync_sgtable_for_device(pool->dma_dev, &pool->sgts[index],
+					    DMA_FROM_DEVICE);
+}
+
+/**
+ * fpgacap_pool_sync_for_cpu() - the CPU takes buffer @index back
+ * @pool: the pool
+ * @index: the buffer; the device no longer writes it
+ */
+void fpgacap_pool_sync_for_cpu(struct fpgacap_pool *pool, u32 index)
+{
+	if (pool->mapped)
+		dma_sync_sgtable_for_cpu(pool->dma_dev, &pool->sgts[index],
+					 DMA_FROM_DEVICE);
+}
+
+static void pool_free(struct fpgacap_pool *pool)
+{
+	unsigned long i;
+	u32 b;
+
+	if (pool->sgts) {
+		for (b = 0; b < pool->count; b++)
+			sg_free_table(&pool->sgts[b]);
+		kvfree(pool->sgts);
+	}
+	if (pool->pages) {
+		for (i = 0; i < pool->npages && pool->pages[i]; i++)
+			put_page(pool->pages[i]);
+		atomic_long_sub(i, &fpgacap_pool_pages);
+		kvfree(pool->pages);
+	}
+	atomic64_sub(pool->bytes, &pool->budget->held);
+	put_device(pool->budget->dev);
+	kfree(pool);
+}
+
+/**
+ * fpgacap_pool_create() - allocate, zero and DMA-map a pool
+ * @budget: the device's budget, charged with the pool's size
+ * @count: number of buffers
+ * @buffer_size: bytes per buffer; @count and @buffer_size must have passed
+ *	fpgacap_pool_check_size()
+ * @flags: FPGACAP_CFG_* (HIGHMEM allows highmem pages)
+ * @dma_dev: the device that writes the buffers, or NULL for a CPU source
+ *
+ * Return: the pool with one reference, or ERR_PTR(-EDQUOT) when the
+ * budget is spent, -ENOMEM, or -EINTR on a fatal signal.
+ */
+struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
+					 u32 count, size_t buffer_size,
+					 u32 flags, struct device *dma_dev)
+{
+	unsigned int order_cap = min_t(unsigned int, FPGACAP_MAX_PAGE_ORDER,
+				READ_ONCE(fpgacap_limits.max_alloc_order));
+	u64 bytes = (u64)count * buffer_size;
 	gfp_t gfp = pool_gfp(flags, dma_dev);
 	struct fpgacap_pool *pool;
 	u32 b;
 	int ret;
 
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
-	if (!pool)
+	/* Reserve first: two configurations racing see each other. */
+	if (atomic64_add_return(bytes, &budget->held) >
+	    READ_ONCE(fpgacap_limits.max_pinned)) {
+		atomic64_sub(bytes, &budget->held);
+		return ERR_PTR(-EDQUOT);
+	}
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
+	if (!pool) {
+		atomic64_sub(bytes, &budget->held);
 		return ERR_PTR(-ENOMEM);
+	}
 	kref_init(&pool->ref);
+	pool->budget = budget;
+	get_device(budget->dev);
 	pool->count = count;
-	pool->flags = flags;
 	pool->buffer_size = buffer_size;
 	pool->buffer_pages = buffer_size >> PAGE_SHIFT;
 	pool->npages = (unsigned long)count * pool->buffer_pages;
-	mutex_init(&pool->zap_lock);
-
-	if (flags & FPGACAP_CFG_COHERENT) {
-		pool->coherent = true;
-		ret = pool_alloc_coherent(pool, dma_dev ?: coherent_dev);
-		if (ret)
-			goto err;
-		return pool;
-	}
+	pool->bytes = bytes;
 
 	ret = -ENOMEM;
-	pool->pages = kvcalloc(pool->npages, sizeof(*pool->pages), GFP_KERNEL);
+	pool->pages = kvcalloc(pool->npages, sizeof(*pool->pages),
+			       GFP_KERNEL_ACCOUNT);
 	if (!pool->pages)
 		goto err;
 	for (b = 0; b < count; b++) {
@@ -379,6 +358,10 @@ err:
 	return ERR_PTR(ret);
 }
 
+/**
+ * fpgacap_pool_get() - take a reference (a VMA, a reader)
+ * @pool: the pool
+ */
 void fpgacap_pool_get(struct fpgacap_pool *pool)
 {
 	kref_get(&pool->ref);
@@ -394,6 +377,10 @@ static void pool_release(struct kref *ref)
 	pool_free(pool);
 }
 
+/**
+ * fpgacap_pool_put() - drop a reference; the last one frees the pages
+ * @pool: the pool
+ */
 void fpgacap_pool_put(struct fpgacap_pool *pool)
 {
 	kref_put(&pool->ref, pool_release);

@@ -1,25 +1,29 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The queue: who owns each buffer, and what userspace is told about it.
  *
- *   free --take_free--> active --complete--> done --DEQUEUE--> user
- *     ^                                                          |
- *     +------------------------- RETURN -------------------------+
- *
- * Only the source touches an active buffer and only userspace a user one;
- * the DMA syncs happen exactly at take_free (for the device) and complete
- * (for the CPU). Everything here is under q->lock, a spinlock taken from
- * dmaengine callbacks too.
+ * Only the source touches an active buffer and only userspace a user one.
+ * The DMA syncs happen exactly at the two hand-overs: for the device when
+ * the source takes a buffer, for the CPU when it completes one. Everything
+ * here runs in process context; q->lock is a plain spinlock held for a few
+ * list operations (a whole-pool walk at most, outside streaming).
  */
-#include <linux/dma-mapping.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/lockdep.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
-#include "fpgacap.h"
+#include "pool.h"
+#include "queue.h"
 
 static void queue_watchdog(struct work_struct *work);
+static void queue_set_error(struct fpgacap_queue *q, int err);
 
+/**
+ * fpgacap_queue_init() - set up an empty queue
+ * @q: the queue, zeroed
+ */
 void fpgacap_queue_init(struct fpgacap_queue *q)
 {
 	spin_lock_init(&q->lock);
@@ -28,95 +32,171 @@ void fpgacap_queue_init(struct fpgacap_queue *q)
 	init_waitqueue_head(&q->done_wq);
 	init_waitqueue_head(&q->free_wq);
 	INIT_DELAYED_WORK(&q->watchdog, queue_watchdog);
-	q->watchdog_ms = 2000;
+	q->stall_timeout_ms = 2000;
 }
 
-/* Attach a pool; the device is stopped and holds no pool. */
-int fpgacap_queue_setup(struct fpgacap_queue *q, struct fpgacap_pool *pool)
+/**
+ * fpgacap_queue_attach() - give the queue a pool, every buffer free
+ * @q: a stopped queue with no pool
+ * @pool: the pool; the queue keeps the caller's reference
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int fpgacap_queue_attach(struct fpgacap_queue *q, struct fpgacap_pool *pool)
 {
 	struct fpgacap_buf *bufs;
 	u32 i;
 
-	bufs = kvcalloc(pool->count, sizeof(*bufs), GFP_KERNEL);
+	bufs = kvcalloc(pool->count, sizeof(*bufs), GFP_KERNEL_ACCOUNT);
 	if (!bufs)
 		return -ENOMEM;
-	/* Scratch for DEQUEUE/RETURN batches: no allocation per call. */
-	q->scratch_info = kvcalloc(pool->count, sizeof(*q->scratch_info),
-				   GFP_KERNEL);
-	q->scratch_idx = kvcalloc(pool->count, sizeof(*q->scratch_idx),
-				  GFP_KERNEL);
-	if (!q->scratch_info || !q->scratch_idx) {
-		kvfree(q->scratch_info);
-		kvfree(q->scratch_idx);
-		q->scratch_info = NULL;
-		q->scratch_idx = NULL;
-		kvfree(bufs);
-		return -ENOMEM;
-	}
 
-	spin_lock_irq(&q->lock);
-	q->pool = pool;
-	q->bufs = bufs;
-	q->count = pool->count;
+	spin_lock(&q->lock);
+	WARN_ON_ONCE(q->pool || q->streaming);
 	for (i = 0; i < pool->count; i++) {
 		bufs[i].index = i;
 		bufs[i].state = FPGACAP_BUF_FREE;
 		bufs[i].sgt = &pool->sgts[i];
-		if (pool->coherent)
-			bufs[i].vaddr = pool->cpu[i];
-		else
-			bufs[i].pages = pool->pages + (unsigned long)i *
-					pool->buffer_pages;
+		bufs[i].pages = pool->pages + (unsigned long)i *
+				pool->buffer_pages;
 		list_add_tail(&bufs[i].list, &q->free);
 	}
+	q->pool = pool;
+	q->bufs = bufs;
+	q->count = pool->count;
+	q->buffer_size = pool->buffer_size;
 	q->nfree = pool->count;
 	q->nactive = 0;
 	q->ndone = 0;
 	q->nuser = 0;
-	spin_unlock_irq(&q->lock);
+	q->session++;
+	spin_unlock(&q->lock);
 	return 0;
 }
 
-/* Detach the pool and return it; the caller unmaps and puts it. */
-struct fpgacap_pool *fpgacap_queue_teardown(struct fpgacap_queue *q)
+/**
+ * fpgacap_queue_detach() - take the pool away from a stopped queue
+ * @q: the queue; its source is stopped and holds no buffer
+ *
+ * Return: the pool with the reference the queue held (the caller unmaps
+ * and puts it), or NULL if none was attached.
+ */
+struct fpgacap_pool *fpgacap_queue_detach(struct fpgacap_queue *q)
 {
 	struct fpgacap_pool *pool;
 	struct fpgacap_buf *bufs;
 
-	spin_lock_irq(&q->lock);
+	spin_lock(&q->lock);
+	WARN_ON_ONCE(q->streaming || q->nactive);
 	pool = q->pool;
 	bufs = q->bufs;
 	q->pool = NULL;
 	q->bufs = NULL;
 	q->count = 0;
+	q->buffer_size = 0;
 	INIT_LIST_HEAD(&q->free);
 	INIT_LIST_HEAD(&q->done);
 	q->nfree = 0;
 	q->nactive = 0;
 	q->ndone = 0;
 	q->nuser = 0;
-	spin_unlock_irq(&q->lock);
+	q->session++;
+	spin_unlock(&q->lock);
 
 	kvfree(bufs);
-	kvfree(q->scratch_info);
-	kvfree(q->scratch_idx);
-	q->scratch_info = NULL;
-	q->scratch_idx = NULL;
 	return pool;
 }
 
-/* A new stream: counters reset, stale filled buffers go back to free. */
+/**
+ * fpgacap_queue_pool() - the attached pool, with a reference for the caller
+ * @q: the queue
+ *
+ * Return: the pool (put it when done) or NULL.
+ */
+struct fpgacap_pool *fpgacap_queue_pool(struct fpgacap_queue *q)
+{
+	struct fpgacap_pool *pool;
+
+	spin_lock(&q->lock);
+	pool = q->pool;
+	if (pool)
+		fpgacap_pool_get(pool);
+	spin_unlock(&q->lock);
+	return pool;
+}
+
+/**
+ * fpgacap_queue_buffer_size() - bytes per buffer of the attached pool
+ * @q: the queue
+ *
+ * Return: the size, 0 without a pool.
+ */
+size_t fpgacap_queue_buffer_size(struct fpgacap_queue *q)
+{
+	size_t size;
+
+	spin_lock(&q->lock);
+	size = q->buffer_size;
+	spin_unlock(&q->lock);
+	return size;
+}
+
+/**
+ * fpgacap_queue_count() - buffers in the attached pool
+ * @q: the queue
+ *
+ * Return: the count, 0 without a pool.
+ */
+u32 fpgacap_queue_count(struct fpgacap_queue *q)
+{
+	u32 count;
+
+	spin_lock(&q->lock);
+	count = q->count;
+	spin_unlock(&q->lock);
+	return count;
+}
+
+/* Every buffer in @state goes back to the free list; q->lock held. */
+static void queue_free_all(struct fpgacap_queue *q,
+			   enum fpgacap_buf_state state)
+{
+	u32 i;
+
+	lockdep_assert_held(&q->lock);
+	for (i = 0; i < q->count; i++) {
+		struct fpgacap_buf *buf = &q->bufs[i];
+
+		if (buf->state != state)
+			continue;
+		if (state == FPGACAP_BUF_DONE) {
+			list_del(&buf->list);
+			q->ndone--;
+		} else {
+			q->nuser--;
+		}
+		buf->state = FPGACAP_BUF_FREE;
+		list_add_tail(&buf->list, &q->free);
+		q->nfree++;
+	}
+}
+
+/**
+ * fpgacap_queue_stream_on() - begin a new stream
+ * @q: a stopped queue with a pool
+ *
+ * Counters, sequence and offsets restart at 0; filled buffers nobody
+ * dequeued, and the one read() was copying, belong to the old stream and
+ * go back to the free list. Buffers DEQUEUE handed out stay userspace's.
+ */
 void fpgacap_queue_stream_on(struct fpgacap_queue *q)
 {
-	struct fpgacap_buf *buf, *tmp;
+	unsigned int ms = READ_ONCE(q->stall_timeout_ms);
 
-	spin_lock_irq(&q->lock);
-	list_for_each_entry_safe(buf, tmp, &q->done, list) {
-		buf->state = FPGACAP_BUF_FREE;
-		list_move_tail(&buf->list, &q->free);
-	}
-	q->nfree += q->ndone;
-	q->ndone = 0;
+	spin_lock(&q->lock);
+	queue_free_all(q, FPGACAP_BUF_DONE);
+	queue_free_all(q, FPGACAP_BUF_READ);
+	q->session++;
 	q->streaming = true;
 	q->error = 0;
 	q->sequence = 0;
@@ -125,71 +205,85 @@ void fpgacap_queue_stream_on(struct fpgacap_queue *q)
 	q->pending_gap = false;
 	memset(&q->stats, 0, sizeof(q->stats));
 	q->last_progress = jiffies;
-	spin_unlock_irq(&q->lock);
+	q->fill_time_ms = 0;
+	spin_unlock(&q->lock);
 
-	if (q->watchdog_ms)
-		schedule_delayed_work(&q->watchdog,
-				      msecs_to_jiffies(q->watchdog_ms));
+	if (ms)
+		schedule_delayed_work(&q->watchdog, msecs_to_jiffies(ms));
 }
 
-/*
- * No more buffers for the source. The caller then stops the source, which
- * returns its active buffers through fpgacap_queue_requeue(). Filled
- * buffers stay for DEQUEUE to drain.
+/**
+ * fpgacap_queue_stream_off() - the source may take no more buffers
+ * @q: the queue
+ *
+ * The caller then stops the source, which completes or requeues what it
+ * holds. Filled buffers stay for DEQUEUE and read() to drain; waiters wake.
  */
 void fpgacap_queue_stream_off(struct fpgacap_queue *q)
 {
-	spin_lock_irq(&q->lock);
+	spin_lock(&q->lock);
 	q->streaming = false;
-	spin_unlock_irq(&q->lock);
+	spin_unlock(&q->lock);
 	cancel_delayed_work_sync(&q->watchdog);
 	wake_up_all(&q->free_wq);
 	wake_up_all(&q->done_wq);
 }
 
-/* The owner went away: whatever it held is free again. */
-void fpgacap_queue_reclaim_user(struct fpgacap_queue *q)
+/**
+ * fpgacap_queue_streaming() - is a stream started?
+ * @q: the queue
+ *
+ * Return: true between stream_on and stream_off, failed or not.
+ */
+bool fpgacap_queue_streaming(struct fpgacap_queue *q)
 {
-	u32 i;
-
-	spin_lock_irq(&q->lock);
-	for (i = 0; i < q->count; i++) {
-		struct fpgacap_buf *buf = &q->bufs[i];
-
-		if (buf->state != FPGACAP_BUF_USER)
-			continue;
-		buf->state = FPGACAP_BUF_FREE;
-		list_add_tail(&buf->list, &q->free);
-		q->nuser--;
-		q->nfree++;
-	}
-	spin_unlock_irq(&q->lock);
-}
-
-static bool queue_can_fill(struct fpgacap_queue *q)
-{
-	return q->streaming && !q->error && !list_empty(&q->free);
-}
-
-bool fpgacap_queue_has_free(struct fpgacap_queue *q)
-{
-	unsigned long flags;
 	bool ret;
 
-	spin_lock_irqsave(&q->lock, flags);
-	ret = queue_can_fill(q);
-	spin_unlock_irqrestore(&q->lock, flags);
+	spin_lock(&q->lock);
+	ret = q->streaming;
+	spin_unlock(&q->lock);
 	return ret;
 }
 
-/* Hand a free buffer to the source, or NULL if none (or not streaming). */
-struct fpgacap_buf *fpgacap_queue_take_free(struct fpgacap_queue *q)
+/**
+ * fpgacap_queue_reclaim() - the stream's owner left: every buffer is free
+ * @q: a stopped queue
+ *
+ * What userspace held and what it never dequeued goes back to the free
+ * list; nothing of it reaches the next owner.
+ */
+void fpgacap_queue_reclaim(struct fpgacap_queue *q)
+{
+	spin_lock(&q->lock);
+	queue_free_all(q, FPGACAP_BUF_DONE);
+	queue_free_all(q, FPGACAP_BUF_USER);
+	queue_free_all(q, FPGACAP_BUF_READ);
+	q->session++;
+	spin_unlock(&q->lock);
+}
+
+static bool queue_can_take(struct fpgacap_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	return q->streaming && !q->error && !list_empty(&q->free);
+}
+
+/**
+ * fpgacap_queue_take() - hand a free buffer to the source
+ * @q: the queue
+ *
+ * From here the source owns the buffer, and its device the memory: the
+ * buffer is synced for the device before it is returned.
+ *
+ * Return: the buffer, or NULL if none is free or the stream is off or
+ * failed.
+ */
+struct fpgacap_buf *fpgacap_queue_take(struct fpgacap_queue *q)
 {
 	struct fpgacap_buf *buf = NULL;
-	unsigned long flags;
 
-	spin_lock_irqsave(&q->lock, flags);
-	if (queue_can_fill(q)) {
+	spin_lock(&q->lock);
+	if (queue_can_take(q)) {
 		buf = list_first_entry(&q->free, struct fpgacap_buf, list);
 		list_del(&buf->list);
 		buf->state = FPGACAP_BUF_ACTIVE;
@@ -197,26 +291,57 @@ struct fpgacap_buf *fpgacap_queue_take_free(struct fpgacap_queue *q)
 		q->nactive++;
 		q->last_progress = jiffies;
 	}
-	spin_unlock_irqrestore(&q->lock, flags);
+	spin_unlock(&q->lock);
 
-	if (buf && q->pool->mapped)
-		dma_sync_sgtable_for_device(q->pool->dma_dev, buf->sgt,
-					    DMA_FROM_DEVICE);
+	/* The pool cannot change while the source holds a buffer. */
+	if (buf)
+		fpgacap_pool_sync_for_device(q->pool, buf->index);
 	return buf;
 }
 
-/* The source filled @bytes_used bytes of @buf; userspace may have it. */
+static bool queue_can_take_or(struct fpgacap_queue *q, bool (*stop)(void))
+{
+	bool ret;
+
+	spin_lock(&q->lock);
+	ret = queue_can_take(q);
+	spin_unlock(&q->lock);
+	return ret || stop();
+}
+
+/**
+ * fpgacap_queue_wait_free() - sleep until a buffer can be taken
+ * @q: the queue
+ * @stop: also return once this is true (e.g. kthread_should_stop)
+ */
+void fpgacap_queue_wait_free(struct fpgacap_queue *q, bool (*stop)(void))
+{
+	wait_event_interruptible(q->free_wq, queue_can_take_or(q, stop));
+}
+
+/**
+ * fpgacap_queue_complete() - the source filled a buffer
+ * @q: the queue
+ * @buf: a buffer the source took
+ * @bytes_used: valid bytes from the buffer's start
+ * @flags: FPGACAP_BUF_ERROR if the source reports a failure
+ *
+ * The buffer is synced for the CPU, stamped with its sequence, stream
+ * offset and the loss before it, and queued for DEQUEUE and read(). A
+ * buffer completed with FPGACAP_BUF_ERROR fails the stream (-EIO) in the
+ * same step, so whoever sees the buffer sees the failure too.
+ */
 void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 			    size_t bytes_used, u32 flags)
 {
 	struct fpgacap_buffer *info = &buf->info;
-	unsigned long irqflags;
 
-	if (q->pool->mapped)
-		dma_sync_sgtable_for_cpu(q->pool->dma_dev, buf->sgt,
-					 DMA_FROM_DEVICE);
+	/* The device is done with it: the CPU owns the memory again. */
+	fpgacap_pool_sync_for_cpu(q->pool, buf->index);
 
-	spin_lock_irqsave(&q->lock, irqflags);
+	spin_lock(&q->lock);
+	WARN_ON_ONCE(buf->state != FPGACAP_BUF_ACTIVE);
+	bytes_used = min(bytes_used, q->buffer_size);
 	memset(info, 0, sizeof(*info));
 	info->index = buf->index;
 	info->bytes_used = bytes_used;
@@ -224,10 +349,10 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 	info->timestamp_ns = ktime_get_ns();
 	info->offset = q->offset;
 	info->lost_bytes = q->pending_lost;
-	info->flags = flags;
+	info->flags = flags & FPGACAP_BUF_ERROR;
 	if (q->pending_gap)
 		info->flags |= FPGACAP_BUF_LOST;
-	if (bytes_used < q->pool->buffer_size)
+	if (bytes_used < q->buffer_size)
 		info->flags |= FPGACAP_BUF_SHORT;
 	q->offset += bytes_used;
 	q->pending_lost = 0;
@@ -235,133 +360,203 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 
 	q->stats.buffers_filled++;
 	q->stats.bytes_filled += bytes_used;
-	if (flags & FPGACAP_BUF_ERROR)
+	if (flags & FPGACAP_BUF_ERROR) {
 		q->stats.errors++;
+		queue_set_error(q, -EIO);
+	}
 	buf->state = FPGACAP_BUF_DONE;
 	list_add_tail(&buf->list, &q->done);
 	q->nactive--;
 	q->ndone++;
 	q->last_progress = jiffies;
-	spin_unlock_irqrestore(&q->lock, irqflags);
+	spin_unlock(&q->lock);
 
 	wake_up(&q->done_wq);
 }
 
-/* The source gives back a buffer it did not fill (stop, prep failure). */
+/**
+ * fpgacap_queue_requeue() - the source gives back a buffer it did not fill
+ * @q: the queue
+ * @buf: a buffer the source took (stop, or a failed submission)
+ *
+ * Its memory may hold anything the device wrote; nobody reads it before it
+ * is filled again.
+ */
 void fpgacap_queue_requeue(struct fpgacap_queue *q, struct fpgacap_buf *buf)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&q->lock, flags);
+	spin_lock(&q->lock);
+	WARN_ON_ONCE(buf->state != FPGACAP_BUF_ACTIVE);
 	buf->state = FPGACAP_BUF_FREE;
 	list_add(&buf->list, &q->free);
 	q->nactive--;
 	q->nfree++;
-	spin_unlock_irqrestore(&q->lock, flags);
+	spin_unlock(&q->lock);
 }
 
-/*
- * @bytes of the stream were lost for want of a free buffer; 0 when the
- * source cannot tell how much (the peripheral held or lost it).
+/**
+ * fpgacap_queue_drop() - the source lost data for want of a free buffer
+ * @q: the queue
+ * @bytes: how much, or 0 when the source cannot tell (the peripheral held
+ *	or lost it): the next buffer is flagged FPGACAP_BUF_LOST either way
  */
 void fpgacap_queue_drop(struct fpgacap_queue *q, u64 bytes)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&q->lock, flags);
+	spin_lock(&q->lock);
 	q->pending_gap = true;
 	q->pending_lost += bytes;
 	q->offset += bytes;
 	q->stats.drops++;
 	q->stats.bytes_dropped += bytes;
-	spin_unlock_irqrestore(&q->lock, flags);
+	spin_unlock(&q->lock);
 }
 
-/* The source failed: poll reports EPOLLERR, DEQUEUE EIO once drained. */
-void fpgacap_queue_fail(struct fpgacap_queue *q, int err)
+/* Keep the first failure of a started stream; q->lock held. */
+static void queue_set_error(struct fpgacap_queue *q, int err)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&q->lock, flags);
+	lockdep_assert_held(&q->lock);
 	if (q->streaming && !q->error) {
 		q->error = err;
 		q->stats.last_error = -err;
 		if (err == -ETIMEDOUT)
 			q->stats.stalls++;
 	}
-	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/**
+ * fpgacap_queue_fail() - the source failed; the stream stops taking buffers
+ * @q: the queue
+ * @err: negative errno (-EIO for an engine error, -ETIMEDOUT for a stall)
+ *
+ * DEQUEUE and read() drain what was filled, then report EIO; poll reports
+ * EPOLLERR. STOP then START recovers. Only the first failure is kept.
+ */
+void fpgacap_queue_fail(struct fpgacap_queue *q, int err)
+{
+	spin_lock(&q->lock);
+	queue_set_error(q, err);
+	spin_unlock(&q->lock);
 	wake_up_all(&q->done_wq);
 	wake_up_all(&q->free_wq);
 }
 
-/* Test hook: should the source hold on to the buffer it just filled? */
-bool fpgacap_queue_should_stall(struct fpgacap_queue *q)
+/**
+ * fpgacap_queue_set_fill_time() - a buffer takes this long by design
+ * @q: the queue, streaming
+ * @ms: the source's own time to fill one buffer (buffer_size / rate)
+ *
+ * A slow real-time source is not a stalled one: the watchdog waits this
+ * much longer than stall_timeout_ms. Reset by every stream_on.
+ */
+void fpgacap_queue_set_fill_time(struct fpgacap_queue *q, unsigned int ms)
 {
-	return atomic_dec_if_positive(&q->inject_stall) >= 0;
+	spin_lock(&q->lock);
+	q->fill_time_ms = ms;
+	spin_unlock(&q->lock);
 }
 
 static void queue_watchdog(struct work_struct *work)
 {
 	struct fpgacap_queue *q = container_of(to_delayed_work(work),
 					       struct fpgacap_queue, watchdog);
-	unsigned long timeout = msecs_to_jiffies(q->watchdog_ms);
+	unsigned int ms = READ_ONCE(q->stall_timeout_ms);
+	unsigned long timeout = msecs_to_jiffies(ms);
 	bool stalled, streaming;
 
-	spin_lock_irq(&q->lock);
+	spin_lock(&q->lock);
 	streaming = q->streaming && !q->error;
-	stalled = streaming && q->nactive &&
-		  time_after(jiffies, q->last_progress + timeout);
-	spin_unlock_irq(&q->lock);
+	stalled = ms && streaming && q->nactive &&
+		  time_after(jiffies, q->last_progress + timeout +
+			     msecs_to_jiffies(q->fill_time_ms));
+	spin_unlock(&q->lock);
 
 	if (stalled)
 		fpgacap_queue_fail(q, -ETIMEDOUT);
-	else if (streaming)
+	else if (streaming && ms)
 		schedule_delayed_work(&q->watchdog, max(timeout / 2, 1UL));
 }
 
-/* Copy up to @max filled buffers' descriptions, oldest first. */
-int fpgacap_queue_peek_done(struct fpgacap_queue *q, struct fpgacap_buffer *out,
-			    u32 max)
-{
-	struct fpgacap_buf *buf;
-	int n = 0;
-
-	spin_lock_irq(&q->lock);
-	list_for_each_entry(buf, &q->done, list) {
-		if (n == max)
-			break;
-		out[n++] = buf->info;
-	}
-	spin_unlock_irq(&q->lock);
-	return n;
-}
-
-/*
- * Hand the @n oldest filled buffers to userspace. Only the owner consumes,
- * under the device mutex, so they are the ones peeked.
+/**
+ * fpgacap_queue_dequeue() - hand filled buffers to userspace
+ * @q: the queue
+ * @out: their descriptions, oldest first
+ * @max: room in @out
+ * @session: set to the queue's session, for fpgacap_queue_undequeue()
+ *
+ * Return: how many buffers userspace now holds from this call.
  */
-void fpgacap_queue_consume_done(struct fpgacap_queue *q, u32 n)
+u32 fpgacap_queue_dequeue(struct fpgacap_queue *q, struct fpgacap_buffer *out,
+			  u32 max, u64 *session)
 {
 	struct fpgacap_buf *buf;
+	u32 n = 0;
 
-	spin_lock_irq(&q->lock);
-	while (n-- && !list_empty(&q->done)) {
+	spin_lock(&q->lock);
+	while (n < max && !list_empty(&q->done)) {
 		buf = list_first_entry(&q->done, struct fpgacap_buf, list);
 		list_del(&buf->list);
 		buf->state = FPGACAP_BUF_USER;
 		q->ndone--;
 		q->nuser++;
 		q->stats.dequeued++;
+		out[n++] = buf->info;
 	}
-	spin_unlock_irq(&q->lock);
+	*session = q->session;
+	spin_unlock(&q->lock);
+	return n;
 }
 
-/* All or nothing: every index must be held by userspace, once. */
+/**
+ * fpgacap_queue_undequeue() - userspace never got them: put them back
+ * @q: the queue
+ * @in: what fpgacap_queue_dequeue() returned, in its order
+ * @n: how many
+ * @session: what fpgacap_queue_dequeue() set
+ *
+ * They return to the head of the done list in their order, so the next
+ * DEQUEUE sees them again. Nothing happens if the queue moved on (a new
+ * stream, a new pool, the owner left) in between.
+ */
+void fpgacap_queue_undequeue(struct fpgacap_queue *q,
+			     const struct fpgacap_buffer *in, u32 n,
+			     u64 session)
+{
+	struct fpgacap_buf *buf;
+
+	spin_lock(&q->lock);
+	if (session != q->session)
+		goto out;
+	while (n--) {
+		if (in[n].index >= q->count)
+			continue;
+		buf = &q->bufs[in[n].index];
+		if (buf->state != FPGACAP_BUF_USER)
+			continue;
+		buf->state = FPGACAP_BUF_DONE;
+		list_add(&buf->list, &q->done);
+		q->nuser--;
+		q->ndone++;
+		q->stats.dequeued--;
+	}
+out:
+	spin_unlock(&q->lock);
+	wake_up(&q->done_wq);
+}
+
+/**
+ * fpgacap_queue_return() - userspace gives buffers back
+ * @q: the queue
+ * @idx: buffer indices
+ * @n: how many
+ *
+ * All or nothing: every index must be one DEQUEUE handed out, once.
+ *
+ * Return: 0 or -EINVAL.
+ */
 int fpgacap_queue_return(struct fpgacap_queue *q, const u32 *idx, u32 n)
 {
 	u32 i, j;
 
-	spin_lock_irq(&q->lock);
+	spin_lock(&q->lock);
 	for (i = 0; i < n; i++) {
 		if (idx[i] >= q->count ||
 		    q->bufs[idx[i]].state != FPGACAP_BUF_USER)
@@ -374,30 +569,172 @@ int fpgacap_queue_return(struct fpgacap_queue *q, const u32 *idx, u32 n)
 	q->nuser -= n;
 	q->nfree += n;
 	q->stats.returned += n;
-	spin_unlock_irq(&q->lock);
+	spin_unlock(&q->lock);
 	wake_up(&q->free_wq);
 	return 0;
 bad:
 	for (j = 0; j < i; j++)
 		q->bufs[idx[j]].state = FPGACAP_BUF_USER;
-	spin_unlock_irq(&q->lock);
+	spin_unlock(&q->lock);
 	return -EINVAL;
 }
 
-/* Is there something for DEQUEUE to report: data, an error, or the end? */
-bool fpgacap_queue_ready(struct fpgacap_queue *q)
+static int queue_status(struct fpgacap_queue *q)
 {
-	bool ret;
+	lockdep_assert_held(&q->lock);
+	if (!q->pool)
+		return -ENOBUFS;
+	if (!list_empty(&q->done))
+		return 0;
+	if (!q->streaming)
+		return -ENODATA;
+	if (q->error)
+		return -EIO;
+	return -EAGAIN;
+}
 
-	spin_lock_irq(&q->lock);
-	ret = !list_empty(&q->done) || q->error || !q->streaming;
-	spin_unlock_irq(&q->lock);
+/**
+ * fpgacap_queue_read_take() - hand the oldest filled buffer to read()
+ * @q: the queue
+ * @gap_ok: take it even if data was lost just before it
+ * @info: its description
+ * @session: set to the queue's session, for fpgacap_queue_read_release()
+ *
+ * Return: 0 with the buffer held for read(), 1 if the next buffer follows
+ * lost data and !@gap_ok, or what fpgacap_queue_status() says is missing.
+ */
+int fpgacap_queue_read_take(struct fpgacap_queue *q, bool gap_ok,
+			    struct fpgacap_buffer *info, u64 *session)
+{
+	struct fpgacap_buf *buf;
+	int ret;
+
+	spin_lock(&q->lock);
+	ret = queue_status(q);
+	if (ret)
+		goto out;
+	buf = list_first_entry(&q->done, struct fpgacap_buf, list);
+	if (!gap_ok && (buf->info.flags & FPGACAP_BUF_LOST)) {
+		ret = 1;
+		goto out;
+	}
+	list_del(&buf->list);
+	buf->state = FPGACAP_BUF_READ;
+	q->ndone--;
+	q->nuser++;
+	q->stats.dequeued++;
+	*info = buf->info;
+	*session = q->session;
+out:
+	spin_unlock(&q->lock);
 	return ret;
 }
 
+/**
+ * fpgacap_queue_read_release() - read() copied a buffer out
+ * @q: the queue
+ * @index: the buffer fpgacap_queue_read_take() gave
+ * @session: what fpgacap_queue_read_take() set
+ *
+ * Nothing happens if the queue moved on in between: the buffer was
+ * reclaimed already.
+ */
+void fpgacap_queue_read_release(struct fpgacap_queue *q, u32 index,
+				u64 session)
+{
+	struct fpgacap_buf *buf;
+
+	spin_lock(&q->lock);
+	if (session != q->session || index >= q->count)
+		goto out;
+	buf = &q->bufs[index];
+	if (buf->state != FPGACAP_BUF_READ)
+		goto out;
+	buf->state = FPGACAP_BUF_FREE;
+	list_add_tail(&buf->list, &q->free);
+	q->nuser--;
+	q->nfree++;
+	q->stats.returned++;
+out:
+	spin_unlock(&q->lock);
+	wake_up(&q->free_wq);
+}
+
+/**
+ * fpgacap_queue_status() - what a DEQUEUE would find
+ * @q: the queue
+ *
+ * Return: 0 if a filled buffer waits; -ENOBUFS without a pool; -ENODATA
+ * when stopped and drained; -EIO when the stream failed and is drained;
+ * -EAGAIN when streaming and nothing is ready yet.
+ */
+int fpgacap_queue_status(struct fpgacap_queue *q)
+{
+	int ret;
+
+	spin_lock(&q->lock);
+	ret = queue_status(q);
+	spin_unlock(&q->lock);
+	return ret;
+}
+
+static bool queue_ready(struct fpgacap_queue *q)
+{
+	return fpgacap_queue_status(q) != -EAGAIN;
+}
+
+/**
+ * fpgacap_queue_wait() - sleep until fpgacap_queue_status() is not -EAGAIN
+ * @q: the queue
+ * @timeout_ns: how long at most; negative: no limit
+ *
+ * Return: 0, -ETIMEDOUT, or -ERESTARTSYS when a signal is pending.
+ */
+int fpgacap_queue_wait(struct fpgacap_queue *q, s64 timeout_ns)
+{
+	int ret;
+
+	if (timeout_ns < 0)
+		return wait_event_interruptible(q->done_wq, queue_ready(q));
+	ret = wait_event_interruptible_hrtimeout(q->done_wq, queue_ready(q),
+						 ns_to_ktime(timeout_ns));
+	return ret == -ETIME ? -ETIMEDOUT : ret;
+}
+
+/**
+ * fpgacap_queue_poll() - poll mask of the stream
+ * @q: the queue
+ * @file: the polling file
+ * @wait: the poll table
+ *
+ * Return: EPOLLIN when a filled buffer waits, EPOLLERR when the started
+ * stream failed, EPOLLHUP when stopped with nothing left to drain.
+ */
+__poll_t fpgacap_queue_poll(struct fpgacap_queue *q, struct file *file,
+			    poll_table *wait)
+{
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->done_wq, wait);
+	spin_lock(&q->lock);
+	if (!list_empty(&q->done))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (q->streaming && q->error)
+		mask |= EPOLLERR;
+	if (!q->streaming && list_empty(&q->done))
+		mask |= EPOLLHUP;
+	spin_unlock(&q->lock);
+	return mask;
+}
+
+/**
+ * fpgacap_queue_get_stats() - the counters, state and buffer census
+ * @q: the queue
+ * @st: filled in; reserved fields zeroed
+ */
 void fpgacap_queue_get_stats(struct fpgacap_queue *q, struct fpgacap_stats *st)
 {
-	spin_lock_irq(&q->lock);
+	spin_lock(&q->lock);
 	*st = q->stats;
 	if (!q->pool)
 		st->state = FPGACAP_STATE_UNCONFIGURED;
@@ -411,5 +748,21 @@ void fpgacap_queue_get_stats(struct fpgacap_queue *q, struct fpgacap_stats *st)
 	st->active = q->nactive;
 	st->done = q->ndone;
 	st->user = q->nuser;
-	spin_unlock_irq(&q->lock);
+	spin_unlock(&q->lock);
+	memset(st->reserved, 0, sizeof(st->reserved));
+}
+
+/**
+ * fpgacap_queue_set_stall_timeout() - set the watchdog's timeout
+ * @q: the queue
+ * @ms: milliseconds without progress that fail a stream; 0 turns it off
+ *
+ * Takes effect at once on a running stream.
+ */
+void fpgacap_queue_set_stall_timeout(struct fpgacap_queue *q, unsigned int ms)
+{
+	WRITE_ONCE(q->stall_timeout_ms, ms);
+	if (ms && fpgacap_queue_streaming(q))
+		mod_delayed_work(system_wq, &q->watchdog,
+				 max(msecs_to_jiffies(ms) / 2, 1UL));
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * dmaengine sources: the paths real hardware takes.
  *
@@ -11,32 +11,32 @@
  *         engine copies it into each buffer's segments, window after window.
  *
  * Several descriptors stay in flight so the engine never waits for
- * software; a completion re-arms from the free buffers. If none is free
- * the ring runs dry, which is counted as a drop, and the next buffer is
- * flagged LOST (the amount is the peripheral's to know: lost_bytes is 0).
+ * software. The engine's callback (an interrupt or a tasklet) only records
+ * the result in the buffer's slot and schedules the source's work item;
+ * everything per buffer (the DMA syncs, preparing and submitting the next
+ * descriptors) runs there, in process context with interrupts on. The
+ * slots form a ring in submission order and buffers are delivered from its
+ * head, so nothing is delivered out of order.
  *
- * The PL330 driver runs completion callbacks from inside issue_pending,
- * so issue_pending is never called with our lock held, and two callbacks
- * may run at once (the tasklet and an issue_pending on another CPU) in
- * either order. The in-flight slots are therefore a ring in submission
- * order: a callback only marks its slot done, and buffers are delivered
- * from the head while the head is done. Nothing is delivered out of
- * order, and a transfer that never ends holds back what follows.
+ * If no free buffer is left the ring runs dry: for a slave source the
+ * peripheral overruns, which is counted as a drop of unknown size, and the
+ * next buffer is flagged LOST. A memcpy window loses nothing.
  *
- * dmaengine_terminate_sync() does not wait for a callback the engine had
- * already fetched (the PL330 has no device_synchronize), so every slot
- * carries the stream generation and a callback from an older one does
- * nothing.
+ * What an engine's driver does not report, fpgacap cannot know: pl330 and
+ * altera-msgdma (6.1 to 6.12) call back without a result, so a bus error
+ * there arrives as a full, good buffer; only a transfer that never ends is
+ * caught, by the watchdog. AXI DMA and ZDMA report results and residue.
  */
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/io.h>
 #include <linux/math64.h>
 #include <linux/module.h>
-#include <linux/of.h>
-#include <linux/of_address.h>
 #include <linux/platform_device.h>
+#include <linux/property.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "fpgacap.h"
 
@@ -49,27 +49,33 @@ MODULE_PARM_DESC(stop_drain_ms,
 
 struct dma_source;
 
+/*
+ * One descriptor in flight. @buf is the work item's (and stop's, once the
+ * work is cancelled); the rest is written by the callback under ds->lock.
+ */
 struct dma_slot {
 	struct dma_source *ds;
-	struct fpgacap_buf *buf;	/* NULL: slot unused */
-	unsigned int gen;
+	struct fpgacap_buf *buf;
+	bool armed;			/* submitted, callback expected */
 	bool done;			/* the engine finished it */
-	bool held;			/* stall test hook: never finishes */
-	size_t bytes;
-	u32 flags;
+	bool held;			/* stall hook: as if it never finished */
+	enum dmaengine_tx_result result;
+	u32 residue;
 };
 
 struct dma_source {
 	struct fpgacap_source src;
 	struct dma_chan *chan;
-	spinlock_t lock;		/* slots, ring, gen, running, pos */
+	bool memcpy;
+	struct work_struct work;	/* delivers and refills */
+	spinlock_t lock;		/* slots, head, count, running */
 	bool running;			/* new transfers may be submitted */
-	bool ring_dry;			/* nothing in flight for want of buffers */
-	unsigned int gen;
+	bool ring_dry;			/* work item only */
 	unsigned int max_in_flight;
 	unsigned int head, count;	/* the ring of slots in flight */
 	struct dma_slot slots[DMA_MAX_IN_FLIGHT];
 	wait_queue_head_t idle;		/* stop waits for the ring to drain */
+	size_t buffer_size;		/* set at start */
 	/* memcpy: the window, mapped for the engine to read. */
 	phys_addr_t window_phys;
 	size_t window_size;
@@ -77,7 +83,22 @@ struct dma_source {
 	u64 pos;			/* memcpy: stream position submitted */
 };
 
-static void dma_complete(void *param, const struct dmaengine_result *res);
+/* Interrupt or tasklet context: record, and let the work item act. */
+static void dma_callback(void *param, const struct dmaengine_result *res)
+{
+	struct dma_slot *slot = param;
+	struct dma_source *ds = slot->ds;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ds->lock, flags);
+	if (slot->armed && !slot->done) {
+		slot->result = res->result;
+		slot->residue = res->residue;
+		slot->done = true;
+	}
+	spin_unlock_irqrestore(&ds->lock, flags);
+	queue_work(system_highpri_wq, &ds->work);
+}
 
 /* memcpy: copy the window, cyclically, into every segment of @buf. */
 static struct dma_async_tx_descriptor *
@@ -93,12 +114,13 @@ dma_prep_memcpy(struct dma_source *ds, struct fpgacap_buf *buf, u64 phase)
 
 		while (left) {
 			size_t off, n;
+			bool last;
 			u64 rem;
 
 			div64_u64_rem(phase, ds->window_size, &rem);
 			off = rem;
 			n = min(left, ds->window_size - off);
-			bool last = n == left && i == buf->sgt->nents - 1;
+			last = n == left && i == buf->sgt->nents - 1;
 
 			/* Only the last piece interrupts and calls back. */
 			tx = dmaengine_prep_dma_memcpy(ds->chan, dst,
@@ -117,134 +139,146 @@ dma_prep_memcpy(struct dma_source *ds, struct fpgacap_buf *buf, u64 phase)
 	return tx;
 }
 
+static struct dma_async_tx_descriptor *dma_prep(struct dma_source *ds,
+						struct fpgacap_buf *buf)
+{
+	if (ds->memcpy)
+		return dma_prep_memcpy(ds, buf, ds->pos);
+	return dmaengine_prep_slave_sg(ds->chan, buf->sgt->sgl, buf->sgt->nents,
+				       DMA_DEV_TO_MEM, DMA_PREP_INTERRUPT);
+}
+
 /*
- * Queue free buffers until max_in_flight are in flight; ds->lock held.
- * Returns true if the caller must call dma_async_issue_pending() once it
- * has dropped the lock.
+ * Hand finished buffers to the queue, oldest first. The work item, or
+ * stop once the work item cannot run.
  */
-static bool dma_submit_more(struct dma_source *ds)
+static void dma_deliver(struct dma_source *ds)
 {
 	struct fpgacap_queue *q = ds->src.q;
-	bool submitted = false;
+	struct fpgacap_inject *inj = ds->src.inject;
 
-	if (!ds->running)
-		return false;
-	while (ds->count < ds->max_in_flight) {
-		struct dma_slot *slot = &ds->slots[(ds->head + ds->count) %
-						   ds->max_in_flight];
+	for (;;) {
+		enum dmaengine_tx_result result;
+		struct fpgacap_buf *buf;
+		struct dma_slot *slot;
+		size_t bytes = ds->buffer_size;
+		u32 residue, flags = 0;
+
+		spin_lock_irq(&ds->lock);
+		slot = &ds->slots[ds->head];
+		if (!ds->count || !slot->done || slot->held) {
+			spin_unlock_irq(&ds->lock);
+			break;
+		}
+		if (fpgacap_inject(&inj->stall)) {
+			slot->held = true;
+			spin_unlock_irq(&ds->lock);
+			break;
+		}
+		buf = slot->buf;
+		result = slot->result;
+		residue = slot->residue;
+		slot->buf = NULL;
+		slot->armed = false;
+		ds->head = (ds->head + 1) % ds->max_in_flight;
+		ds->count--;
+		spin_unlock_irq(&ds->lock);
+
+		/* A memcpy callback speaks for its last piece only. */
+		if (!ds->memcpy)
+			bytes -= min_t(size_t, residue, bytes);
+		if (result != DMA_TRANS_NOERROR || fpgacap_inject(&inj->error))
+			flags |= FPGACAP_BUF_ERROR;
+		if (fpgacap_inject(&inj->short_fill))
+			bytes = round_down(ds->buffer_size / 2, 8);
+		fpgacap_queue_complete(q, buf, bytes, flags);
+	}
+	wake_up(&ds->idle);
+}
+
+/* Keep max_in_flight descriptors queued while running; work item only. */
+static void dma_refill(struct dma_source *ds)
+{
+	struct fpgacap_queue *q = ds->src.q;
+	bool submitted = false, dry;
+
+	for (;;) {
 		struct dma_async_tx_descriptor *tx;
 		struct fpgacap_buf *buf;
+		struct dma_slot *slot;
+		bool room;
 
-		buf = fpgacap_queue_take_free(q);
+		spin_lock_irq(&ds->lock);
+		room = ds->running && ds->count < ds->max_in_flight;
+		spin_unlock_irq(&ds->lock);
+		if (!room)
+			break;
+		/* Synced for the device: it owns the memory from here. */
+		buf = fpgacap_queue_take(q);
 		if (!buf)
 			break;
-		if (ds->window_size)
-			tx = dma_prep_memcpy(ds, buf, ds->pos);
-		else
-			tx = dmaengine_prep_slave_sg(ds->chan, buf->sgt->sgl,
-						     buf->sgt->nents,
-						     DMA_DEV_TO_MEM,
-						     DMA_PREP_INTERRUPT);
+		tx = dma_prep(ds, buf);
 		if (!tx) {
 			fpgacap_queue_requeue(q, buf);
 			fpgacap_queue_fail(q, -ENOMEM);
 			break;
 		}
+
+		spin_lock_irq(&ds->lock);
+		slot = &ds->slots[(ds->head + ds->count) % ds->max_in_flight];
 		slot->buf = buf;
-		slot->gen = ds->gen;
+		slot->armed = true;
 		slot->done = false;
 		slot->held = false;
-		tx->callback_result = dma_complete;
+		ds->count++;
+		spin_unlock_irq(&ds->lock);
+
+		tx->callback_result = dma_callback;
 		tx->callback_param = slot;
 		if (dma_submit_error(dmaengine_submit(tx))) {
+			spin_lock_irq(&ds->lock);
 			slot->buf = NULL;
+			slot->armed = false;
+			ds->count--;
+			spin_unlock_irq(&ds->lock);
 			fpgacap_queue_requeue(q, buf);
 			fpgacap_queue_fail(q, -EIO);
 			break;
 		}
-		ds->pos += q->pool->buffer_size;
-		ds->count++;
+		ds->pos += ds->buffer_size;
 		submitted = true;
 	}
-	if (!ds->count && !ds->ring_dry) {
-		/* The engine has nowhere to write: the peripheral overruns. */
-		ds->ring_dry = true;
-		fpgacap_queue_drop(q, 0);
-	} else if (ds->count) {
-		ds->ring_dry = false;
-	}
-	return submitted;
-}
-
-/* Hand finished buffers to the queue, oldest first; ds->lock held. */
-static void dma_deliver(struct dma_source *ds)
-{
-	struct fpgacap_queue *q = ds->src.q;
-
-	while (ds->count) {
-		struct dma_slot *slot = &ds->slots[ds->head];
-		struct fpgacap_buf *buf = slot->buf;
-
-		if (!slot->done)
-			break;
-		slot->buf = NULL;
-		ds->head = (ds->head + 1) % ds->max_in_flight;
-		ds->count--;
-		fpgacap_queue_complete(q, buf, slot->bytes, slot->flags);
-		if (slot->flags & FPGACAP_BUF_ERROR)
-			fpgacap_queue_fail(q, -EIO);
-	}
-}
-
-static void dma_complete(void *param, const struct dmaengine_result *res)
-{
-	struct dma_slot *slot = param;
-	struct dma_source *ds = slot->ds;
-	struct fpgacap_queue *q = ds->src.q;
-	unsigned long flags;
-	bool issue;
-	size_t size;
-
-	spin_lock_irqsave(&ds->lock, flags);
-	if (slot->gen != ds->gen || !slot->buf || slot->done || slot->held) {
-		spin_unlock_irqrestore(&ds->lock, flags);
-		return;
-	}
-	size = q->pool->buffer_size;
-	slot->bytes = size - min_t(size_t, res->residue, size);
-	slot->flags = 0;
-	if (res->result != DMA_TRANS_NOERROR ||
-	    atomic_dec_if_positive(&q->inject_error) >= 0)
-		slot->flags |= FPGACAP_BUF_ERROR;
-	if (atomic_dec_if_positive(&q->inject_short) >= 0)
-		slot->bytes = round_down(size / 2, 8);
-	/* Test hook: as if this transfer never ended. */
-	if (fpgacap_queue_should_stall(q))
-		slot->held = true;
-	else
-		slot->done = true;
-	dma_deliver(ds);
-	issue = dma_submit_more(ds);
-	if (!ds->count)
-		wake_up(&ds->idle);
-	spin_unlock_irqrestore(&ds->lock, flags);
-	if (issue)
+	if (submitted)
 		dma_async_issue_pending(ds->chan);
+
+	spin_lock_irq(&ds->lock);
+	dry = ds->running && !ds->count;
+	spin_unlock_irq(&ds->lock);
+	/* The engine has nowhere to write: the peripheral overruns. */
+	if (dry && !ds->ring_dry && !ds->memcpy)
+		fpgacap_queue_drop(q, 0);
+	ds->ring_dry = dry;
+}
+
+static void dma_work(struct work_struct *work)
+{
+	struct dma_source *ds = container_of(work, struct dma_source, work);
+
+	dma_deliver(ds);
+	dma_refill(ds);
 }
 
 static int dma_start(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
-	bool issue;
 
+	ds->buffer_size = fpgacap_queue_buffer_size(src->q);
+	ds->pos = 0;
+	ds->ring_dry = false;
 	spin_lock_irq(&ds->lock);
 	ds->running = true;
-	ds->ring_dry = false;
-	ds->pos = 0;
-	issue = dma_submit_more(ds);
 	spin_unlock_irq(&ds->lock);
-	if (issue)
-		dma_async_issue_pending(ds->chan);
+	queue_work(system_highpri_wq, &ds->work);
 	return 0;
 }
 
@@ -260,55 +294,59 @@ static bool dma_idle(struct dma_source *ds)
 
 /*
  * Stop: submit nothing more and let what is in flight finish and be
- * delivered (DEQUEUE drains it), for up to stop_drain_ms. Only transfers
- * that do not end by then (a peripheral gone quiet, a stall) are killed
- * with dmaengine_terminate_sync().
+ * delivered (DEQUEUE drains it), for up to stop_drain_ms. Transfers that
+ * do not end by then (a peripheral gone quiet, a stall) are terminated.
  */
 static void dma_stop(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
+	struct fpgacap_queue *q = src->q;
 	unsigned int i;
 
 	spin_lock_irq(&ds->lock);
 	ds->running = false;
 	spin_unlock_irq(&ds->lock);
-
 	wait_event_timeout(ds->idle, dma_idle(ds),
-			   msecs_to_jiffies(stop_drain_ms));
-
-	spin_lock_irq(&ds->lock);
-	ds->gen++;
-	spin_unlock_irq(&ds->lock);
+			   msecs_to_jiffies(READ_ONCE(stop_drain_ms)));
 
 	dmaengine_terminate_sync(ds->chan);
+	/*
+	 * terminate_sync waits for running callbacks through the engine's
+	 * device_synchronize. pl330 and altera-msgdma have none; they call
+	 * back from a tasklet, and a callback their tasklet already picked up
+	 * runs in softirq context, which a grace period waits out.
+	 */
+	if (!ds->chan->device->device_synchronize)
+		synchronize_rcu();
+	cancel_work_sync(&ds->work);
 
-	spin_lock_irq(&ds->lock);
-	for (i = 0; i < ds->max_in_flight; i++) {
-		if (ds->slots[i].buf)
-			fpgacap_queue_requeue(src->q, ds->slots[i].buf);
-		ds->slots[i].buf = NULL;
+	/* Nothing else touches the ring now. Finished transfers are data. */
+	dma_deliver(ds);
+	for (i = 0; i < ds->count; i++) {
+		struct dma_slot *slot = &ds->slots[(ds->head + i) %
+						   ds->max_in_flight];
+
+		/* Terminated: the device wrote what it wrote; unread. */
+		fpgacap_queue_requeue(q, slot->buf);
+		slot->buf = NULL;
+		slot->armed = false;
 	}
 	ds->head = 0;
 	ds->count = 0;
-	spin_unlock_irq(&ds->lock);
 }
 
 static void dma_kick(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
-	bool issue;
 
-	spin_lock_irq(&ds->lock);
-	issue = dma_submit_more(ds);
-	spin_unlock_irq(&ds->lock);
-	if (issue)
-		dma_async_issue_pending(ds->chan);
+	queue_work(system_highpri_wq, &ds->work);
 }
 
 static void dma_destroy(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
 
+	cancel_work_sync(&ds->work);
 	if (ds->window_size)
 		dma_unmap_resource(ds->chan->device->dev, ds->window_dma,
 				   ds->window_size, DMA_TO_DEVICE, 0);
@@ -324,10 +362,10 @@ static const struct fpgacap_source_ops dma_ops = {
 };
 
 /*
- * Slave configuration from the device tree. Engines that stream (AXI DMA
+ * Slave configuration from the firmware node. Engines that stream (AXI DMA
  * S2MM, mSGDMA) need no FIFO address; the PL330 does.
  */
-static int dma_setup_slave(struct dma_source *ds, struct device_node *np)
+static int dma_setup_slave(struct dma_source *ds, struct device *dev)
 {
 	struct dma_slave_config cfg = {
 		.direction = DMA_DEV_TO_MEM,
@@ -335,14 +373,15 @@ static int dma_setup_slave(struct dma_source *ds, struct device_node *np)
 	u32 width = 4, burst = 4, fifo32;
 	u64 fifo;
 
-	if (!of_property_read_u64(np, "fpgacap,fifo-address", &fifo))
+	if (!device_property_read_u64(dev, "fpgacap,fifo-address", &fifo))
 		cfg.src_addr = fifo;
-	else if (!of_property_read_u32(np, "fpgacap,fifo-address", &fifo32))
+	else if (!device_property_read_u32(dev, "fpgacap,fifo-address",
+					   &fifo32))
 		cfg.src_addr = fifo32;
 	else
 		return 0;
-	of_property_read_u32(np, "fpgacap,bus-width", &width);
-	of_property_read_u32(np, "fpgacap,burst", &burst);
+	device_property_read_u32(dev, "fpgacap,bus-width", &width);
+	device_property_read_u32(dev, "fpgacap,burst", &burst);
 	if (!is_power_of_2(width) || width > 8 || !burst)
 		return -EINVAL;
 	cfg.src_addr_width = width;
@@ -352,32 +391,33 @@ static int dma_setup_slave(struct dma_source *ds, struct device_node *np)
 
 /*
  * The memory window the engine copies from. With fpgacap,fill-window the
- * driver writes the test pattern into it (64-bit little-endian word k at
- * byte 8k), so tests can check every byte that lands in a buffer.
+ * driver writes the test pattern into it (FPGACAP_PATTERN_WORD at every
+ * 8 bytes), so tests can check every byte that lands in a buffer.
  */
-static int dma_setup_window(struct dma_source *ds, struct device_node *np)
+static int dma_setup_window(struct dma_source *ds, struct device *dev)
 {
 	struct device *dma_dev = ds->chan->device->dev;
-	struct resource res;
-	int ret;
+	struct resource *res;
 
-	ret = of_address_to_resource(np, 0, &res);
-	if (ret)
-		return ret;
-	if (resource_size(&res) < 8 || resource_size(&res) % 8)
+	res = platform_get_resource(to_platform_device(dev), IORESOURCE_MEM, 0);
+	if (!res)
 		return -EINVAL;
-	ds->window_phys = res.start;
-	ds->window_size = resource_size(&res);
+	if (resource_size(res) < 8 || resource_size(res) % 8)
+		return -EINVAL;
+	ds->window_phys = res->start;
+	ds->window_size = resource_size(res);
 
-	if (of_property_read_bool(np, "fpgacap,fill-window")) {
-		void __iomem *win = ioremap(res.start, ds->window_size);
+	if (device_property_read_bool(dev, "fpgacap,fill-window")) {
+		void __iomem *win = ioremap(res->start, ds->window_size);
 		size_t k;
 
 		if (!win)
 			return -ENOMEM;
-		for (k = 0; k < ds->window_size / 8; k++) {
-			iowrite32(lower_32_bits(k), win + 8 * k);
-			iowrite32(upper_32_bits((u64)k), win + 8 * k + 4);
+		for (k = 0; k < ds->window_size; k += 8) {
+			u64 word = FPGACAP_PATTERN_WORD(k);
+
+			iowrite32(lower_32_bits(word), win + k);
+			iowrite32(upper_32_bits(word), win + k + 4);
 		}
 		iounmap(win);
 	}
@@ -391,12 +431,20 @@ static int dma_setup_window(struct dma_source *ds, struct device_node *np)
 	return 0;
 }
 
-/* Build the source the device tree describes; channel "rx". */
+/**
+ * fpgacap_dmaengine_create() - a dmaengine source for a device
+ * @fdev: the device, not yet registered; its parent names the "rx" channel
+ *	and carries the configuration (device tree or software node)
+ * @memcpy: copy from the memory window in the parent's first resource,
+ *	rather than stream from a peripheral
+ *
+ * Return: the source or an ERR_PTR (-EPROBE_DEFER while the channel's
+ * provider has not probed).
+ */
 struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 						bool memcpy)
 {
 	struct device *dev = fdev->parent;
-	struct device_node *np = dev->of_node;
 	struct dma_source *ds;
 	u32 n = 4;
 	int ret, i;
@@ -406,9 +454,10 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&ds->lock);
 	init_waitqueue_head(&ds->idle);
+	INIT_WORK(&ds->work, dma_work);
 	for (i = 0; i < DMA_MAX_IN_FLIGHT; i++)
 		ds->slots[i].ds = ds;
-	of_property_read_u32(np, "fpgacap,max-in-flight", &n);
+	device_property_read_u32(dev, "fpgacap,max-in-flight", &n);
 	if (!n || n > DMA_MAX_IN_FLIGHT) {
 		dev_err(dev, "fpgacap,max-in-flight must be 1..%d\n",
 			DMA_MAX_IN_FLIGHT);
@@ -416,6 +465,7 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 		return ERR_PTR(-EINVAL);
 	}
 	ds->max_in_flight = n;
+	ds->memcpy = memcpy;
 
 	ds->chan = dma_request_chan(dev, "rx");
 	if (IS_ERR(ds->chan)) {
@@ -424,7 +474,7 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 		return ERR_PTR(dev_err_probe(dev, ret, "no rx DMA channel\n"));
 	}
 
-	ret = memcpy ? dma_setup_window(ds, np) : dma_setup_slave(ds, np);
+	ret = memcpy ? dma_setup_window(ds, dev) : dma_setup_slave(ds, dev);
 	if (ret) {
 		dev_err(dev, "bad %s configuration: %d\n",
 			memcpy ? "memcpy window" : "slave DMA", ret);
@@ -434,8 +484,8 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	}
 
 	ds->src.ops = &dma_ops;
-	ds->src.fdev = fdev;
-	ds->src.q = &fdev->q;
+	ds->src.q = &fdev->queue;
+	ds->src.inject = &fdev->inject;
 	ds->src.type = memcpy ? FPGACAP_SOURCE_MEMCPY : FPGACAP_SOURCE_SLAVE_DMA;
 	ds->src.dma_dev = ds->chan->device->dev;
 	strscpy(ds->src.name, dma_chan_name(ds->chan), sizeof(ds->src.name));

@@ -1,19 +1,16 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
- * The pattern source: a CPU thread that behaves like a real-time FPGA
- * stream, so everything runs without hardware (as vivid does for V4L2).
+ * The pattern source: a CPU thread that fills buffers with the documented
+ * test pattern (FPGACAP_PATTERN_WORD), so everything runs without hardware,
+ * as vivid does for V4L2.
  *
- * The stream is a sequence of 64-bit little-endian words, word k holding k,
- * counted across buffers and across lost data: a buffer whose stream
- * offset is O holds O/8, O/8 + 1, ... so any reader can check every byte
- * and every gap.
- *
- * The stream advances in buffer-sized chunks, one every size/rate seconds
- * (with rate 0, as fast as the CPU fills). A chunk that finds no free buffer
- * is lost and counted; the next buffer reports how much was lost before it.
+ * Without a rate it has no clock to fall behind: it fills each buffer as it
+ * comes free, and a slow consumer only slows it down; nothing is ever
+ * lost. With a rate it behaves like a real-time device: a buffer-sized
+ * chunk falls due every buffer_size / rate seconds, a chunk that finds no
+ * free buffer is lost, and the next buffer reports exactly how much.
  */
 #include <linux/highmem.h>
-#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/math64.h>
 #include <linux/sched.h>
@@ -25,23 +22,16 @@
 struct pattern_source {
 	struct fpgacap_source src;
 	struct task_struct *thread;
+	struct device *dev;		/* names the thread */
 };
 
+/* The CPU writes it: the pool of a CPU source is never DMA-mapped. */
 static void pattern_fill(struct fpgacap_buf *buf, size_t bytes, u64 offset)
 {
-	u64 word = offset / sizeof(__le64);
+	u64 word = FPGACAP_PATTERN_WORD(offset);
 	size_t done = 0;
 	unsigned int p;
 
-	if (buf->vaddr) {
-		/* Coherent baseline: uncached on ARM, hence slow. */
-		__le64 *v = buf->vaddr;
-		size_t i;
-
-		for (i = 0; i < bytes / sizeof(*v); i++)
-			v[i] = cpu_to_le64(word++);
-		return;
-	}
 	for (p = 0; done < bytes; p++) {
 		/* kmap_local: the pages may be highmem on 32-bit. */
 		__le64 *v = kmap_local_page(buf->pages[p]);
@@ -68,73 +58,85 @@ static void pattern_sleep_until(u64 deadline)
 	__set_current_state(TASK_RUNNING);
 }
 
-/* A stalled buffer (test hook) is held until the stream stops. */
-static void pattern_stall(struct fpgacap_queue *q, struct fpgacap_buf *buf)
+/* The stall hook: hold the buffer, as a hung engine would, until stop. */
+static void pattern_hang(struct fpgacap_queue *q, struct fpgacap_buf *buf)
 {
-	wait_event_interruptible(q->free_wq, kthread_should_stop());
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
 	fpgacap_queue_requeue(q, buf);
+}
+
+/*
+ * Chunks that fell due while no buffer was free, for a source with a
+ * period: the chunk due at *@next and every one after it up to @now.
+ */
+static u64 pattern_lost_chunks(u64 *next, u64 period, u64 now)
+{
+	u64 lost;
+
+	if (now < *next)
+		return 0;
+	lost = div64_u64(now - *next, period) + 1;
+	*next += lost * period;
+	return lost;
 }
 
 static int pattern_thread(void *data)
 {
 	struct pattern_source *ps = data;
 	struct fpgacap_queue *q = ps->src.q;
-	size_t size = q->pool->buffer_size;
+	struct fpgacap_inject *inj = ps->src.inject;
+	size_t size = fpgacap_queue_buffer_size(q);
 	u64 period = ps->src.rate ?
 		     mul_u64_u64_div_u64(size, NSEC_PER_SEC, ps->src.rate) : 0;
-	u64 fill_ns = 1, offset = 0;
-	u64 next = ktime_get_ns();
+	u64 offset = 0, next = ktime_get_ns() + period;
 
+	fpgacap_queue_set_fill_time(q, DIV_ROUND_UP_ULL(period, NSEC_PER_MSEC));
 	while (!kthread_should_stop()) {
 		struct fpgacap_buf *buf;
 		size_t bytes = size;
-		u64 t0, lost;
+		u64 lost;
 
-		if (period)
-			pattern_sleep_until(next);
-		if (kthread_should_stop())
-			break;
-
-		buf = fpgacap_queue_take_free(q);
+		buf = fpgacap_queue_take(q);
 		if (!buf) {
-			/*
-			 * Real-time data keeps coming: wait for a buffer, then
-			 * count every chunk that fell due in between.
-			 */
-			u64 due = period ? next : ktime_get_ns();
-			u64 chunk = period ? period : fill_ns;
-
-			wait_event_interruptible(q->free_wq,
-						 fpgacap_queue_has_free(q) ||
-						 kthread_should_stop());
-			buf = fpgacap_queue_take_free(q);
-			if (!buf)
+			fpgacap_queue_wait_free(q, kthread_should_stop);
+			if (!period)
 				continue;
-			lost = max_t(u64, 1, DIV64_U64_ROUND_UP(ktime_get_ns() -
-								due, chunk));
-			fpgacap_queue_drop(q, lost * size);
-			offset += lost * size;
-			next = due + lost * chunk;
+			lost = pattern_lost_chunks(&next, period,
+						   ktime_get_ns());
+			if (lost) {
+				fpgacap_queue_drop(q, lost * size);
+				offset += lost * size;
+			}
+			continue;
+		}
+		/* A real-time chunk completes when it is due. */
+		if (period) {
+			pattern_sleep_until(next);
+			if (kthread_should_stop()) {
+				fpgacap_queue_requeue(q, buf);
+				break;
+			}
 		}
 
-		if (atomic_dec_if_positive(&q->inject_short) >= 0)
+		if (fpgacap_inject(&inj->short_fill))
 			bytes = round_down(size / 2, sizeof(__le64));
-		t0 = ktime_get_ns();
 		pattern_fill(buf, bytes, offset);
-		fill_ns = max_t(u64, ktime_get_ns() - t0, 1);
 		offset += bytes;
 		next += period;
 
-		if (fpgacap_queue_should_stall(q)) {
-			pattern_stall(q, buf);
+		if (fpgacap_inject(&inj->stall)) {
+			pattern_hang(q, buf);
 			break;
 		}
-		if (atomic_dec_if_positive(&q->inject_error) >= 0) {
-			fpgacap_queue_complete(q, buf, bytes, FPGACAP_BUF_ERROR);
-			fpgacap_queue_fail(q, -EIO);
-			continue;
-		}
-		fpgacap_queue_complete(q, buf, bytes, 0);
+		fpgacap_queue_complete(q, buf, bytes,
+				       fpgacap_inject(&inj->error) ?
+				       FPGACAP_BUF_ERROR : 0);
 		cond_resched();
 	}
 	return 0;
@@ -146,8 +148,7 @@ static int pattern_start(struct fpgacap_source *src)
 						 src);
 	struct task_struct *t;
 
-	t = kthread_run(pattern_thread, ps, "%s-pattern",
-			dev_name(&src->fdev->dev));
+	t = kthread_run(pattern_thread, ps, "%s-pattern", dev_name(ps->dev));
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 	get_task_struct(t);
@@ -167,23 +168,24 @@ static void pattern_stop(struct fpgacap_source *src)
 	ps->thread = NULL;
 }
 
-static void pattern_kick(struct fpgacap_source *src)
-{
-	wake_up(&src->q->free_wq);
-}
-
 static void pattern_destroy(struct fpgacap_source *src)
 {
 	kfree(container_of(src, struct pattern_source, src));
 }
 
+/* Returned buffers wake the thread through the queue: no kick needed. */
 static const struct fpgacap_source_ops pattern_ops = {
 	.start = pattern_start,
 	.stop = pattern_stop,
-	.kick = pattern_kick,
 	.destroy = pattern_destroy,
 };
 
+/**
+ * fpgacap_pattern_create() - the CPU test-pattern source of a device
+ * @fdev: the device, not yet registered
+ *
+ * Return: the source or ERR_PTR(-ENOMEM).
+ */
 struct fpgacap_source *fpgacap_pattern_create(struct fpgacap_dev *fdev)
 {
 	struct pattern_source *ps;
@@ -192,9 +194,11 @@ struct fpgacap_source *fpgacap_pattern_create(struct fpgacap_dev *fdev)
 	if (!ps)
 		return ERR_PTR(-ENOMEM);
 	ps->src.ops = &pattern_ops;
-	ps->src.fdev = fdev;
-	ps->src.q = &fdev->q;
+	ps->src.q = &fdev->queue;
+	ps->src.inject = &fdev->inject;
 	ps->src.type = FPGACAP_SOURCE_PATTERN;
+	ps->src.caps = FPGACAP_CAP_RATE;
 	strscpy(ps->src.name, "pattern", sizeof(ps->src.name));
+	ps->dev = &fdev->dev;
 	return &ps->src;
 }

@@ -1,10 +1,11 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
- * Read-only state and counters under /sys/class/fpgacap/<dev>/, for
- * monitoring without opening the device. Counters cover the current or
- * last stream, as FPGACAP_IOC_STATS does.
+ * State, counters and the stall timeout under /sys/class/fpgacap/<dev>/,
+ * for monitoring without opening the device. Counters cover the current
+ * or last stream, as FPGACAP_IOC_STATS does.
  */
 #include <linux/device.h>
+#include <linux/kstrtox.h>
 #include <linux/sysfs.h>
 
 #include "fpgacap.h"
@@ -26,7 +27,7 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 {
 	struct fpgacap_stats st;
 
-	fpgacap_queue_get_stats(&to_fdev(dev)->q, &st);
+	fpgacap_queue_get_stats(&to_fdev(dev)->queue, &st);
 	return sysfs_emit(buf, "%s\n", state_names[st.state]);
 }
 static DEVICE_ATTR_RO(state);
@@ -48,18 +49,49 @@ static DEVICE_ATTR_RO(source);
 static ssize_t buffers_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
-	struct fpgacap_queue *q = &to_fdev(dev)->q;
-	u64 size = 0;
+	struct fpgacap_queue *q = &to_fdev(dev)->queue;
+	struct fpgacap_dev *fdev = to_fdev(dev);
+	u64 size;
 	u32 count;
 
-	spin_lock_irq(&q->lock);
-	count = q->count;
-	if (q->pool)
-		size = q->pool->buffer_size;
-	spin_unlock_irq(&q->lock);
+	/* Count and size of one configuration: the device lock keeps it. */
+	mutex_lock(&fdev->lock);
+	count = fpgacap_queue_count(q);
+	size = fpgacap_queue_buffer_size(q);
+	mutex_unlock(&fdev->lock);
 	return sysfs_emit(buf, "%u %llu\n", count, size);
 }
 static DEVICE_ATTR_RO(buffers);
+
+static ssize_t pinned_bytes_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&to_fdev(dev)->budget.held));
+}
+static DEVICE_ATTR_RO(pinned_bytes);
+
+static ssize_t stall_timeout_ms_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(to_fdev(dev)->queue.stall_timeout_ms));
+}
+
+static ssize_t stall_timeout_ms_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &ms);
+	if (ret)
+		return ret;
+	fpgacap_queue_set_stall_timeout(&to_fdev(dev)->queue, ms);
+	return count;
+}
+static DEVICE_ATTR_RW(stall_timeout_ms);
 
 /* Counters: one show routine, the field's offset in the attribute. */
 struct stat_attribute {
@@ -75,7 +107,7 @@ static ssize_t stat_show(struct device *dev, struct device_attribute *attr,
 	struct fpgacap_stats st;
 	u64 value;
 
-	fpgacap_queue_get_stats(&to_fdev(dev)->q, &st);
+	fpgacap_queue_get_stats(&to_fdev(dev)->queue, &st);
 	memcpy(&value, (const char *)&st + sa->offset, sizeof(value));
 	return sysfs_emit(buf, "%llu\n", value);
 }
@@ -101,7 +133,7 @@ static ssize_t last_error_show(struct device *dev,
 {
 	struct fpgacap_stats st;
 
-	fpgacap_queue_get_stats(&to_fdev(dev)->q, &st);
+	fpgacap_queue_get_stats(&to_fdev(dev)->queue, &st);
 	return sysfs_emit(buf, "%u\n", st.last_error);
 }
 static DEVICE_ATTR_RO(last_error);
@@ -110,6 +142,8 @@ static struct attribute *fpgacap_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_source.attr,
 	&dev_attr_buffers.attr,
+	&dev_attr_pinned_bytes.attr,
+	&dev_attr_stall_timeout_ms.attr,
 	&stat_attr_buffers_filled.attr.attr,
 	&stat_attr_bytes_filled.attr.attr,
 	&stat_attr_drops.attr.attr,

@@ -44,12 +44,7 @@ static uint64_t check_window(const uint8_t *p, uint64_t bytes,
 
 static int hook(const char *dev, const char *name, int value)
 {
-	char path[256], v[16];
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/fpgacap/%s/%s",
-		 strrchr(dev, '/') + 1, name);
-	snprintf(v, sizeof(v), "%d", value);
-	return write_file(path, v);
+	return set_dev_hook(dev, name, value);
 }
 
 FIXTURE(dma) {
@@ -80,7 +75,7 @@ FIXTURE_TEARDOWN(dma)
 	hook(variant->dev, "inject_error", 0);
 	hook(variant->dev, "inject_stall", 0);
 	hook(variant->dev, "inject_short", 0);
-	hook(variant->dev, "watchdog_ms", 2000);
+	set_dev_attr(variant->dev, "stall_timeout_ms", 2000);
 	if (self->pool)
 		munmap(self->pool, self->cfg.mmap_size);
 	close(self->fd);
@@ -271,7 +266,7 @@ TEST_F(dma, stall_and_recovery)
 	RETURN_IF_SKIPPED();
 
 	setup(_metadata, self, 4, 64 * KiB);
-	ASSERT_EQ(0, hook(variant->dev, "watchdog_ms", 200));
+	ASSERT_EQ(0, set_dev_attr(variant->dev, "stall_timeout_ms", 200));
 	ASSERT_EQ(0, hook(variant->dev, "inject_stall", 1));
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
 	for (tries = 0; tries < 100; tries++) {

@@ -113,17 +113,17 @@ static inline void *map_pool(int fd, size_t len)
 }
 
 /*
- * The pattern source's stream: 64-bit little-endian word k at stream byte
- * 8k. Returns the byte offset of the first mismatch in the buffer, or -1.
+ * The pattern (FPGACAP_PATTERN_WORD in the UAPI) at stream @offset: the
+ * byte offset of the first mismatch in the buffer, or -1.
  */
 static inline long check_pattern(const void *data, uint64_t bytes,
 				 uint64_t offset)
 {
 	const uint64_t *w = data;
-	uint64_t k = offset / 8, i;
+	uint64_t i;
 
 	for (i = 0; i < bytes / 8; i++)
-		if (le64toh(w[i]) != k + i)
+		if (le64toh(w[i]) != FPGACAP_PATTERN_WORD(offset + 8 * i))
 			return (long)(i * 8);
 	return -1;
 }
@@ -173,14 +173,43 @@ static inline const char *dev_name_of(void)
 	return p ? p + 1 : dev_path();
 }
 
-/* debugfs test hook of the device under test. */
-static inline int set_hook(const char *hook, int value)
+/* A file under /sys/kernel/debug/fpgacap/ (the test hooks) set to @value. */
+static inline int set_debugfs(const char *name, long value)
 {
 	char path[256], v[32];
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/fpgacap/%s/%s",
-		 dev_name_of(), hook);
-	snprintf(v, sizeof(v), "%d", value);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/fpgacap/%s", name);
+	snprintf(v, sizeof(v), "%ld", value);
+	return write_file(path, v);
+}
+
+/* Test hook @hook of the device node @dev, with the hooks switched on. */
+static inline int set_dev_hook(const char *dev, const char *hook, int value)
+{
+	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	char path[128];
+	int ret = set_debugfs("test_hooks", 1);
+
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%.64s/%.32s", name, hook);
+	return set_debugfs(path, value);
+}
+
+/* Test hook of the device under test. */
+static inline int set_hook(const char *hook, int value)
+{
+	return set_dev_hook(dev_path(), hook, value);
+}
+
+/* A sysfs attribute of device node @dev (/sys/class/fpgacap/<name>/). */
+static inline int set_dev_attr(const char *dev, const char *attr, long value)
+{
+	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	char path[256], v[32];
+
+	snprintf(path, sizeof(path), "/sys/class/fpgacap/%s/%s", name, attr);
+	snprintf(v, sizeof(v), "%ld", value);
 	return write_file(path, v);
 }
 

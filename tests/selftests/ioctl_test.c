@@ -4,6 +4,7 @@
  * device usable; INFO and STATS tell the truth.
  */
 #include <endian.h>
+#include <poll.h>
 
 #include "kselftest_harness.h"
 #include "fpgacap_test.h"
@@ -67,8 +68,10 @@ TEST_F(ioctl, info)
 	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, i->state);
 	EXPECT_NE(NULL, memchr(i->name, 0, sizeof(i->name)));
 	EXPECT_STREQ(dev_name_of(), i->name);
-	for (k = 0; k < 8; k++)
+	for (k = 0; k < 6; k++)
 		EXPECT_EQ(0, i->reserved[k]);
+	EXPECT_LE(i->max_pool_size, i->max_pinned);
+	EXPECT_EQ(0, i->pinned);
 }
 
 TEST_F(ioctl, unknown_command)
@@ -102,6 +105,16 @@ TEST_F(ioctl, configure_bad_input)
 	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg + 1, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg / 2, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg, 0x80, 0, NULL));
+	/* The old coherent-pool flag is unknown now. */
+	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg, 0x02, 0, NULL));
+	EXPECT_EQ(-EINVAL, configure(self->fd, 4, pg, 0x03, 0, NULL));
+	/* A known flag or setting the device cannot honour. */
+	if (!(self->info.caps & FPGACAP_CAP_HIGHMEM))
+		EXPECT_EQ(-EOPNOTSUPP, configure(self->fd, 4, pg,
+						 FPGACAP_CFG_HIGHMEM, 0, NULL));
+	if (!(self->info.caps & FPGACAP_CAP_RATE))
+		EXPECT_EQ(-EOPNOTSUPP, configure(self->fd, 4, pg, 0, 1000,
+						 NULL));
 	/* count * size wraps 64 bits. */
 	EXPECT_EQ(-EOVERFLOW, configure(self->fd, 4, 1ULL << 62, 0, 0, NULL));
 	EXPECT_EQ(-EOVERFLOW, configure(self->fd, UINT32_MAX,
@@ -176,6 +189,99 @@ TEST_F(ioctl, dequeue_bad_input)
 	n = dequeue(self->fd, b, 4, 5000000000LL);
 	ASSERT_LT(0, n);
 	EXPECT_EQ(0, give_back_bufs(self->fd, b, n));
+}
+
+/*
+ * The buffers go out, then their count: if the count cannot be written
+ * back, the buffers go back too, in order.
+ */
+TEST_F(ioctl, dequeue_unwritable_reply_consumes_nothing)
+{
+	struct fpgacap_buffer b[4];
+	struct fpgacap_dequeue *dq;
+	struct fpgacap_stats st;
+
+	ASSERT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	usleep(200000);
+	dq = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dq);
+	dq->buffers = (uintptr_t)b;
+	dq->count = 4;
+	dq->timeout_ns = 5000000000LL;
+	ASSERT_EQ(0, mprotect(dq, page_size(), PROT_READ));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FPGACAP_IOC_DEQUEUE, dq));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.user);
+	EXPECT_EQ(0, st.dequeued);
+	ASSERT_LT(0, dequeue(self->fd, b, 1, 5000000000LL));
+	EXPECT_EQ(0, b[0].sequence);
+	EXPECT_EQ(0, give_back_bufs(self->fd, b, 1));
+	munmap(dq, page_size());
+}
+
+/* After a failure, DEQUEUE drains then says EIO; after STOP, ENODATA. */
+TEST_F(ioctl, eio_until_stop_then_enodata)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	struct fpgacap_buffer b[8];
+	struct fpgacap_stats st;
+	int n, tries = 0;
+
+	ASSERT_EQ(0, configure(self->fd, 4, 16 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, set_hook("inject_error", 1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	while ((n = dequeue(self->fd, b, 8, 5000000000LL)) > 0 &&
+	       tries++ < 100)
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+	EXPECT_EQ(-EIO, n);
+	EXPECT_EQ(-EIO, dequeue(self->fd, b, 8, 0));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLERR);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	EXPECT_EQ(-ENODATA, dequeue(self->fd, b, 8, 0));
+	EXPECT_EQ(-ENODATA, dequeue(self->fd, b, 8, -1));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_STOPPED, st.state);
+	/* The failure stays on record until the next START. */
+	EXPECT_EQ(EIO, st.last_error);
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLHUP, pfd.revents);
+}
+
+/* stall_timeout_ms = 0 turns the watchdog off; setting it acts at once. */
+TEST_F(ioctl, stall_timeout_zero_is_off)
+{
+	struct fpgacap_stats st;
+
+	ASSERT_EQ(0, set_dev_attr(dev_path(), "stall_timeout_ms", 0));
+	ASSERT_EQ(0, configure(self->fd, 4, 16 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, set_hook("inject_stall", 1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	usleep(1000000);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_STREAMING, st.state);
+	EXPECT_EQ(0, st.stalls);
+	EXPECT_EQ(1, st.active);
+
+	ASSERT_EQ(0, set_dev_attr(dev_path(), "stall_timeout_ms", 200));
+	usleep(1500000);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
+	EXPECT_EQ(1, st.stalls);
+	EXPECT_EQ(ETIMEDOUT, st.last_error);
+	set_dev_attr(dev_path(), "stall_timeout_ms", 2000);
+}
+
+/* Test knobs live in debugfs, behind one switch; none is a parameter. */
+TEST_F(ioctl, no_test_knobs_in_module_parameters)
+{
+	EXPECT_NE(0, access("/sys/module/fpgacap/parameters/alloc_fail_order",
+			    F_OK));
+	EXPECT_EQ(0, access("/sys/kernel/debug/fpgacap/test_hooks", F_OK));
 }
 
 TEST_F(ioctl, return_bad_input)

@@ -27,7 +27,7 @@ FIXTURE_SETUP(pool)
 FIXTURE_TEARDOWN(pool)
 {
 	set_param("max_alloc_order", self->saved_order);
-	set_param("alloc_fail_order", "0");
+	set_debugfs("alloc_fail_order", 0);
 	close(self->fd);
 }
 
@@ -132,7 +132,8 @@ TEST_F(pool, fallback_on_failure)
 {
 	struct fpgacap_config cfg;
 
-	ASSERT_EQ(0, set_param("alloc_fail_order", "3"));
+	ASSERT_EQ(0, set_debugfs("test_hooks", 1));
+	ASSERT_EQ(0, set_debugfs("alloc_fail_order", 3));
 	ASSERT_EQ(0, configure(self->fd, 3, 3 * MiB + 4 * KiB, 0, 0, &cfg));
 	EXPECT_GE(2, cfg.max_chunk_order);
 	EXPECT_LE(3 * ((3 * MiB + 4 * KiB) / page_size()) / 4, cfg.chunks);

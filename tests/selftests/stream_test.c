@@ -216,8 +216,8 @@ TEST_F(stream, timeout_and_nonblock)
 	uint64_t t0, dt;
 	int nb, n;
 
-	/* 16 KiB at 1 KiB/s: one buffer now, the next in 16 s. */
-	setup_pool(_metadata, self, 4, 16 * KiB, 1 * KiB);
+	/* 16 KiB at 16 KiB/s: one buffer after 1 s, the next 1 s later. */
+	setup_pool(_metadata, self, 4, 16 * KiB, 16 * KiB);
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
 	n = dequeue(self->fd, b, 4, 5 * SEC);
 	ASSERT_EQ(1, n);

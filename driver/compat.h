@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel API differences between the releases fpgacap builds against
+ * (6.1 to 6.12), in one place. The driver's logic uses only the names
+ * defined here or the newest kernel's own.
+ */
+#ifndef FPGACAP_COMPAT_H
+#define FPGACAP_COMPAT_H
+
+#include <linux/device/class.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/platform_device.h>
+#include <linux/version.h>
+
+/*
+ * The largest order alloc_pages() accepts. MAX_ORDER was exclusive before
+ * 6.4, inclusive from 6.4, and became MAX_PAGE_ORDER in 6.8.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define FPGACAP_MAX_PAGE_ORDER	MAX_PAGE_ORDER
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define FPGACAP_MAX_PAGE_ORDER	MAX_ORDER
+#else
+#define FPGACAP_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
+/* vma->vm_flags became read-only behind accessors in 6.3. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+/* class_create() lost its module argument in 6.4. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define fpgacap_class_create(name)	class_create(name)
+#else
+#define fpgacap_class_create(name)	class_create(THIS_MODULE, name)
+#endif
+
+/*
+ * platform_driver.remove returns void from 6.11 and int before: wrap a
+ * void function @fn as fn##_platform of the type this kernel wants.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define FPGACAP_PLATFORM_REMOVE(fn)					\
+static void fn##_platform(struct platform_device *pdev)		\
+{									\
+	fn(pdev);							\
+}
+#else
+#define FPGACAP_PLATFORM_REMOVE(fn)					\
+static int fn##_platform(struct platform_device *pdev)		\
+{									\
+	fn(pdev);							\
+	return 0;							\
+}
+#endif
+
+#endif /* FPGACAP_COMPAT_H */

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Open files: who owns the stream, and what closing it does.
+ *
+ * The first file opened for reading that configures, starts, dequeues,
+ * returns, reads or maps becomes the owner; others get EBUSY for those
+ * calls (EBADF if not opened for reading) but may ask INFO and STATS and
+ * poll. Releasing the owner (its last reference: a mapping keeps the file)
+ * stops the stream and frees the pool. After unbind every call but close
+ * fails with ENODEV; mappings stay readable.
+ */
+#include <linux/fs.h>
+#include <linux/lockdep.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+
+#include "fpgacap.h"
+
+/**
+ * fpgacap_claim() - take or check ownership of the stream
+ * @ff: the calling file; the device lock held
+ *
+ * Return: 0 if @ff owns the stream now, -ENODEV after unbind, -EBADF if
+ * @ff was not opened for reading, -EBUSY if another file owns it.
+ */
+int fpgacap_claim(struct fpgacap_file *ff)
+{
+	struct fpgacap_dev *fdev = ff->fdev;
+
+	lockdep_assert_held(&fdev->lock);
+	if (fdev->gone)
+		return -ENODEV;
+	if (!(ff->file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (fdev->owner && fdev->owner != ff)
+		return -EBUSY;
+	fdev->owner = ff;
+	return 0;
+}
+
+static int fpgacap_open(struct inode *inode, struct file *file)
+{
+	struct fpgacap_dev *fdev = container_of(inode->i_cdev,
+						struct fpgacap_dev, cdev);
+	struct fpgacap_file *ff;
+
+	ff = kzalloc(sizeof(*ff), GFP_KERNEL_ACCOUNT);
+	if (!ff)
+		return -ENOMEM;
+	mutex_init(&ff->io_lock);
+	ff->fdev = fdev;
+	ff->file = file;
+	get_device(&fdev->dev);
+	file->private_data = ff;
+	return stream_open(inode, file);
+}
+
+static int fpgacap_release(struct inode *inode, struct file *file)
+{
+	struct fpgacap_file *ff = file->private_data;
+	struct fpgacap_dev *fdev = ff->fdev;
+
+	mutex_lock(&fdev->lock);
+	if (fdev->owner == ff) {
+		fpgacap_release_stream(fdev);
+		fdev->owner = NULL;
+	}
+	mutex_unlock(&fdev->lock);
+
+	/* No call runs on a released file: io_lock is not needed. */
+	fpgacap_read_drop(ff);
+	kvfree(ff->dq);
+	kvfree(ff->rt);
+	mutex_destroy(&ff->io_lock);
+	kfree(ff);
+	put_device(&fdev->dev);
+	return 0;
+}
+
+static __poll_t fpgacap_poll(struct file *file, poll_table *wait)
+{
+	struct fpgacap_file *ff = file->private_data;
+	struct fpgacap_dev *fdev = ff->fdev;
+	__poll_t mask;
+
+	mask = fpgacap_queue_poll(&fdev->queue, file, wait);
+	/* Unbind wakes the queue's waiters after setting this. */
+	if (READ_ONCE(fdev->gone))
+		return EPOLLERR | EPOLLHUP;
+	return mask;
+}
+
+const struct file_operations fpgacap_fops = {
+	.owner = THIS_MODULE,
+	.open = fpgacap_open,
+	.release = fpgacap_release,
+	.unlocked_ioctl = fpgacap_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.poll = fpgacap_poll,
+	.read_iter = fpgacap_read_iter,
+	.mmap = fpgacap_mmap,
+};

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pool: N buffers of S bytes built from individually refcounted pages,
+ * mapped once for the device that writes them.
+ */
+#ifndef FPGACAP_POOL_H
+#define FPGACAP_POOL_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/scatterlist.h>
+#include <linux/types.h>
+
+struct device;
+struct page;
+
+/**
+ * struct fpgacap_budget - the memory a device's pools may hold together
+ * @held: bytes of pools created against this budget and not yet freed,
+ *	whether the device still uses them or only a mapping keeps them;
+ *	at most fpgacap_limits.max_pinned
+ * @dev: the device that owns the budget; every pool charged here holds a
+ *	reference on it, so the budget outlives its pools
+ */
+struct fpgacap_budget {
+	atomic64_t held;
+	struct device *dev;
+};
+
+/**
+ * struct fpgacap_limits - bounds on what an opener may ask for
+ * @max_buffers: buffers per pool
+ * @max_buffer_size: bytes per buffer
+ * @max_pool_size: bytes per pool
+ * @max_pinned: bytes all pools of one device may hold, configured or
+ *	orphaned (released by the device but still mapped)
+ * @max_alloc_order: largest page order tried for buffer chunks
+ *
+ * Module parameters, writable by root at any time: read them once per use
+ * with READ_ONCE().
+ */
+struct fpgacap_limits {
+	unsigned int max_buffers;
+	u64 max_buffer_size;
+	u64 max_pool_size;
+	u64 max_pinned;
+	unsigned int max_alloc_order;
+};
+
+extern struct fpgacap_limits fpgacap_limits;
+
+/**
+ * struct fpgacap_pool - the buffers, their pages and DMA segments
+ * @ref: one reference for the device while configured, one per VMA;
+ *	the network stack holds page references of its own
+ * @budget: charged with @bytes until the pool is freed
+ * @count: number of buffers
+ * @buffer_size: bytes per buffer, a page multiple
+ * @buffer_pages: pages per buffer
+ * @npages: pages in the pool
+ * @bytes: @count * @buffer_size
+ * @pages: buffer i is pages[i * buffer_pages ...], each an order-0 page
+ * @sgts: one table per buffer, physically contiguous runs merged
+ * @dma_dev: the device the tables are mapped for, while @mapped
+ * @mapped: the tables are DMA-mapped (DMA_FROM_DEVICE)
+ * @chunks: physically contiguous allocations made
+ * @min_order: smallest allocation order used
+ * @max_order: largest allocation order used
+ * @max_segments: most DMA segments of any buffer
+ */
+struct fpgacap_pool {
+	struct kref ref;
+	struct fpgacap_budget *budget;
+	u32 count;
+	size_t buffer_size;
+	unsigned int buffer_pages;
+	unsigned long npages;
+	u64 bytes;
+	struct page **pages;
+	struct sg_table *sgts;
+	struct device *dma_dev;
+	bool mapped;
+	u32 chunks;
+	u32 min_order;
+	u32 max_order;
+	u32 max_segments;
+};
+
+int fpgacap_pool_check_size(u32 count, u64 buffer_size, u64 *total);
+struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
+					 u32 count, size_t buffer_size,
+					 u32 flags, struct device *dma_dev);
+void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool);
+void fpgacap_pool_get(struct fpgacap_pool *pool);
+void fpgacap_pool_put(struct fpgacap_pool *pool);
+void fpgacap_pool_sync_for_device(struct fpgacap_pool *pool, u32 index);
+void fpgacap_pool_sync_for_cpu(struct fpgacap_pool *pool, u32 index);
+
+/**
+ * fpgacap_pool_page() - the page holding byte @offset of buffer @index
+ * @pool: the pool
+ * @index: buffer index, below @pool->count
+ * @offset: byte offset in the buffer, below @pool->buffer_size
+ */
+static inline struct page *fpgacap_pool_page(struct fpgacap_pool *pool,
+					     u32 index, size_t offset)
+{
+	return pool->pages[(unsigned long)index * pool->buffer_pages +
+			   (offset >> PAGE_SHIFT)];
+}
+
+extern atomic_long_t fpgacap_pool_pages;
+
+#endif /* FPGACAP_POOL_H */

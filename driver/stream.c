@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Configuration and start/stop of the stream, for the ioctls and read().
+ * The pool and the stream belong to the file that owns the device: they
+ * end when that file is released or the device is unbound.
+ */
+#include <linux/lockdep.h>
+#include <linux/slab.h>
+
+#include "fpgacap.h"
+
+/* Detach the pool and let go of it; the device lock held, stopped. */
+static void drop_pool(struct fpgacap_dev *fdev)
+{
+	struct fpgacap_pool *pool;
+
+	lockdep_assert_held(&fdev->lock);
+	pool = fpgacap_queue_detach(&fdev->queue);
+	if (pool) {
+		/* The DMA mapping is the device's; the pages are everyone's. */
+		fpgacap_pool_dma_unmap(pool);
+		fpgacap_pool_put(pool);
+	}
+}
+
+/* Room for a DEQUEUE or RETURN batch as large as the pool, per file. */
+static int alloc_scratch(struct fpgacap_file *ff, u32 count)
+{
+	if (ff->scratch_len == count)
+		return 0;
+	kvfree(ff->dq);
+	kvfree(ff->rt);
+	ff->scratch_len = 0;
+	ff->dq = kvcalloc(count, sizeof(*ff->dq), GFP_KERNEL_ACCOUNT);
+	ff->rt = kvcalloc(count, sizeof(*ff->rt), GFP_KERNEL_ACCOUNT);
+	if (!ff->dq || !ff->rt)
+		return -ENOMEM;
+	ff->scratch_len = count;
+	return 0;
+}
+
+/**
+ * fpgacap_configure() - replace the owner's pool, or free it
+ * @ff: the owning file; its io_lock and the device lock held
+ * @cfg: in: count (0 frees), buffer_size, flags, rate; out: the geometry
+ *
+ * The old pool is let go first (both may not fit in memory at once); it
+ * lives on while mapped, counting against the device's budget. A failed
+ * CONFIGURE leaves the device unconfigured.
+ *
+ * Return: 0 or a negative errno as documented in uapi/fpgacap.h.
+ */
+int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
+{
+	struct fpgacap_dev *fdev = ff->fdev;
+	struct fpgacap_source *src = fdev->src;
+	struct fpgacap_pool *pool;
+	u64 total = 0;
+	int ret;
+
+	lockdep_assert_held(&ff->io_lock);
+	lockdep_assert_held(&fdev->lock);
+	if (cfg->flags & ~FPGACAP_CFG_FLAGS_ALL)
+		return -EINVAL;
+	if ((cfg->flags & FPGACAP_CFG_HIGHMEM) && !IS_ENABLED(CONFIG_HIGHMEM))
+		return -EOPNOTSUPP;
+	if (cfg->rate && !(src->caps & FPGACAP_CAP_RATE))
+		return -EOPNOTSUPP;
+	if (cfg->count) {
+		ret = fpgacap_pool_check_size(cfg->count, cfg->buffer_size,
+					      &total);
+		if (ret)
+			return ret;
+	}
+	if (fpgacap_queue_streaming(&fdev->queue))
+		return -EBUSY;
+
+	fpgacap_read_drop(ff);
+	drop_pool(fdev);
+	ff->started = false;
+	cfg->mmap_size = 0;
+	cfg->chunks = 0;
+	cfg->max_segments = 0;
+	cfg->min_chunk_order = 0;
+	cfg->max_chunk_order = 0;
+	if (!cfg->count)
+		return 0;
+
+	ret = alloc_scratch(ff, cfg->count);
+	if (ret)
+		return ret;
+	pool = fpgacap_pool_create(&fdev->budget, cfg->count,
+				   cfg->buffer_size, cfg->flags, src->dma_dev);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	ret = fpgacap_queue_attach(&fdev->queue, pool);
+	if (ret) {
+		fpgacap_pool_dma_unmap(pool);
+		fpgacap_pool_put(pool);
+		return ret;
+	}
+	src->rate = cfg->rate;
+	cfg->mmap_size = total;
+	cfg->chunks = pool->chunks;
+	cfg->max_segments = pool->max_segments;
+	cfg->min_chunk_order = pool->min_order;
+	cfg->max_chunk_order = pool->max_order;
+	return 0;
+}
+
+/**
+ * fpgacap_start() - start a new stream
+ * @ff: the owning file; its io_lock and the device lock held
+ *
+ * Return: 0, -ENOBUFS without a pool, -EBUSY if already started, or the
+ * source's error.
+ */
+int fpgacap_start(struct fpgacap_file *ff)
+{
+	struct fpgacap_dev *fdev = ff->fdev;
+	struct fpgacap_queue *q = &fdev->queue;
+	int ret;
+
+	lockdep_assert_held(&ff->io_lock);
+	lockdep_assert_held(&fdev->lock);
+	if (!fpgacap_queue_count(q))
+		return -ENOBUFS;
+	if (fpgacap_queue_streaming(q))
+		return -EBUSY;
+	/* What read() was copying belongs to the old stream. */
+	fpgacap_read_drop(ff);
+	fpgacap_queue_stream_on(q);
+	ret = fdev->src->ops->start(fdev->src);
+	if (ret) {
+		fpgacap_queue_stream_off(q);
+		return ret;
+	}
+	ff->started = true;
+	return 0;
+}
+
+/**
+ * fpgacap_stop() - stop the stream, if started
+ * @fdev: the device; its lock held
+ *
+ * Synchronous: on return no DMA targets any buffer. Filled buffers stay
+ * for DEQUEUE and read() to drain.
+ */
+void fpgacap_stop(struct fpgacap_dev *fdev)
+{
+	lockdep_assert_held(&fdev->lock);
+	if (!fpgacap_queue_streaming(&fdev->queue))
+		return;
+	fpgacap_queue_stream_off(&fdev->queue);
+	fdev->src->ops->stop(fdev->src);
+}
+
+/**
+ * fpgacap_kick() - buffers were returned: let a dry source take them
+ * @fdev: the device; its lock held
+ */
+void fpgacap_kick(struct fpgacap_dev *fdev)
+{
+	lockdep_assert_held(&fdev->lock);
+	/* Streaming implies bound: the source is there. */
+	if (fpgacap_queue_streaming(&fdev->queue) && fdev->src->ops->kick)
+		fdev->src->ops->kick(fdev->src);
+}
+
+/**
+ * fpgacap_release_stream() - the owner left, or the device is unbound
+ * @fdev: the device; its lock held
+ *
+ * Stops the stream, takes back every buffer, and lets go of the pool:
+ * nothing of this owner's stream reaches the next one.
+ */
+void fpgacap_release_stream(struct fpgacap_dev *fdev)
+{
+	lockdep_assert_held(&fdev->lock);
+	fpgacap_stop(fdev);
+	fpgacap_queue_reclaim(&fdev->queue);
+	drop_pool(fdev);
+}
