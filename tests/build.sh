@@ -30,12 +30,15 @@ mkdir -p "$out/module"
 cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$out/module/"
 kbuild "$out/module"
 cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
+# Test modules keep their place beside uapi/ (they include ../../uapi).
 for d in "${test_kmods[@]}"; do
 	[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
 	rm -rf "$out/kmod-$d"
-	cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmod-$d"
-	kbuild "$out/kmod-$d"
-	cp "$out/kmod-$d"/*.ko "$out/kmods/"
+	mkdir -p "$out/kmod-$d/tests"
+	cp -rp "$FPGACAP_TOP/uapi" "$out/kmod-$d/"
+	cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmod-$d/tests/"
+	kbuild "$out/kmod-$d/tests/$d"
+	cp "$out/kmod-$d/tests/$d"/*.ko "$out/kmods/"
 done
 
 # Userspace depends on the architecture only: one build per architecture.

@@ -69,9 +69,24 @@ sparse_clean() {
 	! grep -E "(warning|error):" "$dir.log"
 }
 
+# A test-only module (tests/DIR with a Kbuild, x86_64): W=1 and sparse,
+# against the x86 guest's kernel, beside uapi/ as it includes ../../uapi.
+testkmod_clean() {
+	local d=$1 dir=$work/kmod-$1 kdir
+	mkdir -p "$dir/tests"
+	cp -r "$FPGACAP_TOP/tests/$d" "$dir/tests/"
+	cp -r "$FPGACAP_TOP/uapi" "$dir/"
+	kdir=$(load_target x86 && resolve_kernel >/dev/null && echo "$kdir")
+	make -C "$kdir" M="$dir/tests/$d" W=1 C=2 modules >"$dir.log" 2>&1 ||
+		{ cat "$dir.log"; return 1; }
+	! grep -E "(warning|error):" "$dir.log"
+}
+
 checkpatch_clean() {
-	local f ignore bad=0
-	for f in "$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h; do
+	local f k ignore bad=0
+	local files=("$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h)
+	for k in "${kmods[@]}"; do files+=("$k"/*.c); done
+	for f in "${files[@]}"; do
 		ignore=SPDX_LICENSE_TAG
 		# The compat header is where kernel version checks belong.
 		[ "${f##*/}" != compat.h ] ||
@@ -116,6 +131,14 @@ check "module builds clean for arm64 against Debian's $arm64_612 headers (W=1)" 
 	kbuild arm64-6.12 "$(debian_headers "$arm64_612" arm64)" ARCH=arm64 \
 	CROSS_COMPILE=aarch64-linux-gnu-
 check "sparse (C=1) clean" sparse_clean
+# Test-only modules: every directory of tests/ with a Kbuild.
+kmods=()
+for k in "$FPGACAP_TOP"/tests/*/Kbuild; do
+	[ -f "$k" ] || continue
+	k=$(dirname "$k")
+	kmods+=("$k")
+	check "tests/${k##*/} builds clean for x86_64 (W=1, sparse)" testkmod_clean "${k##*/}"
+done
 check "checkpatch --strict clean" checkpatch_clean
 check "uapi/fpgacap.h stands alone: C99 -pedantic, C++, armhf, arm64" uapi_standalone
 check "userspace builds for armhf (-Werror)" userspace_cross armhf arm-linux-gnueabihf-

@@ -75,14 +75,18 @@ export QEMU_AUDIO_DRV=none
 say "booting $target guest ($job, kernel $krelease); log: $log"
 start=$(date +%s)
 set +e
-heavy timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
+# The guest's own time starts once it holds the lock.
+heavy bash -c 't0=$(date +%s); "${@:2}"; rc=$?; echo $(($(date +%s) - t0)) >"$1"
+	exit $rc' - "$log.seconds" timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
 qrc=$?
 set -e
-say "$target guest exited (qemu rc $qrc) after $(( $(date +%s) - start )) s"
+seconds=$(cat "$log.seconds" 2>/dev/null || echo 0)
+say "$target guest exited (qemu rc $qrc) after $seconds s" \
+	"(and $(( $(date +%s) - start - seconds )) s waiting for the lock)"
 # What the job wants the user to see.
 tr -d '\r' <"$log" | sed -n '/^FPGACAP-DEMO-BEGIN/,/^FPGACAP-DEMO-END/p' |
 	grep -v '^FPGACAP-DEMO-' || true
 [ "$gcov" = 0 ] || collect_gcov "$log" "$build/module" "$FPGACAP_WORK/gcov/$target"
 judge_log "$log" "$target"
-echo "$JUDGE_PASSED $JUDGE_FAILED $JUDGE_SKIPPED" >"$logdir/$target-$job.result"
+echo "$JUDGE_PASSED $JUDGE_FAILED $JUDGE_SKIPPED $seconds" >"$logdir/$target-$job.result"
 [ "$JUDGE_FAILED" = 0 ]

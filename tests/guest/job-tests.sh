@@ -1,12 +1,21 @@
-# The test job: load the target's test modules and the driver with a
-# pattern device, check that every DMA source the target has probed, run
-# every selftest (or those in FPGACAP_TESTS, comma-separated), unload.
+# The test job: load the driver with a pattern device and the target's test
+# modules, check that every DMA source the target declares has its device,
+# run every selftest (or those in FPGACAP_TESTS, comma-separated), unload.
 . /net.sh
+insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
+# Test modules (the target's test_kmods), after the driver: a test-only
+# provider's devices bind to it. Each is named to the tests in
+# FPGACAP_<NAME>_KO (fpgacap-testdma.ko: FPGACAP_TESTDMA_KO).
+testmods=
 for m in /lib/modules/test/*.ko; do
 	[ -f "$m" ] || continue
 	insmod "$m" || { echo "# insmod $m failed"; rc=1; }
+	name=${m##*/}
+	name=${name%.ko}
+	testmods="$(echo "$name" | tr - _) $testmods"
+	name=$(echo "${name#fpgacap-}" | tr 'a-z-' 'A-Z_')
+	export "FPGACAP_${name}_KO=$m"
 done
-insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
 for d in /sys/class/fpgacap/*; do
 	[ "$(cat "$d/source" 2>/dev/null)" = pattern ] && FPGACAP_DEV=/dev/${d##*/}
 done
@@ -48,3 +57,6 @@ for t in /tests/*_test; do
 	echo "FPGACAP-TEST-END $name rc=$?"
 done
 rmmod fpgacap || rc=1
+for m in $testmods; do
+	rmmod "$m" || rc=1
+done
