@@ -1,11 +1,12 @@
-# The test job: load the driver with a pattern device and the target's test
-# modules, check that every DMA source the target declares has its device,
+# The test job: load the target's test modules and the driver with a
+# pattern device, check that every DMA source the target declares has its device,
 # run every selftest (or those in FPGACAP_TESTS, comma-separated), unload.
 . /net.sh
-insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
-# Test modules (the target's test_kmods), after the driver: a test-only
-# provider's devices bind to it. Each is named to the tests in
-# FPGACAP_<NAME>_KO (fpgacap-testdma.ko: FPGACAP_TESTDMA_KO).
+# Test modules (the target's test_kmods) before the driver: a test-only
+# provider's devices then bind first at every load of the driver, so the
+# pattern device keeps its name across the tests' rmmod/insmod cycles.
+# Each is named to the tests in FPGACAP_<NAME>_KO (fpgacap-testdma.ko:
+# FPGACAP_TESTDMA_KO), and unloaded after the driver.
 testmods=
 for m in /lib/modules/test/*.ko; do
 	[ -f "$m" ] || continue
@@ -16,6 +17,7 @@ for m in /lib/modules/test/*.ko; do
 	name=$(echo "${name#fpgacap-}" | tr 'a-z-' 'A-Z_')
 	export "FPGACAP_${name}_KO=$m"
 done
+insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
 for d in /sys/class/fpgacap/*; do
 	[ "$(cat "$d/source" 2>/dev/null)" = pattern ] && FPGACAP_DEV=/dev/${d##*/}
 done
