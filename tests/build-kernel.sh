@@ -58,10 +58,9 @@ done < <(cat "${frags[@]}")
 [ "$missing" = 0 ] || die "fix tests/kernel/{$(IFS=,; echo "${kernel_config[*]}")}.config"
 
 say "building the $target guest kernel in $out (10-25 minutes on 2 cores)"
-start=$(date +%s)
-heavy make -s -C "$src" O="$out" "${kmake_arch[@]}" -j"$JOBS" \
-	"${kernel_targets[@]}" modules >"$out/build.log" 2>&1 ||
+heavy_timed "$out/build.seconds" make -s -C "$src" O="$out" "${kmake_arch[@]}" \
+	-j"$JOBS" "${kernel_targets[@]}" modules >"$out/build.log" 2>&1 ||
 	{ tail -40 "$out/build.log" >&2; die "$target kernel build failed"; }
-say "$target kernel built in $(( $(date +%s) - start )) s"
+say "$target kernel built in $(cat "$out/build.seconds") s"
 touch "$out/.fpgacap-built"
 echo "$out"

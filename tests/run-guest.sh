@@ -75,9 +75,7 @@ export QEMU_AUDIO_DRV=none
 say "booting $target guest ($job, kernel $krelease); log: $log"
 start=$(date +%s)
 set +e
-# The guest's own time starts once it holds the lock.
-heavy bash -c 't0=$(date +%s); "${@:2}"; rc=$?; echo $(($(date +%s) - t0)) >"$1"
-	exit $rc' - "$log.seconds" timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
+heavy_timed "$log.seconds" timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
 qrc=$?
 set -e
 seconds=$(cat "$log.seconds" 2>/dev/null || echo 0)

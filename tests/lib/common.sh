@@ -13,8 +13,17 @@ JOBS=${JOBS:-$(nproc)}
 
 say() { printf '[fpgacap] %s\n' "$*" >&2; }
 # Run a CPU-heavy command (an emulator, a kernel build) alone: on two
-# cores a second one at the same time slows both several-fold.
-heavy() { flock "$FPGACAP_CACHE/.heavy.lock" "$@"; }
+# cores a second one at the same time slows both several-fold. One lock per
+# machine, whatever cache a run uses.
+FPGACAP_HEAVY_LOCK=${FPGACAP_HEAVY_LOCK:-${XDG_CACHE_HOME:-$HOME/.cache}/fpgacap/.heavy.lock}
+mkdir -p "$(dirname "$FPGACAP_HEAVY_LOCK")"
+heavy() { flock "$FPGACAP_HEAVY_LOCK" "$@"; }
+# heavy_timed FILE CMD...: heavy, and the seconds CMD ran once it held the
+# lock written to FILE.
+heavy_timed() {
+	heavy bash -c 't0=$(date +%s); "${@:2}"; rc=$?
+		echo $(($(date +%s) - t0)) >"$1"; exit $rc' - "$@"
+}
 die() { printf '[fpgacap] error: %s\n' "$*" >&2; exit 1; }
 
 # The archive's version of a package (installed or candidate).
