@@ -46,15 +46,18 @@ ksrc=$(kernel_source_dir linux-source-6.1)
 ma=$(multiarch "$arch")
 uring=$(target_pkg_root liburing-dev)
 user=$FPGACAP_WORK/build/userspace-$arch
-make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 \
-	URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs >&2
-make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
-	KSFT_DIR="$ksrc/tools/testing/selftests" \
-	FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" >&2
-# What the guest kernel must provide (tests/guest/kernel_test.c).
-${cross}gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-pointer-to-int-cast -Werror -static -pthread \
-	-I"$ksrc/tools/testing/selftests" -o "$user/selftests/kernel_test" \
-	"$FPGACAP_TOP/tests/guest/kernel_test.c"
+{
+	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 \
+		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
+	make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
+		KSFT_DIR="$ksrc/tools/testing/selftests" \
+		FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" &&
+	# What the guest kernel must provide (tests/guest/kernel_test.c).
+	${cross}gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter \
+		-Wno-pointer-to-int-cast -Werror -static -pthread \
+		-I"$ksrc/tools/testing/selftests" -o "$user/selftests/kernel_test" \
+		"$FPGACAP_TOP/tests/guest/kernel_test.c"
+} >"$user.log" 2>&1 || { cat "$user.log" >&2; die "userspace build for $arch failed"; }
 rm -rf "${out:?}/bin"
 mkdir -p "$out/bin"
 cp "$user/bin/"* "$user/selftests/"*_test "$out/bin/"
