@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# Compile the emulated board's device tree (dts/fpgacap-zc702-emu.dts on
-# top of the kernel's zynq-zc702.dts). Prints the .dtb path.
+# Compile a target's emulation device tree (its dts, which may include the
+# kernel's board files) against the target's kernel source. Any dtc warning
+# fails. Usage: tests/build-dtb.sh TARGET (prints the .dtb path, or nothing
+# for a target without a device tree)
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$FPGACAP_TOP/tests/lib/target.sh"
 
-src=$(kernel_source_dir)
-out=$FPGACAP_WORK/dtb
+load_target "${1:?usage: build-dtb.sh TARGET}"
+[ -n "$dts" ] || exit 0
+src=$(kernel_source_dir "${kernel_source:-linux-source-6.1}")
+out=$FPGACAP_WORK/dtb/$target
 mkdir -p "$out"
-dts=$FPGACAP_TOP/dts/fpgacap-zc702-emu.dts
-dtb=$out/fpgacap-zc702-emu.dtb
+name=$(basename "$dts" .dts)
+# Board files sit in boot/dts (6.1) or its vendor directory (6.5 on).
 cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp \
-	-I "$src/arch/arm/boot/dts" -I "$src/scripts/dtc/include-prefixes" \
-	"$dts" -o "$out/fpgacap-zc702-emu.pre.dts"
+	-I "$src/arch/${karch/x86_64/x86}/boot/dts" \
+	-I "$src/arch/${karch/x86_64/x86}/boot/dts/xilinx" \
+	-I "$src/scripts/dtc/include-prefixes" \
+	"$FPGACAP_TOP/dts/$dts" -o "$out/$name.pre.dts"
 # The kernel's zynq-7000.dtsi trips interrupt_provider with dtc 1.6; any
 # other warning is ours and fails the build.
-warn=$(dtc -Wno-interrupt_provider -I dts -O dtb -o "$dtb" \
-	"$out/fpgacap-zc702-emu.pre.dts" 2>&1)
+warn=$(dtc -Wno-interrupt_provider -I dts -O dtb -o "$out/$name.dtb" \
+	"$out/$name.pre.dts" 2>&1)
 [ -z "$warn" ] || die "dtc: $warn"
-echo "$dtb"
+echo "$out/$name.dtb"

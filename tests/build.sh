@@ -1,68 +1,65 @@
 #!/usr/bin/env bash
-# Build the module, the userspace programs and the selftests for one guest,
-# outside the checkout. Usage: tests/build.sh x86|zynq  (prints the out dir)
+# Build, outside the checkout, what one guest target runs: the module
+# against the target's kernel (W=1, no warnings), the target's extra test
+# modules, the userspace programs and the selftests (static, for the
+# target's architecture). Usage: tests/build.sh TARGET (prints the out dir)
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$FPGACAP_TOP/tests/lib/debian-kernel.sh"
+. "$FPGACAP_TOP/tests/lib/target.sh"
 
-target=${1:?usage: build.sh x86|zynq|zynq-plain}
+load_target "${1:?usage: build.sh TARGET}"
+resolve_kernel
 out=$FPGACAP_WORK/build/$target
-ksrc=$(kernel_source_dir)
-mkdir -p "$out/module" "$out/bin"
+mkdir -p "$out"
+rm -rf "$out/kmods"
+mkdir -p "$out/kmods"
 
-case $target in
-x86)
-	kdir=/usr/src/linux-headers-$(host_headers_release)
-	kmake=(make -C "$kdir")
-	cc=gcc
-	uring_inc=/usr/include
-	uring_lib=/usr/lib/x86_64-linux-gnu
-	testkmod=1	# tests/kmod: the test-only dmaengine provider
-	;;
-zynq | zynq-plain)
-	flavour=debug
-	[ "$target" = zynq ] || flavour=plain
-	kdir=$("$FPGACAP_TOP/tests/build-zynq-kernel.sh" "$flavour")
-	kmake=(make -C "$kdir" ARCH=arm CROSS_COMPILE=$ARM_CROSS)
-	cc=${ARM_CROSS}gcc
-	uring=$(armhf_deb_dir liburing-dev)
-	uring_inc=$uring/usr/include
-	uring_lib=$uring/usr/lib/arm-linux-gnueabihf
-	;;
-*)
-	die "unknown target $target"
-	;;
-esac
-
-# Kbuild writes objects next to the sources: build from a copy so the two
-# architectures (and the checkout) never share object files.
-cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" \
-	"$out/module/"
-"${kmake[@]}" M="$out/module" W=1 modules >"$out/module-build.log" 2>&1 ||
-	{ cat "$out/module-build.log" >&2; die "module build failed"; }
-if grep -E "warning:|error:" "$out/module-build.log" >&2; then
-	die "module build has warnings"
-fi
-cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
-
-# tests/kmod against the same kernel, from a copy (it includes ../../uapi).
-rm -f "$out/fpgacap-testdma.ko"
-if [ -n "${testkmod:-}" ]; then
-	mkdir -p "$out/testkmod/tests"
-	cp -rp "$FPGACAP_TOP/tests/kmod" "$out/testkmod/tests/"
-	cp -rp "$FPGACAP_TOP/uapi" "$out/testkmod/"
-	"${kmake[@]}" M="$out/testkmod/tests/kmod" W=1 modules \
-		>"$out/testkmod-build.log" 2>&1 ||
-		{ cat "$out/testkmod-build.log" >&2; die "tests/kmod build failed"; }
-	if grep -E "warning:|error:" "$out/testkmod-build.log" >&2; then
-		die "tests/kmod build has warnings"
+# Kbuild writes objects next to the sources: build each module from a copy
+# so that targets (and the checkout) never share object files.
+kbuild() {	# kbuild DIR: make modules in DIR against the target's kernel
+	local dir=$1 log=$1.log
+	make -C "$kdir" "${kmake_arch[@]}" M="$dir" W=1 "${kbuild_args[@]}" \
+		modules >"$log" 2>&1 || { cat "$log" >&2; die "$dir: build failed"; }
+	if grep -E "warning:|error:" "$log" >&2; then
+		die "$dir: build has warnings"
 	fi
-	cp "$out/testkmod/tests/kmod/fpgacap-testdma.ko" "$out/"
-fi
+}
+rm -rf "$out/module"
+mkdir -p "$out/module"
+cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$out/module/"
+kbuild "$out/module"
+cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
+# Test modules keep their place beside uapi/ and driver/ (they include
+# ../../uapi and the driver's compat header).
+for d in "${test_kmods[@]}"; do
+	[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
+	rm -rf "$out/kmod-$d"
+	mkdir -p "$out/kmod-$d/tests"
+	cp -rp "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$out/kmod-$d/"
+	cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmod-$d/tests/"
+	kbuild "$out/kmod-$d/tests/$d"
+	cp "$out/kmod-$d/tests/$d"/*.ko "$out/kmods/"
+done
 
-make -s -C "$FPGACAP_TOP/userspace" O="$out/userspace" CC="$cc" STATIC=1 \
-	URING_INC="$uring_inc" URING_LIB="$uring_lib" lib programs >&2
-cp "$out/userspace/bin/"* "$out/bin/"
-make -s -C "$FPGACAP_TOP/tests/selftests" O="$out/bin" CC="$cc" \
-	KSFT_DIR="$ksrc/tools/testing/selftests" \
-	FPGACAP_USERSPACE="$out/userspace" URING_LIB="$uring_lib" >&2
+# Userspace depends on the architecture only: one build per architecture.
+ksrc=$(kernel_source_dir linux-source-6.1)
+ma=$(multiarch "$arch")
+uring=$(target_pkg_root liburing-dev)
+user=$FPGACAP_WORK/build/userspace-$arch
+{
+	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 \
+		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
+	make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
+		KSFT_DIR="$ksrc/tools/testing/selftests" \
+		FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" &&
+	# What the guest kernel must provide (tests/guest/kernel_test.c).
+	${cross}gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter \
+		-Wno-pointer-to-int-cast -Werror -static -pthread \
+		-I"$ksrc/tools/testing/selftests" -o "$user/selftests/kernel_test" \
+		"$FPGACAP_TOP/tests/guest/kernel_test.c"
+} >"$user.log" 2>&1 || { cat "$user.log" >&2; die "userspace build for $arch failed"; }
+rm -rf "${out:?}/bin"
+mkdir -p "$out/bin"
+cp "$user/bin/"* "$user/selftests/"*_test "$out/bin/"
 echo "$out"

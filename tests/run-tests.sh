@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
-# Every test: static checks (W=1 both architectures, sparse, checkpatch,
-# UAPI, device trees), host unit tests, then the selftests in the x86_64
-# guest and in the Zynq-7000 guest (PL330, debug kernel). Prints
-# "N passed, N failed" last; exits non-zero on any failure.
+# Every test: static checks (W=1 against every guest kernel, sparse,
+# checkpatch, UAPI, userspace cross builds, device trees), host unit tests,
+# then the selftests in each guest target of the matrix.
+#   tests/run-tests.sh            the default matrix ($default_targets)
+#   tests/run-tests.sh --all      every target in tests/targets/ but the
+#                                 benchmark-only zynq-plain
+#   tests/run-tests.sh --targets a,b
+# Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
+. tests/lib/target.sh
+
+default_targets="x86 x86-6.12 zynq zynq-6.12 zynqmp x86-debug"
+targets=${FPGACAP_TARGETS:-$default_targets}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--all) targets=$(target_names | tr ' ' '\n' | grep -vx zynq-plain | tr '\n' ' ') ;;
+	--targets) targets=${2//,/ }; shift ;;
+	*) echo "usage: run-tests.sh [--all | --targets a,b]" >&2; exit 2 ;;
+	esac
+	shift
+done
 
 start=$(date +%s)
 passed=0 failed=0 skipped=0
@@ -20,10 +36,13 @@ tally_tap() {	# count TAP lines of a file
 tests/setup-host.sh || { echo "0 passed, 1 failed"; exit 1; }
 log=$FPGACAP_WORK/logs
 mkdir -p "$log"
+times=
 
 say "static checks"
+t0=$(date +%s)
 tests/check-static.sh | tee "$log/static.tap"
 tally_tap "$log/static.tap"
+times="$times static=$(( $(date +%s) - t0 ))s"
 
 say "host unit tests"
 if make -s -C userspace O="$FPGACAP_WORK/build/host" \
@@ -37,19 +56,22 @@ awk '/^#  RUN / { n = 0 } /^#/ { if (n < 40) d[n++] = $0 }
 tally_tap "$log/host.tap"
 grep -q '^# Totals' "$log/host.tap" || { say "host tests did not run"; failed=$((failed + 1)); }
 
-for target in x86 zynq; do
+for target in $targets; do
 	say "$target guest"
+	t0=$(date +%s)
 	tests/run-guest.sh "$target" tests >&2
 	result=$FPGACAP_WORK/logs/$target-tests.result
 	if [ -s "$result" ]; then
-		read -r p f s <"$result"
+		read -r p f s secs <"$result"
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		# Build and boot in all, and the emulator's share.
+		times="$times $target=$(( $(date +%s) - t0 ))s(guest ${secs}s)"
 	else
 		say "$target guest: no result (build or boot failed)"
 		failed=$((failed + 1))
 	fi
 done
 
-say "done in $(( $(date +%s) - start )) s ($skipped skipped)"
+say "done in $(( $(date +%s) - start )) s ($skipped skipped;$times)"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

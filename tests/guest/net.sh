@@ -2,9 +2,6 @@
 # QEMU forwards that address (restrict=on, guestfwd) to a sink on the
 # host's 127.0.0.1; there is no default route and no other address.
 net_up() {
-	for m in /lib/modules/net/*.ko; do
-		[ -f "$m" ] && insmod "$m" 2>/dev/null
-	done
 	i=0
 	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
 		sleep 0.1

@@ -10,27 +10,37 @@ FPGACAP_WORK=${FPGACAP_WORK:-$FPGACAP_CACHE}
 mkdir -p "$FPGACAP_WORK"
 
 JOBS=${JOBS:-$(nproc)}
-ARM_CROSS=arm-linux-gnueabihf-
 
 say() { printf '[fpgacap] %s\n' "$*" >&2; }
 # Run a CPU-heavy command (an emulator, a kernel build) alone: on two
-# cores a second one at the same time slows both several-fold.
-heavy() { flock "$FPGACAP_CACHE/.heavy.lock" "$@"; }
+# cores a second one at the same time slows both several-fold. One lock per
+# machine, whatever cache a run uses.
+FPGACAP_HEAVY_LOCK=${FPGACAP_HEAVY_LOCK:-${XDG_CACHE_HOME:-$HOME/.cache}/fpgacap/.heavy.lock}
+mkdir -p "$(dirname "$FPGACAP_HEAVY_LOCK")"
+heavy() { flock "$FPGACAP_HEAVY_LOCK" "$@"; }
+# heavy_timed FILE CMD...: heavy, and the seconds CMD ran once it held the
+# lock written to FILE.
+heavy_timed() {
+	heavy bash -c 't0=$(date +%s); "${@:2}"; rc=$?
+		echo $(($(date +%s) - t0)) >"$1"; exit $rc' - "$@"
+}
 die() { printf '[fpgacap] error: %s\n' "$*" >&2; exit 1; }
 
-# Kernel flavour of the installed amd64 headers, e.g. 6.1.0-56-amd64.
-host_headers_release() {
-	local d
-	d=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
-	[ -n "$d" ] || die "no linux-headers-*-amd64 installed (run tests/setup-host.sh)"
-	basename "$d" | sed 's/^linux-headers-//'
+# The archive's version of a package (installed or candidate).
+package_version() {
+	local v
+	v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true)
+	[ -n "$v" ] || v=$(apt-cache policy "$1" | awk '/Candidate:/ { print $2 }')
+	[ -n "$v" ] && [ "$v" != "(none)" ] || die "package $1 is not in the archive"
+	echo "$v"
 }
 
-# Source tree of Debian's linux-source-6.1, extracted once into the cache.
+# Source tree of a Debian linux-source-X.Y package (installed by
+# tests/setup-host.sh), extracted once into the cache.
 kernel_source_dir() {
-	local tarball=/usr/src/linux-source-6.1.tar.xz
-	local dir=$FPGACAP_CACHE/linux-source-6.1
-	[ -f "$tarball" ] || die "$tarball missing (run tests/setup-host.sh)"
+	local pkg=${1:-linux-source-6.1}
+	local tarball=/usr/src/$pkg.tar.xz dir=$FPGACAP_CACHE/$pkg
+	[ -f "$tarball" ] || die "$tarball missing (tests/setup-host.sh installs $pkg)"
 	local stamp=$dir/.fpgacap-extracted
 	if [ ! -f "$stamp" ] || [ "$tarball" -nt "$stamp" ]; then
 		say "extracting $tarball"
@@ -41,37 +51,33 @@ kernel_source_dir() {
 	echo "$dir"
 }
 
-# Debian's amd64 kernel matching the installed headers, unpacked into the
-# cache with modules.dep. Prints the unpacked root.
-x86_kernel_dir() {
-	local release dir
-	release=$(host_headers_release)
-	dir=$FPGACAP_CACHE/x86-kernel/$release
+# Debian packages of one architecture, unpacked (never installed) into one
+# root in the cache. deb_root ARCH PKG... prints the root.
+deb_root() {
+	local arch=$1
+	shift
+	local dir=$FPGACAP_CACHE/deb/$arch/$(IFS=+; echo "$*")
 	if [ ! -f "$dir/.fpgacap-ready" ]; then
-		say "fetching Debian kernel image $release"
+		say "fetching $* ($arch)"
 		rm -rf "$dir"
-		mkdir -p "$dir"
-		(cd "$FPGACAP_CACHE/x86-kernel" &&
-			apt-get download "linux-image-$release" >/dev/null 2>&1) ||
-			die "apt-get download linux-image-$release failed"
-		dpkg -x "$FPGACAP_CACHE/x86-kernel/linux-image-${release}_"*.deb "$dir"
-		depmod -b "$dir" "$release"
-		touch "$dir/.fpgacap-ready"
-	fi
-	echo "$dir"
-}
-
-# An armhf package's files, unpacked (never installed) into the cache.
-armhf_deb_dir() {
-	local pkg=$1 dir=$FPGACAP_CACHE/armhf/$1
-	if [ ! -f "$dir/.fpgacap-ready" ]; then
-		say "fetching $pkg:armhf"
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		(cd "$dir" && apt-get download "$pkg:armhf" >/dev/null 2>&1) ||
-			die "apt-get download $pkg:armhf failed"
-		dpkg -x "$dir"/*.deb "$dir/root"
+		mkdir -p "$dir/debs"
+		local p
+		for p in "$@"; do
+			(cd "$dir/debs" && apt-get download "$p:$arch" >/dev/null 2>&1) ||
+				die "apt-get download $p:$arch failed"
+		done
+		for p in "$dir"/debs/*.deb; do dpkg -x "$p" "$dir/root"; done
+		rm -rf "$dir/debs"
 		touch "$dir/.fpgacap-ready"
 	fi
 	echo "$dir/root"
+}
+
+# Where a Debian arch's multiarch libraries live (liburing for static links).
+multiarch() {
+	case $1 in
+	amd64) echo x86_64-linux-gnu ;;
+	armhf) echo arm-linux-gnueabihf ;;
+	arm64) echo aarch64-linux-gnu ;;
+	esac
 }

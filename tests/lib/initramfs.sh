@@ -1,32 +1,40 @@
-# Build a guest's initramfs (sourced). make_initramfs TARGET JOB BUILD_DIR
-# prints the path of the gzipped cpio: busybox, the module, the programs,
-# the NIC driver where it is a module, /init and the job.
+# Build a guest's initramfs (sourced, after load_target and resolve_kernel).
+# make_initramfs JOB BUILD_DIR prints the path of the gzipped cpio: busybox,
+# the module, the programs, the target's guest modules from its kernel image
+# (with their dependencies, in load order), its test modules, /init and the
+# job.
 make_initramfs() {
-	local target=$1 job=$2 build=$3
+	local job=$1 build=$2
 	local root=$build/initramfs-$job
 	rm -rf "$root"
-	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules/net,tests}
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,tests} \
+		"$root"/lib/modules/{guest,test}
 
-	case $target in
-	x86)
-		cp /bin/busybox "$root/bin/busybox"
-		local kimg rel
-		kimg=$(x86_kernel_dir)
-		rel=$(host_headers_release)
-		# e1000 is a module in Debian's kernel: the only NIC that gives
-		# real zero-copy completions under QEMU.
-		find "$kimg/lib/modules/$rel" -name e1000.ko -exec cp {} \
-			"$root/lib/modules/net/" \;
-		;;
-	zynq | zynq-plain)
-		cp "$(armhf_deb_dir busybox-static)/bin/busybox" "$root/bin/busybox"
-		;;
-	esac
+	cp "$(target_pkg_root busybox-static)/bin/busybox" "$root/bin/busybox"
+	local m ko n=10
+	for m in "${guest_modules[@]}"; do
+		[ -n "$kmodroot" ] || die "target $target: guest_modules need a Debian image"
+		# modprobe prints "insmod PATH" for each dependency, then the module.
+		for ko in $(modprobe -d "$kmodroot" -S "$krelease" --show-depends "$m" |
+			awk '$1 == "insmod" { print $2 }'); do
+			# Debian's 6.12 modules are compressed: busybox loads plain ones.
+			local dst=$root/lib/modules/guest/$n-$(basename "${ko%.ko*}").ko
+			case $ko in
+			*.ko.xz) xz -dc "$ko" >"$dst" ;;
+			*.ko.zst) zstd -qdc "$ko" >"$dst" ;;
+			*.ko.gz) gzip -dc "$ko" >"$dst" ;;
+			*) cp "$ko" "$dst" ;;
+			esac
+			n=$((n + 1))
+		done
+	done
+	cp "$build"/kmods/*.ko "$root/lib/modules/test/" 2>/dev/null || true
 	cp "$build/fpgacap.ko" "$root/lib/modules/"
 	[ ! -f "$build/fpgacap-testdma.ko" ] ||
 		cp "$build/fpgacap-testdma.ko" "$root/lib/modules/"
 	cp "$build"/bin/*_test "$root/tests/"
 	find "$build/bin" -maxdepth 1 -name 'fpgacap-*' -exec cp {} "$root/bin/" \;
+	# shellcheck disable=SC2086 # a list of paths
 	[ -z "${FPGACAP_EXTRA_BIN:-}" ] || cp $FPGACAP_EXTRA_BIN "$root/bin/"
 	cp "$FPGACAP_TOP/tests/guest/init" "$root/init"
 	cp "$FPGACAP_TOP/tests/guest/net.sh" "$root/net.sh"

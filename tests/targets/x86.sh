@@ -1,0 +1,19 @@
+# x86_64 on Debian's own 6.1 kernel (pattern source; e1000 gives real
+# MSG_ZEROCOPY completions under QEMU). kernel_package names the image: a
+# metapackage is resolved in the archive (linux-image-amd64 is bookworm's
+# 6.1), an image package (linux-image-6.1.0-57-amd64) pins a release.
+desc="x86_64, Debian's 6.1 image, e1000"
+arch=amd64
+kernel_package=${FPGACAP_X86_KERNEL:-linux-image-amd64}
+qemu=(qemu-system-x86_64 -m 1G)
+qemu_cpus=(-smp 2)
+# -icount hangs at SMP bring-up with more than one CPU.
+qemu_cpus_icount=(-smp 1)
+console=ttyS0
+nic=e1000
+# e1000 is a module in Debian's kernel.
+guest_modules=(e1000)
+sources=pattern
+# Test-only modules: the fake dmaengine provider (x86 only: it writes
+# through the direct map) and the classic coherent driver.
+test_kmods=(kmod classic)

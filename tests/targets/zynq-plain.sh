@@ -1,0 +1,4 @@
+# The Zynq-7000 guest without the debug options, for benchmark figures.
+. "$FPGACAP_TOP/tests/targets/zynq.sh"
+desc="Zynq-7000 ZC702, PL330, GEM; linux-source-6.1, no debug options"
+kernel_config=(base zynq)

@@ -1,0 +1,19 @@
+# Zynq-7000 (ZC702) with its PS PL330 and GEM, on a debug kernel built from
+# Debian's linux-source-6.1 (DMA-API debug, lockdep, kmemleak, fault injection).
+desc="Zynq-7000 ZC702, PL330, GEM; linux-source-6.1, debug"
+arch=armhf
+kernel_source=${FPGACAP_ZYNQ_SOURCE:-linux-source-6.1}
+kernel_config=(base zynq debug)
+kernel_targets=(zImage)
+kernel_image=arch/arm/boot/zImage
+dts=fpgacap-zc702-emu.dts
+# The console is the second UART. One TCG thread: with multi-threaded TCG
+# the PL330 model (run from QEMU's main loop) raises its interrupt while
+# guest code runs on, so a completion can be seen before every beat landed.
+qemu=(qemu-system-arm -M xilinx-zynq-a9 -m 1G -serial null -serial mon:stdio)
+qemu_cpus=(-accel tcg,thread=single)
+console=ttyPS0,115200
+nic=cadence_gem
+sources="pattern memcpy slave"
+# Test-only module: the classic coherent driver.
+test_kmods=(classic)

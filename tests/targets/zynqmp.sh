@@ -1,0 +1,15 @@
+# Zynq UltraScale+ MPSoC (ZCU102): Cortex-A53s, ZDMA (memcpy source), GEM,
+# on an arm64 debug kernel built from Debian's linux-source-6.1.
+desc="ZynqMP ZCU102 (arm64), ZDMA, GEM; linux-source-6.1, debug"
+arch=arm64
+kernel_source=${FPGACAP_ZYNQMP_SOURCE:-linux-source-6.1}
+kernel_config=(base zynqmp debug)
+kernel_targets=(Image)
+kernel_image=arch/arm64/boot/Image
+dts=fpgacap-zcu102-emu.dts
+qemu=(qemu-system-aarch64 -M xlnx-zcu102 -m 2G -serial mon:stdio)
+console=ttyPS0,115200
+nic=cadence_gem
+sources="pattern memcpy"
+# Test-only module: the classic coherent driver.
+test_kmods=(classic)
