@@ -72,6 +72,14 @@ for target in $targets; do
 	fi
 done
 
+# Coverage of driver/ by everything that ran on a gcov target.
+for target in $targets; do
+	[ -d "$FPGACAP_WORK/gcov/$target" ] || continue
+	( load_target "$target" && [ "$gcov" = 1 ] ) || continue
+	tests/coverage.sh "$target" 2>/dev/null | grep -E 'lines|functions|branches' |
+		sed "s/^/[fpgacap] $target coverage: /" >&2 || true
+done
+
 say "done in $(( $(date +%s) - start )) s ($skipped skipped;$times)"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
