@@ -50,7 +50,7 @@ userspace_cross() (
 	uring=$(target_pkg_root liburing-dev)
 	ma=$(multiarch "$arch")
 	out=$work/userspace-$arch
-	make -s -C "$FPGACAP_TOP/userspace" O="$out" CC="${cross}gcc" STATIC=1 \
+	make -s -C "$FPGACAP_TOP/userspace" O="$out" CC="${cross}gcc" STATIC=1 WERROR=1 \
 		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
 	make -s -C "$FPGACAP_TOP/tests/selftests" O="$out/selftests" CC="${cross}gcc" \
 		KSFT_DIR="$src/tools/testing/selftests" FPGACAP_USERSPACE="$out" \

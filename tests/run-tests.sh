@@ -70,7 +70,7 @@ tally_tap "$log/static.tap"
 times="$times static=$(( $(date +%s) - t0 ))s"
 
 say "host unit tests"
-if make -s -C userspace O="$FPGACAP_WORK/build/host" \
+if make -s -C userspace O="$FPGACAP_WORK/build/host" WERROR=1 \
 	KSFT_DIR="$(kernel_source_dir)/tools/testing/selftests" check \
 	>"$log/host.tap" 2>&1; then :; fi
 grep -E '^(ok|not ok) ' "$log/host.tap"
@@ -80,6 +80,11 @@ awk '/^#  RUN / { n = 0 } /^#/ { if (n < 40) d[n++] = $0 }
 	"$log/host.tap" >&2
 tally_tap "$log/host.tap"
 grep -q '^# Totals' "$log/host.tap" || { say "host tests did not run"; failed=$((failed + 1)); }
+
+say "packaging tests"
+tests/packaging-test.sh >"$log/packaging.tap" 2>&1 || true
+grep -E '^(ok|not ok) ' "$log/packaging.tap"
+tally_tap "$log/packaging.tap"
 
 for target in $targets; do
 	say "$target guest"

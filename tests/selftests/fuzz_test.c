@@ -388,7 +388,8 @@ static const struct map *map_of(struct worker *w, struct fh *f)
 		const struct map *m = &w->map[i];
 
 		if (m->p && m->fd_slot == f - w->fh && m->cfg_id == f->cfg_id &&
-		    !m->offset && m->len == f->cfg.mmap_size)
+		    !m->offset && f->cfg.mmap_size &&
+		    m->len == f->cfg.mmap_size)
 			return m;
 	}
 	return NULL;
@@ -527,8 +528,12 @@ static void op_read(struct worker *w)
 		 len);
 	no_signal(w);
 	check_errno(w, OP_READ, n < 0 ? errno : 0);
-	/* read() may have configured a new pool: old mappings show another. */
+	/*
+	 * read() may have configured a pool of its own geometry: old mappings
+	 * show another pool, and new ones cannot be checked against it.
+	 */
 	f->cfg_id = __atomic_fetch_add(&next_cfg_id, 1, __ATOMIC_RELAXED);
+	f->cfg.mmap_size = 0;
 	if (w->held_slot == f - w->fh)
 		forget_held(w);
 }
