@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define LIBFPGACAP_VERSION_MAJOR 1
-#define LIBFPGACAP_VERSION_MINOR 0
+#define LIBFPGACAP_VERSION_MINOR 1
 
 /* The library's version at run time: (major << 16) | minor. */
 unsigned int fpgacap_version(void);
@@ -123,6 +123,11 @@ struct fpgacap_sender_opts {
 	unsigned int nregions;
 	fpgacap_release_fn release;
 	void *ctx;
+	/* Since 1.1. A connected datagram (UDP) socket: UDP payload bytes
+	 * per datagram, header included (0: what the path MTU allows), and
+	 * datagrams per send with UDP GSO (0: as many as fit; 1: no GSO). */
+	uint32_t datagram_size;
+	uint32_t gso_segments;
 };
 
 struct fpgacap_sender_stats {
@@ -144,6 +149,13 @@ struct fpgacap_sender_stats {
 	bool fell_back;			/* auto switched to copy */
 	int fallback_reason;		/* errno that made it, 0: copies seen */
 	uint64_t nobufs_copied;		/* sends copied: ENOBUFS, nothing to wait for */
+	/* Since 1.1: datagram sockets. */
+	bool datagram;			/* a datagram socket */
+	uint32_t datagram_size;		/* bytes per datagram, header included */
+	uint32_t gso_segments;		/* datagrams per send now (1: no GSO) */
+	int gso_error;			/* why UDP_SEGMENT was refused, or 0 */
+	uint64_t datagrams;		/* datagrams sent */
+	uint64_t gso_shrunk;		/* sends refused as too big (EMSGSIZE) */
 };
 
 struct fpgacap_sender;
@@ -154,7 +166,8 @@ int fpgacap_sender_create(const struct fpgacap_sender_opts *opts,
 void fpgacap_sender_destroy(struct fpgacap_sender *s);
 
 /*
- * Queue every byte of @iov on the socket, in order. Returns 0 once the
+ * Queue every byte of @iov on the socket, in order (on a datagram socket:
+ * as one datagram). Returns 0 once the
  * bytes are in the socket; release(@cookie) follows when the kernel no
  * longer reads them (at once for copies). -EPIPE/-ECONNRESET if the peer
  * went away. May run release callbacks of earlier sends. -EINTR: a signal
@@ -164,6 +177,22 @@ void fpgacap_sender_destroy(struct fpgacap_sender *s);
  */
 int fpgacap_sender_send(struct fpgacap_sender *s, const struct iovec *iov,
 			unsigned int iovcnt, uint64_t cookie);
+/*
+ * Since 1.1, datagram sockets: send @len bytes at @data (len > 0) as
+ * datagrams of datagram_size bytes, each a struct fpgacap_datagram header
+ * and the next piece of the data, several per send with UDP GSO. @offset
+ * is the stream offset of data[0]; @flags (FPGACAP_DGRAM_LOST, _ERROR) go
+ * on the first datagram, which is flagged FPGACAP_DGRAM_FIRST. Release,
+ * signals and errors as fpgacap_sender_send(); -EMSGSIZE if one datagram
+ * does not fit the path.
+ */
+int fpgacap_sender_send_datagrams(struct fpgacap_sender *s, const void *data,
+				  size_t len, uint64_t offset, uint32_t flags,
+				  uint64_t cookie);
+/* Since 1.1: the stream's last datagram, a header flagged
+ * FPGACAP_DGRAM_END that tells the receiver how many came before it. */
+int fpgacap_sender_end_datagrams(struct fpgacap_sender *s);
+
 /* Process completions, waiting up to @timeout_ms; returns releases. */
 int fpgacap_sender_reap(struct fpgacap_sender *s, int timeout_ms);
 /* Wait until everything sent was released, up to @timeout_ms (<0: ever). */
@@ -197,6 +226,39 @@ void fpgacap_frame_encode(struct fpgacap_frame *f,
 int fpgacap_frame_decode(const struct fpgacap_frame *wire,
 			 struct fpgacap_frame *host);
 
+/* ---- datagrams: a header in every UDP datagram (since 1.1) ---- */
+
+#define FPGACAP_DGRAM_MAGIC 0x47444346U	/* "FCDG" little-endian */
+#define FPGACAP_DGRAM_VERSION 1
+
+#define FPGACAP_DGRAM_FIRST	0x0001U	/* first datagram of a buffer */
+#define FPGACAP_DGRAM_LOST	0x0002U	/* capture lost data just before */
+#define FPGACAP_DGRAM_ERROR	0x0004U	/* the buffer came with an error */
+#define FPGACAP_DGRAM_END	0x8000U	/* the stream's last: no payload */
+
+/*
+ * Each datagram of a datagram stream: this header (24 bytes, all fields
+ * little-endian), then payload to the datagram's end. The sequence counts
+ * datagrams (a receiver sees loss, reordering and duplicates); the offset
+ * places the payload in the capture stream, and jumps only where a
+ * datagram says FPGACAP_DGRAM_LOST (capture loss) or datagrams went
+ * missing. Under UDP GSO every segment is one whole datagram: a send is k
+ * (header, payload) pairs, all but the last exactly the segment size.
+ */
+struct fpgacap_datagram {
+	uint32_t magic;
+	uint8_t version;
+	uint8_t header_size;		/* payload starts here (24 now) */
+	uint16_t flags;			/* FPGACAP_DGRAM_* */
+	uint64_t sequence;		/* per stream, from 0, no gaps */
+	uint64_t offset;		/* stream offset of the payload */
+};
+
+/* Decode a datagram's header: the payload's start in @data (its
+ * header_size), or -EPROTO if it is no fpgacap datagram. */
+int fpgacap_datagram_decode(const void *data, size_t len,
+			    struct fpgacap_datagram *host);
+
 /* ---- verifying a received stream (the PC side) ---- */
 
 enum fpgacap_verify_mode {
@@ -223,6 +285,12 @@ struct fpgacap_verify_stats {
 	bool empty;			/* checking, and no payload arrived */
 	uint64_t first_error_at;	/* byte position in the connection */
 	bool error;			/* any of the errors above */
+	/* Since 1.1: datagram streams (fpgacap_verify_datagram()). */
+	uint64_t datagrams;		/* received */
+	uint64_t lost_datagrams;	/* sequence numbers never seen */
+	uint64_t reordered;		/* arrived after a later one */
+	uint64_t duplicates;		/* arrived twice */
+	bool ended;			/* the END datagram arrived */
 };
 
 struct fpgacap_verifier;
@@ -232,6 +300,14 @@ int fpgacap_verify_create(enum fpgacap_verify_mode mode,
 void fpgacap_verify_destroy(struct fpgacap_verifier *v);
 void fpgacap_verify_feed(struct fpgacap_verifier *v, const void *data,
 			 size_t len);
+/*
+ * Since 1.1: one datagram of a datagram stream. Framed and auto check the
+ * header and (framed) the payload as the pattern at its offset; frames
+ * the header only; pattern takes headerless datagrams of pattern words.
+ * Loss, reordering and duplicates are counted, not errors.
+ */
+void fpgacap_verify_datagram(struct fpgacap_verifier *v, const void *data,
+			     size_t len);
 int fpgacap_verify_get_stats(const struct fpgacap_verifier *v,
 			     struct fpgacap_verify_stats *st);
 const char *fpgacap_verify_mode_name(enum fpgacap_verify_mode mode);

@@ -26,6 +26,7 @@ struct fpgacap_pump {
 	unsigned int nreleased;
 	struct fpgacap_pump_stats st;
 	struct histogram latency;
+	bool datagram;			/* the sender sends datagrams */
 	int error;
 };
 
@@ -62,6 +63,7 @@ FPGACAP_API int fpgacap_pump_create(struct fpgacap *dev,
 				    struct fpgacap_pump **out)
 {
 	const struct fpgacap_config *cfg = fpgacap_layout(dev);
+	struct fpgacap_sender_stats ss = { .size = sizeof(ss) };
 	struct iovec region;
 	struct fpgacap_pump *p;
 	int ret;
@@ -110,6 +112,8 @@ FPGACAP_API int fpgacap_pump_create(struct fpgacap *dev,
 		fpgacap_pump_destroy(p);
 		return ret;
 	}
+	fpgacap_sender_get_stats(p->sender, &ss);
+	p->datagram = ss.datagram;
 	*out = p;
 	return 0;
 }
@@ -148,7 +152,16 @@ static int send_buffer(struct fpgacap_pump *p, const struct fpgacap_buffer *b)
 	if (p->opts.max_bytes && p->st.payload_bytes + len > p->opts.max_bytes)
 		len = p->opts.max_bytes - p->st.payload_bytes;
 	p->captured[b->index] = b->timestamp_ns;
-	if (len) {
+	if (len && p->datagram) {
+		/* Every datagram carries its own header. */
+		ret = fpgacap_sender_send_datagrams(p->sender,
+			fpgacap_buffer_data(p->dev, b->index), len, b->offset,
+			(b->flags & FPGACAP_BUF_LOST ? FPGACAP_DGRAM_LOST : 0) |
+			(b->flags & FPGACAP_BUF_ERROR ? FPGACAP_DGRAM_ERROR : 0),
+			b->index);
+		if (ret == -EINTR)
+			return ret;
+	} else if (len) {
 		if (p->opts.framing) {
 			struct fpgacap_buffer trimmed = *b;
 

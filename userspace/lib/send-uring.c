@@ -36,6 +36,7 @@ const struct sender_backend_ops sender_uring_ops = {
 #else /* !FPGACAP_NO_URING */
 
 #include <liburing.h>
+#include <string.h>
 #include <sys/socket.h>
 
 /* Newer than liburing 2.3's header; Debian's 6.1 kernel has them. */
@@ -57,6 +58,7 @@ struct uring {
 	uint64_t cur;			/* user_data of the send in flight */
 	bool cur_done;
 	int cur_res;
+	struct msghdr msg;		/* a datagram send's, until its result */
 };
 
 /* user_data: the entry's sequence number and ring slot. */
@@ -153,26 +155,36 @@ static int cancel_current(struct fpgacap_sender *s, struct uring *u)
 	return ret < 0 ? ret : -ETIMEDOUT;
 }
 
-/* One SEND_ZC for @v; wait for its result CQE. Returns bytes or -errno. */
+/*
+ * One SEND_ZC for @v (on a datagram socket: one SENDMSG_ZC for all @n
+ * elements, one send); wait for its result CQE. Returns bytes or -errno.
+ */
 static int send_one(struct fpgacap_sender *s, struct uring *u,
-		    struct send_entry *e, const struct iovec *v)
+		    struct send_entry *e, struct iovec *v, unsigned int n)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 	unsigned int zc_flags = u->report_usage ?
 				IORING_SEND_ZC_REPORT_USAGE : 0;
-	int buf = u->fixed ? fixed_index(s, v) : -1;
+	int buf = u->fixed && !s->datagram ? fixed_index(s, v) : -1;
 	int ret;
 
 	if (!sqe)
 		return -EBUSY;
-	/* MSG_WAITALL: the kernel itself resumes short sends. */
-	if (buf >= 0)
+	if (s->datagram) {
+		memset(&u->msg, 0, sizeof(u->msg));
+		u->msg.msg_iov = v;
+		u->msg.msg_iovlen = n;
+		io_uring_prep_sendmsg_zc(sqe, s->opts.fd, &u->msg, 0);
+		sqe->ioprio |= (uint16_t)zc_flags;
+	} else if (buf >= 0) {
+		/* MSG_WAITALL: the kernel itself resumes short sends. */
 		io_uring_prep_send_zc_fixed(sqe, s->opts.fd, v->iov_base,
 					    v->iov_len, MSG_WAITALL, zc_flags,
 					    (unsigned int)buf);
-	else
+	} else {
 		io_uring_prep_send_zc(sqe, s->opts.fd, v->iov_base, v->iov_len,
 				      MSG_WAITALL, zc_flags);
+	}
 	u->cur = user_data_of(s, e);
 	u->cur_done = false;
 	io_uring_sqe_set_data64(sqe, u->cur);
@@ -211,7 +223,7 @@ static int uring_send(struct fpgacap_sender *s, void *priv,
 
 	(void)more;
 	while (*n) {
-		int ret = send_one(s, u, e, *iov);
+		int ret = send_one(s, u, e, *iov, *n);
 
 		if (ret == -EINVAL && u->report_usage) {
 			/* A kernel without copy reporting: send blind. */
@@ -250,7 +262,9 @@ static int uring_init(struct fpgacap_sender *s, void *priv)
 	if (ret < 0)
 		return ret;
 	probe = io_uring_get_probe_ring(&u->ring);
-	if (!probe || !io_uring_opcode_supported(probe, IORING_OP_SEND_ZC)) {
+	if (!probe || !io_uring_opcode_supported(probe, s->datagram ?
+						 IORING_OP_SENDMSG_ZC :
+						 IORING_OP_SEND_ZC)) {
 		if (probe)
 			io_uring_free_probe(probe);
 		io_uring_queue_exit(&u->ring);
@@ -258,7 +272,8 @@ static int uring_init(struct fpgacap_sender *s, void *priv)
 	}
 	io_uring_free_probe(probe);
 
-	if (s->opts.nregions) {
+	/* SENDMSG_ZC, which datagram sends need, takes no fixed buffers. */
+	if (s->opts.nregions && !s->datagram) {
 		ret = io_uring_register_buffers(&u->ring, s->opts.regions,
 						s->opts.nregions);
 		u->fixed = !ret;

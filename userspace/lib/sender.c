@@ -4,18 +4,28 @@
  * the auto mode's retreat to copying when zero-copy keeps being copied
  * anyway, and what a signal does to a send in progress.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "libfpgacap-testing.h"
 #include "sender.h"
+
+/* Older C libraries' headers lack it (Linux 4.18). */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 #define NMODES (FPGACAP_SEND_URING + 1)
 
@@ -164,6 +174,12 @@ void sender_note_completions(struct fpgacap_sender *s, uint64_t n,
 	}
 }
 
+/* Datagrams per send now: zero-copy sends are limited by fragments. */
+static unsigned int *gso_now(struct fpgacap_sender *s)
+{
+	return s->use->ops->zerocopy ? &s->gso_zc : &s->gso_copy;
+}
+
 /* ---- the ring ---- */
 
 /* Give back, oldest first, every send that is fully released. */
@@ -241,6 +257,8 @@ FPGACAP_API int fpgacap_sender_get_stats(const struct fpgacap_sender *s,
 
 	now.mode = s->use->ops->mode;
 	now.requested = s->opts.mode;
+	if (s->datagram)
+		now.gso_segments = *gso_now((struct fpgacap_sender *)s);
 	return struct_out(st, &now, sizeof(now));
 }
 
@@ -284,49 +302,34 @@ static int send_rest(struct fpgacap_sender *s, struct send_entry *e,
 	}
 }
 
-FPGACAP_API int fpgacap_sender_send(struct fpgacap_sender *s,
-				    const struct iovec *iov,
-				    unsigned int iovcnt, uint64_t cookie)
+/* A new ring entry for @cookie, once there is room; NULL with *err. */
+static struct send_entry *entry_begin(struct fpgacap_sender *s,
+				      uint64_t cookie, int *err)
 {
-	struct iovec local[8], *v = local;
 	struct send_entry *e;
-	unsigned int n = iovcnt, i;
-	size_t total = 0;
 	int ret;
 
-	if (!iovcnt || iovcnt > 8)
-		return -EINVAL;
 	/* Room in the ring: wait for the oldest sends to be released. */
 	while (s->count == s->opts.max_inflight) {
 		ret = fpgacap_sender_reap(s, 1000);
-		if (ret < 0)
-			return ret;
+		if (ret < 0) {
+			*err = ret;
+			return NULL;
+		}
 	}
-	for (i = 0; i < iovcnt; i++) {
-		local[i] = iov[i];
-		total += iov[i].iov_len;
-	}
-
 	e = sender_entry_at(s, s->count);
 	memset(e, 0, sizeof(*e));
 	e->cookie = cookie;
 	e->seq = s->seq++;
 	s->count++;
 	s->drain_deadline = 0;
+	return e;
+}
 
-	ret = 0;
-	while (n && !ret) {
-		/* Small elements go by copy, in front of what follows. */
-		if (s->use->ops->zerocopy && v->iov_len < ZEROCOPY_MIN_BYTES) {
-			unsigned int one = 1;
-
-			ret = copy_send(s, e, &v, &one, n > 1);
-			if (!ret)
-				n--;
-			continue;
-		}
-		ret = send_rest(s, e, &v, &n);
-	}
+/* The entry's sends are over, with @ret: 0, or the error to return. */
+static int entry_end(struct fpgacap_sender *s, struct send_entry *e, int ret,
+		     size_t total)
+{
 	s->drain_deadline = 0;
 	if (ret == -EINTR) {
 		/* Nothing of it went out: the caller keeps the buffer. */
@@ -342,6 +345,294 @@ FPGACAP_API int fpgacap_sender_send(struct fpgacap_sender *s,
 	if (s->testing_early_release)
 		e->outstanding = 0;
 	release_ready(s);
+	return 0;
+}
+
+FPGACAP_API int fpgacap_sender_send(struct fpgacap_sender *s,
+				    const struct iovec *iov,
+				    unsigned int iovcnt, uint64_t cookie)
+{
+	struct iovec local[8], *v = local;
+	struct send_entry *e;
+	unsigned int n = iovcnt, i;
+	size_t total = 0;
+	int ret;
+
+	if (!iovcnt || iovcnt > 8)
+		return -EINVAL;
+	e = entry_begin(s, cookie, &ret);
+	if (!e)
+		return ret;
+	for (i = 0; i < iovcnt; i++) {
+		local[i] = iov[i];
+		total += iov[i].iov_len;
+	}
+
+	ret = 0;
+	while (n && !ret) {
+		/* Small elements go by copy, in front of what follows; not
+		 * on a datagram socket, where the call is one datagram. */
+		if (s->use->ops->zerocopy && !s->datagram &&
+		    v->iov_len < ZEROCOPY_MIN_BYTES) {
+			unsigned int one = 1;
+
+			ret = copy_send(s, e, &v, &one, n > 1);
+			if (!ret)
+				n--;
+			continue;
+		}
+		ret = send_rest(s, e, &v, &n);
+	}
+	if (s->datagram && !ret) {
+		s->st.datagrams++;
+		s->dgram_seq++;
+	}
+	return entry_end(s, e, ret, total);
+}
+
+/* ---- datagram sockets ---- */
+
+#define DGRAM_HDR ((uint32_t)sizeof(struct fpgacap_datagram))
+
+static void dgram_encode(uint8_t *p, uint64_t seq, uint64_t offset,
+			 uint16_t flags)
+{
+	struct fpgacap_datagram h = {
+		.magic = htole32(FPGACAP_DGRAM_MAGIC),
+		.version = FPGACAP_DGRAM_VERSION,
+		.header_size = sizeof(h),
+		.flags = htole16(flags),
+		.sequence = htole64(seq),
+		.offset = htole64(offset),
+	};
+
+	memcpy(p, &h, sizeof(h));
+}
+
+FPGACAP_API int fpgacap_datagram_decode(const void *data, size_t len,
+					struct fpgacap_datagram *host)
+{
+	struct fpgacap_datagram w;
+
+	if (len < sizeof(w))
+		return -EPROTO;
+	memcpy(&w, data, sizeof(w));
+	host->magic = le32toh(w.magic);
+	host->version = w.version;
+	host->header_size = w.header_size;
+	host->flags = le16toh(w.flags);
+	host->sequence = le64toh(w.sequence);
+	host->offset = le64toh(w.offset);
+	if (host->magic != FPGACAP_DGRAM_MAGIC ||
+	    host->version != FPGACAP_DGRAM_VERSION ||
+	    host->header_size < sizeof(w) || host->header_size > len)
+		return -EPROTO;
+	return host->header_size;
+}
+
+/* Headers for @n datagrams in ring slot @slot. */
+static uint8_t *slot_headers(struct fpgacap_sender *s, unsigned int slot,
+			     unsigned int n)
+{
+	struct dgram_slot *d = &s->dslots[slot];
+	void *p;
+
+	if (n <= d->cap)
+		return d->hdrs;
+	/* Page-aligned: a header never straddles two pages. */
+	if (posix_memalign(&p, 4096, (size_t)n * DGRAM_HDR_STRIDE))
+		return NULL;
+	free(d->hdrs);
+	d->hdrs = p;
+	d->cap = n;
+	return d->hdrs;
+}
+
+FPGACAP_API int fpgacap_sender_send_datagrams(struct fpgacap_sender *s,
+					      const void *data, size_t len,
+					      uint64_t offset, uint32_t flags,
+					      uint64_t cookie)
+{
+	const size_t payload = s->st.datagram_size - DGRAM_HDR;
+	const char *p = data;
+	struct send_entry *e;
+	unsigned int count, i, k;
+	uint8_t *hdrs;
+	int ret;
+
+	if (!s->datagram)
+		return -EPROTOTYPE;
+	if (!len || !data)
+		return -EINVAL;
+	if ((len + payload - 1) / payload > UINT32_MAX / DGRAM_HDR_STRIDE)
+		return -E2BIG;
+	count = (unsigned int)((len + payload - 1) / payload);
+	e = entry_begin(s, cookie, &ret);
+	if (!e)
+		return ret;
+	hdrs = slot_headers(s, sender_slot(s, e), count);
+	if (!hdrs) {
+		s->count--;
+		return -ENOMEM;
+	}
+	for (i = 0; i < count; i++)
+		dgram_encode(hdrs + (size_t)i * DGRAM_HDR_STRIDE,
+			     s->dgram_seq + i, offset + i * payload,
+			     (uint16_t)(i ? 0 : FPGACAP_DGRAM_FIRST |
+					(flags & (FPGACAP_DGRAM_LOST |
+						  FPGACAP_DGRAM_ERROR))));
+	ret = 0;
+	for (i = 0; i < count && !ret;) {
+		unsigned int *gso = gso_now(s);
+		unsigned int g = count - i < *gso ? count - i : *gso, n = 2 * g;
+		struct iovec *v = s->giov;
+
+		for (k = 0; k < g; k++) {
+			size_t at = (size_t)(i + k) * payload;
+
+			v[2 * k].iov_base = hdrs + (size_t)(i + k) *
+					    DGRAM_HDR_STRIDE;
+			v[2 * k].iov_len = DGRAM_HDR;
+			v[2 * k + 1].iov_base = (void *)(p + at);
+			v[2 * k + 1].iov_len = len - at < payload ? len - at :
+					       payload;
+		}
+		ret = send_rest(s, e, &v, &n);
+		/* Refused whole before any byte went out: fewer per send. */
+		if (ret == -EMSGSIZE && g > 1) {
+			*gso = g - 1;
+			s->st.gso_shrunk++;
+			ret = 0;
+			continue;
+		}
+		if (ret == -EIO && g > 1 && !s->st.gso_error) {
+			s->gso_copy = s->gso_zc = 1;
+			s->st.gso_error = EIO;
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		i += g;
+		s->dgram_seq += g;
+		s->st.datagrams += g;
+	}
+	if (i == count)
+		s->dgram_end = offset + len;
+	return entry_end(s, e, ret, len + (size_t)count * DGRAM_HDR);
+}
+
+FPGACAP_API int fpgacap_sender_end_datagrams(struct fpgacap_sender *s)
+{
+	uint8_t h[DGRAM_HDR_STRIDE];
+	ssize_t n;
+
+	if (!s->datagram)
+		return -EPROTOTYPE;
+	dgram_encode(h, s->dgram_seq, s->dgram_end, FPGACAP_DGRAM_END);
+	do
+		n = send(s->opts.fd, h, DGRAM_HDR, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	s->st.syscalls++;
+	if (n < 0)
+		return -errno;
+	s->dgram_seq++;
+	s->st.datagrams++;
+	return 0;
+}
+
+/* UDP payload the path takes in one datagram, or -errno. */
+static int path_payload(int fd, int family)
+{
+	struct sockaddr_in6 peer;
+	socklen_t len = sizeof(peer);
+	int mtu = 0, v4;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &len))
+		return errno == ENOTCONN ? -EDESTADDRREQ : -errno;
+	v4 = family == AF_INET || IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr);
+	len = sizeof(mtu);
+	if (family == AF_INET ?
+	    getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) :
+	    getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len))
+		return -errno;
+	return mtu - (v4 ? 20 : 40) - 8;
+}
+
+/* The kernel's fragment limit per skb (net.core.max_skb_frags). */
+static unsigned int max_frags(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/max_skb_frags", "re");
+	unsigned int n = 0;
+
+	if (f) {
+		if (fscanf(f, "%u", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n ? n : 17;
+}
+
+/*
+ * A datagram socket: the datagram size, UDP GSO and how many datagrams a
+ * send takes. Copied sends are limited by bytes (64 KiB) and segments;
+ * zero-copy ones also by fragments: each datagram is a header and a piece
+ * of the buffer, and the pieces cross page boundaries now and then.
+ */
+static int datagram_setup(struct fpgacap_sender *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned int size, payload, bytes_max, g, frags;
+	int type = 0, ret;
+
+	len = sizeof(type);
+	if (getsockopt(s->opts.fd, SOL_SOCKET, SO_TYPE, &type, &len) ||
+	    type != SOCK_DGRAM)
+		return 0;
+	s->datagram = true;
+	len = sizeof(ss);
+	if (getsockname(s->opts.fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	ret = path_payload(s->opts.fd, ss.ss_family);
+	if (ret < 0)
+		return ret;
+	/* One send: at most 64 KiB of UDP payload, 64 segments. */
+	bytes_max = ss.ss_family == AF_INET ? 65507 : 65527;
+	if (ret > (int)bytes_max)
+		ret = (int)bytes_max;
+	size = s->opts.datagram_size ? s->opts.datagram_size :
+	       (unsigned int)ret;
+	if (size <= DGRAM_HDR || size > (unsigned int)ret)
+		return -EMSGSIZE;
+	payload = size - DGRAM_HDR;
+	s->gso_copy = bytes_max / size < 64 ? bytes_max / size : 64;
+	frags = max_frags();
+	for (g = s->gso_copy; g > 1; g--)
+		if (2 * g + (g * payload + (unsigned int)page - 1) /
+		    (unsigned int)page <= frags)
+			break;
+	s->gso_zc = g;
+	if (s->opts.gso_segments) {
+		if (s->gso_copy > s->opts.gso_segments)
+			s->gso_copy = s->opts.gso_segments;
+		if (s->gso_zc > s->opts.gso_segments)
+			s->gso_zc = s->opts.gso_segments;
+	}
+	if (s->gso_copy > 1 &&
+	    setsockopt(s->opts.fd, SOL_UDP, UDP_SEGMENT, &size, sizeof(size))) {
+		s->st.gso_error = errno;
+		s->gso_copy = s->gso_zc = 1;
+	}
+	s->giov = calloc(2 * (size_t)s->gso_copy + 2, sizeof(*s->giov));
+	s->dslots = calloc(s->opts.max_inflight, sizeof(*s->dslots));
+	if (!s->giov || !s->dslots)
+		return -ENOMEM;
+	s->st.datagram = true;
+	s->st.datagram_size = size;
 	return 0;
 }
 
@@ -442,7 +733,9 @@ FPGACAP_API int fpgacap_sender_create(const struct fpgacap_sender_opts *opts,
 	s->st.copied_known = true;
 	s->is_socket = !fstat(s->opts.fd, &sb) && S_ISSOCK(sb.st_mode);
 	s->short_is_signal = s->is_socket && short_send_is_signal(s->opts.fd);
-	ret = backend_init(s, &s->copy, &sender_copy_ops);
+	ret = s->is_socket ? datagram_setup(s) : 0;
+	if (!ret)
+		ret = backend_init(s, &s->copy, &sender_copy_ops);
 	if (!ret && !s->is_socket && s->opts.mode != FPGACAP_SEND_COPY &&
 	    s->opts.mode != FPGACAP_SEND_AUTO)
 		ret = -ENOTSOCK;
@@ -463,6 +756,11 @@ FPGACAP_API void fpgacap_sender_destroy(struct fpgacap_sender *s)
 		return;
 	backend_exit(s, &s->zc);
 	backend_exit(s, &s->copy);
+	if (s->dslots)
+		for (unsigned int i = 0; i < s->opts.max_inflight; i++)
+			free(s->dslots[i].hdrs);
+	free(s->dslots);
+	free(s->giov);
 	free(s->ring);
 	free(s);
 }

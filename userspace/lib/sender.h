@@ -39,6 +39,10 @@ struct fpgacap_sender;
  *     A short send on a blocking socket (short_is_signal) is a signal too.
  *   - reap() never blocks longer than @timeout_ms (< 0: until something
  *     comes), returns how many completions it handled, or -errno (-EINTR).
+ *   - On a datagram socket (s->datagram) *iov is one send: one datagram,
+ *     or with UDP GSO several, which must go in one call; -EMSGSIZE (too
+ *     many pieces or bytes) and -EIO (GSO refused) before anything went
+ *     out make the core send fewer at a time.
  */
 struct sender_backend_ops {
 	const char *name;
@@ -62,6 +66,15 @@ struct sender_backend {
 	void *priv;
 };
 
+/* Datagram headers sit this far apart: none straddles a page. */
+#define DGRAM_HDR_STRIDE 32
+
+/* A ring slot's datagram headers, stable until the slot is released. */
+struct dgram_slot {
+	uint8_t *hdrs;			/* DGRAM_HDR_STRIDE apart */
+	unsigned int cap;
+};
+
 struct fpgacap_sender {
 	struct fpgacap_sender_opts opts;
 	/* New sends go to use; a zero-copy backend stays in zc after auto
@@ -77,6 +90,12 @@ struct fpgacap_sender {
 	bool testing_early_release;
 	uint64_t drain_deadline;	/* signalled mid-send: finish by then */
 	struct fpgacap_sender_stats st;	/* mode and requested filled on read */
+	/* A datagram socket: every send is whole datagrams. */
+	bool datagram;
+	unsigned int gso_copy, gso_zc;	/* datagrams per send, by backend */
+	uint64_t dgram_seq, dgram_end;	/* next sequence, stream offset */
+	struct dgram_slot *dslots;	/* per ring slot */
+	struct iovec *giov;		/* one send: 2 per datagram */
 };
 
 /* The i-th oldest entry in use. */

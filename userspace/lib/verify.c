@@ -12,6 +12,9 @@
 
 #include "internal.h"
 
+/* How far back a late datagram is still told from a duplicate. */
+#define DGRAM_WINDOW 4096
+
 struct fpgacap_verifier {
 	enum fpgacap_verify_mode mode;	/* auto: what it decided, once it did */
 	enum fpgacap_verify_mode requested;
@@ -29,6 +32,10 @@ struct fpgacap_verifier {
 	uint8_t carry[8];
 	size_t carry_len;
 	uint64_t next_word;
+	/* datagrams: which of the last DGRAM_WINDOW sequences arrived */
+	uint64_t dg_next;		/* highest sequence seen + 1 */
+	uint64_t dg_end;		/* stream offset after the last one */
+	uint64_t dg_seen[DGRAM_WINDOW / 64];
 };
 
 static const char *const verify_names[] = {
@@ -293,4 +300,144 @@ FPGACAP_API void fpgacap_verify_feed(struct fpgacap_verifier *v,
 		v->st.bytes += len;
 		v->st.payload_bytes += len;
 	}
+}
+
+/* ---- datagram streams ---- */
+
+static bool dg_test(const struct fpgacap_verifier *v, uint64_t seq)
+{
+	uint64_t i = seq % DGRAM_WINDOW;
+
+	return v->dg_seen[i / 64] >> (i % 64) & 1;
+}
+
+static void dg_set(struct fpgacap_verifier *v, uint64_t seq, bool on)
+{
+	uint64_t i = seq % DGRAM_WINDOW, bit = 1ULL << (i % 64);
+
+	if (on)
+		v->dg_seen[i / 64] |= bit;
+	else
+		v->dg_seen[i / 64] &= ~bit;
+}
+
+/*
+ * Account sequence @seq: a gap makes the datagrams in it missing (lost,
+ * unless they come late); a late one fills its gap (reordered) or was
+ * seen already (duplicate). Returns true if @seq follows the previous
+ * datagram directly, so that offsets can be compared.
+ */
+static bool dg_sequence(struct fpgacap_verifier *v, uint64_t seq)
+{
+	struct fpgacap_verify_stats *st = &v->st;
+	bool next = v->started && seq == v->dg_next;
+
+	if (!v->started) {
+		v->started = true;
+		/* Datagrams before the first one we saw went missing. */
+		st->lost_datagrams += seq;
+		v->dg_next = seq;
+	}
+	if (seq >= v->dg_next) {
+		uint64_t gap = seq - v->dg_next, i;
+
+		st->lost_datagrams += gap;
+		if (gap >= DGRAM_WINDOW) {
+			memset(v->dg_seen, 0, sizeof(v->dg_seen));
+		} else {
+			for (i = v->dg_next; i < seq; i++)
+				dg_set(v, i, false);
+		}
+		dg_set(v, seq, true);
+		v->dg_next = seq + 1;
+		return next || (seq == 0 && !st->datagrams);
+	}
+	if (v->dg_next - seq > DGRAM_WINDOW) {
+		/* Too old to tell: most likely a gap filled late. */
+		st->reordered++;
+		if (st->lost_datagrams)
+			st->lost_datagrams--;
+	} else if (dg_test(v, seq)) {
+		st->duplicates++;
+	} else {
+		dg_set(v, seq, true);
+		st->reordered++;
+		st->lost_datagrams--;
+	}
+	return false;
+}
+
+FPGACAP_API void fpgacap_verify_datagram(struct fpgacap_verifier *v,
+					 const void *data, size_t len)
+{
+	struct fpgacap_verify_stats *st = &v->st;
+	const uint8_t *p = data;
+	struct fpgacap_datagram h;
+	uint64_t at = st->bytes;
+	size_t plen;
+	bool follows;
+	int hlen;
+
+	st->bytes += len;
+	switch (v->mode) {
+	case FPGACAP_VERIFY_NONE:
+		st->datagrams++;
+		st->payload_bytes += len;
+		return;
+	case FPGACAP_VERIFY_PATTERN:
+		/* Headerless datagrams of pattern words, checked going
+		 * forward as a raw stream is. */
+		st->datagrams++;
+		st->bytes -= len;
+		feed_raw(v, p, len);
+		return;
+	default:
+		break;
+	}
+	hlen = fpgacap_datagram_decode(p, len, &h);
+	if (v->mode == FPGACAP_VERIFY_AUTO)
+		v->mode = hlen < 0 ? FPGACAP_VERIFY_PATTERN :
+			  FPGACAP_VERIFY_FRAMED;
+	if (v->mode == FPGACAP_VERIFY_PATTERN) {
+		st->bytes -= len;
+		fpgacap_verify_datagram(v, data, len);
+		return;
+	}
+	if (hlen < 0) {
+		mark_error(v, at);
+		st->header_errors++;
+		return;
+	}
+	st->datagrams++;
+	plen = len - (size_t)hlen;
+	follows = dg_sequence(v, h.sequence);
+	if (h.flags & FPGACAP_DGRAM_END) {
+		v->st.ended = true;
+		if (plen) {
+			mark_error(v, at);
+			st->header_errors++;
+		}
+		return;
+	}
+	if (h.flags & FPGACAP_DGRAM_FIRST)
+		st->frames++;
+	if (h.flags & FPGACAP_DGRAM_LOST)
+		st->lost_events++;
+	/* In sequence: the offset goes on where the last one ended, or
+	 * jumps forward where the capture side said it lost data. */
+	if (follows && st->datagrams > 1 && h.offset != v->dg_end) {
+		if ((h.flags & FPGACAP_DGRAM_LOST) && h.offset > v->dg_end) {
+			st->lost_bytes += h.offset - v->dg_end;
+		} else {
+			mark_error(v, at);
+			st->offset_errors++;
+		}
+	}
+	if (h.offset + plen > v->dg_end || follows)
+		v->dg_end = h.offset + plen;
+	if (v->mode == FPGACAP_VERIFY_FRAMED && plen) {
+		v->pos = h.offset;
+		check_payload(v, p + hlen, plen, at + (uint64_t)hlen);
+	}
+	st->payload_bytes += plen;
 }

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -239,10 +240,11 @@ int cli_split_hostport(const char *s, char *host, size_t hostlen,
 
 /* Numeric first: no resolver (nor NSS in a static binary) for those. */
 static int resolve(const char *host, const char *port, bool passive,
-		   struct addrinfo **res, char *err, size_t errlen)
+		   int socktype, struct addrinfo **res, char *err,
+		   size_t errlen)
 {
 	struct addrinfo hints = {
-		.ai_socktype = SOCK_STREAM,
+		.ai_socktype = socktype,
 		.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST |
 			    (passive ? AI_PASSIVE : 0),
 	};
@@ -268,7 +270,8 @@ static int resolve(const char *host, const char *port, bool passive,
 	return 0;
 }
 
-int cli_connect(const char *hostport, char *err, size_t errlen)
+static int connect_type(const char *hostport, int socktype, char *err,
+			size_t errlen)
 {
 	char host[256], port[16];
 	struct addrinfo *res, *ai;
@@ -280,7 +283,7 @@ int cli_connect(const char *hostport, char *err, size_t errlen)
 			 hostport);
 		return -1;
 	}
-	if (resolve(host, port, false, &res, err, errlen))
+	if (resolve(host, port, false, socktype, &res, err, errlen))
 		return -1;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -303,7 +306,19 @@ int cli_connect(const char *hostport, char *err, size_t errlen)
 	return fd;
 }
 
-int cli_listen(const char *hostport, int backlog, char *err, size_t errlen)
+int cli_connect(const char *hostport, char *err, size_t errlen)
+{
+	return connect_type(hostport, SOCK_STREAM, err, errlen);
+}
+
+int cli_connect_udp(const char *hostport, char *err, size_t errlen)
+{
+	return connect_type(hostport, SOCK_DGRAM, err, errlen);
+}
+
+/* Bound (and for TCP, listening) on @hostport; see cli_listen(). */
+static int bind_type(const char *hostport, int socktype, int backlog,
+		     char *err, size_t errlen)
 {
 	char host[256], port[16];
 	struct addrinfo *res, *ai;
@@ -317,7 +332,8 @@ int cli_listen(const char *hostport, int backlog, char *err, size_t errlen)
 		return -1;
 	}
 	any = !host[0] || !strcmp(host, "*");
-	if (resolve(any ? NULL : host, port, true, &res, err, errlen))
+	if (resolve(any ? NULL : host, port, true, socktype, &res, err,
+		    errlen))
 		return -1;
 	/* The wildcard: IPv6 first, taking IPv4 too (V6ONLY off). */
 	for (int pass = 0; pass < 2 && fd < 0; pass++) {
@@ -336,7 +352,7 @@ int cli_listen(const char *hostport, int backlog, char *err, size_t errlen)
 				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
 					   &zero, sizeof(zero));
 			if (!bind(fd, ai->ai_addr, ai->ai_addrlen) &&
-			    !listen(fd, backlog))
+			    (socktype != SOCK_STREAM || !listen(fd, backlog)))
 				break;
 			e = errno;
 			close(fd);
@@ -349,6 +365,16 @@ int cli_listen(const char *hostport, int backlog, char *err, size_t errlen)
 	if (fd < 0)
 		snprintf(err, errlen, "%s: %s", hostport, strerror(e));
 	return fd;
+}
+
+int cli_listen(const char *hostport, int backlog, char *err, size_t errlen)
+{
+	return bind_type(hostport, SOCK_STREAM, backlog, err, errlen);
+}
+
+int cli_bind_udp(const char *hostport, char *err, size_t errlen)
+{
+	return bind_type(hostport, SOCK_DGRAM, 0, err, errlen);
 }
 
 void cli_sockname(int fd, bool peer, char *buf, size_t len)
@@ -420,6 +446,69 @@ int cli_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* ---- a sink's words: READY and the verdict ---- */
+
+/* A line from @fd into @out (without its newline), waiting up to
+ * @timeout_ms in all; a signal ends the wait. 0, or -errno. */
+static int read_line(int fd, char *out, size_t len, int timeout_ms)
+{
+	uint64_t end = fc_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	size_t got = 0;
+	char *nl;
+
+	out[0] = 0;
+	while (got + 1 < len && !strchr(out, '\n')) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = fc_now_ns();
+		ssize_t n;
+		int ret;
+
+		if (now >= end)
+			return -ETIMEDOUT;
+		ret = poll(&pfd, 1, (int)((end - now) / 1000000 + 1));
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			continue;
+		n = read(fd, out + got, len - 1 - got);
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		got += (size_t)n;
+		out[got] = 0;
+	}
+	nl = strchr(out, '\n');
+	if (nl)
+		*nl = 0;
+	return 0;
+}
+
+int cli_wait_ready(int fd, int timeout_ms)
+{
+	char line[64];
+	int ret = read_line(fd, line, sizeof(line), timeout_ms);
+
+	if (ret)
+		return ret;
+	return strcmp(line, "FPGACAP-READY") ? -EPROTO : 0;
+}
+
+int cli_read_verdict(int fd, char *out, size_t len, int timeout_ms)
+{
+	int ret;
+
+	if (shutdown(fd, SHUT_WR))
+		return -errno;
+	ret = read_line(fd, out, len, timeout_ms);
+	if (ret)
+		return ret;
+	if (strncmp(out, "FPGACAP-VERDICT ", 16))
+		return -EPROTO;
+	memmove(out, out + 16, strlen(out + 16) + 1);
+	return strstr(out, "\"ok\":true") ? 0 : 1;
 }
 
 /* ---- CPU and TCP ---- */

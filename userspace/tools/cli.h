@@ -61,6 +61,10 @@ int cli_connect(const char *hostport, char *err, size_t errlen);
 /* A listening TCP socket; host "" or "*" is every address (IPv6 and IPv4
  * where the system has IPv6). -1 with the reason in @err. */
 int cli_listen(const char *hostport, int backlog, char *err, size_t errlen);
+/* A connected UDP socket, or -1 with the reason in @err. */
+int cli_connect_udp(const char *hostport, char *err, size_t errlen);
+/* A UDP socket bound as cli_listen() binds; -1 with the reason. */
+int cli_bind_udp(const char *hostport, char *err, size_t errlen);
 /* The socket's bound or peer address as text. */
 void cli_sockname(int fd, bool peer, char *buf, size_t len);
 
@@ -81,6 +85,18 @@ void cli_line_buffered(void);
 
 /* write() until done; 0 or -errno (EINTR is retried only if !cli_stop). */
 int cli_write_all(int fd, const void *buf, size_t len);
+
+/* ---- a sink's words on its connection ---- */
+
+/* Wait up to @timeout_ms for the sink's "FPGACAP-READY" line (a datagram
+ * stream's control connection). 0, -ETIMEDOUT, -EPROTO or -errno. */
+int cli_wait_ready(int fd, int timeout_ms);
+/*
+ * Half-close, then read "FPGACAP-VERDICT {json}" from the sink into @out
+ * (the JSON), waiting up to @timeout_ms (a signal ends the wait).
+ * 0 intact, 1 not, -errno.
+ */
+int cli_read_verdict(int fd, char *out, size_t len, int timeout_ms);
 
 /* ---- CPU and TCP ---- */
 

@@ -4,6 +4,14 @@
  * checks them (the pattern source's words, frame headers, gaps), reports
  * throughput, and optionally appends the bytes to a file.
  *
+ * Datagram streams (--udp, or --frames: raw Ethernet frames from an
+ * emulator's NIC, one per UDP datagram) are checked datagram by datagram:
+ * loss, reordering and duplicates counted from each datagram's header.
+ * With --control (or --stdio) a TCP connection controls one stream: the
+ * sink says "FPGACAP-READY" once it receives, and gives its verdict when
+ * the sender half-closes. Without, a stream ends with its END datagram or
+ * after --idle seconds of silence.
+ *
  * When the sender half-closes (shutdown(SHUT_WR)) the sink answers with one
  * line, "FPGACAP-VERDICT {json}", so a sender on an isolated board learns
  * whether what it sent arrived intact. SIGINT or SIGTERM ends the current
@@ -22,6 +30,7 @@
 
 #include "libfpgacap.h"
 #include "cli.h"
+#include "frames.h"
 
 struct sink_opts {
 	const char *listen;
@@ -36,6 +45,12 @@ struct sink_opts {
 	uint64_t read_size;
 	uint64_t interval_ns;
 	bool json, quiet, stdio;
+	/* datagram streams */
+	const char *udp;		/* HOST:PORT to receive on */
+	bool frames;			/* Ethernet frames, one per datagram */
+	bool control;			/* a TCP connection controls a stream */
+	uint64_t udp_port;		/* --frames: the stream's port (0: any) */
+	uint64_t idle_ns;		/* no control: a stream ends this idle */
 };
 
 static void usage(FILE *f)
@@ -68,7 +83,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_RATE = 256, OPT_CLOSE, OPT_STALL, OPT_READ, OPT_PORTFILE,
-       OPT_STDIO, OPT_LOG };
+       OPT_STDIO, OPT_LOG, OPT_UDP, OPT_FRAMES, OPT_UDP_PORT, OPT_CONTROL,
+       OPT_IDLE };
 
 static void parse_args(int argc, char **argv, struct sink_opts *o)
 {
@@ -85,12 +101,18 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		{ "port-file", required_argument, NULL, OPT_PORTFILE },
 		{ "stdio", no_argument, NULL, OPT_STDIO },
 		{ "log", required_argument, NULL, OPT_LOG },
+		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "udp-port", required_argument, NULL, OPT_UDP_PORT },
+		{ "control", no_argument, NULL, OPT_CONTROL },
+		{ "idle", required_argument, NULL, OPT_IDLE },
 		CLI_OPTS_TAIL,
 	};
 	int c;
 
 	o->listen = "*:5555";
 	o->read_size = 1 << 20;
+	o->idle_ns = 2000000000ULL;
 	while ((c = getopt_long(argc, argv, "l:v:n:o:i:jqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
@@ -127,12 +149,34 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		case OPT_PORTFILE: o->port_file = optarg; break;
 		case OPT_STDIO: o->stdio = true; break;
 		case OPT_LOG: o->log = optarg; break;
+		case OPT_UDP: o->udp = optarg; o->frames = false; break;
+		case OPT_FRAMES: o->udp = optarg; o->frames = true; break;
+		case OPT_UDP_PORT:
+			o->udp_port = cli_opt_u64("--udp-port", optarg, 0, 1,
+						  65535);
+			break;
+		case OPT_CONTROL: o->control = true; break;
+		case OPT_IDLE:
+			o->idle_ns = cli_opt_seconds("--idle", optarg, 86400);
+			if (!o->idle_ns)
+				cli_bad_arg("--idle", optarg, "must be above 0");
+			break;
 		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "fpgacap-sink: unexpected '%s' (see --help)\n",
 			argv[optind]);
+		exit(2);
+	}
+	if (!o->udp && (o->control || o->udp_port)) {
+		fprintf(stderr, "fpgacap-sink: --control and --udp-port need "
+			"--udp or --frames\n");
+		exit(2);
+	}
+	if (o->udp && (o->rate || o->close_after || o->stall_ms)) {
+		fprintf(stderr, "fpgacap-sink: --rate, --close-after and --stall "
+			"are for TCP streams\n");
 		exit(2);
 	}
 }
@@ -151,6 +195,10 @@ struct conn {
 	double secs;
 	bool closed_early, eof;
 	int error;			/* read or write failure */
+	/* datagram streams */
+	bool dgram;
+	uint64_t frames_other, frames_fragment, frames_checksum,
+		 frames_malformed, rx_dropped;
 };
 
 /* Failed: errors in what arrived; a cut made by our own signal is not. */
@@ -158,7 +206,7 @@ static bool conn_failed(const struct conn *c)
 {
 	const struct fpgacap_verify_stats *st = &c->st;
 
-	if (c->error)
+	if (c->error || c->frames_checksum || c->frames_malformed)
 		return true;
 	if (!c->eof && cli_stop)
 		return st->sequence_errors || st->offset_errors ||
@@ -170,6 +218,7 @@ static bool conn_failed(const struct conn *c)
 static void format_result(char *buf, size_t len, const struct conn *c)
 {
 	const struct fpgacap_verify_stats *st = &c->st;
+	size_t n;
 
 	snprintf(buf, len,
 		 "{\"bytes\":%llu,\"payload_bytes\":%llu,\"frames\":%llu,"
@@ -195,6 +244,28 @@ static void format_result(char *buf, size_t len, const struct conn *c)
 		 conn_failed(c) ? "false" : "true",
 		 c->closed_early ? "true" : "false", c->secs,
 		 c->secs > 0 ? (double)st->bytes / 1e6 / c->secs : 0.0);
+	if (!c->dgram)
+		return;
+	/* Replace the closing brace: datagram figures follow. */
+	n = strlen(buf);
+	if (n && n < len)
+		snprintf(buf + n - 1, len - n + 1,
+			 ",\"datagrams\":%llu,\"lost_datagrams\":%llu,"
+			 "\"reordered\":%llu,\"duplicates\":%llu,"
+			 "\"ended\":%s,\"rx_dropped\":%llu,"
+			 "\"frames_other\":%llu,\"frames_fragment\":%llu,"
+			 "\"frames_bad_checksum\":%llu,"
+			 "\"frames_malformed\":%llu}",
+			 (unsigned long long)st->datagrams,
+			 (unsigned long long)st->lost_datagrams,
+			 (unsigned long long)st->reordered,
+			 (unsigned long long)st->duplicates,
+			 st->ended ? "true" : "false",
+			 (unsigned long long)c->rx_dropped,
+			 (unsigned long long)c->frames_other,
+			 (unsigned long long)c->frames_fragment,
+			 (unsigned long long)c->frames_checksum,
+			 (unsigned long long)c->frames_malformed);
 }
 
 static void interval_report(struct conn *c)
@@ -317,6 +388,20 @@ static void print_text(const struct conn *c)
 	printf(": %s\n", conn_failed(c) ? "FAILED" :
 	       st->mode == FPGACAP_VERIFY_NONE ? "received (not checked)" :
 	       "intact");
+	if (c->dgram)
+		printf("  %llu datagrams, %llu lost, %llu reordered, %llu "
+		       "duplicates%s; %llu dropped by this host's socket; frames "
+		       "not ours %llu, fragments %llu, bad checksums %llu, "
+		       "malformed %llu\n", (unsigned long long)st->datagrams,
+		       (unsigned long long)st->lost_datagrams,
+		       (unsigned long long)st->reordered,
+		       (unsigned long long)st->duplicates,
+		       st->ended ? "" : " (no END datagram: loss at the end "
+		       "is not counted)", (unsigned long long)c->rx_dropped,
+		       (unsigned long long)c->frames_other,
+		       (unsigned long long)c->frames_fragment,
+		       (unsigned long long)c->frames_checksum,
+		       (unsigned long long)c->frames_malformed);
 	if (st->error && conn_failed(c))
 		printf("  %llu sequence, %llu offset, %llu header, %llu data "
 		       "errors%s%s; first at byte %llu\n",
@@ -348,6 +433,40 @@ static void print_json(struct conn *c, const char *result)
 	cli_json_raw(&j, "intervals", c->intervals ? c->intervals : "[]");
 	cli_json_raw(&j, "end", result);
 	cli_json_close(&j, '}');
+}
+
+/*
+ * A stream's end: its line to the --log file, the summary, and the verdict
+ * to @out if the sender half-closed and waits for it. 0 passed, 1 failed.
+ */
+static int report_result(struct conn *c, const char *line, int out)
+{
+	const struct sink_opts *o = c->o;
+
+	if (o->log) {
+		FILE *f = fopen(o->log, "a");
+
+		if (f) {
+			fprintf(f, "%s\n", line);
+			fclose(f);
+		}
+	}
+	/* With --stdio, stdout is the connection: nothing but the verdict. */
+	if (o->json && !o->stdio)
+		print_json(c, line);
+	else if (!o->stdio)
+		print_text(c);
+	fflush(stdout);
+	/* The sender half-closed and waits for our word on it. */
+	if (c->eof && out >= 0) {
+		char verdict[2100];
+		int len = snprintf(verdict, sizeof(verdict),
+				   "FPGACAP-VERDICT %s\n", line);
+
+		/* The sender may not wait for it: that is fine. */
+		cli_write_all(out, verdict, (size_t)len);
+	}
+	return conn_failed(c) ? 1 : 0;
 }
 
 /* Receive one connection; report. 0 passed, 1 failed, -errno. */
@@ -385,30 +504,7 @@ static int serve(const struct sink_opts *o, int in, int out, int file)
 	c.st.size = sizeof(c.st);
 	fpgacap_verify_get_stats(c.v, &c.st);
 	format_result(line, sizeof(line), &c);
-	if (o->log) {
-		FILE *f = fopen(o->log, "a");
-
-		if (f) {
-			fprintf(f, "%s\n", line);
-			fclose(f);
-		}
-	}
-	/* With --stdio, stdout is the connection: nothing but the verdict. */
-	if (o->json && !o->stdio)
-		print_json(&c, line);
-	else if (!o->stdio)
-		print_text(&c);
-	fflush(stdout);
-	/* The sender half-closed and waits for our word on it. */
-	if (c.eof && out >= 0) {
-		char verdict[1100];
-		int len = snprintf(verdict, sizeof(verdict),
-				   "FPGACAP-VERDICT %s\n", line);
-
-		/* The sender may not wait for it: that is fine. */
-		cli_write_all(out, verdict, (size_t)len);
-	}
-	ret = conn_failed(&c) ? 1 : 0;
+	ret = report_result(&c, line, out);
 	if (c.ivf)
 		fclose(c.ivf);
 	free(c.intervals);
@@ -417,18 +513,290 @@ static int serve(const struct sink_opts *o, int in, int out, int file)
 	return ret;
 }
 
-static int write_port(const char *path, int fd)
+/* ---- datagram streams ---- */
+
+#define DG_BATCH 32
+#define DG_SLOT 65536
+
+struct dgram_rx {
+	int fd;
+	uint8_t *buf;			/* DG_BATCH slots of DG_SLOT bytes */
+	struct mmsghdr msgs[DG_BATCH];
+	struct iovec iov[DG_BATCH];
+	char ctrl[DG_BATCH][CMSG_SPACE(sizeof(uint32_t))];
+	uint32_t drops, drops_base;	/* the socket's drop counter */
+};
+
+static int dgram_rx_init(struct dgram_rx *rx, int fd)
+{
+	int one = 1, size = 64 << 20;
+
+	memset(rx, 0, sizeof(*rx));
+	rx->fd = fd;
+	rx->buf = malloc((size_t)DG_BATCH * DG_SLOT);
+	if (!rx->buf)
+		return -ENOMEM;
+	/* Room for bursts: FORCE past rmem_max when we may. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/* Every datagram says how many the socket dropped so far. */
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	return 0;
+}
+
+/* One datagram that arrived: to the verifier, and the file. */
+static void dgram_one(struct conn *c, const uint8_t *p, size_t len, int file)
+{
+	const struct sink_opts *o = c->o;
+
+	if (o->frames) {
+		struct frame_udp f;
+
+		switch (frame_udp_payload(p, len, &f)) {
+		case FRAME_UDP:
+			if (o->udp_port && f.dst_port != o->udp_port) {
+				c->frames_other++;
+				return;
+			}
+			p = f.payload;
+			len = f.len;
+			break;
+		case FRAME_OTHER:
+			c->frames_other++;
+			return;
+		case FRAME_FRAGMENT:
+			c->frames_fragment++;
+			return;
+		case FRAME_BAD_CHECKSUM:
+			c->frames_checksum++;
+			return;
+		default:
+			c->frames_malformed++;
+			return;
+		}
+	}
+	if (!c->got)
+		c->start_ns = fc_now_ns();
+	c->got += len;
+	fpgacap_verify_datagram(c->v, p, len);
+	if (file >= 0 && !c->error) {
+		int ret = cli_write_all(file, p, len);
+
+		if (ret) {
+			c->error = ret;
+			fprintf(stderr, "fpgacap-sink: %s: %s\n", o->output,
+				fpgacap_strerror(ret));
+		}
+	}
+}
+
+/* Everything queued on the socket now; how many datagrams, or -errno. */
+static int dgram_drain(struct conn *c, struct dgram_rx *rx, int file,
+		       bool keep)
+{
+	int total = 0, n, i;
+
+	do {
+		for (i = 0; i < DG_BATCH; i++) {
+			rx->iov[i].iov_base = rx->buf + (size_t)i * DG_SLOT;
+			rx->iov[i].iov_len = DG_SLOT;
+			memset(&rx->msgs[i], 0, sizeof(rx->msgs[i]));
+			rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
+			rx->msgs[i].msg_hdr.msg_iovlen = 1;
+			rx->msgs[i].msg_hdr.msg_control = rx->ctrl[i];
+			rx->msgs[i].msg_hdr.msg_controllen = sizeof(rx->ctrl[i]);
+		}
+		n = recvmmsg(rx->fd, rx->msgs, DG_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? total : -errno;
+		for (i = 0; i < n; i++) {
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&rx->msgs[i].msg_hdr);
+
+			for (; cm; cm = CMSG_NXTHDR(&rx->msgs[i].msg_hdr, cm))
+				if (cm->cmsg_level == SOL_SOCKET &&
+				    cm->cmsg_type == SO_RXQ_OVFL)
+					memcpy(&rx->drops, CMSG_DATA(cm),
+					       sizeof(rx->drops));
+			if (keep)
+				dgram_one(c, rx->iov[i].iov_base,
+					  rx->msgs[i].msg_len, file);
+		}
+		total += n;
+	} while (n == DG_BATCH);
+	return total;
+}
+
+/*
+ * One datagram stream. @in/@out: its control connection (-1: none), which
+ * hears READY once we receive, and the verdict once it half-closes.
+ * 0 passed, 1 failed, -errno.
+ */
+static int serve_datagrams(const struct sink_opts *o, struct dgram_rx *rx,
+			   int in, int out, int file)
+{
+	static const char ready[] = "FPGACAP-READY\n";
+	struct conn c = { .o = o, .dgram = true };
+	uint64_t last = 0, quiet_since = 0;
+	char line[2048];
+	int ret;
+
+	ret = fpgacap_verify_create(o->verify, &c.v);
+	if (ret)
+		return ret;
+	cli_sockname(rx->fd, false, c.peer, sizeof(c.peer));
+	/* Left over from before this stream: not its own. */
+	dgram_drain(&c, rx, -1, false);
+	rx->drops_base = rx->drops;
+	if (out >= 0 && cli_write_all(out, ready, sizeof(ready) - 1))
+		c.error = -EPIPE;
+	cli_meter_init(&c.meter, o->quiet || o->json || o->stdio,
+		       o->interval_ns);
+	c.start_ns = fc_now_ns();
+	while (!cli_stop && !c.error) {
+		struct pollfd pfd[2] = {
+			{ .fd = rx->fd, .events = POLLIN },
+			{ .fd = in, .events = POLLIN },
+		};
+		uint64_t now;
+		int n;
+
+		/* Closed control: what is queued is all there is. */
+		poll(pfd, in >= 0 && !c.eof ? 2 : 1, c.eof ? 20 : 200);
+		n = dgram_drain(&c, rx, file, true);
+		if (n < 0) {
+			c.error = n;
+			break;
+		}
+		now = fc_now_ns();
+		if (n)
+			last = now;
+		if (in >= 0 && !c.eof && (pfd[1].revents & (POLLIN | POLLHUP))) {
+			char b[256];
+			ssize_t r = read(in, b, sizeof(b));
+
+			if (r == 0 || (r < 0 && errno != EINTR &&
+				       errno != EAGAIN)) {
+				c.eof = true;
+				quiet_since = now;
+			}
+		}
+		if (c.eof) {
+			/* Datagrams may trail the half-close a little. */
+			if (n)
+				quiet_since = now;
+			else if (now - quiet_since >= 200000000ULL)
+				break;
+		} else if (in < 0 && c.got &&
+			   (c.st.size = sizeof(c.st),
+			    fpgacap_verify_get_stats(c.v, &c.st), c.st.ended)) {
+			c.eof = true;
+			quiet_since = now;
+		} else if (in < 0 && c.got && now - last >= o->idle_ns) {
+			break;
+		}
+		cli_meter_progress(&c.meter, c.got, NULL);
+		interval_report(&c);
+	}
+	cli_meter_done(&c.meter);
+	c.secs = (double)((last ? last : fc_now_ns()) - c.start_ns) / 1e9;
+	c.rx_dropped = rx->drops - rx->drops_base;
+	c.st.size = sizeof(c.st);
+	fpgacap_verify_get_stats(c.v, &c.st);
+	format_result(line, sizeof(line), &c);
+	ret = report_result(&c, line, out);
+	fpgacap_verify_destroy(c.v);
+	return ret;
+}
+
+/* The port @fd is bound to, a line of @f. */
+static void print_port(FILE *f, int fd)
 {
 	char addr[80], *colon;
-	FILE *f;
 
 	cli_sockname(fd, false, addr, sizeof(addr));
 	colon = strrchr(addr, ':');
-	f = fopen(path, "w");
+	fprintf(f, "%s\n", colon ? colon + 1 : addr);
+}
+
+/* @fd's port, and @fd2's on a second line if there is one. */
+static int write_port(const char *path, int fd, int fd2)
+{
+	FILE *f = fopen(path, "w");
+
 	if (!f)
 		return -errno;
-	fprintf(f, "%s\n", colon ? colon + 1 : addr);
+	print_port(f, fd);
+	if (fd2 >= 0)
+		print_port(f, fd2);
 	return fclose(f) ? -errno : 0;
+}
+
+/* Datagram streams, one after another, until -n or a stop. */
+static int main_datagrams(const struct sink_opts *o, int lfd, int file)
+{
+	uint64_t served = 0, failed = 0;
+	struct dgram_rx rx;
+	char err[300], addr[80];
+	int ufd, ret;
+
+	ufd = cli_bind_udp(o->udp, err, sizeof(err));
+	if (ufd < 0) {
+		fprintf(stderr, "fpgacap-sink: %s\n", err);
+		return 1;
+	}
+	ret = dgram_rx_init(&rx, ufd);
+	if (ret) {
+		close(ufd);
+		return 1;
+	}
+	if (o->port_file && (ret = write_port(o->port_file, ufd, lfd))) {
+		fprintf(stderr, "fpgacap-sink: %s: %s\n", o->port_file,
+			strerror(-ret));
+		return 1;
+	}
+	if (o->stdio) {
+		ret = serve_datagrams(o, &rx, STDIN_FILENO, STDOUT_FILENO, file);
+		return ret ? 1 : 0;
+	}
+	if (!o->quiet && !o->json) {
+		cli_sockname(ufd, false, addr, sizeof(addr));
+		fprintf(stderr, "fpgacap-sink: receiving %s on %s, verify %s\n",
+			o->frames ? "frames" : "datagrams", addr,
+			fpgacap_verify_mode_name(o->verify));
+	}
+	while (!cli_stop && (!o->connections || served < o->connections)) {
+		int c = -1;
+
+		if (lfd >= 0) {
+			struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
+			if (poll(&pfd, 1, 200) <= 0)
+				continue;
+			c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (c < 0) {
+				if (errno == EINTR || errno == ECONNABORTED)
+					continue;
+				fprintf(stderr, "fpgacap-sink: accept: %s\n",
+					strerror(errno));
+				failed++;
+				break;
+			}
+		}
+		ret = serve_datagrams(o, &rx, c, c, file);
+		if (c >= 0)
+			close(c);
+		if (ret)
+			failed++;
+		served++;
+	}
+	if (cli_stop)
+		printf(o->json ? "{\"stopped_by\":\"%s\",\"streams\":%llu,"
+		       "\"failed\":%llu}\n" : "fpgacap-sink: stopped by %s after "
+		       "%llu streams, %llu failed\n", cli_signame(cli_stop),
+		       (unsigned long long)served, (unsigned long long)failed);
+	free(rx.buf);
+	close(ufd);
+	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -441,7 +809,8 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	cli_signals();
 	cli_line_buffered();
-	if (o.stdio) {
+	/* Datagrams without a control connection listen for none. */
+	if (o.stdio || (o.udp && !o.control)) {
 		lfd = -1;
 	} else {
 		lfd = cli_listen(o.listen, 8, err, sizeof(err));
@@ -449,7 +818,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "fpgacap-sink: listen %s\n", err);
 			return 1;
 		}
-		if (o.port_file && (ret = write_port(o.port_file, lfd))) {
+		if (!o.udp && o.port_file &&
+		    (ret = write_port(o.port_file, lfd, -1))) {
 			fprintf(stderr, "fpgacap-sink: %s: %s\n", o.port_file,
 				strerror(-ret));
 			return 1;
@@ -464,6 +834,17 @@ int main(int argc, char **argv)
 				strerror(errno));
 			return 1;
 		}
+	}
+	if (o.udp) {
+		ret = main_datagrams(&o, lfd, file);
+		if (lfd >= 0)
+			close(lfd);
+		if (file >= 0 && close(file)) {
+			fprintf(stderr, "fpgacap-sink: %s: %s\n", o.output,
+				strerror(errno));
+			ret = 1;
+		}
+		return ret;
 	}
 	if (o.stdio) {
 		ret = serve(&o, STDIN_FILENO, STDOUT_FILENO, file);

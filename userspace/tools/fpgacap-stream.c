@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * fpgacap-stream: capture from a device and stream it to a TCP peer (or a
- * file), zero-copy where the kernel allows, recycling each buffer only
- * after the network stack released it. Stops on a limit, after -t, or on
+ * fpgacap-stream: capture from a device and stream it to a TCP peer, as
+ * UDP datagrams (--udp), or to a file, zero-copy where the kernel allows,
+ * recycling each buffer only after the network stack released it. Stops on a limit, after -t, or on
  * SIGINT/SIGTERM, and always ends with a summary.
  */
 #include <errno.h>
@@ -22,17 +22,21 @@ struct stream_opts {
 	const char *device;
 	const char *dest;		/* host:port */
 	const char *file;
+	const char *control;		/* UDP: the sink's control, host:port */
 	uint32_t count, batch, fallback_pct;
 	uint64_t size, rate, bytes, buffers, duration_ns, interval_ns;
 	uint32_t cfg_flags;
 	enum fpgacap_send_mode mode;
 	bool framing, verdict, json, quiet;
+	bool udp;
+	uint32_t datagram_size, gso;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: fpgacap-stream [options] HOST:PORT\n"
+"       fpgacap-stream [options] --udp HOST:PORT\n"
 "       fpgacap-stream [options] --file PATH\n"
 "Capture from an fpgacap device and stream it without copying.\n"
 "\n"
@@ -58,6 +62,15 @@ static void usage(FILE *f)
 "      --verdict           half-close and wait for fpgacap-sink's verdict;\n"
 "                          exit 1 unless it says the stream arrived intact\n"
 "      --file PATH         write to a file instead (copy path)\n"
+"  -u, --udp               HOST:PORT takes UDP datagrams, each with a header\n"
+"                          (sequence, stream offset: see libfpgacap(3))\n"
+"      --datagram BYTES    UDP payload per datagram, header included\n"
+"                          (default: what the path MTU allows)\n"
+"      --gso N             datagrams per send with UDP GSO (default: as\n"
+"                          many as fit; 1: no GSO)\n"
+"      --control HOST:PORT UDP: the sink's control connection (fpgacap-sink\n"
+"                          --control): wait until it receives; with\n"
+"                          --verdict, its verdict at the end\n"
 "  -j, --json              one JSON document (start, intervals, end) on stdout\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
@@ -67,7 +80,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_WRITABLE, OPT_BATCH, OPT_FALLBACK,
-       OPT_VERDICT, OPT_FILE };
+       OPT_VERDICT, OPT_FILE, OPT_DGRAM, OPT_GSO, OPT_CONTROL };
 
 static void parse_args(int argc, char **argv, struct stream_opts *o)
 {
@@ -89,13 +102,17 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 		{ "copy-fallback", required_argument, NULL, OPT_FALLBACK },
 		{ "verdict", no_argument, NULL, OPT_VERDICT },
 		{ "file", required_argument, NULL, OPT_FILE },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "datagram", required_argument, NULL, OPT_DGRAM },
+		{ "gso", required_argument, NULL, OPT_GSO },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		CLI_OPTS_TAIL,
 	};
 	int c;
 
 	o->count = 16;
 	o->size = 1 << 20;
-	while ((c = getopt_long(argc, argv, "d:c:s:m:fb:n:t:i:jqh", longopts,
+	while ((c = getopt_long(argc, argv, "d:c:s:m:fb:n:t:i:ujqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
@@ -148,6 +165,15 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 			break;
 		case OPT_VERDICT: o->verdict = true; break;
 		case OPT_FILE: o->file = optarg; break;
+		case 'u': o->udp = true; break;
+		case OPT_DGRAM:
+			o->datagram_size = (uint32_t)cli_opt_u64("--datagram",
+				optarg, CLI_SUFFIX, 32, 65507);
+			break;
+		case OPT_GSO:
+			o->gso = (uint32_t)cli_opt_u64("--gso", optarg, 0, 1, 128);
+			break;
+		case OPT_CONTROL: o->control = optarg; break;
 		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
@@ -169,6 +195,21 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 		fprintf(stderr, "fpgacap-stream: --verdict needs a sink\n");
 		exit(2);
 	}
+	if (!o->udp && (o->control || o->datagram_size || o->gso)) {
+		fprintf(stderr, "fpgacap-stream: --control, --datagram and --gso "
+			"are for --udp\n");
+		exit(2);
+	}
+	if (o->udp && (o->file || o->framing)) {
+		fprintf(stderr, "fpgacap-stream: --udp takes a HOST:PORT, and "
+			"every datagram has its header already (no --framing)\n");
+		exit(2);
+	}
+	if (o->udp && o->verdict && !o->control) {
+		fprintf(stderr, "fpgacap-stream: --udp --verdict needs --control "
+			"HOST:PORT\n");
+		exit(2);
+	}
 }
 
 /* A number from our own flat JSON ("key":123); 0 if absent. */
@@ -182,55 +223,13 @@ static uint64_t json_u64(const char *json, const char *key)
 	return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
 }
 
-/*
- * Half-close, then read "FPGACAP-VERDICT {json}" from the sink, waiting up
- * to @timeout_ms (a signal ends the wait). 0 intact, 1 not, -errno.
- */
-static int read_verdict(int fd, char *out, size_t len, int timeout_ms)
-{
-	uint64_t end = fc_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
-	size_t got = 0;
-	char *nl;
-
-	if (shutdown(fd, SHUT_WR))
-		return -errno;
-	out[0] = 0;
-	while (got + 1 < len && !strchr(out, '\n')) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = fc_now_ns();
-		ssize_t n;
-		int ret;
-
-		if (now >= end)
-			return -ETIMEDOUT;
-		ret = poll(&pfd, 1, (int)((end - now) / 1000000 + 1));
-		if (ret < 0)
-			return -errno;
-		if (!ret)
-			continue;
-		n = read(fd, out + got, len - 1 - got);
-		if (n < 0)
-			return -errno;
-		if (!n)
-			break;
-		got += (size_t)n;
-		out[got] = 0;
-	}
-	nl = strchr(out, '\n');
-	if (nl)
-		*nl = 0;
-	if (strncmp(out, "FPGACAP-VERDICT ", 16))
-		return -EPROTO;
-	memmove(out, out + 16, strlen(out + 16) + 1);
-	return strstr(out, "\"ok\":true") ? 0 : 1;
-}
-
 struct run {
 	struct stream_opts *o;
 	struct fpgacap *dev;
 	struct fpgacap_info info;
 	struct fpgacap_pump *pump;
 	int fd;
+	int ctl;			/* UDP: the sink's control connection */
 	struct cli_meter meter;
 	/* interval reports */
 	char *intervals;
@@ -244,7 +243,7 @@ struct run {
 	const char *stopped_by;
 	int error;			/* what ended it badly, or 0 */
 	int verdict;			/* 0 intact, 1 not, < 0 none */
-	char verdict_json[1200];
+	char verdict_json[2200];
 };
 
 static const char *source_name(uint32_t s)
@@ -361,6 +360,13 @@ static void json_end(struct run *r, struct cli_json *j,
 	cli_json_u64(j, "partial", ss->partial);
 	cli_json_bool(j, "fell_back", ss->fell_back);
 	cli_json_i64(j, "fallback_reason", ss->fallback_reason);
+	if (ss->datagram) {
+		cli_json_u64(j, "datagrams", ss->datagrams);
+		cli_json_u64(j, "datagram_size", ss->datagram_size);
+		cli_json_u64(j, "gso_segments", ss->gso_segments);
+		cli_json_i64(j, "gso_error", ss->gso_error);
+		cli_json_u64(j, "gso_shrunk", ss->gso_shrunk);
+	}
 	cli_json_u64(j, "lost_bytes", ps->lost_bytes);
 	cli_json_u64(j, "lost_events", ps->lost_events);
 	cli_json_u64(j, "capture_drops", ds->drops);
@@ -413,12 +419,21 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 	} else {
 		printf("copied sends: the kernel copied every byte\n");
 	}
+	if (ss->datagram)
+		printf("datagrams: %llu of %u bytes (24 of them the header), "
+		       "%u per send%s%s\n", (unsigned long long)ss->datagrams,
+		       ss->datagram_size, ss->gso_segments,
+		       ss->gso_segments > 1 ? " with UDP GSO" : "",
+		       ss->gso_error ? "; UDP GSO refused" : "");
 	if (ss->nobufs_copied)
 		printf("socket memory ran out %llu times with nothing in "
 		       "flight: %llu sends went by copy\n",
 		       (unsigned long long)ss->enobufs,
 		       (unsigned long long)ss->nobufs_copied);
-	if (ss->mode == FPGACAP_SEND_URING && !ss->fixed_buffers)
+	if (ss->mode == FPGACAP_SEND_URING && ss->datagram)
+		printf("io_uring fixed buffers: not used: datagram sends are "
+		       "vectored (SENDMSG_ZC), which takes none\n");
+	else if (ss->mode == FPGACAP_SEND_URING && !ss->fixed_buffers)
 		printf("io_uring fixed buffers: not used: this kernel does not "
 		       "register the device mapping (%s; expected on Linux "
 		       "6.1), so each send pins its pages\n",
@@ -523,6 +538,8 @@ static int setup(struct run *r)
 		.size = sizeof(so),
 		.mode = o->mode,
 		.copy_fallback_pct = o->fallback_pct,
+		.datagram_size = o->datagram_size,
+		.gso_segments = o->gso,
 	};
 	struct fpgacap_pump_opts po = {
 		.size = sizeof(po),
@@ -559,6 +576,28 @@ static int setup(struct run *r)
 				strerror(errno));
 			return ret;
 		}
+	} else if (o->udp) {
+		/* The sink receives before the first datagram goes out. */
+		if (o->control) {
+			r->ctl = cli_connect(o->control, err, sizeof(err));
+			if (r->ctl < 0) {
+				fprintf(stderr, "fpgacap-stream: control %s\n",
+					err);
+				return -ECONNREFUSED;
+			}
+			ret = cli_wait_ready(r->ctl, 30000);
+			if (ret) {
+				fprintf(stderr, "fpgacap-stream: control %s: "
+					"no FPGACAP-READY: %s\n", o->control,
+					fpgacap_strerror(ret));
+				return ret;
+			}
+		}
+		r->fd = cli_connect_udp(o->dest, err, sizeof(err));
+		if (r->fd < 0) {
+			fprintf(stderr, "fpgacap-stream: udp %s\n", err);
+			return -ECONNREFUSED;
+		}
 	} else {
 		r->fd = cli_connect(o->dest, err, sizeof(err));
 		if (r->fd < 0) {
@@ -579,7 +618,7 @@ static int setup(struct run *r)
 int main(int argc, char **argv)
 {
 	struct stream_opts o = { 0 };
-	struct run r = { .o = &o, .fd = -1, .verdict = -1 };
+	struct run r = { .o = &o, .fd = -1, .ctl = -1, .verdict = -1 };
 	uint64_t u0, s0, u1, s1;
 	int ret;
 
@@ -591,6 +630,8 @@ int main(int argc, char **argv)
 		fpgacap_close(r.dev);
 		if (r.fd >= 0)
 			close(r.fd);
+		if (r.ctl >= 0)
+			close(r.ctl);
 		return 1;
 	}
 	if (!o.json)
@@ -647,6 +688,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fpgacap-stream: completions still missing: "
 			"%s\n", fpgacap_strerror(ret));
 	}
+	/* The receiver learns how many datagrams there were. */
+	if (o.udp && !r.error &&
+	    (ret = fpgacap_sender_end_datagrams(fpgacap_pump_sender(r.pump)))) {
+		r.error = ret;
+		fprintf(stderr, "fpgacap-stream: END datagram: %s\n",
+			fpgacap_strerror(ret));
+	}
 	cli_cpu_ns(&u1, &s1);
 	r.end_ns = fc_now_ns();
 	r.cpu_user = u1 - u0;
@@ -656,9 +704,10 @@ int main(int argc, char **argv)
 	if (o.json && r.ivf)
 		cli_json_close(&r.ivj, ']');
 	if (o.verdict && !r.error) {
-		r.verdict = read_verdict(r.fd, r.verdict_json,
-					 sizeof(r.verdict_json),
-					 cli_stop ? 500 : 120000);
+		r.verdict = cli_read_verdict(r.ctl >= 0 ? r.ctl : r.fd,
+					     r.verdict_json,
+					     sizeof(r.verdict_json),
+					     cli_stop ? 500 : 120000);
 		if (r.verdict < 0)
 			snprintf(r.verdict_json, sizeof(r.verdict_json), "%s",
 				 fpgacap_strerror(r.verdict));
@@ -667,6 +716,8 @@ int main(int argc, char **argv)
 	fpgacap_pump_destroy(r.pump);
 	fpgacap_close(r.dev);
 	close(r.fd);
+	if (r.ctl >= 0)
+		close(r.ctl);
 	free(r.intervals);
 	return ret;
 }
