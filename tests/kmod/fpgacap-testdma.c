@@ -77,7 +77,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <asm/unaligned.h>
 
 #include "../../uapi/fpgacap.h"
 
@@ -277,25 +276,15 @@ static void tdma_free_list(struct list_head *head)
 /* Write @n bytes of the pattern from stream offset @pos at @dst. */
 static void tdma_fill(u8 *dst, u64 pos, size_t n)
 {
-	while (n && (pos & 7)) {
-		u8 word[8];
+	while (n) {
+		__le64 word = cpu_to_le64(FPGACAP_PATTERN_WORD(pos));
+		size_t skip = pos & 7, len = min_t(size_t, n, 8 - skip);
 
-		put_unaligned_le64(FPGACAP_PATTERN_WORD(pos), word);
-		*dst++ = word[pos & 7];
-		pos++;
-		n--;
-	}
-	while (n >= 8) {
-		put_unaligned_le64(FPGACAP_PATTERN_WORD(pos), dst);
-		dst += 8;
-		pos += 8;
-		n -= 8;
-	}
-	if (n) {
-		u8 word[8];
-
-		put_unaligned_le64(FPGACAP_PATTERN_WORD(pos), word);
-		memcpy(dst, word, n);
+		/* Segments may start anywhere: copy bytes, never unaligned. */
+		memcpy(dst, (u8 *)&word + skip, len);
+		dst += len;
+		pos += len;
+		n -= len;
 	}
 }
 

@@ -626,6 +626,7 @@ static void op_unbind(struct worker *w)
  */
 static void op_burst(struct worker *w)
 {
+	struct fpgacap_config cfg = { 0 };
 	struct map *m = NULL;
 	struct fh *f = some_fd(w);
 	int i, ret;
@@ -637,15 +638,14 @@ static void op_burst(struct worker *w)
 			m = &w->map[i];
 	if (!m)
 		return;
-	f->cfg.count = 2 + pick(&w->rng, 8);
-	f->cfg.buffer_size = page_size() * (1 + pick(&w->rng, 16));
-	f->cfg.flags = 0;
-	f->cfg.rate = 0;
-	memset(f->cfg.reserved, 0, sizeof(f->cfg.reserved));
-	ret = xioctl(f->fd, FPGACAP_IOC_CONFIGURE, &f->cfg);
+	cfg.count = 2 + pick(&w->rng, 8);
+	cfg.buffer_size = page_size() * (1 + pick(&w->rng, 16));
+	ret = xioctl(f->fd, FPGACAP_IOC_CONFIGURE, &cfg);
 	check_errno(w, OP_BURST, -ret);
 	if (ret)
 		return;
+	/* Only a configuration that took describes the file's pool. */
+	f->cfg = cfg;
 	f->cfg_id = __atomic_fetch_add(&next_cfg_id, 1, __ATOMIC_RELAXED);
 	if (w->held_slot == f - w->fh)
 		forget_held(w);
