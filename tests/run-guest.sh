@@ -4,7 +4,9 @@
 # TARGET is a file in tests/targets/ (kernel, machine, console, NIC, DMA
 # sources); JOB is tests/guest/job-JOB.sh (tests, demo, bench).
 # The guest's only network is QEMU user networking with restrict=on and
-# guestfwds of 10.0.2.100:5555-5558 to sinks on this host's 127.0.0.1.
+# guestfwds of 10.0.2.100:5555-5560 to sinks on this host's 127.0.0.1, and
+# (targets with udp_nic) a second NIC whose frames QEMU sends to a UDP
+# port on 127.0.0.1, where only those sinks listen.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/debian-kernel.sh"
@@ -32,7 +34,7 @@ timeout_s=${FPGACAP_GUEST_TIMEOUT:-$timeout}
 logdir=$FPGACAP_WORK/logs
 mkdir -p "$logdir"
 log=$logdir/$target-$job.log
-rm -f "$log" "$logdir/$target-$job.result"
+rm -f "$log" "$log.cmd" "$logdir/$target-$job.result"
 build=$("$FPGACAP_TOP/tests/build.sh" "$target")
 resolve_kernel
 initrd=$(make_initramfs "$job" "$build")
@@ -57,6 +59,22 @@ rm -f "$sinklog"
 fwd() { echo -n ",guestfwd=tcp:10.0.2.100:$1-cmd:$sink --stdio --log $sinklog $2"; }
 net="user,id=n0,restrict=on$(fwd 5555 '--verify auto')$(fwd 5556 '')"
 net="$net$(fwd 5557 '--verify auto --rate 2M')$(fwd 5558 '--close-after 1M')"
+# UDP: QEMU sends every frame eth1 transmits as one datagram to 127.0.0.1:
+# P1 (from P2, where nothing ever arrives). A connection to 10.0.2.100:5559
+# starts a sink on P1 that checks the datagrams in them and answers with
+# its verdict when the guest half-closes; 5560 only counts. Nothing listens
+# on P1 between connections; the guest has no route but to 10.0.3.100 and
+# a static neighbour entry for it (net.sh).
+udp_nic_arg=()
+if [ -n "$udp_nic" ]; then
+	read -r p1 p2 < <(python3 -c 'import socket
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+	net="$net$(fwd 5559 "--frames 127.0.0.1:$p1 --verify auto")"
+	net="$net$(fwd 5560 "--frames 127.0.0.1:$p1")"
+	udp_nic_arg=(-nic "socket,id=n1,udp=127.0.0.1:$p1,localaddr=127.0.0.1:$p2,model=$udp_nic,mac=52:54:00:fc:00:02")
+fi
 
 cmdline="console=$console loglevel=4 panic=-1 $append"
 cmdline="$cmdline FPGACAP_SINK=10.0.2.100:5555 FPGACAP_SOURCES=${sources// /,}"
@@ -64,8 +82,9 @@ cmdline="$cmdline FPGACAP_SINK=10.0.2.100:5555 FPGACAP_SOURCES=${sources// /,}"
 [ -z "$tests" ] || cmdline="$cmdline FPGACAP_TESTS=$tests"
 cmdline="$cmdline$extra_env"
 
+[ -z "$udp_nic" ] || cmdline="$cmdline FPGACAP_UDP_SINK=10.0.2.100:5559"
 cmd=("${qemu[@]}" -nographic -no-reboot -kernel "$kimage" -initrd "$initrd"
-     -append "$cmdline" -nic "$net,model=$nic")
+     -append "$cmdline" -nic "$net,model=$nic" "${udp_nic_arg[@]}")
 [ -z "$dtb" ] || cmd+=(-dtb "$dtb")
 if [ "$icount" = 1 ]; then
 	cmd+=("${qemu_cpus_icount[@]}" -icount "${FPGACAP_ICOUNT:-shift=0,sleep=off}")
@@ -73,6 +92,8 @@ else
 	cmd+=("${qemu_cpus[@]}")
 fi
 
+# The emulator's command line beside the log (reports quote it).
+printf '%s\n' "${cmd[*]}" >"$log.cmd"
 # No guest has sound (the ZCU102's DisplayPort audio would probe ALSA).
 export QEMU_AUDIO_DRV=none
 say "booting $target guest ($job, kernel $krelease); log: $log"

@@ -29,6 +29,9 @@ echo "# pattern device: $FPGACAP_DEV"
 if [ -n "$FPGACAP_SINK" ]; then
 	net_up || echo "# network setup failed"
 fi
+if [ -n "$FPGACAP_UDP_SINK" ]; then
+	udp_net_up || echo "# datagram NIC setup failed"
+fi
 
 # The sources the target provides (FPGACAP_SOURCES, comma-separated): pattern
 # (the module parameter's device) and the labels of its device tree's

@@ -9,9 +9,12 @@ load_target() {
 	kernel_package= kernel_source= kernel_config=() kernel_image=
 	kernel_targets=() dts= guest_modules=() test_kmods=() kbuild_args=()
 	qemu_cpus=() qemu_cpus_icount=() append= sources=pattern timeout=1500 gcov=0
+	udp_nic=-
 	# shellcheck source=/dev/null
 	. "$file"
 	target=$name
+	# The datagram NIC is the main NIC's model unless the file says.
+	[ "$udp_nic" != - ] || udp_nic=$nic
 	local v
 	for v in desc arch qemu console nic; do
 		[ -n "${!v:-}" ] || die "target $name: $v is not set"

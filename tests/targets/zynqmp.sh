@@ -13,3 +13,5 @@ nic=cadence_gem
 sources="pattern memcpy"
 # Test-only module: the classic coherent driver.
 test_kmods=(classic)
+# Its device tree enables one GEM only: no datagram NIC.
+udp_nic=
