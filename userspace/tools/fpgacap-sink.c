@@ -700,6 +700,12 @@ static int serve_datagrams(const struct sink_opts *o, struct dgram_rx *rx,
 	cli_meter_done(&c.meter);
 	c.secs = (double)((last ? last : fc_now_ns()) - c.start_ns) / 1e9;
 	c.rx_dropped = rx->drops - rx->drops_base;
+	/* The only stream: free the port before the sender hears the
+	 * verdict, so that the next stream's sink can take it. */
+	if (o->stdio) {
+		close(rx->fd);
+		rx->fd = -1;
+	}
 	c.st.size = sizeof(c.st);
 	fpgacap_verify_get_stats(c.v, &c.st);
 	format_result(line, sizeof(line), &c);
@@ -756,6 +762,7 @@ static int main_datagrams(const struct sink_opts *o, int lfd, int file)
 	}
 	if (o->stdio) {
 		ret = serve_datagrams(o, &rx, STDIN_FILENO, STDOUT_FILENO, file);
+		free(rx.buf);
 		return ret ? 1 : 0;
 	}
 	if (!o->quiet && !o->json) {
