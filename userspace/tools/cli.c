@@ -451,10 +451,12 @@ int cli_write_all(int fd, const void *buf, size_t len)
 /* ---- a sink's words: READY and the verdict ---- */
 
 /* A line from @fd into @out (without its newline), waiting up to
- * @timeout_ms in all; a signal ends the wait. 0, or -errno. */
+ * @timeout_ms in all (< 0: as long as it takes); a signal ends the wait.
+ * 0, or -errno. */
 static int read_line(int fd, char *out, size_t len, int timeout_ms)
 {
-	uint64_t end = fc_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t end = fc_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 :
+						timeout_ms) * 1000000ULL;
 	size_t got = 0;
 	char *nl;
 
@@ -465,9 +467,10 @@ static int read_line(int fd, char *out, size_t len, int timeout_ms)
 		ssize_t n;
 		int ret;
 
-		if (now >= end)
+		if (timeout_ms >= 0 && now >= end)
 			return -ETIMEDOUT;
-		ret = poll(&pfd, 1, (int)((end - now) / 1000000 + 1));
+		ret = poll(&pfd, 1, timeout_ms < 0 ? -1 :
+			   (int)((end - now) / 1000000 + 1));
 		if (ret < 0)
 			return -errno;
 		if (!ret)

@@ -88,8 +88,13 @@ int cli_write_all(int fd, const void *buf, size_t len);
 
 /* ---- a sink's words on its connection ---- */
 
-/* Wait up to @timeout_ms for the sink's "FPGACAP-READY" line (a datagram
- * stream's control connection). 0, -ETIMEDOUT, -EPROTO or -errno. */
+/*
+ * Wait up to @timeout_ms for the sink's "FPGACAP-READY" line (a datagram
+ * stream's control connection). 0, -ETIMEDOUT, -EPROTO or -errno. Here
+ * and below, @timeout_ms < 0 waits as long as it takes: what a guest under
+ * QEMU's -icount sleep=off must do, where a timeout elapses at once while
+ * the guest idles, waiting for its host.
+ */
 int cli_wait_ready(int fd, int timeout_ms);
 /*
  * Half-close, then read "FPGACAP-VERDICT {json}" from the sink into @out
