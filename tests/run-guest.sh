@@ -92,8 +92,10 @@ else
 	cmd+=("${qemu_cpus[@]}")
 fi
 
-# The emulator's command line beside the log (reports quote it).
-printf '%s\n' "${cmd[*]}" >"$log.cmd"
+# The emulator's command line beside the log, quoted for a shell (reports
+# quote it; it reruns the guest as it ran).
+printf '%q ' "${cmd[@]}" >"$log.cmd"
+echo >>"$log.cmd"
 # No guest has sound (the ZCU102's DisplayPort audio would probe ALSA).
 export QEMU_AUDIO_DRV=none
 say "booting $target guest ($job, kernel $krelease); log: $log"
