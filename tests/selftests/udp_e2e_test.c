@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Datagram streams end to end: pattern source -> pump -> UDP datagrams
+ * (IPv4 and IPv6, UDP GSO, each send mode) -> the guest's datagram NIC ->
+ * QEMU -> fpgacap-sink --frames on the host, which takes the datagrams out
+ * of the raw frames, checks every header and payload byte, counts loss and
+ * order, and answers on the control connection with its verdict.
+ *
+ * Needs FPGACAP_UDP_SINK (the control port, tests/run-guest.sh) and
+ * FPGACAP_UDP_IF (the NIC, tests/guest/net.sh udp_net_up), which reaches
+ * 10.0.3.100 and fd00:fc::100 through static neighbour entries; the IPv6
+ * one is added here, over netlink (busybox cannot).
+ */
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "kselftest_harness.h"
+#include "fpgacap_test.h"
+#include "libfpgacap.h"
+
+#define UDP_PORT 5000
+static const uint8_t peer_mac[6] = { 0x52, 0x54, 0x00, 0xfc, 0x00, 0x01 };
+
+static bool expect_zerocopy(void)
+{
+	const char *e = getenv("FPGACAP_EXPECT_ZEROCOPY");
+
+	return e && !strcmp(e, "1");
+}
+
+/* The datagram NIC's static IPv6 neighbour (NUD_PERMANENT). */
+static int add_neigh6(const char *ifname, const char *addr)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ndmsg nd;
+		char attrs[64];
+	} req = { 0 };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct rtattr *rta;
+	struct in6_addr a;
+	char ack[256];
+	int fd, ret;
+
+	if (inet_pton(AF_INET6, addr, &a) != 1)
+		return -EINVAL;
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.nd));
+	req.nh.nlmsg_type = RTM_NEWNEIGH;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE |
+			     NLM_F_ACK;
+	req.nd.ndm_family = AF_INET6;
+	req.nd.ndm_ifindex = (int)if_nametoindex(ifname);
+	req.nd.ndm_state = NUD_PERMANENT;
+	if (!req.nd.ndm_ifindex)
+		return -ENODEV;
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+	rta->rta_type = NDA_DST;
+	rta->rta_len = RTA_LENGTH(sizeof(a));
+	memcpy(RTA_DATA(rta), &a, sizeof(a));
+	req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
+	rta->rta_type = NDA_LLADDR;
+	rta->rta_len = RTA_LENGTH(sizeof(peer_mac));
+	memcpy(RTA_DATA(rta), peer_mac, sizeof(peer_mac));
+	req.nh.nlmsg_len += RTA_ALIGN(rta->rta_len);
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	ret = sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+		     sizeof(sa)) < 0 ? -errno : 0;
+	if (!ret && recv(fd, ack, sizeof(ack), 0) >= (ssize_t)NLMSG_LENGTH(
+		    sizeof(struct nlmsgerr))) {
+		struct nlmsghdr *h = (struct nlmsghdr *)ack;
+
+		if (h->nlmsg_type == NLMSG_ERROR)
+			ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Port of FPGACAP_UDP_SINK, the control connection (0 if unset). */
+static int control_port(void)
+{
+	const char *s = getenv("FPGACAP_UDP_SINK"), *colon;
+
+	colon = s ? strrchr(s, ':') : NULL;
+	return colon ? atoi(colon + 1) : 0;
+}
+
+/* The control connection, once its sink said FPGACAP-READY. */
+static int control_open(void)
+{
+	char line[64];
+	size_t got = 0;
+	int fd = sink_connect(control_port());
+
+	if (fd < 0)
+		return fd;
+	while (got + 1 < sizeof(line)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 60000) <= 0)
+			break;
+		n = read(fd, line + got, 1);
+		if (n <= 0)
+			break;
+		if (line[got++] == '\n')
+			break;
+	}
+	line[got] = 0;
+	if (strcmp(line, "FPGACAP-READY\n")) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+static uint64_t field(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 10) : UINT64_MAX;
+}
+
+struct run {
+	struct fpgacap_sender_stats ss;
+	struct fpgacap_pump_stats ps;
+	struct fpgacap_stats ds;
+	int step_ret, finish_ret, end_ret, verdict_ret;
+	char verdict[2200];
+};
+
+/* Stream @bytes of the pattern as datagrams to @family's peer. */
+static int stream(struct __test_metadata *_metadata, int family,
+		  enum fpgacap_send_mode mode, uint64_t bytes, uint64_t size,
+		  uint32_t gso, struct run *r)
+{
+	struct fpgacap_sender_opts so = { .size = sizeof(so), .mode = mode,
+					  .gso_segments = gso };
+	struct fpgacap_pump_opts po = { .size = sizeof(po), .send = &so,
+					.max_bytes = bytes };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(UDP_PORT) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(UDP_PORT) };
+	struct fpgacap_pump *pump;
+	struct fpgacap *dev;
+	int ctl, sock, ret;
+
+	memset(r, 0, sizeof(*r));
+	r->ss.size = sizeof(r->ss);
+	r->ps.size = sizeof(r->ps);
+	inet_pton(AF_INET6, "fd00:fc::100", &a6.sin6_addr);
+	inet_pton(AF_INET, "10.0.3.100", &a4.sin_addr);
+	ctl = control_open();
+	if (ctl < 0)
+		return ctl;
+	sock = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, sock);
+	ASSERT_EQ(0, family == AF_INET6 ?
+		  connect(sock, (struct sockaddr *)&a6, sizeof(a6)) :
+		  connect(sock, (struct sockaddr *)&a4, sizeof(a4)));
+	ASSERT_EQ(0, fpgacap_open(dev_path(), 0, &dev));
+	ASSERT_EQ(0, fpgacap_configure(dev, 16, size, 0, 0));
+	so.fd = sock;
+	ret = fpgacap_pump_create(dev, &po, &pump);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, fpgacap_start(dev));
+	do
+		ret = fpgacap_pump_step(pump);
+	while (!ret);
+	r->step_ret = ret;
+	r->finish_ret = fpgacap_pump_finish(pump, 60000);
+	r->end_ret = fpgacap_sender_end_datagrams(fpgacap_pump_sender(pump));
+	fpgacap_sender_get_stats(fpgacap_pump_sender(pump), &r->ss);
+	fpgacap_pump_get_stats(pump, &r->ps);
+	fpgacap_stop(dev);
+	fpgacap_get_stats(dev, &r->ds);
+	r->verdict_ret = sink_verdict(ctl, r->verdict, sizeof(r->verdict));
+	TH_LOG("%s over IPv%d: %llu bytes, %llu datagrams of %u, %u a send, "
+	       "%llu syscalls, %llu completions, %llu copied%s; sink: %s",
+	       fpgacap_send_mode_name(r->ss.mode), family == AF_INET6 ? 6 : 4,
+	       (unsigned long long)r->ps.payload_bytes,
+	       (unsigned long long)r->ss.datagrams, r->ss.datagram_size,
+	       r->ss.gso_segments, (unsigned long long)r->ss.syscalls,
+	       (unsigned long long)r->ss.completions,
+	       (unsigned long long)r->ss.copied,
+	       r->ss.copied_known ? "" : " (unknown)", r->verdict);
+	fpgacap_pump_destroy(pump);
+	fpgacap_close(dev);
+	close(sock);
+	close(ctl);
+	return 0;
+}
+
+FIXTURE(udp) {
+	int unused;
+};
+
+FIXTURE_VARIANT(udp) {
+	enum fpgacap_send_mode mode;
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(udp, copy) { FPGACAP_SEND_COPY, AF_INET };
+FIXTURE_VARIANT_ADD(udp, zerocopy) { FPGACAP_SEND_ZEROCOPY, AF_INET };
+FIXTURE_VARIANT_ADD(udp, uring) { FPGACAP_SEND_URING, AF_INET };
+FIXTURE_VARIANT_ADD(udp, copy_v6) { FPGACAP_SEND_COPY, AF_INET6 };
+FIXTURE_VARIANT_ADD(udp, zerocopy_v6) { FPGACAP_SEND_ZEROCOPY, AF_INET6 };
+FIXTURE_VARIANT_ADD(udp, uring_v6) { FPGACAP_SEND_URING, AF_INET6 };
+
+FIXTURE_SETUP(udp)
+{
+	const char *ifname = getenv("FPGACAP_UDP_IF");
+
+	if (!control_port() || !ifname)
+		SKIP(return, "no datagram NIC (FPGACAP_UDP_SINK, FPGACAP_UDP_IF)");
+	if (!fpgacap_send_mode_built(variant->mode))
+		SKIP(return, "built without liburing");
+	if (variant->family == AF_INET6) {
+		if (access("/proc/sys/net/ipv6", F_OK))
+			SKIP(return, "no IPv6 in this kernel");
+		ASSERT_EQ(0, add_neigh6(ifname, "fd00:fc::100"));
+	}
+}
+
+FIXTURE_TEARDOWN(udp)
+{
+}
+
+/*
+ * Every datagram arrives, in order, with its header and the pattern at its
+ * offset; UDP GSO carries several datagrams a send; the zero-copy modes'
+ * pages go out of the pool uncopied (the NIC has scatter-gather and
+ * checksum offload, and the sink found every checksum right).
+ */
+TEST_F_TIMEOUT(udp, byte_exact, 300)
+{
+	const uint64_t bytes = 8 * MiB;
+	uint64_t hdr = sizeof(struct fpgacap_datagram), per;
+	struct run r;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, stream(_metadata, variant->family, variant->mode, bytes,
+			    64 * KiB, 0, &r));
+	EXPECT_EQ(1, r.step_ret);
+	EXPECT_EQ(0, r.finish_ret);
+	EXPECT_EQ(0, r.end_ret);
+	EXPECT_EQ(1, r.verdict_ret) TH_LOG("sink: %s", r.verdict);
+	EXPECT_EQ(bytes, r.ps.payload_bytes);
+	EXPECT_EQ(0, r.ds.user);
+	/* MTU 1500: what is left after IP and UDP headers. */
+	EXPECT_EQ(variant->family == AF_INET6 ? 1452 : 1472,
+		  r.ss.datagram_size);
+	EXPECT_LT(1, r.ss.gso_segments);
+	EXPECT_EQ(0, r.ss.gso_error);
+	per = r.ss.datagram_size - hdr;
+	EXPECT_EQ((bytes / (64 * KiB)) * ((64 * KiB + per - 1) / per) + 1,
+		  r.ss.datagrams);
+	EXPECT_EQ(r.ss.datagrams, field(r.verdict, "datagrams"));
+	EXPECT_EQ(0, field(r.verdict, "lost_datagrams"));
+	EXPECT_EQ(0, field(r.verdict, "reordered"));
+	EXPECT_EQ(0, field(r.verdict, "frames_bad_checksum"));
+	EXPECT_EQ(bytes / (64 * KiB), field(r.verdict, "frames"));
+	EXPECT_NE(NULL, strstr(r.verdict, "\"ended\":true"));
+	if (variant->mode == FPGACAP_SEND_COPY) {
+		EXPECT_EQ(0, r.ss.completions);
+	} else {
+		EXPECT_EQ(variant->mode, r.ss.mode);
+		EXPECT_LT(0, r.ss.completions);
+		if (expect_zerocopy() && r.ss.copied_known)
+			EXPECT_EQ(0, r.ss.copied);
+	}
+}
+
+/* Without GSO: one datagram a send, the same stream. */
+TEST_F_TIMEOUT(udp, no_gso, 300)
+{
+	const uint64_t bytes = 1 * MiB;
+	struct run r;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, stream(_metadata, variant->family, variant->mode, bytes,
+			    16 * KiB, 1, &r));
+	EXPECT_EQ(1, r.step_ret);
+	EXPECT_EQ(1, r.verdict_ret) TH_LOG("sink: %s", r.verdict);
+	EXPECT_EQ(1, r.ss.gso_segments);
+	EXPECT_EQ(r.ss.datagrams, field(r.verdict, "datagrams"));
+	EXPECT_EQ(0, field(r.verdict, "lost_datagrams"));
+	if (variant->mode != FPGACAP_SEND_COPY) {
+		/* A completion (or a range of them) per datagram sent. */
+		EXPECT_LT(0, r.ss.completions);
+		if (expect_zerocopy() && r.ss.copied_known)
+			EXPECT_EQ(0, r.ss.copied);
+	}
+}
+
+TEST_HARNESS_MAIN
