@@ -2,28 +2,34 @@
 /*
  * fpgacap-bench: what a user runs on the board against a sink on a PC.
  *
- * Streams the capture device to TCP in each mode (copy, MSG_ZEROCOPY,
- * io_uring SEND_ZC) and reports,
- * side by side from one run: payload rate, share of the GbE TCP ceiling,
- * CPU per GB (this process, and the whole system including softirq, from
- * /proc/stat), completions the kernel copied anyway, drops, and
- * capture-to-release latency. Micro-benchmarks: buffer hand-off cost per
- * batch size, pool setup time and segments, what copying the same bytes
- * costs this CPU. SIGINT or SIGTERM stops within a second and prints what
- * was measured; the exit status is 1 if any mode failed.
+ * Streams the capture device in each mode (TCP: copy, MSG_ZEROCOPY,
+ * io_uring SEND_ZC, SEND_ZC from the pool registered as fixed buffers;
+ * UDP datagrams with GSO: copy, MSG_ZEROCOPY, SENDMSG_ZC; and, for
+ * comparison, the classic coherent driver's buffers copied out) and
+ * reports, side by side from one run, each repeated: payload rate, CPU per
+ * GB of the whole system (busy time of every CPU from /proc/stat: user,
+ * system, irq and softirq) and of this process, completions the kernel
+ * copied anyway, what the sink got. Micro-benchmarks: buffer hand-off cost
+ * per batch size, pool setup time and segments, what copying the same
+ * bytes costs this CPU. SIGINT or SIGTERM stops within a second and prints
+ * what was measured; the exit status is 1 if any mode failed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "libfpgacap.h"
 #include "cli.h"
+#include "../tests/classic/fpgacap-classic.h"
 
 /* GbE TCP goodput at MTU 1500 with timestamps: 1448/1538 of 125 MB/s. */
 #define GBE_CEILING_MBPS 117.7
@@ -33,17 +39,54 @@ enum bench_mode {
 	MODE_COPY,		/* page pool, send() copies */
 	MODE_ZEROCOPY,		/* page pool, MSG_ZEROCOPY */
 	MODE_URING,		/* page pool, io_uring SEND_ZC */
+	MODE_URING_FIXED,	/* page pool registered, fixed-buffer SEND_ZC */
+	MODE_COHERENT_COPY,	/* classic coherent buffers, send() copies */
+	MODE_COHERENT_ZC,	/* classic coherent buffers, MSG_ZEROCOPY */
+	MODE_UDP_COPY,		/* page pool, UDP datagrams, GSO, copied */
+	MODE_UDP_ZEROCOPY,	/* ... MSG_ZEROCOPY */
+	MODE_UDP_URING,		/* ... io_uring SENDMSG_ZC */
 	NR_MODES,
 };
 
 static const char *const mode_names[NR_MODES] = {
-	"capture", "copy", "zerocopy", "uring",
+	"capture", "copy", "zerocopy", "uring", "uring-fixed",
+	"coherent-copy", "coherent-zerocopy", "udp-copy", "udp-zerocopy",
+	"udp-uring",
 };
+
+static bool mode_udp(enum bench_mode m)
+{
+	return m >= MODE_UDP_COPY;
+}
+
+static bool mode_coherent(enum bench_mode m)
+{
+	return m == MODE_COHERENT_COPY || m == MODE_COHERENT_ZC;
+}
+
+static enum fpgacap_send_mode send_mode(enum bench_mode m)
+{
+	switch (m) {
+	case MODE_ZEROCOPY:
+	case MODE_COHERENT_ZC:
+	case MODE_UDP_ZEROCOPY:
+		return FPGACAP_SEND_ZEROCOPY;
+	case MODE_URING:
+	case MODE_URING_FIXED:
+	case MODE_UDP_URING:
+		return FPGACAP_SEND_URING;
+	default:
+		return FPGACAP_SEND_COPY;
+	}
+}
 
 struct bench_opts {
 	const char *device;
-	const char *dest;
-	uint32_t count;
+	const char *dest;		/* TCP sink */
+	const char *udp;		/* UDP destination */
+	const char *udp_control;	/* its sink's control connection */
+	const char *classic;		/* the classic driver's device */
+	uint32_t count, repeat;
 	uint64_t sizes[16];
 	unsigned int nsizes;
 	uint64_t duration_ns, bytes, rate;
@@ -51,41 +94,70 @@ struct bench_opts {
 	bool json, quiet, handoff, setup, memcpy_bench;
 };
 
-/* CPU time from /proc/stat, in clock ticks. */
+/* CPU time of all CPUs from /proc/stat, in clock ticks. */
 struct sys_cpu {
-	unsigned long long user, nice, system, idle, iowait, irq, softirq;
+	unsigned long long user, nice, system, idle, iowait, irq, softirq,
+			   steal;
 };
 
 static void read_sys_cpu(struct sys_cpu *c)
 {
-	FILE *f = fopen("/proc/stat", "r");
+	FILE *f = fopen("/proc/stat", "re");
 
 	memset(c, 0, sizeof(*c));
 	if (!f)
 		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &c->user,
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &c->user,
 		   &c->nice, &c->system, &c->idle, &c->iowait, &c->irq,
-		   &c->softirq) != 7)
+		   &c->softirq, &c->steal) < 7)
 		memset(c, 0, sizeof(*c));
 	fclose(f);
+}
+
+static unsigned long long cpu_busy(const struct sys_cpu *c)
+{
+	return c->user + c->nice + c->system + c->irq + c->softirq + c->steal;
 }
 
 struct result {
 	enum bench_mode mode;
 	uint64_t size;
-	uint32_t count;
+	uint32_t count, rep;
 	int error;			/* negative errno if the run failed */
 	double seconds, mbps;
 	uint64_t bytes, buffers;
 	double proc_user, proc_sys;	/* seconds */
-	double sys_busy, sys_softirq;	/* seconds, whole system */
+	long long busy_ticks, idle_ticks, softirq_ticks;	/* all CPUs */
 	uint64_t completions, copied, drops;
-	bool copied_known;
+	bool copied_known, fixed_buffers;
+	int fixed_error;
 	uint64_t lat_p50, lat_p99;
 	int64_t retransmits;		/* TCP, -1 if unknown */
+	uint64_t datagrams;		/* UDP: sent */
+	uint32_t datagram_size, gso_segments;
+	int sink;			/* UDP: 0 intact, 1 not, -errno */
+	uint64_t sink_datagrams, sink_lost, sink_dropped;
 	bool interrupted;		/* cut short by SIGINT/SIGTERM */
 	const char *mode_used;
 };
+
+/* A number from the sink's flat JSON ("key":123); 0 if absent. */
+static uint64_t json_u64(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
+}
+
+static bool done_yet(const struct bench_opts *o, uint64_t start,
+		     uint64_t bytes)
+{
+	return (o->duration_ns && fc_now_ns() - start >= o->duration_ns) ||
+	       (o->bytes && bytes >= o->bytes);
+}
 
 /* Capture only: how fast buffers come and go without any network. */
 static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
@@ -94,12 +166,10 @@ static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 	struct fpgacap_buffer b[64];
 	uint32_t idx[64];
 	uint64_t start = fc_now_ns();
-	int n, i;
+	int n, i, ret;
 
-	while (!cli_stop) {
-		if ((o->duration_ns && fc_now_ns() - start >= o->duration_ns) ||
-		    (o->bytes && r->bytes >= o->bytes))
-			break;
+	ret = fpgacap_start(dev);
+	while (!ret && !cli_stop && !done_yet(o, start, r->bytes)) {
 		n = fpgacap_dequeue(dev, b, 64, 200000000LL);
 		if (n == -ETIMEDOUT || n == -EINTR)
 			continue;
@@ -110,15 +180,101 @@ static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 			r->bytes += b[i].bytes_used;
 		}
 		r->buffers += n;
-		n = fpgacap_return(dev, idx, n);
-		if (n)
-			return n;
+		ret = fpgacap_return(dev, idx, n);
+	}
+	return ret;
+}
+
+/* The network's end of a run: its socket, and for UDP the sink's word. */
+struct link {
+	int fd, ctl;
+	struct fpgacap_pump *pump;	/* kept until the sink had its say */
+	char verdict[2200];
+};
+
+static int link_open(const struct bench_opts *o, enum bench_mode mode,
+		     struct link *l)
+{
+	char err[300];
+	int ret;
+
+	l->fd = l->ctl = -1;
+	if (!mode_udp(mode)) {
+		l->fd = cli_connect(o->dest, err, sizeof(err));
+		if (l->fd < 0) {
+			fprintf(stderr, "fpgacap-bench: connect %s\n", err);
+			return -ECONNREFUSED;
+		}
+		return 0;
+	}
+	/* The sink receives before the first datagram goes out. */
+	if (o->udp_control) {
+		l->ctl = cli_connect(o->udp_control, err, sizeof(err));
+		if (l->ctl < 0) {
+			fprintf(stderr, "fpgacap-bench: control %s\n", err);
+			return -ECONNREFUSED;
+		}
+		/* No timeout: under -icount sleep=off it would elapse at
+		 * once while the guest waits for the host. */
+		ret = cli_wait_ready(l->ctl, -1);
+		if (ret) {
+			fprintf(stderr, "fpgacap-bench: control %s: no "
+				"FPGACAP-READY: %s\n", o->udp_control,
+				fpgacap_strerror(ret));
+			return ret;
+		}
+	}
+	l->fd = cli_connect_udp(o->udp, err, sizeof(err));
+	if (l->fd < 0) {
+		fprintf(stderr, "fpgacap-bench: udp %s\n", err);
+		return -ECONNREFUSED;
 	}
 	return 0;
 }
 
+/* UDP: END, then what the sink counted; the link closed. */
+static void link_close(struct link *l, struct result *r)
+{
+	struct fpgacap_sender *s = l->pump ? fpgacap_pump_sender(l->pump) :
+				   NULL;
+
+	if (s && l->ctl >= 0 && !r->error) {
+		r->error = fpgacap_sender_end_datagrams(s);
+		if (!r->error) {
+			r->sink = cli_read_verdict(l->ctl, l->verdict,
+						   sizeof(l->verdict),
+						   cli_stop ? 500 : -1);
+			r->sink_datagrams = json_u64(l->verdict, "datagrams");
+			r->sink_lost = json_u64(l->verdict, "lost_datagrams");
+			r->sink_dropped = json_u64(l->verdict, "rx_dropped");
+		}
+	}
+	fpgacap_pump_destroy(l->pump);
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->ctl >= 0)
+		close(l->ctl);
+}
+
+static void sender_figures(struct fpgacap_sender *s, struct result *r)
+{
+	struct fpgacap_sender_stats ss = { .size = sizeof(ss) };
+
+	fpgacap_sender_get_stats(s, &ss);
+	r->completions = ss.completions;
+	r->copied = ss.copied;
+	r->copied_known = ss.copied_known;
+	r->fixed_buffers = ss.fixed_buffers;
+	r->fixed_error = ss.fixed_buffers_error;
+	r->mode_used = fpgacap_send_mode_name(ss.mode);
+	r->datagrams = ss.datagrams;
+	r->datagram_size = ss.datagram_size;
+	r->gso_segments = ss.gso_segments;
+}
+
+/* The page pool through the pump: TCP or UDP. */
 static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
-		      enum bench_mode mode, struct result *r)
+		      enum bench_mode mode, struct link *l, struct result *r)
 {
 	struct fpgacap_sender_opts so = { .size = sizeof(so) };
 	struct fpgacap_pump_opts po = {
@@ -127,26 +283,28 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 		.timeout_ns = 200000000,
 		.send = &so,
 	};
-	struct fpgacap_sender_stats ss = { .size = sizeof(ss) };
 	struct fpgacap_pump_stats ps = { .size = sizeof(ps) };
 	struct fpgacap_pump *pump;
 	struct cli_meter meter;
-	char err[300];
 	uint64_t start;
-	int fd, ret;
+	int ret;
 
-	fd = cli_connect(o->dest, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, "fpgacap-bench: connect %s\n", err);
-		return -ECONNREFUSED;
-	}
-	so.fd = fd;
-	so.mode = mode == MODE_ZEROCOPY ? FPGACAP_SEND_ZEROCOPY :
-		  mode == MODE_URING ? FPGACAP_SEND_URING : FPGACAP_SEND_COPY;
+	so.fd = l->fd;
+	so.mode = send_mode(mode);
 	ret = fpgacap_pump_create(dev, &po, &pump);
-	if (ret) {
-		close(fd);
+	if (ret)
 		return ret;
+	if (mode == MODE_URING_FIXED) {
+		struct fpgacap_sender_stats ss = { .size = sizeof(ss) };
+
+		/* What this mode is about: refused, it is not measured. */
+		fpgacap_sender_get_stats(fpgacap_pump_sender(pump), &ss);
+		if (!ss.fixed_buffers) {
+			sender_figures(fpgacap_pump_sender(pump), r);
+			fpgacap_pump_destroy(pump);
+			return ss.fixed_buffers_error ?
+			       -ss.fixed_buffers_error : -EOPNOTSUPP;
+		}
 	}
 	ret = fpgacap_start(dev);
 	cli_meter_init(&meter, o->quiet || o->json, 0);
@@ -167,142 +325,191 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 	if (fpgacap_pump_finish(pump, cli_stop ? 300 : 30000) && !ret &&
 	    !cli_stop)
 		ret = -ETIMEDOUT;
-	fpgacap_sender_get_stats(fpgacap_pump_sender(pump), &ss);
+	sender_figures(fpgacap_pump_sender(pump), r);
 	fpgacap_pump_get_stats(pump, &ps);
 	r->bytes = ps.payload_bytes;
 	r->buffers = ps.buffers;
-	r->completions = ss.completions;
-	r->copied = ss.copied;
-	r->copied_known = ss.copied_known;
-	r->mode_used = fpgacap_send_mode_name(ss.mode);
 	r->lat_p50 = fpgacap_pump_latency(pump, 50);
 	r->lat_p99 = fpgacap_pump_latency(pump, 99);
-	r->retransmits = cli_tcp_retrans(fd);
-	fpgacap_pump_destroy(pump);
-	close(fd);
+	if (!mode_udp(mode))
+		r->retransmits = cli_tcp_retrans(l->fd);
+	l->pump = pump;
+	return ret;
+}
+
+/* The classic driver's buffers. */
+struct classic {
+	int fd;
+	struct fpgacap_classic_info info;
+	void *map[64];
+	bool busy[64];
+};
+
+static void classic_release(void *ctx, uint64_t cookie)
+{
+	struct classic *c = ctx;
+
+	c->busy[cookie % c->info.count] = false;
+}
+
+static int classic_open(const struct bench_opts *o, uint64_t size,
+			struct classic *c)
+{
+	uint32_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = open(o->classic, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	if (ioctl(c->fd, FPGACAP_CLASSIC_INFO, &c->info))
+		return -errno;
+	/* Loaded with another buffer size (its buffer_kb parameter). */
+	if (c->info.buffer_size != size || !c->info.count ||
+	    c->info.count > 64)
+		return -EMEDIUMTYPE;
+	for (i = 0; i < c->info.count; i++) {
+		c->map[i] = mmap(NULL, size, PROT_READ, MAP_SHARED, c->fd,
+				 (off_t)(i * size));
+		if (c->map[i] == MAP_FAILED) {
+			c->map[i] = NULL;
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static void classic_close(struct classic *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < 64; i++)
+		if (c->map[i])
+			munmap(c->map[i], c->info.buffer_size);
+	if (c->fd >= 0)
+		close(c->fd);
+}
+
+/*
+ * What users run today: the CPU (standing in for the device's DMA) fills
+ * a coherent buffer, and send() copies it out of there, or MSG_ZEROCOPY
+ * refuses it (EFAULT).
+ */
+static int run_classic(struct classic *c, const struct bench_opts *o,
+		       enum bench_mode mode, const struct link *l,
+		       struct result *r)
+{
+	struct fpgacap_sender_opts so = {
+		.size = sizeof(so), .fd = l->fd, .mode = send_mode(mode),
+		.max_inflight = c->info.count, .release = classic_release,
+		.ctx = c,
+	};
+	struct fpgacap_sender *s;
+	uint64_t start = fc_now_ns(), k = 0;
+	int ret;
+
+	ret = fpgacap_sender_create(&so, &s);
+	if (ret)
+		return ret;
+	while (!ret && !cli_stop && !done_yet(o, start, r->bytes)) {
+		uint32_t i = (uint32_t)(k % c->info.count);
+		struct fpgacap_classic_fill f = { .index = i,
+						  .offset = r->bytes };
+		struct iovec v = { .iov_base = c->map[i],
+				   .iov_len = c->info.buffer_size };
+
+		while (c->busy[i] && !ret)
+			ret = fpgacap_sender_reap(s, 1000) < 0 ? -EIO : 0;
+		if (!ret && ioctl(c->fd, FPGACAP_CLASSIC_FILL, &f))
+			ret = -errno;
+		c->busy[i] = true;
+		if (!ret)
+			ret = fpgacap_sender_send(s, &v, 1, k);
+		if (ret) {
+			c->busy[i] = false;
+			break;
+		}
+		r->bytes += c->info.buffer_size;
+		r->buffers++;
+		k++;
+	}
+	if (fpgacap_sender_flush(s, cli_stop ? 300 : 30000) && !ret)
+		ret = -ETIMEDOUT;
+	r->interrupted = cli_stop != 0;
+	sender_figures(s, r);
+	r->retransmits = cli_tcp_retrans(l->fd);
+	fpgacap_sender_destroy(s);
 	return ret;
 }
 
 /* One mode at one geometry, with its CPU accounting. */
 static void run_one(const struct bench_opts *o, enum bench_mode mode,
-		    uint64_t size, struct result *r)
+		    uint64_t size, uint32_t rep, struct result *r)
 {
-	uint32_t flags = 0;
+	bool writable = mode == MODE_URING_FIXED;
 	uint64_t u0, s0, u1, s1, t0, t1;
 	struct sys_cpu c0, c1;
 	struct fpgacap_stats st;
-	struct fpgacap *dev;
-	long tck = sysconf(_SC_CLK_TCK);
+	struct fpgacap *dev = NULL;
+	struct classic cl = { .fd = -1 };
+	struct link l = { .fd = -1, .ctl = -1, .pump = NULL };
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->mode = mode;
 	r->size = size;
 	r->count = o->count;
+	r->rep = rep;
 	r->mode_used = mode_names[mode];
 	r->retransmits = -1;
-	ret = fpgacap_open(o->device, 0, &dev);
-	if (ret) {
-		r->error = ret;
-		return;
+	r->sink = -1;
+	if (mode_coherent(mode)) {
+		ret = classic_open(o, size, &cl);
+		r->count = cl.info.count;
+	} else {
+		ret = fpgacap_open(o->device, writable ? O_RDWR : 0, &dev);
+		if (!ret)
+			ret = fpgacap_configure(dev, o->count, size, writable ?
+						FPGACAP_CFG_WRITABLE : 0,
+						o->rate);
 	}
-	ret = fpgacap_configure(dev, o->count, size, flags, o->rate);
+	if (!ret && mode != MODE_CAPTURE)
+		ret = link_open(o, mode, &l);
 	if (ret) {
 		r->error = ret;
-		fpgacap_close(dev);
-		return;
+		goto out;
 	}
 	cli_cpu_ns(&u0, &s0);
 	read_sys_cpu(&c0);
 	t0 = fc_now_ns();
-	if (mode == MODE_CAPTURE) {
-		ret = fpgacap_start(dev);
-		if (!ret)
-			ret = run_capture(dev, o, r);
-		r->interrupted = cli_stop != 0;
-	} else {
-		ret = run_stream(dev, o, mode, r);
-	}
+	if (mode == MODE_CAPTURE)
+		ret = run_capture(dev, o, r);
+	else if (mode_coherent(mode))
+		ret = run_classic(&cl, o, mode, &l, r);
+	else
+		ret = run_stream(dev, o, mode, &l, r);
 	t1 = fc_now_ns();
 	read_sys_cpu(&c1);
 	cli_cpu_ns(&u1, &s1);
-	fpgacap_stop(dev);
-	if (!fpgacap_get_stats(dev, &st))
-		r->drops = st.drops;
-	fpgacap_close(dev);
-
 	r->error = ret;
-	r->seconds = (t1 - t0) / 1e9;
-	r->mbps = r->seconds > 0 ? r->bytes / 1e6 / r->seconds : 0;
-	r->proc_user = (u1 - u0) / 1e9;
-	r->proc_sys = (s1 - s0) / 1e9;
-	r->sys_busy = (double)((c1.user + c1.nice + c1.system + c1.irq +
-				c1.softirq) - (c0.user + c0.nice + c0.system +
-				c0.irq + c0.softirq)) / tck;
-	r->sys_softirq = (double)(c1.softirq - c0.softirq) / tck;
-}
-
-static double per_gb(double seconds, uint64_t bytes)
-{
-	return bytes ? seconds / (bytes / 1e9) : 0;
-}
-
-static void print_result(const struct bench_opts *o, const struct result *r,
-			 bool first)
-{
-	double gb = r->bytes / 1e9;
-
-	if (o->json) {
-		printf("%s{\"mode\":\"%s\",\"used\":\"%s\",\"buffer_size\":%llu,"
-		       "\"count\":%u,\"error\":%d,\"error_text\":\"%s\","
-		       "\"seconds\":%.6f,\"bytes\":%llu,\"buffers\":%llu,"
-		       "\"MBps\":%.3f,\"Mbps\":%.2f,\"gbe_pct\":%.2f,"
-		       "\"proc_user_s\":%.6f,\"proc_sys_s\":%.6f,"
-		       "\"sys_busy_s\":%.6f,\"sys_softirq_s\":%.6f,"
-		       "\"proc_cpu_s_per_GB\":%.4f,\"sys_cpu_s_per_GB\":%.4f,"
-		       "\"completions\":%llu,\"copied\":%llu,"
-		       "\"copied_known\":%s,\"drops\":%llu,"
-		       "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
-		       "\"retransmits\":%lld,\"interrupted\":%s}",
-		       first ? "" : ",\n", mode_names[r->mode], r->mode_used,
-		       (unsigned long long)r->size, r->count, r->error,
-		       r->error ? fpgacap_strerror(r->error) : "",
-		       r->seconds, (unsigned long long)r->bytes,
-		       (unsigned long long)r->buffers, r->mbps, r->mbps * 8,
-		       100 * r->mbps / GBE_CEILING_MBPS, r->proc_user,
-		       r->proc_sys, r->sys_busy, r->sys_softirq,
-		       per_gb(r->proc_user + r->proc_sys, r->bytes),
-		       per_gb(r->sys_busy, r->bytes),
-		       (unsigned long long)r->completions,
-		       (unsigned long long)r->copied,
-		       r->copied_known ? "true" : "false",
-		       (unsigned long long)r->drops,
-		       (unsigned long long)r->lat_p50,
-		       (unsigned long long)r->lat_p99,
-		       (long long)r->retransmits,
-		       r->interrupted ? "true" : "false");
-		return;
+	r->seconds = (double)(t1 - t0) / 1e9;
+	r->mbps = r->seconds > 0 ? (double)r->bytes / 1e6 / r->seconds : 0;
+	r->proc_user = (double)(u1 - u0) / 1e9;
+	r->proc_sys = (double)(s1 - s0) / 1e9;
+	r->busy_ticks = (long long)(cpu_busy(&c1) - cpu_busy(&c0));
+	r->idle_ticks = (long long)((c1.idle + c1.iowait) -
+				    (c0.idle + c0.iowait));
+	r->softirq_ticks = (long long)(c1.softirq - c0.softirq);
+out:
+	link_close(&l, r);
+	if (dev) {
+		fpgacap_stop(dev);
+		if (!fpgacap_get_stats(dev, &st))
+			r->drops = st.drops;
+		fpgacap_close(dev);
 	}
-	if (first)
-		printf("%-18s %8s %9s %8s %6s %10s %10s %9s %7s %9s\n", "mode",
-		       "buffer", "MB/s", "Mbit/s", "GbE%", "proc s/GB",
-		       "sys s/GB", "zc/copied", "drops", "p99 ms");
-	if (r->error) {
-		printf("%-18s %7lluK  %s\n", mode_names[r->mode],
-		       (unsigned long long)(r->size >> 10),
-		       fpgacap_strerror(r->error));
-		return;
-	}
-	printf("%-18s %7lluK %9.2f %8.1f %5.1f%% %10.3f %10.3f %4llu/%-4llu %7llu %9.3f\n",
-	       mode_names[r->mode], (unsigned long long)(r->size >> 10),
-	       r->mbps, r->mbps * 8, 100 * r->mbps / GBE_CEILING_MBPS,
-	       gb ? (r->proc_user + r->proc_sys) / gb : 0,
-	       gb ? r->sys_busy / gb : 0,
-	       (unsigned long long)(r->completions - r->copied),
-	       (unsigned long long)r->copied, (unsigned long long)r->drops,
-	       r->lat_p99 / 1e6);
+	if (mode_coherent(mode))
+		classic_close(&cl);
 }
-
 /*
  * Hand-off: process CPU per buffer for DEQUEUE + RETURN at batch sizes.
  * Each round fills the whole ring, stops the source, then times draining
@@ -552,40 +759,131 @@ static int bench_memcpy(const struct bench_opts *o, bool *first)
 	return 0;
 }
 
+static double per_gb(double seconds, uint64_t bytes)
+{
+	return bytes ? seconds / ((double)bytes / 1e9) : 0;
+}
+
+static void print_result(const struct bench_opts *o, const struct result *r,
+			 bool first)
+{
+	double tck = (double)sysconf(_SC_CLK_TCK);
+	double busy = (double)r->busy_ticks / tck;
+
+	if (o->json) {
+		printf("%s{\"mode\":\"%s\",\"used\":\"%s\",\"buffer_size\":%llu,"
+		       "\"count\":%u,\"rep\":%u,\"error\":%d,"
+		       "\"error_text\":\"%s\",\"seconds\":%.6f,\"bytes\":%llu,"
+		       "\"buffers\":%llu,\"MBps\":%.3f,"
+		       "\"proc_user_s\":%.6f,\"proc_sys_s\":%.6f,"
+		       "\"busy_ticks\":%lld,\"idle_ticks\":%lld,"
+		       "\"softirq_ticks\":%lld,\"clk_tck\":%.0f,"
+		       "\"proc_cpu_s_per_GB\":%.5f,\"sys_cpu_s_per_GB\":%.5f,"
+		       "\"completions\":%llu,\"copied\":%llu,"
+		       "\"copied_known\":%s,\"fixed_buffers\":%s,"
+		       "\"fixed_buffers_error\":%d,\"drops\":%llu,"
+		       "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
+		       "\"retransmits\":%lld,\"datagrams\":%llu,"
+		       "\"datagram_size\":%u,\"gso_segments\":%u,\"sink\":%d,"
+		       "\"sink_datagrams\":%llu,\"sink_lost\":%llu,"
+		       "\"sink_dropped\":%llu,\"interrupted\":%s}",
+		       first ? "" : ",\n", mode_names[r->mode], r->mode_used,
+		       (unsigned long long)r->size, r->count, r->rep, r->error,
+		       r->error ? fpgacap_strerror(r->error) : "",
+		       r->seconds, (unsigned long long)r->bytes,
+		       (unsigned long long)r->buffers, r->mbps, r->proc_user,
+		       r->proc_sys, r->busy_ticks, r->idle_ticks,
+		       r->softirq_ticks, tck,
+		       per_gb(r->proc_user + r->proc_sys, r->bytes),
+		       per_gb(busy, r->bytes),
+		       (unsigned long long)r->completions,
+		       (unsigned long long)r->copied,
+		       r->copied_known ? "true" : "false",
+		       r->fixed_buffers ? "true" : "false", r->fixed_error,
+		       (unsigned long long)r->drops,
+		       (unsigned long long)r->lat_p50,
+		       (unsigned long long)r->lat_p99,
+		       (long long)r->retransmits,
+		       (unsigned long long)r->datagrams, r->datagram_size,
+		       r->gso_segments, r->sink,
+		       (unsigned long long)r->sink_datagrams,
+		       (unsigned long long)r->sink_lost,
+		       (unsigned long long)r->sink_dropped,
+		       r->interrupted ? "true" : "false");
+		return;
+	}
+	if (first)
+		printf("%-18s %8s %3s %9s %10s %10s %11s %7s %s\n", "mode",
+		       "buffer", "rep", "MB/s", "busy s/GB", "proc s/GB",
+		       "zc/copied", "drops", "sink");
+	if (r->error) {
+		printf("%-18s %7lluK %3u  %s\n", mode_names[r->mode],
+		       (unsigned long long)(r->size >> 10), r->rep,
+		       fpgacap_strerror(r->error));
+		return;
+	}
+	printf("%-18s %7lluK %3u %9.2f %10.4f %10.4f %5llu/%-5llu %7llu ",
+	       mode_names[r->mode], (unsigned long long)(r->size >> 10),
+	       r->rep, r->mbps, per_gb(busy, r->bytes),
+	       per_gb(r->proc_user + r->proc_sys, r->bytes),
+	       (unsigned long long)(r->completions - r->copied),
+	       (unsigned long long)r->copied, (unsigned long long)r->drops);
+	if (r->sink >= 0)
+		printf("%s, %llu of %llu datagrams, %llu lost\n",
+		       r->sink ? "ERRORS" : "intact",
+		       (unsigned long long)r->sink_datagrams,
+		       (unsigned long long)r->datagrams + 1,
+		       (unsigned long long)r->sink_lost);
+	else
+		printf("-\n");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: fpgacap-bench [options] HOST:PORT\n"
-"Measure streaming from an fpgacap device to a TCP sink (fpgacap-sink, or\n"
-"any sink that discards), mode against mode in one run.\n"
+"usage: fpgacap-bench [options] [HOST:PORT]\n"
+"Measure streaming from an fpgacap device to a sink (fpgacap-sink, or any\n"
+"sink that discards), mode against mode in one run.\n"
 "\n"
 "  -d, --device PATH     capture device (default /dev/fpgacap0)\n"
-"  -m, --mode MODE       capture | copy | zerocopy | uring\n"
-"                        (repeatable; default zerocopy)\n"
-"      --compare         every mode, side by side, with ratios\n"
+"  -m, --mode MODE       capture | copy | zerocopy | uring | uring-fixed |\n"
+"                        coherent-copy | coherent-zerocopy | udp-copy |\n"
+"                        udp-zerocopy | udp-uring (repeatable; default\n"
+"                        zerocopy)\n"
+"      --compare         every mode the options make possible\n"
 "  -c, --count N         buffers in the pool (default 16)\n"
 "  -s, --size BYTES      buffer size; repeat or use --sweep (default 256K)\n"
 "      --sweep LIST      buffer sizes, e.g. 16K,64K,256K,1M\n"
 "  -t, --time SECONDS    per run (default 5)\n"
 "  -b, --bytes BYTES     per run, instead of a duration\n"
+"  -r, --repeat N        run every mode and size N times (default 1)\n"
 "      --rate BYTES      pattern source rate (default 0: as fast as it can)\n"
+"      --udp HOST:PORT   where the udp-* modes send datagrams\n"
+"      --udp-control HOST:PORT\n"
+"                        the UDP sink's control (fpgacap-sink --control):\n"
+"                        wait for it, and report what it received\n"
+"      --classic PATH    the classic coherent driver's device, for the\n"
+"                        coherent-* modes (a test module; its buffer size\n"
+"                        must be the one measured)\n"
 "      --handoff         dequeue+return cost per buffer at batch 1..64\n"
 "      --setup           pool setup time and segments, 16..256 MiB\n"
 "      --memcpy          what copying the same bytes costs this CPU\n"
 "  -j, --json            one JSON document on stdout\n"
 "  -q, --quiet           no progress line\n"
 "  -h, --help            this text\n"
-"Figures: MB/s of payload, %% of the GbE TCP ceiling (117.7 MB/s), CPU\n"
-"seconds per GB for this process and for the whole system (/proc/stat,\n"
-"softirq included), zero-copy completions not copied / copied, drops,\n"
-"capture-to-release latency (99th percentile over every buffer), TCP\n"
-"retransmits. BYTES take K, M, G suffixes (powers of 1024). SIGINT or\n"
-"SIGTERM stops within a second with what was measured; exit status 1 if\n"
-"any mode or micro-benchmark failed, 2 for a usage error.\n");
+"Figures: MB/s of payload, CPU seconds per GB of the whole system (busy\n"
+"time of every CPU, /proc/stat: user, system, irq, softirq) and of this\n"
+"process, zero-copy completions not copied / copied, drops, what the UDP\n"
+"sink received. uring-fixed maps the pool writable and registers it with\n"
+"io_uring; where the kernel refuses that, the mode fails with its errno.\n"
+"BYTES take K, M, G suffixes (powers of 1024). SIGINT or SIGTERM stops\n"
+"within a second with what was measured; exit status 1 if any mode or\n"
+"micro-benchmark failed (the coherent-zerocopy mode's EFAULT is its\n"
+"expected result, not a failure), 2 for a usage error.\n");
 }
 
 enum { OPT_COMPARE = 256, OPT_SWEEP, OPT_RATE, OPT_HANDOFF, OPT_SETUP,
-       OPT_MEMCPY };
+       OPT_MEMCPY, OPT_UDP, OPT_UDP_CONTROL, OPT_CLASSIC };
 
 static void add_size(struct bench_opts *o, const char *opt, const char *s)
 {
@@ -593,6 +891,19 @@ static void add_size(struct bench_opts *o, const char *opt, const char *s)
 		cli_bad_arg(opt, s, "at most 16 buffer sizes");
 	o->sizes[o->nsizes++] = cli_opt_u64(opt, s, CLI_SUFFIX, 4096,
 					    1ULL << 30);
+}
+
+/* Whether the options make @m possible. */
+static bool mode_possible(const struct bench_opts *o, int m)
+{
+	if (send_mode((enum bench_mode)m) == FPGACAP_SEND_URING &&
+	    !fpgacap_send_mode_built(FPGACAP_SEND_URING))
+		return false;
+	if (mode_coherent((enum bench_mode)m))
+		return o->classic && o->dest;
+	if (mode_udp((enum bench_mode)m))
+		return o->udp;
+	return m == MODE_CAPTURE || o->dest;
 }
 
 static void parse_args(int argc, char **argv, struct bench_opts *o)
@@ -607,19 +918,24 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "time", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "bytes", required_argument, NULL, 'b' },
+		{ "repeat", required_argument, NULL, 'r' },
 		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "udp-control", required_argument, NULL, OPT_UDP_CONTROL },
+		{ "classic", required_argument, NULL, OPT_CLASSIC },
 		{ "handoff", no_argument, NULL, OPT_HANDOFF },
 		{ "setup", no_argument, NULL, OPT_SETUP },
 		{ "memcpy", no_argument, NULL, OPT_MEMCPY },
 		CLI_OPTS_TAIL,
 	};
-	bool any_mode = false;
+	bool any_mode = false, compare = false;
 	char *tok, *save;
 	int c, m;
 
 	o->count = 16;
+	o->repeat = 1;
 	o->duration_ns = 5000000000ULL;
-	while ((c = getopt_long(argc, argv, "d:m:c:s:t:b:jqh", longopts,
+	while ((c = getopt_long(argc, argv, "d:m:c:s:t:b:r:jqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
@@ -628,9 +944,10 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 				if (!strcmp(optarg, mode_names[m]))
 					break;
 			if (m == NR_MODES)
-				cli_bad_arg("--mode", optarg, "expected capture, "
-					    "copy, zerocopy or uring");
-			if (m == MODE_URING &&
+				cli_bad_arg("--mode", optarg, "not a mode (see "
+					    "--help)");
+			if (send_mode((enum bench_mode)m) ==
+			    FPGACAP_SEND_URING &&
 			    !fpgacap_send_mode_built(FPGACAP_SEND_URING))
 				cli_bad_arg("--mode", optarg, "this build has no "
 					    "io_uring (liburing was missing)");
@@ -638,9 +955,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 			any_mode = true;
 			break;
 		case OPT_COMPARE:
-			for (m = 0; m < NR_MODES; m++)
-				o->modes[m] = m != MODE_URING ||
-					fpgacap_send_mode_built(FPGACAP_SEND_URING);
+			compare = true;
 			any_mode = true;
 			break;
 		case 'c':
@@ -661,10 +976,17 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 					       UINT64_MAX);
 			o->duration_ns = 0;
 			break;
+		case 'r':
+			o->repeat = (uint32_t)cli_opt_u64("--repeat", optarg, 0,
+							  1, 1000);
+			break;
 		case OPT_RATE:
 			o->rate = cli_opt_u64("--rate", optarg, CLI_SUFFIX, 0,
 					      1ULL << 40);
 			break;
+		case OPT_UDP: o->udp = optarg; break;
+		case OPT_UDP_CONTROL: o->udp_control = optarg; break;
+		case OPT_CLASSIC: o->classic = optarg; break;
 		case OPT_HANDOFF: o->handoff = true; break;
 		case OPT_SETUP: o->setup = true; break;
 		case OPT_MEMCPY: o->memcpy_bench = true; break;
@@ -678,56 +1000,77 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 			argv[optind]);
 		exit(2);
 	}
+	for (m = 0; compare && m < NR_MODES; m++)
+		o->modes[m] = mode_possible(o, m);
 	if (!any_mode && !o->handoff && !o->setup && !o->memcpy_bench)
 		o->modes[MODE_ZEROCOPY] = true;
 	if (!o->nsizes)
 		o->sizes[o->nsizes++] = 256 << 10;
-	for (m = MODE_COPY; m < NR_MODES; m++) {
-		if (o->modes[m] && !o->dest) {
-			fprintf(stderr, "fpgacap-bench: %s needs HOST:PORT\n",
-				mode_names[m]);
+	for (m = 0; m < NR_MODES; m++) {
+		if (o->modes[m] && !mode_possible(o, m)) {
+			fprintf(stderr, "fpgacap-bench: %s needs %s\n",
+				mode_names[m], mode_udp((enum bench_mode)m) ?
+				"--udp HOST:PORT" : mode_coherent(
+				(enum bench_mode)m) ? "--classic PATH and "
+				"HOST:PORT" : "HOST:PORT");
 			exit(2);
 		}
 	}
 }
 
-/* Ratios against the copy path at the same buffer size. */
-static void print_ratios(const struct bench_opts *o, struct result *res,
-			 unsigned int n)
+/* The run itself in the JSON: what ran it, where. */
+static void json_header(int argc, char **argv)
 {
-	unsigned int i, j;
+	struct utsname u;
+	char cmdline[1024] = "";
+	FILE *f = fopen("/proc/cmdline", "re");
+	struct cli_json j;
+	char cmd[1024] = "";
+	size_t n = 0;
+	int i;
 
-	if (o->json)
-		return;
-	for (i = 0; i < n; i++) {
-		const struct result *copy = NULL;
-
-		if (res[i].mode == MODE_COPY || res[i].mode == MODE_CAPTURE ||
-		    res[i].error)
-			continue;
-		for (j = 0; j < n; j++)
-			if (res[j].mode == MODE_COPY && res[j].size == res[i].size &&
-			    !res[j].error)
-				copy = &res[j];
-		if (!copy || !copy->bytes || !res[i].bytes)
-			continue;
-		printf("%-18s %7lluK vs copy: %.2fx MB/s, %.2fx process CPU/GB, "
-		       "%.2fx system CPU/GB\n", mode_names[res[i].mode],
-		       (unsigned long long)(res[i].size >> 10),
-		       res[i].mbps / copy->mbps,
-		       per_gb(res[i].proc_user + res[i].proc_sys, res[i].bytes) /
-		       per_gb(copy->proc_user + copy->proc_sys, copy->bytes),
-		       per_gb(res[i].sys_busy, res[i].bytes) /
-		       per_gb(copy->sys_busy, copy->bytes));
+	if (f) {
+		if (!fgets(cmdline, sizeof(cmdline), f))
+			cmdline[0] = 0;
+		fclose(f);
+		cmdline[strcspn(cmdline, "\n")] = 0;
 	}
+	for (i = 0; i < argc && n < sizeof(cmd); i++)
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s",
+				      i ? " " : "", argv[i]);
+	uname(&u);
+	cli_json_init(&j, stdout);
+	/* The document stays open for the results. */
+	cli_json_open(&j, NULL, '{');
+	cli_json_u64(&j, "version", 2);
+	cli_json_str(&j, "command", cmd);
+	cli_json_str(&j, "kernel", u.release);
+	cli_json_str(&j, "kernel_version", u.version);
+	cli_json_str(&j, "machine", u.machine);
+	cli_json_str(&j, "kernel_cmdline", cmdline);
+	cli_json_u64(&j, "cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+	printf(",\"results\":[\n");
+}
+
+/*
+ * Not a failure of the bench: MSG_ZEROCOPY from coherent memory fails as
+ * it should, and a kernel that will not register the pool has no
+ * fixed-buffer mode (the row says why).
+ */
+static bool expected_failure(const struct result *r)
+{
+	return (r->mode == MODE_COHERENT_ZC && r->error == -EFAULT) ||
+	       (r->mode == MODE_URING_FIXED && !r->fixed_buffers &&
+		(r->error == -EOPNOTSUPP || r->error == -EFAULT));
 }
 
 int main(int argc, char **argv)
 {
-	static struct result res[16 * NR_MODES];
+	static struct result res;
 	struct bench_opts o = { 0 };
 	unsigned int n = 0, s, failed = 0;
 	bool first = true;
+	uint32_t rep;
 	int m, ret;
 
 	parse_args(argc, argv, &o);
@@ -735,18 +1078,24 @@ int main(int argc, char **argv)
 	cli_line_buffered();
 
 	if (o.json)
-		printf("{\"version\":1,\"results\":[\n");
-	for (s = 0; s < o.nsizes && !cli_stop; s++) {
-		for (m = 0; m < NR_MODES && !cli_stop; m++) {
-			if (!o.modes[m])
-				continue;
-			run_one(&o, (enum bench_mode)m, o.sizes[s], &res[n]);
-			print_result(&o, &res[n], first);
-			fflush(stdout);
-			if (res[n].error && res[n].error != -EINTR)
-				failed++;
-			first = false;
-			n++;
+		json_header(argc, argv);
+	/* Repetitions outermost: a drift of the system spreads over every
+	 * mode alike instead of hitting one. */
+	for (rep = 1; rep <= o.repeat && !cli_stop; rep++) {
+		for (s = 0; s < o.nsizes && !cli_stop; s++) {
+			for (m = 0; m < NR_MODES && !cli_stop; m++) {
+				if (!o.modes[m])
+					continue;
+				run_one(&o, (enum bench_mode)m, o.sizes[s],
+					rep, &res);
+				print_result(&o, &res, first);
+				fflush(stdout);
+				if (res.error && res.error != -EINTR &&
+				    !expected_failure(&res))
+					failed++;
+				first = false;
+				n++;
+			}
 		}
 	}
 	if (o.json)
@@ -770,7 +1119,6 @@ int main(int argc, char **argv)
 	if (o.json)
 		printf("\n],\"failed\":%u,\"stopped_by\":\"%s\"}\n", failed,
 		       cli_stop ? cli_signame(cli_stop) : "");
-	print_ratios(&o, res, n);
 	if (!o.json) {
 		if (cli_stop)
 			printf("fpgacap-bench: stopped by %s after %u runs\n",

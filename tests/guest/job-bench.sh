@@ -1,15 +1,48 @@
-# The benchmark job: every mode side by side in one boot, the micro-
-# benchmarks, the figures as JSON between markers for the host to collect.
-# FPGACAP_BENCH_BYTES sets the bytes per run.
+# The benchmark job: every mode side by side in one boot, each repeated,
+# one buffer size at a time (the classic coherent driver is loaded with
+# that size for its modes), then the micro-benchmarks; each fpgacap-bench
+# document between markers for the host to collect.
+#   FPGACAP_BENCH_BYTES   bytes per run (default 16M)
+#   FPGACAP_BENCH_REPEAT  runs of every mode and size (default 5)
+#   FPGACAP_BENCH_SIZES   buffer sizes (default 16K,64K,256K,1M)
+#   FPGACAP_BENCH_MODES   modes, comma-separated (default: every mode)
+#   FPGACAP_BENCH_MICRO   0: no micro-benchmarks
 . /net.sh
 insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
 net_up || echo "network setup failed"
+udp=
+if [ -n "$FPGACAP_UDP_SINK" ] && udp_net_up; then
+	udp="--udp 10.0.3.100:5000 --udp-control $FPGACAP_UDP_SINK"
+fi
 for d in /sys/class/fpgacap/*; do
 	[ "$(cat "$d/source")" = pattern ] && dev=/dev/${d##*/}
 done
-echo "FPGACAP-BENCH-BEGIN"
-fpgacap-bench -d "$dev" --compare --sweep 16K,64K,256K,1M -c 8 \
-	-b "${FPGACAP_BENCH_BYTES:-16M}" --memcpy --handoff --setup --json -q \
-	10.0.2.100:5556 || rc=1
-echo "FPGACAP-BENCH-END"
+modes=--compare
+if [ -n "$FPGACAP_BENCH_MODES" ]; then
+	modes=
+	for m in $(echo "$FPGACAP_BENCH_MODES" | tr , " "); do
+		modes="$modes -m $m"
+	done
+fi
+classic=$(ls /lib/modules/test/fpgacap-classic.ko 2>/dev/null)
+for size in $(echo "${FPGACAP_BENCH_SIZES:-16K,64K,256K,1M}" | tr , " "); do
+	kb=${size%K}
+	[ "$kb" != "$size" ] || kb=$((${size%M} * 1024))
+	cl=
+	if [ -n "$classic" ] && insmod "$classic" buffers=8 buffer_kb="$kb"; then
+		cl="--classic /dev/fpgacap-classic"
+	fi
+	echo "FPGACAP-BENCH-BEGIN $size"
+	# shellcheck disable=SC2086 # option lists
+	fpgacap-bench -d "$dev" $modes --size "$size" -c 8 \
+		-b "${FPGACAP_BENCH_BYTES:-16M}" -r "${FPGACAP_BENCH_REPEAT:-5}" \
+		$cl $udp --json -q 10.0.2.100:5556 || rc=1
+	echo "FPGACAP-BENCH-END"
+	[ -z "$cl" ] || rmmod fpgacap_classic || rc=1
+done
+if [ "${FPGACAP_BENCH_MICRO:-1}" != 0 ]; then
+	echo "FPGACAP-BENCH-BEGIN micro"
+	fpgacap-bench -d "$dev" --memcpy --handoff --setup --json -q || rc=1
+	echo "FPGACAP-BENCH-END"
+fi
 rmmod fpgacap || rc=1
