@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * fpgacap-bench: what a user runs on the board against a sink on a PC.
  *
@@ -9,11 +9,11 @@
  * /proc/stat), completions the kernel copied anyway, drops, and
  * capture-to-release latency. Micro-benchmarks: buffer hand-off cost per
  * batch size, pool setup time and segments, what copying the same bytes
- * costs this CPU.
+ * costs this CPU. SIGINT or SIGTERM stops within a second and prints what
+ * was measured; the exit status is 1 if any mode failed.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,35 +82,10 @@ struct result {
 	uint64_t completions, copied, drops;
 	bool copied_known;
 	uint64_t lat_p50, lat_p99;
+	int64_t retransmits;		/* TCP, -1 if unknown */
+	bool interrupted;		/* cut short by SIGINT/SIGTERM */
 	const char *mode_used;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void latency(struct fpgacap_pump *pump, struct result *r)
-{
-	static uint64_t lat[4096];
-	unsigned int n = fpgacap_pump_latencies(pump, lat, 4096);
-
-	if (!n)
-		return;
-	qsort(lat, n, sizeof(lat[0]), cmp_u64);
-	r->lat_p50 = lat[n / 2];
-	r->lat_p99 = lat[(n * 99) / 100];
-}
 
 /* Capture only: how fast buffers come and go without any network. */
 static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
@@ -118,14 +93,16 @@ static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 {
 	struct fpgacap_buffer b[64];
 	uint32_t idx[64];
-	uint64_t start = cli_now_ns();
+	uint64_t start = fc_now_ns();
 	int n, i;
 
-	while (!interrupted) {
-		if ((o->duration_ns && cli_now_ns() - start >= o->duration_ns) ||
+	while (!cli_stop) {
+		if ((o->duration_ns && fc_now_ns() - start >= o->duration_ns) ||
 		    (o->bytes && r->bytes >= o->bytes))
 			break;
-		n = fpgacap_dequeue(dev, b, 64, 1000000000LL);
+		n = fpgacap_dequeue(dev, b, 64, 200000000LL);
+		if (n == -ETIMEDOUT || n == -EINTR)
+			continue;
 		if (n < 0)
 			return n;
 		for (i = 0; i < n; i++) {
@@ -143,41 +120,52 @@ static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 		      enum bench_mode mode, struct result *r)
 {
-	struct fpgacap_pump_opts po = { 0 };
-	struct fpgacap_sender_stats ss;
-	struct fpgacap_pump_stats ps;
+	struct fpgacap_sender_opts so = { .size = sizeof(so) };
+	struct fpgacap_pump_opts po = {
+		.size = sizeof(po),
+		.max_bytes = o->bytes,
+		.timeout_ns = 200000000,
+		.send = &so,
+	};
+	struct fpgacap_sender_stats ss = { .size = sizeof(ss) };
+	struct fpgacap_pump_stats ps = { .size = sizeof(ps) };
 	struct fpgacap_pump *pump;
-	struct cli_progress prog;
+	struct cli_meter meter;
+	char err[300];
 	uint64_t start;
 	int fd, ret;
 
-	fd = cli_connect(o->dest);
-	if (fd < 0)
-		return fd;
-	po.send.fd = fd;
-	po.send.mode = mode == MODE_ZEROCOPY ?
-		       FPGACAP_SEND_ZEROCOPY : mode == MODE_URING ?
-		       FPGACAP_SEND_URING : FPGACAP_SEND_COPY;
-	po.max_bytes = o->bytes;
+	fd = cli_connect(o->dest, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "fpgacap-bench: connect %s\n", err);
+		return -ECONNREFUSED;
+	}
+	so.fd = fd;
+	so.mode = mode == MODE_ZEROCOPY ? FPGACAP_SEND_ZEROCOPY :
+		  mode == MODE_URING ? FPGACAP_SEND_URING : FPGACAP_SEND_COPY;
 	ret = fpgacap_pump_create(dev, &po, &pump);
 	if (ret) {
 		close(fd);
 		return ret;
 	}
 	ret = fpgacap_start(dev);
-	cli_progress_init(&prog, o->quiet || o->json);
-	start = cli_now_ns();
-	while (!ret && !interrupted) {
+	cli_meter_init(&meter, o->quiet || o->json, 0);
+	start = fc_now_ns();
+	while (!ret && !cli_stop) {
 		ret = fpgacap_pump_step(pump);
+		if (ret == -EINTR)
+			ret = 0;
 		fpgacap_pump_get_stats(pump, &ps);
-		cli_progress(&prog, ps.payload_bytes, mode_names[mode]);
-		if (o->duration_ns && cli_now_ns() - start >= o->duration_ns)
+		cli_meter_progress(&meter, ps.payload_bytes, mode_names[mode]);
+		if (o->duration_ns && fc_now_ns() - start >= o->duration_ns)
 			break;
 	}
-	cli_progress_done(&prog);
+	cli_meter_done(&meter);
 	if (ret == 1)
 		ret = 0;
-	if (fpgacap_pump_finish(pump, 30000) && !ret)
+	r->interrupted = cli_stop != 0;
+	if (fpgacap_pump_finish(pump, cli_stop ? 300 : 30000) && !ret &&
+	    !cli_stop)
 		ret = -ETIMEDOUT;
 	fpgacap_sender_get_stats(fpgacap_pump_sender(pump), &ss);
 	fpgacap_pump_get_stats(pump, &ps);
@@ -187,7 +175,9 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 	r->copied = ss.copied;
 	r->copied_known = ss.copied_known;
 	r->mode_used = fpgacap_send_mode_name(ss.mode);
-	latency(pump, r);
+	r->lat_p50 = fpgacap_pump_latency(pump, 50);
+	r->lat_p99 = fpgacap_pump_latency(pump, 99);
+	r->retransmits = cli_tcp_retrans(fd);
 	fpgacap_pump_destroy(pump);
 	close(fd);
 	return ret;
@@ -210,6 +200,7 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 	r->size = size;
 	r->count = o->count;
 	r->mode_used = mode_names[mode];
+	r->retransmits = -1;
 	ret = fpgacap_open(o->device, 0, &dev);
 	if (ret) {
 		r->error = ret;
@@ -223,15 +214,16 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 	}
 	cli_cpu_ns(&u0, &s0);
 	read_sys_cpu(&c0);
-	t0 = cli_now_ns();
+	t0 = fc_now_ns();
 	if (mode == MODE_CAPTURE) {
 		ret = fpgacap_start(dev);
 		if (!ret)
 			ret = run_capture(dev, o, r);
+		r->interrupted = cli_stop != 0;
 	} else {
 		ret = run_stream(dev, o, mode, r);
 	}
-	t1 = cli_now_ns();
+	t1 = fc_now_ns();
 	read_sys_cpu(&c1);
 	cli_cpu_ns(&u1, &s1);
 	fpgacap_stop(dev);
@@ -270,7 +262,8 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       "\"proc_cpu_s_per_GB\":%.4f,\"sys_cpu_s_per_GB\":%.4f,"
 		       "\"completions\":%llu,\"copied\":%llu,"
 		       "\"copied_known\":%s,\"drops\":%llu,"
-		       "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu}",
+		       "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
+		       "\"retransmits\":%lld,\"interrupted\":%s}",
 		       first ? "" : ",\n", mode_names[r->mode], r->mode_used,
 		       (unsigned long long)r->size, r->count, r->error,
 		       r->error ? fpgacap_strerror(r->error) : "",
@@ -285,7 +278,9 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       r->copied_known ? "true" : "false",
 		       (unsigned long long)r->drops,
 		       (unsigned long long)r->lat_p50,
-		       (unsigned long long)r->lat_p99);
+		       (unsigned long long)r->lat_p99,
+		       (long long)r->retransmits,
+		       r->interrupted ? "true" : "false");
 		return;
 	}
 	if (first)
@@ -312,175 +307,249 @@ static void print_result(const struct bench_opts *o, const struct result *r,
  * Hand-off: process CPU per buffer for DEQUEUE + RETURN at batch sizes.
  * Each round fills the whole ring, stops the source, then times draining
  * it in batches of exactly @batch, so the source's speed does not decide
- * how full the batches are.
+ * how full the batches are. A source that does not fill the ring within
+ * HANDOFF_FILL_S (or a stop) ends it with an error, never a hang.
  */
-static void bench_handoff(const struct bench_opts *o, bool *first)
+#define HANDOFF_FILL_S 20
+
+/* Wait, spinning, until the source filled all @ring buffers. */
+static int wait_ring_full(struct fpgacap *dev, uint32_t ring)
 {
-	static const unsigned int batches[] = { 1, 2, 4, 8, 16, 32, 64 };
-	const uint32_t ring = 256;
-	unsigned int i;
+	uint64_t end = fc_now_ns() + HANDOFF_FILL_S * 1000000000ULL;
+	struct fpgacap_stats st;
+	int ret;
 
-	for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
-		struct fpgacap_buffer b[64];
-		uint32_t idx[64];
-		unsigned int batch = batches[i];
-		uint64_t cpu = 0, done = 0, calls = 0;
-		struct fpgacap *dev;
-		int n, k;
-
-		if (fpgacap_open(o->device, 0, &dev))
-			return;
-		if (fpgacap_configure(dev, ring, 4096, 0, 0)) {
-			fpgacap_close(dev);
-			return;
+	/*
+	 * Spin, not sleep: under -icount the Zynq guest's timer wake-ups can
+	 * lag by seconds. Not measured.
+	 */
+	for (;;) {
+		ret = fpgacap_get_stats(dev, &st);
+		if (ret)
+			return ret;
+		if (st.done >= ring)
+			return 0;
+		if (st.state == FPGACAP_STATE_ERROR)
+			return st.last_error ? -(int)st.last_error : -EIO;
+		if (cli_stop)
+			return -EINTR;
+		if (fc_now_ns() >= end) {
+			fprintf(stderr, "fpgacap-bench: hand-off: the source "
+				"filled %u of %u buffers in %d s\n", st.done,
+				ring, HANDOFF_FILL_S);
+			return -ETIMEDOUT;
 		}
-		while (done < 10240) {
-			struct fpgacap_stats st;
-			uint64_t u0, s0, u1, s1;
-
-			if (fpgacap_start(dev))
-				break;
-			/*
-			 * Spin, not sleep: under -icount the Zynq guest's
-			 * timer wake-ups can lag by seconds. Not measured.
-			 */
-			do
-				sched_yield();
-			while (!fpgacap_get_stats(dev, &st) && st.done < ring);
-			fpgacap_stop(dev);
-			cli_cpu_ns(&u0, &s0);
-			while ((n = fpgacap_dequeue(dev, b, batch, 0)) > 0) {
-				for (k = 0; k < n; k++)
-					idx[k] = b[k].index;
-				if (fpgacap_return(dev, idx, n))
-					break;
-				done += n;
-				calls++;
-			}
-			cli_cpu_ns(&u1, &s1);
-			cpu += u1 - u0 + s1 - s0;
-		}
-		fpgacap_close(dev);
-		if (o->json)
-			printf("%s{\"handoff_batch\":%u,\"buffers\":%llu,"
-			       "\"dequeue_return_pairs\":%llu,"
-			       "\"ns_per_buffer\":%.1f}",
-			       *first ? "" : ",\n", batch,
-			       (unsigned long long)done,
-			       (unsigned long long)calls,
-			       done ? cpu / (double)done : 0);
-		else
-			printf("hand-off batch %2u: %8.1f ns CPU per buffer "
-			       "(%llu buffers)\n", batch,
-			       done ? cpu / (double)done : 0,
-			       (unsigned long long)done);
-		*first = false;
+		sched_yield();
 	}
 }
 
+static int handoff_one(const struct bench_opts *o, unsigned int batch,
+		       uint64_t *cpu, uint64_t *done, uint64_t *calls)
+{
+	const uint32_t ring = 256;
+	struct fpgacap_buffer b[64];
+	uint32_t idx[64];
+	struct fpgacap *dev;
+	int n, k, ret;
+
+	ret = fpgacap_open(o->device, 0, &dev);
+	if (!ret)
+		ret = fpgacap_configure(dev, ring, 4096, 0, 0);
+	while (!ret && *done < 10240) {
+		uint64_t u0, s0, u1, s1;
+
+		ret = fpgacap_start(dev);
+		if (!ret)
+			ret = wait_ring_full(dev, ring);
+		fpgacap_stop(dev);
+		if (ret)
+			break;
+		cli_cpu_ns(&u0, &s0);
+		while ((n = fpgacap_dequeue(dev, b, batch, 0)) > 0) {
+			for (k = 0; k < n; k++)
+				idx[k] = b[k].index;
+			ret = fpgacap_return(dev, idx, (unsigned int)n);
+			if (ret)
+				break;
+			*done += (uint64_t)n;
+			(*calls)++;
+		}
+		cli_cpu_ns(&u1, &s1);
+		*cpu += u1 - u0 + s1 - s0;
+	}
+	fpgacap_close(dev);
+	return ret;
+}
+
+static int bench_handoff(const struct bench_opts *o, bool *first)
+{
+	static const unsigned int batches[] = { 1, 2, 4, 8, 16, 32, 64 };
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(batches) / sizeof(batches[0]) && !cli_stop;
+	     i++) {
+		uint64_t cpu = 0, done = 0, calls = 0;
+		unsigned int batch = batches[i];
+
+		ret = handoff_one(o, batch, &cpu, &done, &calls);
+		if (o->json)
+			printf("%s{\"handoff_batch\":%u,\"buffers\":%llu,"
+			       "\"dequeue_return_pairs\":%llu,"
+			       "\"ns_per_buffer\":%.1f,\"error\":%d}",
+			       *first ? "" : ",\n", batch,
+			       (unsigned long long)done,
+			       (unsigned long long)calls,
+			       done ? (double)cpu / (double)done : 0, ret);
+		else if (ret)
+			printf("hand-off batch %2u: %s\n", batch,
+			       fpgacap_strerror(ret));
+		else
+			printf("hand-off batch %2u: %8.1f ns CPU per buffer "
+			       "(%llu buffers)\n", batch,
+			       done ? (double)cpu / (double)done : 0,
+			       (unsigned long long)done);
+		*first = false;
+		if (ret)
+			break;
+	}
+	return ret == -EINTR ? 0 : ret;
+}
+
+/* The driver's test hooks in debugfs (all off again at the end). */
+#define HOOKS "/sys/kernel/debug/fpgacap/"
+
+static void set_hook(const char *name, const char *v)
+{
+	FILE *p = fopen(name, "w");
+
+	if (p) {
+		fputs(v, p);
+		fclose(p);
+	}
+}
+
+/* Pool allocations above order 0 fail (1), or not (0). */
+static void set_order0_only(bool on)
+{
+	if (on)
+		set_hook(HOOKS "test_hooks", "1");
+	set_hook(HOOKS "alloc_fail_order", on ? "1" : "0");
+	if (!on)
+		set_hook(HOOKS "test_hooks", "0");
+}
+
 /* Pool setup: configure + mmap time and segments, with and without
- * high-order pages available. */
-static void bench_setup(const struct bench_opts *o, bool *first)
+ * high-order pages available (the driver's alloc_fail_order hook). */
+static int bench_setup(const struct bench_opts *o, bool *first)
 {
 	static const uint64_t mib[] = { 16, 64, 128, 256 };
-	static const char *const fail[] = { "0", "1" };
 	unsigned int i, f;
+	int err = 0;
 
-	for (f = 0; f < 2; f++) {
-		FILE *p = fopen("/sys/module/fpgacap/parameters/alloc_fail_order",
-				"w");
-
-		if (p) {
-			fputs(fail[f], p);
-			fclose(p);
-		} else if (f) {
+	for (f = 0; f < 2 && !cli_stop; f++) {
+		if (f && access(HOOKS "alloc_fail_order", W_OK))
 			break;
-		}
-		for (i = 0; i < sizeof(mib) / sizeof(mib[0]); i++) {
+		set_order0_only(f);
+		for (i = 0; i < sizeof(mib) / sizeof(mib[0]) && !cli_stop;
+		     i++) {
 			const struct fpgacap_config *c;
 			struct fpgacap *dev;
 			uint64_t t0, t1;
 			int ret;
 
-			if (fpgacap_open(o->device, 0, &dev))
-				return;
-			t0 = cli_now_ns();
+			ret = fpgacap_open(o->device, 0, &dev);
+			if (ret) {
+				err = ret;
+				break;
+			}
+			t0 = fc_now_ns();
 			ret = fpgacap_configure(dev, (uint32_t)mib[i], 1 << 20,
 						0, 0);
-			t1 = cli_now_ns();
+			t1 = fc_now_ns();
 			c = fpgacap_layout(dev);
 			if (o->json)
 				printf("%s{\"setup_MiB\":%llu,\"order0_only\":%s,"
 				       "\"error\":%d,\"ms\":%.3f,\"chunks\":%u,"
 				       "\"max_segments\":%u}", *first ? "" : ",\n",
 				       (unsigned long long)mib[i],
-				       f ? "true" : "false", ret, (t1 - t0) / 1e6,
-				       c->chunks, c->max_segments);
+				       f ? "true" : "false", ret,
+				       (double)(t1 - t0) / 1e6, c->chunks,
+				       c->max_segments);
+			else if (ret)
+				printf("setup %3llu MiB%s: %s\n",
+				       (unsigned long long)mib[i],
+				       f ? " (order 0 only)" : "",
+				       fpgacap_strerror(ret));
 			else
-				printf("setup %3llu MiB%s: %s %8.2f ms, %u chunks, "
+				printf("setup %3llu MiB%s: %8.2f ms, %u chunks, "
 				       "%u segments per 1 MiB buffer at most\n",
 				       (unsigned long long)mib[i],
 				       f ? " (order 0 only)" : "",
-				       ret ? fpgacap_strerror(ret) : "",
-				       (t1 - t0) / 1e6, c->chunks,
+				       (double)(t1 - t0) / 1e6, c->chunks,
 				       c->max_segments);
 			*first = false;
-			fpgacap_configure(dev, 0, 0, 0, 0);
+			/* A limit (E2BIG, EDQUOT, ENOMEM) is a finding here,
+			 * not a failure of the bench. */
 			fpgacap_close(dev);
 		}
 	}
-	{
-		FILE *p = fopen("/sys/module/fpgacap/parameters/alloc_fail_order",
-				"w");
-
-		if (p) {
-			fputs("0", p);
-			fclose(p);
-		}
-	}
+	set_order0_only(false);
+	return err;
 }
 
 /*
  * What copying costs here: memcpy from a mapped pool buffer (what the copy
  * path's send() does in the kernel, roughly) into ordinary memory.
  */
-static void bench_memcpy(const struct bench_opts *o, bool *first)
+static int bench_memcpy(const struct bench_opts *o, bool *first)
 {
 	const uint64_t size = 1 << 20, total = 256ULL << 20;
 	struct fpgacap_buffer b;
 	uint64_t u0, s0, u1, s1, done;
 	struct fpgacap *dev;
+	double cpu;
 	void *dst;
+	int ret;
 
-	if (fpgacap_open(o->device, 0, &dev))
-		return;
+	ret = fpgacap_open(o->device, 0, &dev);
+	if (ret)
+		return ret;
 	dst = malloc(size);
-	if (!dst || fpgacap_configure(dev, 4, size, 0, 0) ||
-	    fpgacap_start(dev) || fpgacap_dequeue(dev, &b, 1, 1000000000LL) != 1) {
+	ret = dst ? 0 : -ENOMEM;
+	if (!ret)
+		ret = fpgacap_configure(dev, 4, size, 0, 0);
+	if (!ret)
+		ret = fpgacap_start(dev);
+	if (!ret) {
+		ret = fpgacap_dequeue(dev, &b, 1, 5000000000LL);
+		ret = ret == 1 ? 0 : ret < 0 ? ret : -EIO;
+	}
+	if (ret) {
 		free(dst);
 		fpgacap_close(dev);
-		return;
+		return ret == -EINTR ? 0 : ret;
 	}
 	memset(dst, 0, size);
 	cli_cpu_ns(&u0, &s0);
-	for (done = 0; done < total; done += size)
+	for (done = 0; done < total && !cli_stop; done += size)
 		memcpy(dst, fpgacap_buffer_data(dev, b.index), size);
 	cli_cpu_ns(&u1, &s1);
 	fpgacap_stop(dev);
 	fpgacap_close(dev);
+	cpu = (double)(u1 - u0 + s1 - s0) / 1e9;
 	if (o->json)
 		printf("%s{\"memcpy_bytes\":%llu,\"memcpy_cpu_s_per_GB\":%.4f,"
 		       "\"memcpy_MBps\":%.1f,\"check\":%u}", *first ? "" : ",\n",
-		       (unsigned long long)total,
-		       (u1 - u0 + s1 - s0) / 1e9 / (total / 1e9),
-		       total / 1e6 / ((u1 - u0 + s1 - s0) / 1e9),
+		       (unsigned long long)done, cpu / ((double)done / 1e9),
+		       (double)done / 1e6 / cpu,
 		       ((unsigned char *)dst)[size - 1]);
 	else
 		printf("memcpy: %.3f CPU s per GB (%.0f MB/s)\n",
-		       (u1 - u0 + s1 - s0) / 1e9 / (total / 1e9),
-		       total / 1e6 / ((u1 - u0 + s1 - s0) / 1e9));
+		       cpu / ((double)done / 1e9), (double)done / 1e6 / cpu);
 	*first = false;
 	free(dst);
+	return 0;
 }
 
 static void usage(FILE *f)
@@ -497,7 +566,7 @@ static void usage(FILE *f)
 "  -c, --count N         buffers in the pool (default 16)\n"
 "  -s, --size BYTES      buffer size; repeat or use --sweep (default 256K)\n"
 "      --sweep LIST      buffer sizes, e.g. 16K,64K,256K,1M\n"
-"  -t, --duration SEC    per run (default 5)\n"
+"  -t, --time SECONDS    per run (default 5)\n"
 "  -b, --bytes BYTES     per run, instead of a duration\n"
 "      --rate BYTES      pattern source rate (default 0: as fast as it can)\n"
 "      --handoff         dequeue+return cost per buffer at batch 1..64\n"
@@ -509,23 +578,24 @@ static void usage(FILE *f)
 "Figures: MB/s of payload, %% of the GbE TCP ceiling (117.7 MB/s), CPU\n"
 "seconds per GB for this process and for the whole system (/proc/stat,\n"
 "softirq included), zero-copy completions not copied / copied, drops,\n"
-"capture-to-release latency (99th percentile).\n");
+"capture-to-release latency (99th percentile over every buffer), TCP\n"
+"retransmits. BYTES take K, M, G suffixes (powers of 1024). SIGINT or\n"
+"SIGTERM stops within a second with what was measured; exit status 1 if\n"
+"any mode or micro-benchmark failed, 2 for a usage error.\n");
 }
 
 enum { OPT_COMPARE = 256, OPT_SWEEP, OPT_RATE, OPT_HANDOFF, OPT_SETUP,
        OPT_MEMCPY };
 
-static int add_size(struct bench_opts *o, const char *s)
+static void add_size(struct bench_opts *o, const char *opt, const char *s)
 {
-	uint64_t v;
-
-	if (cli_parse_size(s, &v) || !v || o->nsizes == 16)
-		return -EINVAL;
-	o->sizes[o->nsizes++] = v;
-	return 0;
+	if (o->nsizes == 16)
+		cli_bad_arg(opt, s, "at most 16 buffer sizes");
+	o->sizes[o->nsizes++] = cli_opt_u64(opt, s, CLI_SUFFIX, 4096,
+					    1ULL << 30);
 }
 
-static int parse_args(int argc, char **argv, struct bench_opts *o)
+static void parse_args(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
@@ -534,19 +604,16 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "count", required_argument, NULL, 'c' },
 		{ "size", required_argument, NULL, 's' },
 		{ "sweep", required_argument, NULL, OPT_SWEEP },
+		{ "time", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "bytes", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "handoff", no_argument, NULL, OPT_HANDOFF },
 		{ "setup", no_argument, NULL, OPT_SETUP },
 		{ "memcpy", no_argument, NULL, OPT_MEMCPY },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_TAIL,
 	};
 	bool any_mode = false;
-	uint64_t v;
 	char *tok, *save;
 	int c, m;
 
@@ -561,50 +628,56 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 				if (!strcmp(optarg, mode_names[m]))
 					break;
 			if (m == NR_MODES)
-				goto bad;
+				cli_bad_arg("--mode", optarg, "expected capture, "
+					    "copy, zerocopy or uring");
+			if (m == MODE_URING &&
+			    !fpgacap_send_mode_built(FPGACAP_SEND_URING))
+				cli_bad_arg("--mode", optarg, "this build has no "
+					    "io_uring (liburing was missing)");
 			o->modes[m] = true;
 			any_mode = true;
 			break;
 		case OPT_COMPARE:
 			for (m = 0; m < NR_MODES; m++)
-				o->modes[m] = true;
+				o->modes[m] = m != MODE_URING ||
+					fpgacap_send_mode_built(FPGACAP_SEND_URING);
 			any_mode = true;
 			break;
 		case 'c':
-			if (cli_parse_size(optarg, &v) || !v || v > 65536)
-				goto bad;
-			o->count = (uint32_t)v;
+			o->count = (uint32_t)cli_opt_u64("--count", optarg, 0, 1,
+							 65536);
 			break;
-		case 's': if (add_size(o, optarg)) goto bad; break;
+		case 's': add_size(o, "--size", optarg); break;
 		case OPT_SWEEP:
 			for (tok = strtok_r(optarg, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save))
-				if (add_size(o, tok))
-					goto bad;
+				add_size(o, "--sweep", tok);
 			break;
 		case 't':
-			if (cli_parse_seconds(optarg, &o->duration_ns))
-				goto bad;
+			o->duration_ns = cli_opt_time(optarg);
 			break;
 		case 'b':
-			if (cli_parse_size(optarg, &o->bytes))
-				goto bad;
+			o->bytes = cli_opt_u64("--bytes", optarg, CLI_SUFFIX, 1,
+					       UINT64_MAX);
 			o->duration_ns = 0;
 			break;
-		case OPT_RATE: if (cli_parse_size(optarg, &o->rate)) goto bad; break;
+		case OPT_RATE:
+			o->rate = cli_opt_u64("--rate", optarg, CLI_SUFFIX, 0,
+					      1ULL << 40);
+			break;
 		case OPT_HANDOFF: o->handoff = true; break;
 		case OPT_SETUP: o->setup = true; break;
 		case OPT_MEMCPY: o->memcpy_bench = true; break;
-		case 'j': o->json = true; break;
-		case 'q': o->quiet = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: goto bad;
+		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
 	if (optind < argc)
 		o->dest = argv[optind++];
-	if (optind != argc)
-		goto bad;
+	if (optind != argc) {
+		fprintf(stderr, "fpgacap-bench: unexpected '%s' (see --help)\n",
+			argv[optind]);
+		exit(2);
+	}
 	if (!any_mode && !o->handoff && !o->setup && !o->memcpy_bench)
 		o->modes[MODE_ZEROCOPY] = true;
 	if (!o->nsizes)
@@ -613,15 +686,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		if (o->modes[m] && !o->dest) {
 			fprintf(stderr, "fpgacap-bench: %s needs HOST:PORT\n",
 				mode_names[m]);
-			return -EINVAL;
+			exit(2);
 		}
 	}
-	return 0;
-bad:
-	if (optarg)
-		fprintf(stderr, "fpgacap-bench: bad argument '%s'\n", optarg);
-	usage(stderr);
-	return -EINVAL;
 }
 
 /* Ratios against the copy path at the same buffer size. */
@@ -659,23 +726,25 @@ int main(int argc, char **argv)
 {
 	static struct result res[16 * NR_MODES];
 	struct bench_opts o = { 0 };
-	unsigned int n = 0, s;
+	unsigned int n = 0, s, failed = 0;
 	bool first = true;
-	int m;
+	int m, ret;
 
-	if (parse_args(argc, argv, &o))
-		return 2;
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
+	parse_args(argc, argv, &o);
+	cli_signals();
+	cli_line_buffered();
 
 	if (o.json)
 		printf("{\"version\":1,\"results\":[\n");
-	for (s = 0; s < o.nsizes && !interrupted; s++) {
-		for (m = 0; m < NR_MODES && !interrupted; m++) {
+	for (s = 0; s < o.nsizes && !cli_stop; s++) {
+		for (m = 0; m < NR_MODES && !cli_stop; m++) {
 			if (!o.modes[m])
 				continue;
 			run_one(&o, (enum bench_mode)m, o.sizes[s], &res[n]);
 			print_result(&o, &res[n], first);
+			fflush(stdout);
+			if (res[n].error && res[n].error != -EINTR)
+				failed++;
 			first = false;
 			n++;
 		}
@@ -683,14 +752,30 @@ int main(int argc, char **argv)
 	if (o.json)
 		printf("\n],\"micro\":[\n");
 	first = true;
-	if (o.memcpy_bench)
-		bench_memcpy(&o, &first);
-	if (o.handoff)
-		bench_handoff(&o, &first);
-	if (o.setup)
-		bench_setup(&o, &first);
+	if (o.memcpy_bench && !cli_stop && (ret = bench_memcpy(&o, &first))) {
+		fprintf(stderr, "fpgacap-bench: memcpy: %s\n",
+			fpgacap_strerror(ret));
+		failed++;
+	}
+	if (o.handoff && !cli_stop && (ret = bench_handoff(&o, &first))) {
+		fprintf(stderr, "fpgacap-bench: hand-off: %s\n",
+			fpgacap_strerror(ret));
+		failed++;
+	}
+	if (o.setup && !cli_stop && (ret = bench_setup(&o, &first))) {
+		fprintf(stderr, "fpgacap-bench: setup: %s\n",
+			fpgacap_strerror(ret));
+		failed++;
+	}
 	if (o.json)
-		printf("\n]}\n");
+		printf("\n],\"failed\":%u,\"stopped_by\":\"%s\"}\n", failed,
+		       cli_stop ? cli_signame(cli_stop) : "");
 	print_ratios(&o, res, n);
-	return 0;
+	if (!o.json) {
+		if (cli_stop)
+			printf("fpgacap-bench: stopped by %s after %u runs\n",
+			       cli_signame(cli_stop), n);
+		printf("fpgacap-bench: %u runs, %u failed\n", n, failed);
+	}
+	return failed ? 1 : 0;
 }

@@ -17,6 +17,11 @@
 static struct class *fpgacap_class;
 static dev_t fpgacap_devt;
 static DEFINE_IDA(fpgacap_minors);
+/*
+ * fpgacap<N> for devices without a label, numbered apart from the minors:
+ * labelled devices probing first or again do not rename them.
+ */
+static DEFINE_IDA(fpgacap_numbers);
 
 static void fpgacap_dev_release(struct device *dev)
 {
@@ -24,6 +29,8 @@ static void fpgacap_dev_release(struct device *dev)
 
 	if (dev->devt)
 		ida_free(&fpgacap_minors, MINOR(dev->devt));
+	if (fdev->number >= 0)
+		ida_free(&fpgacap_numbers, fdev->number);
 	mutex_destroy(&fdev->lock);
 	kfree(fdev);
 }
@@ -49,6 +56,7 @@ struct fpgacap_dev *fpgacap_device_alloc(struct device *parent)
 	fdev->dev.release = fpgacap_dev_release;
 	fdev->dev.groups = fpgacap_groups;
 	fdev->parent = parent;
+	fdev->number = -1;
 	mutex_init(&fdev->lock);
 	fpgacap_queue_init(&fdev->queue);
 	fdev->budget.dev = &fdev->dev;
@@ -72,12 +80,18 @@ int fpgacap_device_register(struct fpgacap_dev *fdev, const char *label)
 			      GFP_KERNEL);
 	if (minor < 0)
 		return minor;
-	/* From here the release frees the minor. */
+	/* From here the release frees the minor (and the number). */
 	fdev->dev.devt = MKDEV(MAJOR(fpgacap_devt), minor);
-	if (label)
+	if (label) {
 		ret = dev_set_name(&fdev->dev, "fpgacap-%s", label);
-	else
-		ret = dev_set_name(&fdev->dev, "fpgacap%d", minor);
+	} else {
+		fdev->number = ida_alloc_max(&fpgacap_numbers,
+					     FPGACAP_MAX_MINORS - 1,
+					     GFP_KERNEL);
+		if (fdev->number < 0)
+			return fdev->number;
+		ret = dev_set_name(&fdev->dev, "fpgacap%d", fdev->number);
+	}
 	if (ret)
 		return ret;
 
@@ -127,4 +141,5 @@ void fpgacap_class_exit(void)
 	class_destroy(fpgacap_class);
 	unregister_chrdev_region(fpgacap_devt, FPGACAP_MAX_MINORS);
 	ida_destroy(&fpgacap_minors);
+	ida_destroy(&fpgacap_numbers);
 }

@@ -33,6 +33,7 @@
  * @dev: its lifetime: the last of unbind, open files and pools
  * @cdev: the character device, tied to @dev
  * @parent: the platform device, while bound
+ * @number: N of its name fpgacap<N>, or -1 for a labelled device
  * @lock: @owner, @gone, configuration, start/stop
  * @gone: unbound; every call but close fails with ENODEV (WRITE_ONCE under
  *	@lock; poll reads it without)
@@ -47,6 +48,7 @@ struct fpgacap_dev {
 	struct device dev;
 	struct cdev cdev;
 	struct device *parent;
+	int number;
 	struct mutex lock;		/* see the lock order above */
 	bool gone;
 	struct fpgacap_file *owner;

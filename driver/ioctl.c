@@ -30,7 +30,8 @@ static long ioctl_info(struct fpgacap_dev *fdev, void __user *arg)
 	}
 	fpgacap_queue_get_stats(&fdev->queue, &st);
 	info.api_version = FPGACAP_API_VERSION;
-	info.caps = FPGACAP_CAP_STREAMING | FPGACAP_CAP_READ | fdev->src->caps;
+	info.caps = FPGACAP_CAP_STREAMING | FPGACAP_CAP_READ |
+		    FPGACAP_CAP_WRITABLE | fdev->src->caps;
 	if (IS_ENABLED(CONFIG_HIGHMEM))
 		info.caps |= FPGACAP_CAP_HIGHMEM;
 	info.source = fdev->src->type;

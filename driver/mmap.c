@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * mmap of the pool: read-only, shared, never executable, every page
+ * mmap of the pool: read-only (writable only for a pool configured so),
+ * shared, never executable, every page
  * inserted as a normal page with its struct page (vm_insert_pages), never
  * VM_PFNMAP. That is what lets get_user_pages(), and with it MSG_ZEROCOPY,
  * vmsplice and io_uring, take the pages. Only the owner maps; each VMA
@@ -47,7 +48,8 @@ static const struct vm_operations_struct fpgacap_vm_ops = {
  * @vma: the new mapping; mmap_lock held
  *
  * Return: 0; -EINVAL for a private mapping or a range outside the pool;
- * -EACCES for a writable one; -EPERM for an executable one; -EBUSY if
+ * -EACCES for a writable one of a pool not configured writable (or a file
+ * opened read-only: the VFS says so first); -EPERM for an executable one; -EBUSY if
  * another file owns the stream; -ENOBUFS without a pool (mapping claims
  * nothing: the owner is the file that configured); -ENODEV after unbind.
  */
@@ -61,14 +63,12 @@ int fpgacap_mmap(struct file *file, struct vm_area_struct *vma)
 	int ret;
 
 	/*
-	 * Capture data is for reading; writable, private or executable
-	 * makes no sense. VM_MAYSHARE, not VM_SHARED: mmap clears the latter
-	 * for files opened read-only.
+	 * Capture data is for reading; private or executable makes no sense.
+	 * VM_MAYSHARE, not VM_SHARED: mmap clears the latter for files opened
+	 * read-only.
 	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if (vma->vm_flags & VM_WRITE)
-		return -EACCES;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
 
@@ -87,12 +87,17 @@ int fpgacap_mmap(struct file *file, struct vm_area_struct *vma)
 	if (ret)
 		return ret;
 
+	ret = -EACCES;
+	if ((vma->vm_flags & VM_WRITE) && !pool->writable)
+		goto err;
 	ret = -EINVAL;
 	if (vma->vm_pgoff > pool->npages || pages > pool->npages - vma->vm_pgoff)
 		goto err;
 
-	/* Nor can mprotect() make it writable or executable later. */
-	vm_flags_clear(vma, VM_MAYWRITE | VM_MAYEXEC);
+	/* Nor can mprotect() make it executable, or writable, later. */
+	vm_flags_clear(vma, VM_MAYEXEC);
+	if (!pool->writable)
+		vm_flags_clear(vma, VM_MAYWRITE);
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &fpgacap_vm_ops;
 	vma->vm_private_data = pool;

@@ -294,7 +294,8 @@ static void pool_free(struct fpgacap_pool *pool)
  * @count: number of buffers
  * @buffer_size: bytes per buffer; @count and @buffer_size must have passed
  *	fpgacap_pool_check_size()
- * @flags: FPGACAP_CFG_* (HIGHMEM allows highmem pages)
+ * @flags: FPGACAP_CFG_* (HIGHMEM allows highmem pages, WRITABLE writable
+ *	mappings)
  * @dma_dev: the device that writes the buffers, or NULL for a CPU source
  *
  * Return: the pool with one reference, or ERR_PTR(-EDQUOT) when the
@@ -326,6 +327,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 	kref_init(&pool->ref);
 	pool->budget = budget;
 	get_device(budget->dev);
+	pool->writable = flags & FPGACAP_CFG_WRITABLE;
 	pool->count = count;
 	pool->buffer_size = buffer_size;
 	pool->buffer_pages = buffer_size >> PAGE_SHIFT;

@@ -54,6 +54,7 @@ extern struct fpgacap_limits fpgacap_limits;
  * @ref: one reference for the device while configured, one per VMA;
  *	the network stack holds page references of its own
  * @budget: charged with @bytes until the pool is freed
+ * @writable: may be mapped writable (FPGACAP_CFG_WRITABLE)
  * @count: number of buffers
  * @buffer_size: bytes per buffer, a page multiple
  * @buffer_pages: pages per buffer
@@ -71,6 +72,7 @@ extern struct fpgacap_limits fpgacap_limits;
 struct fpgacap_pool {
 	struct kref ref;
 	struct fpgacap_budget *budget;
+	bool writable;
 	u32 count;
 	size_t buffer_size;
 	unsigned int buffer_pages;

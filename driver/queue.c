@@ -753,6 +753,17 @@ void fpgacap_queue_get_stats(struct fpgacap_queue *q, struct fpgacap_stats *st)
 }
 
 /**
+ * fpgacap_queue_stall_timeout() - the watchdog's timeout
+ * @q: the queue
+ *
+ * Return: milliseconds, 0 when off.
+ */
+unsigned int fpgacap_queue_stall_timeout(struct fpgacap_queue *q)
+{
+	return READ_ONCE(q->stall_timeout_ms);
+}
+
+/**
  * fpgacap_queue_set_stall_timeout() - set the watchdog's timeout
  * @q: the queue
  * @ms: milliseconds without progress that fail a stream; 0 turns it off

@@ -150,6 +150,7 @@ int fpgacap_queue_wait(struct fpgacap_queue *q, s64 timeout_ns);
 __poll_t fpgacap_queue_poll(struct fpgacap_queue *q, struct file *file,
 			    poll_table *wait);
 void fpgacap_queue_get_stats(struct fpgacap_queue *q, struct fpgacap_stats *st);
+unsigned int fpgacap_queue_stall_timeout(struct fpgacap_queue *q);
 void fpgacap_queue_set_stall_timeout(struct fpgacap_queue *q, unsigned int ms);
 
 #endif /* FPGACAP_QUEUE_H */

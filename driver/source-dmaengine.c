@@ -18,6 +18,12 @@
  * slots form a ring in submission order and buffers are delivered from its
  * head, so nothing is delivered out of order.
  *
+ * A callback names its transfer by a token that carries the stream
+ * generation it was submitted in, fixed at submission: one from a stopped
+ * stream (an engine without a working device_synchronize may call back
+ * after dmaengine_terminate_sync() returned, even after the next START)
+ * finds its generation gone and does nothing.
+ *
  * If no free buffer is left the ring runs dry: for a slave source the
  * peripheral overruns, which is counted as a drop of unknown size, and the
  * next buffer is flagged LOST. A memcpy window loses nothing.
@@ -41,6 +47,8 @@
 #include "fpgacap.h"
 
 #define DMA_MAX_IN_FLIGHT 32
+/* Tokens of this many generations exist at once (a power of two). */
+#define DMA_TOKEN_GENERATIONS 4
 
 static unsigned int stop_drain_ms = 200;
 module_param(stop_drain_ms, uint, 0644);
@@ -49,12 +57,18 @@ MODULE_PARM_DESC(stop_drain_ms,
 
 struct dma_source;
 
+/* What a callback is given: its transfer, as submitted. */
+struct dma_token {
+	struct dma_source *ds;
+	unsigned int gen;		/* stream generation at submission */
+	unsigned int slot;		/* its slot in the ring */
+};
+
 /*
  * One descriptor in flight. @buf is the work item's (and stop's, once the
  * work is cancelled); the rest is written by the callback under ds->lock.
  */
 struct dma_slot {
-	struct dma_source *ds;
 	struct fpgacap_buf *buf;
 	bool armed;			/* submitted, callback expected */
 	bool done;			/* the engine finished it */
@@ -68,12 +82,14 @@ struct dma_source {
 	struct dma_chan *chan;
 	bool memcpy;
 	struct work_struct work;	/* delivers and refills */
-	spinlock_t lock;		/* slots, head, count, running */
+	spinlock_t lock;		/* slots, head, count, running, gen */
 	bool running;			/* new transfers may be submitted */
+	unsigned int gen;		/* stream generation, bumped by stop */
 	bool ring_dry;			/* work item only */
 	unsigned int max_in_flight;
 	unsigned int head, count;	/* the ring of slots in flight */
 	struct dma_slot slots[DMA_MAX_IN_FLIGHT];
+	struct dma_token tokens[DMA_TOKEN_GENERATIONS][DMA_MAX_IN_FLIGHT];
 	wait_queue_head_t idle;		/* stop waits for the ring to drain */
 	size_t buffer_size;		/* set at start */
 	/* memcpy: the window, mapped for the engine to read. */
@@ -86,12 +102,14 @@ struct dma_source {
 /* Interrupt or tasklet context: record, and let the work item act. */
 static void dma_callback(void *param, const struct dmaengine_result *res)
 {
-	struct dma_slot *slot = param;
-	struct dma_source *ds = slot->ds;
+	struct dma_token *token = param;
+	struct dma_source *ds = token->ds;
+	struct dma_slot *slot = &ds->slots[token->slot];
 	unsigned long flags;
 
 	spin_lock_irqsave(&ds->lock, flags);
-	if (slot->armed && !slot->done) {
+	/* A transfer of a stopped stream: its buffer is not ours any more. */
+	if (token->gen == ds->gen && slot->armed && !slot->done) {
 		slot->result = res->result;
 		slot->residue = res->residue;
 		slot->done = true;
@@ -204,8 +222,10 @@ static void dma_refill(struct dma_source *ds)
 
 	for (;;) {
 		struct dma_async_tx_descriptor *tx;
+		struct dma_token *token;
 		struct fpgacap_buf *buf;
 		struct dma_slot *slot;
+		unsigned int i;
 		bool room;
 
 		spin_lock_irq(&ds->lock);
@@ -225,16 +245,19 @@ static void dma_refill(struct dma_source *ds)
 		}
 
 		spin_lock_irq(&ds->lock);
-		slot = &ds->slots[(ds->head + ds->count) % ds->max_in_flight];
+		i = (ds->head + ds->count) % ds->max_in_flight;
+		slot = &ds->slots[i];
 		slot->buf = buf;
 		slot->armed = true;
 		slot->done = false;
 		slot->held = false;
+		token = &ds->tokens[ds->gen % DMA_TOKEN_GENERATIONS][i];
+		token->gen = ds->gen;
 		ds->count++;
 		spin_unlock_irq(&ds->lock);
 
 		tx->callback_result = dma_callback;
-		tx->callback_param = slot;
+		tx->callback_param = token;
 		if (dma_submit_error(dmaengine_submit(tx))) {
 			spin_lock_irq(&ds->lock);
 			slot->buf = NULL;
@@ -306,6 +329,12 @@ static void dma_stop(struct fpgacap_source *src)
 	spin_lock_irq(&ds->lock);
 	ds->running = false;
 	spin_unlock_irq(&ds->lock);
+	/*
+	 * A work item that submitted before seeing !running finishes with its
+	 * issue_pending now, not after the terminate below (which would leave
+	 * the engine an issue_pending with nothing to issue).
+	 */
+	flush_work(&ds->work);
 	wait_event_timeout(ds->idle, dma_idle(ds),
 			   msecs_to_jiffies(READ_ONCE(stop_drain_ms)));
 
@@ -314,10 +343,14 @@ static void dma_stop(struct fpgacap_source *src)
 	 * terminate_sync waits for running callbacks through the engine's
 	 * device_synchronize. pl330 and altera-msgdma have none; they call
 	 * back from a tasklet, and a callback their tasklet already picked up
-	 * runs in softirq context, which a grace period waits out.
+	 * runs in softirq context, which a grace period waits out. Any later
+	 * straggler finds its generation gone.
 	 */
 	if (!ds->chan->device->device_synchronize)
 		synchronize_rcu();
+	spin_lock_irq(&ds->lock);
+	ds->gen++;
+	spin_unlock_irq(&ds->lock);
 	cancel_work_sync(&ds->work);
 
 	/* Nothing else touches the ring now. Finished transfers are data. */
@@ -455,8 +488,14 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	spin_lock_init(&ds->lock);
 	init_waitqueue_head(&ds->idle);
 	INIT_WORK(&ds->work, dma_work);
-	for (i = 0; i < DMA_MAX_IN_FLIGHT; i++)
-		ds->slots[i].ds = ds;
+	for (i = 0; i < DMA_MAX_IN_FLIGHT; i++) {
+		int g;
+
+		for (g = 0; g < DMA_TOKEN_GENERATIONS; g++) {
+			ds->tokens[g][i].ds = ds;
+			ds->tokens[g][i].slot = i;
+		}
+	}
 	device_property_read_u32(dev, "fpgacap,max-in-flight", &n);
 	if (!n || n > DMA_MAX_IN_FLIGHT) {
 		dev_err(dev, "fpgacap,max-in-flight must be 1..%d\n",

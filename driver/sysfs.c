@@ -75,7 +75,7 @@ static ssize_t stall_timeout_ms_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(to_fdev(dev)->queue.stall_timeout_ms));
+			  fpgacap_queue_stall_timeout(&to_fdev(dev)->queue));
 }
 
 static ssize_t stall_timeout_ms_store(struct device *dev,

@@ -30,12 +30,13 @@ mkdir -p "$out/module"
 cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$out/module/"
 kbuild "$out/module"
 cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
-# Test modules keep their place beside uapi/ (they include ../../uapi).
+# Test modules keep their place beside uapi/ and driver/ (they include
+# ../../uapi and the driver's compat header).
 for d in "${test_kmods[@]}"; do
 	[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
 	rm -rf "$out/kmod-$d"
 	mkdir -p "$out/kmod-$d/tests"
-	cp -rp "$FPGACAP_TOP/uapi" "$out/kmod-$d/"
+	cp -rp "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$out/kmod-$d/"
 	cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmod-$d/tests/"
 	kbuild "$out/kmod-$d/tests/$d"
 	cp "$out/kmod-$d/tests/$d"/*.ko "$out/kmods/"
@@ -47,7 +48,7 @@ ma=$(multiarch "$arch")
 uring=$(target_pkg_root liburing-dev)
 user=$FPGACAP_WORK/build/userspace-$arch
 {
-	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 \
+	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 WERROR=1 \
 		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
 	make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
 		KSFT_DIR="$ksrc/tools/testing/selftests" \

@@ -50,7 +50,7 @@ userspace_cross() (
 	uring=$(target_pkg_root liburing-dev)
 	ma=$(multiarch "$arch")
 	out=$work/userspace-$arch
-	make -s -C "$FPGACAP_TOP/userspace" O="$out" CC="${cross}gcc" STATIC=1 \
+	make -s -C "$FPGACAP_TOP/userspace" O="$out" CC="${cross}gcc" STATIC=1 WERROR=1 \
 		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
 	make -s -C "$FPGACAP_TOP/tests/selftests" O="$out/selftests" CC="${cross}gcc" \
 		KSFT_DIR="$src/tools/testing/selftests" FPGACAP_USERSPACE="$out" \
@@ -70,12 +70,13 @@ sparse_clean() {
 }
 
 # A test-only module (tests/DIR with a Kbuild, x86_64): W=1 and sparse,
-# against the x86 guest's kernel, beside uapi/ as it includes ../../uapi.
+# against the x86 guest's kernel, beside uapi/ and driver/ as it includes
+# ../../uapi and the compat header.
 testkmod_clean() {
 	local d=$1 dir=$work/kmod-$1 kdir
 	mkdir -p "$dir/tests"
 	cp -r "$FPGACAP_TOP/tests/$d" "$dir/tests/"
-	cp -r "$FPGACAP_TOP/uapi" "$dir/"
+	cp -r "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$dir/"
 	kdir=$(load_target x86 && resolve_kernel >/dev/null && echo "$kdir")
 	make -C "$kdir" M="$dir/tests/$d" W=1 C=2 modules >"$dir.log" 2>&1 ||
 		{ cat "$dir.log"; return 1; }

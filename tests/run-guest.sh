@@ -39,7 +39,9 @@ initrd=$(make_initramfs "$job" "$build")
 dtb=$("$FPGACAP_TOP/tests/build-dtb.sh" "$target")
 # The sink runs on this host, built for it.
 host_build=$FPGACAP_WORK/build/host-tools
-make -s -C "$FPGACAP_TOP/userspace" O="$host_build" programs >"$host_build.log" 2>&1 ||
+# Static: it runs from QEMU's guestfwd with no library path.
+make -s -C "$FPGACAP_TOP/userspace" O="$host_build" WERROR=1 STATIC=1 programs \
+	>"$host_build.log" 2>&1 ||
 	{ cat "$host_build.log" >&2; die "host tools build failed"; }
 
 # QEMU's guestfwd to a tcp: chardev is one connection for the whole run (a

@@ -14,6 +14,8 @@ packages=(
 	liburing-dev iproute2 gnuplot-nox python3 lcov
 	# pahole: BTF for modules built against Debian's 6.12 headers
 	dwarves
+	# the userspace's musl build, ABI check, and DKMS packaging test
+	musl-tools abigail-tools dkms
 )
 
 sudo=

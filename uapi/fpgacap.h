@@ -10,7 +10,8 @@
  *
  * Streaming model (like V4L2 streaming I/O, batched like io_uring):
  *   CONFIGURE  N buffers of S bytes (S a multiple of the page size)
- *   mmap       the whole pool read-only; buffer i starts at i * buffer_size
+ *   mmap       the whole pool read-only (or writable, FPGACAP_CFG_WRITABLE);
+ *              buffer i starts at i * buffer_size
  *   START      the source fills free buffers
  *   DEQUEUE    take filled buffers (batch), read them through the mapping
  *   RETURN     give them back (batch) once nothing reads them any more
@@ -63,6 +64,7 @@
 #define FPGACAP_CAP_HIGHMEM	0x04U /* FPGACAP_CFG_HIGHMEM accepted */
 /* 0x08 is reserved (was a coherent baseline pool, now bench-only). */
 #define FPGACAP_CAP_RATE	0x10U /* fpgacap_config.rate honoured */
+#define FPGACAP_CAP_WRITABLE	0x20U /* FPGACAP_CFG_WRITABLE accepted */
 
 /* Data sources, fpgacap_info.source. */
 #define FPGACAP_SOURCE_PATTERN	1 /* CPU test pattern, no hardware */
@@ -86,16 +88,23 @@ struct fpgacap_info {
 	__u64 max_pool_size;	/* limit on count * buffer_size */
 	char name[32];		/* device name, NUL-terminated */
 	char source_name[32];	/* e.g. "pattern", "dma0chan1" */
-	__u64 max_pinned;	/* limit on all pools of the device, live or
-				 * still mapped after release (EDQUOT) */
-	__u64 pinned;		/* bytes those pools hold now */
+	__u64 max_pinned;	/* limit on all pools of the device (EDQUOT) */
+	__u64 pinned;		/* bytes its pools hold, live or orphaned */
 	__u64 reserved[6];
 };
 
 /* fpgacap_config.flags */
 #define FPGACAP_CFG_HIGHMEM	0x01U /* allow highmem pages (CAP_HIGHMEM) */
 /* 0x02 is reserved (was the coherent baseline pool). */
-#define FPGACAP_CFG_FLAGS_ALL	FPGACAP_CFG_HIGHMEM
+/*
+ * The pool may be mapped writable too. Only for interfaces that pin pages
+ * for writing although they only read them (io_uring registered buffers;
+ * Linux 6.1 refuses device mappings there anyway): a write into a buffer
+ * the device owns corrupts captured data, on a non-coherent CPU possibly
+ * long after the write.
+ */
+#define FPGACAP_CFG_WRITABLE	0x04U
+#define FPGACAP_CFG_FLAGS_ALL	(FPGACAP_CFG_HIGHMEM | FPGACAP_CFG_WRITABLE)
 
 /*
  * CONFIGURE: allocate (count > 0) or free (count == 0) the pool. Only while
@@ -108,8 +117,7 @@ struct fpgacap_config {
 	__u32 count;		/* in: number of buffers */
 	__u32 flags;		/* in: FPGACAP_CFG_* */
 	__u64 buffer_size;	/* in: bytes per buffer, page multiple */
-	__u64 rate;		/* in: bytes/s the source produces; 0: as fast
-				 * as buffers come free, never dropping */
+	__u64 rate;		/* in: bytes/s (CAP_RATE); 0: as buffers free */
 	__u64 mmap_size;	/* out: length to mmap, count * buffer_size */
 	__u32 chunks;		/* out: physically contiguous allocations */
 	__u32 max_segments;	/* out: most DMA segments in one buffer */

@@ -15,15 +15,6 @@
 #include "kselftest_harness.h"
 #include "fpgacap_test.h"
 
-static long pool_pages(void)
-{
-	char buf[64];
-
-	if (read_file("/sys/kernel/debug/fpgacap/pool_pages", buf, sizeof(buf)))
-		return -1;
-	return atol(buf);
-}
-
 static uint64_t pinned(int fd)
 {
 	struct fpgacap_info info;
@@ -102,6 +93,63 @@ TEST(no_exec_mappings)
 	EXPECT_EQ(-1, mprotect(p, cfg.mmap_size, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(EACCES, errno);
 	munmap(p, cfg.mmap_size);
+	close(fd);
+}
+
+/*
+ * Writable mappings only of a pool configured FPGACAP_CFG_WRITABLE, and
+ * only through a file opened for writing too; a buffer written by the
+ * user and returned is filled afresh by the source.
+ */
+TEST(writable_only_when_asked)
+{
+	struct fpgacap_config cfg;
+	struct fpgacap_buffer b[4];
+	struct fpgacap_info info;
+	uint8_t *p;
+	int fd, n, i;
+
+	fd = open(dev_path(), O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_INFO, &info));
+	ASSERT_TRUE(info.caps & FPGACAP_CAP_WRITABLE);
+	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, 0, 0, &cfg));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, cfg.mmap_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(EACCES, errno);
+	p = map_pool(fd, cfg.mmap_size);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-1, mprotect(p, cfg.mmap_size, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	munmap(p, cfg.mmap_size);
+
+	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, FPGACAP_CFG_WRITABLE, 0, &cfg));
+	p = mmap(NULL, cfg.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, mprotect(p, cfg.mmap_size, PROT_READ | PROT_EXEC));
+	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_START, NULL));
+	/* Scribble on every buffer the user holds, give them back... */
+	for (i = 0; i < 8; i++) {
+		n = dequeue(fd, b, 4, 5000000000LL);
+		ASSERT_LT(0, n);
+		while (n--) {
+			EXPECT_EQ(-1, check_pattern(p + b[n].index * 64 * KiB,
+						    b[n].bytes_used, b[n].offset));
+			memset(p + b[n].index * 64 * KiB, 0xa5, 64 * KiB);
+			ASSERT_EQ(0, give_back_bufs(fd, &b[n], 1));
+		}
+	}
+	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));
+	munmap(p, cfg.mmap_size);
+	close(fd);
+
+	/* A read-only file cannot have a writable shared mapping at all. */
+	fd = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, FPGACAP_CFG_WRITABLE, 0, &cfg));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, cfg.mmap_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(EACCES, errno);
 	close(fd);
 }
 

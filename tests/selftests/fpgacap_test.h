@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,6 +232,115 @@ static inline int get_param(const char *param, char *buf, size_t len)
 		 param);
 	return read_file(path, buf, len);
 }
+
+/*
+ * Sleep by CLOCK_MONOTONIC, the clock the driver paces with (in the Zynq
+ * guest usleep() and CLOCK_MONOTONIC have disagreed).
+ */
+static inline void sleep_mono(uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	while (now_ns() < end)
+		usleep(1000);
+}
+
+/* Pages all pools hold (debugfs), or -1. */
+static inline long pool_pages(void)
+{
+	char buf[64];
+
+	if (read_file("/sys/kernel/debug/fpgacap/pool_pages", buf, sizeof(buf)))
+		return -1;
+	return atol(buf);
+}
+
+/* The platform device behind the node, e.g. "fpgacap-pattern.0". */
+static inline int platform_name(char *out, size_t len)
+{
+	char link[256], target[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/fpgacap/%s/device",
+		 dev_name_of());
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = 0;
+	snprintf(out, len, "%s", basename(target));
+	return 0;
+}
+
+/* Unbind or bind the device under test: @what is "unbind" or "bind". */
+static inline int driver_attr(const char *what, const char *pdev)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/drivers/fpgacap/%s",
+		 what);
+	return write_file(path, pdev);
+}
+
+/* Load a module file with @params; 0 or -errno. */
+static inline int load_module(const char *ko, const char *params)
+{
+	int fd, ret;
+
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Unload module @name if nothing uses it; 0 or -errno (-EAGAIN: busy). */
+static inline int unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+/* After a bind or insmod, wait for the node to come back. */
+static inline int wait_for_node(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (!access(dev_path(), F_OK))
+			return 0;
+		usleep(50000);
+	}
+	return -ENOENT;
+}
+
+/*
+ * The device under test streams the pattern byte-exact: configure 4 x 64
+ * KiB on @fd, map, start, check what arrives, stop. For tests that include
+ * kselftest_harness.h before this header.
+ */
+#define ASSERT_STREAMS_ON(fd) do {					\
+	struct fpgacap_config _cfg;					\
+	struct fpgacap_buffer _b[4];					\
+	uint8_t *_p;							\
+	int _n, _i;							\
+									\
+	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, 0, 0, &_cfg));		\
+	_p = map_pool(fd, _cfg.mmap_size);				\
+	ASSERT_NE(NULL, _p);						\
+	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_START, NULL));		\
+	_n = dequeue(fd, _b, 4, 5000000000LL);				\
+	ASSERT_LT(0, _n);						\
+	for (_i = 0; _i < _n; _i++)					\
+		EXPECT_EQ(-1, check_pattern(_p + _b[_i].index * 64 * KiB, \
+					    _b[_i].bytes_used,		\
+					    _b[_i].offset));		\
+	EXPECT_EQ(0, give_back_bufs(fd, _b, _n));			\
+	EXPECT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));		\
+	munmap(_p, _cfg.mmap_size);					\
+} while (0)
 
 /*
  * The host sink (tests/run-guest.sh): FPGACAP_SINK=host:port names it.

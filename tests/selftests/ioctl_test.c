@@ -17,24 +17,8 @@ FIXTURE(ioctl) {
 /* After each test the device must still stream and verify. */
 static void still_usable(struct __test_metadata *_metadata, int fd)
 {
-	struct fpgacap_config cfg;
-	struct fpgacap_buffer b[4];
-	uint8_t *p;
-	int n, i;
-
 	xioctl(fd, FPGACAP_IOC_STOP, NULL);
-	ASSERT_EQ(0, configure(fd, 4, 64 * KiB, 0, 0, &cfg));
-	p = map_pool(fd, cfg.mmap_size);
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_START, NULL));
-	n = dequeue(fd, b, 4, 5000000000LL);
-	ASSERT_LT(0, n);
-	for (i = 0; i < n; i++)
-		EXPECT_EQ(-1, check_pattern(p + b[i].index * 64 * KiB,
-					    b[i].bytes_used, b[i].offset));
-	EXPECT_EQ(0, give_back_bufs(fd, b, n));
-	EXPECT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));
-	munmap(p, cfg.mmap_size);
+	ASSERT_STREAMS_ON(fd);
 }
 
 FIXTURE_SETUP(ioctl)
@@ -48,6 +32,10 @@ FIXTURE_SETUP(ioctl)
 
 FIXTURE_TEARDOWN(ioctl)
 {
+	/* Hooks a failed test left armed must not hit the next stream. */
+	set_hook("inject_error", 0);
+	set_hook("inject_stall", 0);
+	set_dev_attr(dev_path(), "stall_timeout_ms", 2000);
 	still_usable(_metadata, self->fd);
 	close(self->fd);
 }
@@ -257,23 +245,35 @@ TEST_F(ioctl, stall_timeout_zero_is_off)
 {
 	struct fpgacap_stats st;
 
+	uint64_t t0;
+
 	ASSERT_EQ(0, set_dev_attr(dev_path(), "stall_timeout_ms", 0));
 	ASSERT_EQ(0, configure(self->fd, 4, 16 * KiB, 0, 0, NULL));
 	ASSERT_EQ(0, set_hook("inject_stall", 1));
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
-	usleep(1000000);
+	/* The source holds the stalled buffer... */
+	t0 = now_ns();
+	do {
+		ASSERT_EQ(0, get_stats(self->fd, &st));
+	} while (st.active != 1 && now_ns() - t0 < 10 * 1000000000ULL);
+	ASSERT_EQ(1, st.active);
+	/* ...for far longer than any timeout, and nothing fires. */
+	sleep_mono(2500 * 1000000ULL);
 	ASSERT_EQ(0, get_stats(self->fd, &st));
 	EXPECT_EQ(FPGACAP_STATE_STREAMING, st.state);
 	EXPECT_EQ(0, st.stalls);
 	EXPECT_EQ(1, st.active);
 
 	ASSERT_EQ(0, set_dev_attr(dev_path(), "stall_timeout_ms", 200));
-	usleep(1500000);
-	ASSERT_EQ(0, get_stats(self->fd, &st));
+	t0 = now_ns();
+	do {
+		sleep_mono(50 * 1000000ULL);
+		ASSERT_EQ(0, get_stats(self->fd, &st));
+	} while (st.state != FPGACAP_STATE_ERROR &&
+		 now_ns() - t0 < 10 * 1000000000ULL);
 	EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
 	EXPECT_EQ(1, st.stalls);
 	EXPECT_EQ(ETIMEDOUT, st.last_error);
-	set_dev_attr(dev_path(), "stall_timeout_ms", 2000);
 }
 
 /* Test knobs live in debugfs, behind one switch; none is a parameter. */

@@ -5,7 +5,6 @@
  * mapped, rmmod/insmod cycles. Nothing may leak and nothing may dangle.
  */
 #include <endian.h>
-#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -14,43 +13,6 @@
 #include "fpgacap_test.h"
 
 #define SEC 1000000000LL
-
-static long pool_pages(void)
-{
-	char buf[64];
-
-	if (read_file("/sys/kernel/debug/fpgacap/pool_pages", buf, sizeof(buf)))
-		return -1;
-	return atol(buf);
-}
-
-/* The platform device behind the node, e.g. "fpgacap-pattern.0". */
-static int platform_name(char *out, size_t len)
-{
-	char link[256], target[256];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/sys/class/fpgacap/%s/device",
-		 dev_name_of());
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = 0;
-	snprintf(out, len, "%s", basename(target));
-	return 0;
-}
-
-static int wait_for_node(void)
-{
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (!access(dev_path(), F_OK))
-			return 0;
-		usleep(50000);
-	}
-	return -ENOENT;
-}
 
 /* Configure, map and fill: returns the mapping, buffers held in @b. */
 static uint8_t *stream_some(struct __test_metadata *_metadata, int fd,
@@ -83,31 +45,48 @@ static void check_held(struct __test_metadata *_metadata, const uint8_t *p,
 }
 
 /*
+ * Every test below starts the same way: an unconfigured device, then a
+ * pool of 8 x 64 KiB mapped, streaming, with some buffers held.
+ */
+FIXTURE(held) {
+	int fd, n;
+	long before, pages;
+	struct fpgacap_config cfg;
+	struct fpgacap_buffer b[8];
+	uint8_t *p;
+};
+
+FIXTURE_SETUP(held)
+{
+	self->fd = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	self->before = pool_pages();
+	self->p = stream_some(_metadata, self->fd, &self->cfg, self->b,
+			      &self->n);
+	ASSERT_NE(NULL, self->p);
+	self->pages = self->cfg.mmap_size / page_size();
+	EXPECT_EQ(self->before + self->pages, pool_pages());
+}
+
+FIXTURE_TEARDOWN(held)
+{
+}
+
+/*
  * close() first: the mapping keeps the file (and with it the stream's
  * ownership) alive until munmap, and the data stays readable throughout.
  */
-TEST(close_then_munmap)
+TEST_F(held, close_then_munmap)
 {
-	struct fpgacap_config cfg;
-	struct fpgacap_buffer b[4];
-	long before, pages;
-	uint8_t *p;
-	int fd, n;
+	int fd;
 
-	fd = open(dev_path(), O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	before = pool_pages();
-	p = stream_some(_metadata, fd, &cfg, b, &n);
-	ASSERT_NE(NULL, p);
-	pages = cfg.mmap_size / page_size();
-	EXPECT_EQ(before + pages, pool_pages());
-	close(fd);
-	check_held(_metadata, p, b, n);
-	munmap(p, cfg.mmap_size);
+	close(self->fd);
+	check_held(_metadata, self->p, self->b, self->n);
+	munmap(self->p, self->cfg.mmap_size);
 
 	/* The last reference is gone: the owner's release freed it all. */
-	EXPECT_EQ(before, pool_pages());
+	EXPECT_EQ(self->before, pool_pages());
 	fd = open(dev_path(), O_RDONLY);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENOBUFS, xioctl(fd, FPGACAP_IOC_START, NULL));
@@ -115,89 +94,55 @@ TEST(close_then_munmap)
 }
 
 /* Freeing the configuration leaves mapped pages alone until munmap. */
-TEST(mapping_outlives_configuration)
+TEST_F(held, mapping_outlives_configuration)
 {
-	struct fpgacap_config cfg;
-	struct fpgacap_buffer b[4];
-	long before, pages;
-	uint8_t *p;
-	int fd, n;
-
-	fd = open(dev_path(), O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	before = pool_pages();
-	p = stream_some(_metadata, fd, &cfg, b, &n);
-	ASSERT_NE(NULL, p);
-	pages = cfg.mmap_size / page_size();
-	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	EXPECT_EQ(before + pages, pool_pages());
-	check_held(_metadata, p, b, n);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(self->before + self->pages, pool_pages());
+	check_held(_metadata, self->p, self->b, self->n);
 	/* A new pool while the old one is still mapped: both live. */
-	ASSERT_EQ(0, configure(fd, 2, 64 * KiB, 0, 0, NULL));
-	EXPECT_EQ(before + pages + (long)(2 * 64 * KiB / page_size()),
-		  pool_pages());
-	check_held(_metadata, p, b, n);
-	munmap(p, cfg.mmap_size);
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	EXPECT_EQ(before, pool_pages());
-	close(fd);
+	ASSERT_EQ(0, configure(self->fd, 2, 64 * KiB, 0, 0, NULL));
+	EXPECT_EQ(self->before + self->pages +
+		  (long)(2 * 64 * KiB / page_size()), pool_pages());
+	check_held(_metadata, self->p, self->b, self->n);
+	munmap(self->p, self->cfg.mmap_size);
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(self->before, pool_pages());
+	close(self->fd);
 }
 
-TEST(munmap_then_close)
+TEST_F(held, munmap_then_close)
 {
-	struct fpgacap_config cfg;
-	struct fpgacap_buffer b[4];
-	long before;
-	uint8_t *p;
-	int fd, n;
-
-	fd = open(dev_path(), O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	before = pool_pages();
-	p = stream_some(_metadata, fd, &cfg, b, &n);
-	ASSERT_NE(NULL, p);
-	munmap(p, cfg.mmap_size);
-	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	EXPECT_EQ(before, pool_pages());
-	close(fd);
+	munmap(self->p, self->cfg.mmap_size);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(self->before, pool_pages());
+	close(self->fd);
 }
 
 /* Two mappings and a split one: each piece holds the pool. */
-TEST(partial_mappings)
+TEST_F(held, partial_mappings)
 {
-	struct fpgacap_config cfg;
-	struct fpgacap_buffer b[4];
-	uint8_t *p, *q;
-	long before;
-	int fd, n;
+	const struct fpgacap_buffer *b = self->b;
+	uint8_t *p = self->p, *q;
 
-	fd = open(dev_path(), O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	before = pool_pages();
-	p = stream_some(_metadata, fd, &cfg, b, &n);
-	ASSERT_NE(NULL, p);
 	/* Map buffer b[0] alone, at its offset. */
-	q = mmap(NULL, 64 * KiB, PROT_READ, MAP_SHARED, fd,
+	q = mmap(NULL, 64 * KiB, PROT_READ, MAP_SHARED, self->fd,
 		 b[0].index * 64 * KiB);
 	ASSERT_NE(MAP_FAILED, q);
 	EXPECT_EQ(-1, check_pattern(q, b[0].bytes_used, b[0].offset));
 	/* Punch a hole in the big mapping: two VMAs now. */
 	ASSERT_EQ(0, munmap(p + 64 * KiB, 64 * KiB));
-	ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_STOP, NULL));
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
 	EXPECT_EQ(-1, check_pattern(q, b[0].bytes_used, b[0].offset));
 	munmap(p, 64 * KiB);
-	EXPECT_LT(before, pool_pages());
-	munmap(p + 128 * KiB, cfg.mmap_size - 128 * KiB);
-	EXPECT_LT(before, pool_pages());
+	EXPECT_LT(self->before, pool_pages());
+	munmap(p + 128 * KiB, self->cfg.mmap_size - 128 * KiB);
+	EXPECT_LT(self->before, pool_pages());
 	munmap(q, 64 * KiB);
-	EXPECT_EQ(before, pool_pages());
-	close(fd);
+	EXPECT_EQ(self->before, pool_pages());
+	close(self->fd);
 }
 
 struct waiter {
@@ -219,26 +164,20 @@ static void *blocked_dequeue(void *arg)
  * the thread wakes with ENODEV, every call fails ENODEV, the held pages
  * stay readable, and the pages go when the mapping does.
  */
-TEST(unbind_while_streaming)
+TEST_F(held, unbind_while_streaming)
 {
-	struct fpgacap_config cfg;
-	struct fpgacap_buffer b[8];
+	struct fpgacap_config cfg = self->cfg;
+	struct fpgacap_buffer *b = self->b;
+	long before = self->before;
+	int fd = self->fd, n = self->n;
+	uint8_t *p = self->p;
 	struct fpgacap_info info;
 	struct pollfd pfd;
 	struct waiter w;
 	pthread_t th;
 	char pdev[128], c;
-	long before;
-	uint8_t *p;
-	int fd, n;
 
 	ASSERT_EQ(0, platform_name(pdev, sizeof(pdev)));
-	fd = open(dev_path(), O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, configure(fd, 0, 0, 0, 0, NULL));
-	before = pool_pages();
-	p = stream_some(_metadata, fd, &cfg, b, &n);
-	ASSERT_NE(NULL, p);
 	/* Hold every buffer: the source starves, the thread must block. */
 	while (n < 8) {
 		int got = dequeue(fd, b + n, 8 - n, 5 * SEC);
@@ -252,8 +191,7 @@ TEST(unbind_while_streaming)
 	usleep(200000);
 	EXPECT_EQ(1, w.ret);
 
-	ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/unbind",
-				pdev));
+	ASSERT_EQ(0, driver_attr("unbind", pdev));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(-ENODEV, w.ret);
 
@@ -276,8 +214,7 @@ TEST(unbind_while_streaming)
 	EXPECT_EQ(before, pool_pages());
 	close(fd);
 
-	ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/bind",
-				pdev));
+	ASSERT_EQ(0, driver_attr("bind", pdev));
 	ASSERT_EQ(0, wait_for_node());
 	fd = open(dev_path(), O_RDONLY);
 	ASSERT_LE(0, fd);
@@ -303,34 +240,17 @@ TEST(unbind_bind_cycles)
 		ASSERT_EQ(0, configure(fd, 4, 128 * KiB, 0, 0, &cfg));
 		ASSERT_EQ(0, xioctl(fd, FPGACAP_IOC_START, NULL));
 		close(fd);
-		ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/unbind",
-					pdev));
-		ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/bind",
-					pdev));
+		ASSERT_EQ(0, driver_attr("unbind", pdev));
+		ASSERT_EQ(0, driver_attr("bind", pdev));
 		ASSERT_EQ(0, wait_for_node());
 	}
 	/* The device that held a pool is gone: its pages with it. */
 	EXPECT_GE(before, pool_pages());
 }
 
-static int load_module(void)
+static int load_fpgacap(void)
 {
-	const char *ko = getenv("FPGACAP_KO");
-	const char *params = getenv("FPGACAP_KO_PARAMS");
-	int fd, ret;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
-	ret = ret ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int unload_module(void)
-{
-	return syscall(SYS_delete_module, "fpgacap", O_NONBLOCK) ? -errno : 0;
+	return load_module(getenv("FPGACAP_KO"), getenv("FPGACAP_KO_PARAMS"));
 }
 
 FIXTURE(module) {
@@ -345,7 +265,7 @@ FIXTURE_TEARDOWN(module)
 {
 	/* Whatever happened, leave the module loaded for the next test. */
 	if (access(dev_path(), F_OK) && getenv("FPGACAP_KO"))
-		load_module();
+		load_fpgacap();
 }
 
 /* The module cannot go while a file or a mapping uses it, then can. */
@@ -366,15 +286,15 @@ TEST_F_TIMEOUT(module, rmmod_insmod_cycles, 120)
 		ASSERT_LE(0, fd);
 		p = stream_some(_metadata, fd, &cfg, b, &n);
 		ASSERT_NE(NULL, p);
-		EXPECT_EQ(-EAGAIN, unload_module());
+		EXPECT_EQ(-EAGAIN, unload_module("fpgacap"));
 		close(fd);
 		/* The mapping holds the file, and so the module. */
-		EXPECT_EQ(-EAGAIN, unload_module());
+		EXPECT_EQ(-EAGAIN, unload_module("fpgacap"));
 		check_held(_metadata, p, b, n);
 		munmap(p, cfg.mmap_size);
-		ASSERT_EQ(0, unload_module());
+		ASSERT_EQ(0, unload_module("fpgacap"));
 		EXPECT_NE(0, access(dev_path(), F_OK));
-		ASSERT_EQ(0, load_module());
+		ASSERT_EQ(0, load_fpgacap());
 		ASSERT_EQ(0, wait_for_node());
 	}
 }

@@ -5,7 +5,6 @@
  * and from user memory without the device lock. One case per copy:
  * DEQUEUE's buffer array, RETURN's index array, read()'s destination.
  */
-#include <libgen.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,33 +14,6 @@
 #include "fpgacap_test.h"
 
 #define SEC 1000000000LL
-
-static int platform_name(char *out, size_t len)
-{
-	char link[256], target[256];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/sys/class/fpgacap/%s/device",
-		 dev_name_of());
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = 0;
-	snprintf(out, len, "%s", basename(target));
-	return 0;
-}
-
-static int wait_for_node(void)
-{
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (!access(dev_path(), F_OK))
-			return 0;
-		usleep(50000);
-	}
-	return -ENOENT;
-}
 
 /* A page whose first touch blocks until resolved through @uffd. */
 static void *trap_page(int *uffd)
@@ -125,8 +97,7 @@ static void *do_unbind(void *arg)
 {
 	struct unbind *u = arg;
 
-	u->ret = write_file("/sys/bus/platform/drivers/fpgacap/unbind",
-			    u->pdev);
+	u->ret = driver_attr("unbind", u->pdev);
 	u->done = 1;
 	return NULL;
 }
@@ -161,7 +132,7 @@ FIXTURE_TEARDOWN(uffd)
 		close(self->fd);
 	/* Leave the device bound for the next test. */
 	if (access(dev_path(), F_OK)) {
-		write_file("/sys/bus/platform/drivers/fpgacap/bind", self->pdev);
+		driver_attr("bind", self->pdev);
 		wait_for_node();
 	}
 }

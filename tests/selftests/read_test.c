@@ -18,13 +18,6 @@
 #define PATTERN_64M_SHA256 \
 	"a05c1540b3660942e0e29b540320a6f93f62b480ce1ff5ec8dba219ec0727b7f"
 
-static void sleep_mono(uint64_t ns)
-{
-	uint64_t end = now_ns() + ns;
-
-	while (now_ns() < end)
-		usleep(1000);
-}
 
 /* Read exactly @len bytes (several calls if the device returns less). */
 static ssize_t read_all(int fd, uint8_t *buf, size_t len)

@@ -50,18 +50,6 @@ static const uint8_t *data_of(FIXTURE_DATA(stream) *self,
 	return self->pool + (uint64_t)b->index * self->cfg.buffer_size;
 }
 
-/*
- * Sleep by CLOCK_MONOTONIC, the clock the driver paces with. (In the Zynq
- * guest usleep() and CLOCK_MONOTONIC disagree by an order of magnitude.)
- */
-static void sleep_mono(uint64_t ns)
-{
-	uint64_t end = now_ns() + ns;
-
-	while (now_ns() < end)
-		usleep(1000);
-}
-
 /* What a consumer checks on every buffer of one stream. */
 struct tally {
 	uint64_t buffers, bytes, lost, next_seq, next_offset, bad;

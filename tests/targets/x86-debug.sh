@@ -19,3 +19,6 @@ sources=pattern
 gcov=1
 # KASAN and lockdep slow every allocation and lock.
 timeout=2700
+# Test-only modules: the fake dmaengine provider (x86 only: it writes
+# through the direct map) and the classic coherent driver.
+test_kmods=(kmod classic)

@@ -14,3 +14,6 @@ nic=e1000
 # e1000 is a module in Debian's kernel.
 guest_modules=(e1000)
 sources=pattern
+# Test-only modules: the fake dmaengine provider (x86 only: it writes
+# through the direct map) and the classic coherent driver.
+test_kmods=(kmod classic)

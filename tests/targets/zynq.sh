@@ -15,3 +15,5 @@ qemu_cpus=(-accel tcg,thread=single)
 console=ttyPS0,115200
 nic=cadence_gem
 sources="pattern memcpy slave"
+# Test-only module: the classic coherent driver.
+test_kmods=(classic)

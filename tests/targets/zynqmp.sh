@@ -11,3 +11,5 @@ qemu=(qemu-system-aarch64 -M xlnx-zcu102 -m 2G -serial mon:stdio)
 console=ttyPS0,115200
 nic=cadence_gem
 sources="pattern memcpy"
+# Test-only module: the classic coherent driver.
+test_kmods=(classic)

@@ -1,17 +1,25 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
- * libfpgacap: capture buffers from /dev/fpgacap* and stream them to a TCP
+ * libfpgacap: capture buffers from /dev/fpgacap* and stream them to a
  * socket without copying, recycling a buffer only once the network stack
  * has released every byte sent from it.
  *
  * Errors: functions return 0 (or a count) on success and a negative errno
- * on failure; fpgacap_strerror() turns one into a message.
+ * on failure; fpgacap_strerror() turns one into a message. A call that
+ * waits returns -EINTR when a signal interrupts it (a handler installed
+ * without SA_RESTART), so a program can stop on ^C; nothing is lost, call
+ * again to go on.
  *
  * Threads: there is no global state. A handle (struct fpgacap, struct
- * fpgacap_sender, struct fpgacap_pump) may be used by one thread at a time;
- * different handles from different threads freely. The only call that is
- * safe concurrently with others on the same device handle is
- * fpgacap_stop(), to end a blocked fpgacap_dequeue() from another thread.
+ * fpgacap_sender, struct fpgacap_pump, struct fpgacap_verifier) may be
+ * used by one thread at a time; different handles from different threads
+ * freely.
+ *
+ * ABI: structures the library may grow start with a `size` member. Set it
+ * to sizeof the structure before passing one in (options) or asking for
+ * one to be filled (statistics); members past what both sides know are
+ * zeroed on output and must be zero on input (-E2BIG otherwise). See
+ * docs/library.md for the soname policy.
  */
 #ifndef LIBFPGACAP_H
 #define LIBFPGACAP_H
@@ -30,21 +38,34 @@ extern "C" {
 #define LIBFPGACAP_VERSION_MAJOR 1
 #define LIBFPGACAP_VERSION_MINOR 0
 
+/* The library's version at run time: (major << 16) | minor. */
+unsigned int fpgacap_version(void);
+/* A message for a negative (or positive) errno; never NULL. */
 const char *fpgacap_strerror(int err);
 
 /* ---- the capture device ---- */
 
 struct fpgacap;
 
-/* Open a device node (NULL: /dev/fpgacap0). @flags: O_NONBLOCK or 0. */
+/*
+ * Open a device node (NULL: /dev/fpgacap0). @flags: O_NONBLOCK, and
+ * O_RDWR for a pool configured FPGACAP_CFG_WRITABLE; otherwise 0.
+ * INFO and STATS work on any handle; the first handle to configure owns
+ * the device's stream until it is closed (others get -EBUSY), and closing
+ * it stops the stream and frees the pool.
+ */
 int fpgacap_open(const char *path, int flags, struct fpgacap **out);
 void fpgacap_close(struct fpgacap *dev);
 int fpgacap_fd(const struct fpgacap *dev);	/* for poll/epoll */
 int fpgacap_get_info(struct fpgacap *dev, struct fpgacap_info *info);
 
 /*
- * Allocate @count buffers of @size bytes (a page multiple) and map them.
- * @flags are FPGACAP_CFG_*, @rate the pattern source's bytes/s (0 = max).
+ * Allocate @count buffers of @size bytes (a page multiple) and map them
+ * read-only, or writable with FPGACAP_CFG_WRITABLE (a handle opened
+ * O_RDWR; it lets io_uring register the pool on Linux 6.1, at the price of
+ * captured data a stray write can corrupt). @flags are FPGACAP_CFG_*,
+ * @rate the source's bytes/s (0: as fast as buffers come free;
+ * -EOPNOTSUPP where the source has no clock).
  * count == 0 frees the pool.
  */
 int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
@@ -58,8 +79,9 @@ int fpgacap_stop(struct fpgacap *dev);
 
 /*
  * Up to @max filled buffers, oldest first; waits up to @timeout_ns
- * (< 0: forever, 0: not at all). Returns how many, or -errno (-EAGAIN,
- * -ETIMEDOUT, -ENODATA once stopped and drained, -EIO on source failure).
+ * (< 0: forever, 0: not at all). Returns how many, or -errno: -EAGAIN,
+ * -ETIMEDOUT, -EINTR (a signal), -ENODATA once stopped and drained, -EIO
+ * on source failure.
  */
 int fpgacap_dequeue(struct fpgacap *dev, struct fpgacap_buffer *bufs,
 		    unsigned int max, int64_t timeout_ns);
@@ -78,45 +100,49 @@ enum fpgacap_send_mode {
 
 const char *fpgacap_send_mode_name(enum fpgacap_send_mode mode);
 int fpgacap_send_mode_parse(const char *name, enum fpgacap_send_mode *mode);
+/* Whether this build of the library has @mode (io_uring is optional). */
+bool fpgacap_send_mode_built(enum fpgacap_send_mode mode);
 
 /* Called once per fpgacap_sender_send() when its bytes are released. */
 typedef void (*fpgacap_release_fn)(void *ctx, uint64_t cookie);
 
+/* Above 100 in copy_fallback_pct: never fall back. */
+#define FPGACAP_COPY_FALLBACK_NEVER 101U
+
 struct fpgacap_sender_opts {
-	int fd;				/* connected stream socket */
+	uint32_t size;			/* sizeof(struct fpgacap_sender_opts) */
+	int fd;				/* connected stream socket, or a file */
 	enum fpgacap_send_mode mode;
-	unsigned int max_inflight;	/* sends awaiting release (64) */
+	unsigned int max_inflight;	/* sends awaiting release (0: 64) */
 	/* auto: switch to copy once this % of the first completions were
-	 * copied anyway (50); 0 never switches. */
+	 * copied anyway (0: 50; FPGACAP_COPY_FALLBACK_NEVER: never). */
 	unsigned int copy_fallback_pct;
-	unsigned int copy_fallback_window; /* completions judged (32) */
+	unsigned int copy_fallback_window; /* completions judged (0: 32) */
 	/* io_uring: memory to register as fixed buffers, if it can be. */
 	const struct iovec *regions;
 	unsigned int nregions;
 	fpgacap_release_fn release;
 	void *ctx;
-	/* Tests only: release on send() return, before the stack is done.
-	 * Exists to prove the tests catch the corruption this causes. */
-	bool unsafe_early_release;
-	/* Tests only: behave as if io_uring were unavailable. */
-	bool no_uring;
 };
 
 struct fpgacap_sender_stats {
+	uint32_t size;			/* in: sizeof; out: bytes filled */
 	enum fpgacap_send_mode mode;	/* in use now */
 	enum fpgacap_send_mode requested;
 	uint64_t bytes;
-	uint64_t sends;			/* send() calls accepted */
-	uint64_t syscalls;		/* sendmsg / io_uring_enter */
+	uint64_t sends;			/* fpgacap_sender_send() calls done */
+	uint64_t syscalls;		/* sendmsg, recvmsg, io_uring_enter */
 	uint64_t completions;		/* zero-copy completions received */
 	uint64_t copied;		/* of which the kernel copied */
 	bool copied_known;		/* false: kernel cannot report copies */
 	bool fixed_buffers;		/* io_uring registered buffers in use */
-	int fixed_buffers_error;	/* why registration failed, or 0 */
+	/* Why registration was refused, or 0. Linux 6.1 refuses device
+	 * mappings (EFAULT/EOPNOTSUPP): expected there, sends pin per request. */
+	int fixed_buffers_error;
 	uint64_t enobufs;		/* times optmem/locked memory ran out */
 	uint64_t partial;		/* short sends resumed */
-	uint64_t fell_back;		/* 1 if auto switched to copy */
-	int fallback_reason;		/* errno that made auto fall back */
+	bool fell_back;			/* auto switched to copy */
+	int fallback_reason;		/* errno that made it, 0: copies seen */
 	uint64_t nobufs_copied;		/* sends copied: ENOBUFS, nothing to wait for */
 };
 
@@ -131,7 +157,10 @@ void fpgacap_sender_destroy(struct fpgacap_sender *s);
  * Queue every byte of @iov on the socket, in order. Returns 0 once the
  * bytes are in the socket; release(@cookie) follows when the kernel no
  * longer reads them (at once for copies). -EPIPE/-ECONNRESET if the peer
- * went away. May run release callbacks of earlier sends.
+ * went away. May run release callbacks of earlier sends. -EINTR: a signal
+ * came before any byte of this send went out (the caller keeps the
+ * buffer), or while finishing one that had started, which then could not
+ * finish within half a second (the stream is cut there).
  */
 int fpgacap_sender_send(struct fpgacap_sender *s, const struct iovec *iov,
 			unsigned int iovcnt, uint64_t cookie);
@@ -140,15 +169,15 @@ int fpgacap_sender_reap(struct fpgacap_sender *s, int timeout_ms);
 /* Wait until everything sent was released, up to @timeout_ms (<0: ever). */
 int fpgacap_sender_flush(struct fpgacap_sender *s, int timeout_ms);
 unsigned int fpgacap_sender_pending(const struct fpgacap_sender *s);
-void fpgacap_sender_get_stats(const struct fpgacap_sender *s,
-			      struct fpgacap_sender_stats *st);
+int fpgacap_sender_get_stats(const struct fpgacap_sender *s,
+			     struct fpgacap_sender_stats *st);
 
 /* ---- framing: an optional header before each buffer on the wire ---- */
 
 #define FPGACAP_FRAME_MAGIC 0x50414346U	/* "FCAP" little-endian */
 #define FPGACAP_FRAME_VERSION 1
 
-/* All fields little-endian. */
+/* All fields little-endian; the wire format never changes size. */
 struct fpgacap_frame {
 	uint32_t magic;
 	uint16_t version;
@@ -179,6 +208,8 @@ enum fpgacap_verify_mode {
 };
 
 struct fpgacap_verify_stats {
+	uint32_t size;			/* in: sizeof; out: bytes filled */
+	enum fpgacap_verify_mode mode;	/* auto: what it decided */
 	uint64_t bytes;			/* everything received */
 	uint64_t payload_bytes;
 	uint64_t frames;
@@ -189,6 +220,7 @@ struct fpgacap_verify_stats {
 	uint64_t header_errors;		/* bad magic or version */
 	uint64_t data_errors;		/* words that are not the pattern */
 	bool truncated;			/* ended inside a header, payload or word */
+	bool empty;			/* checking, and no payload arrived */
 	uint64_t first_error_at;	/* byte position in the connection */
 	bool error;			/* any of the errors above */
 };
@@ -200,29 +232,35 @@ int fpgacap_verify_create(enum fpgacap_verify_mode mode,
 void fpgacap_verify_destroy(struct fpgacap_verifier *v);
 void fpgacap_verify_feed(struct fpgacap_verifier *v, const void *data,
 			 size_t len);
-void fpgacap_verify_get_stats(const struct fpgacap_verifier *v,
-			      struct fpgacap_verify_stats *st);
+int fpgacap_verify_get_stats(const struct fpgacap_verifier *v,
+			     struct fpgacap_verify_stats *st);
+const char *fpgacap_verify_mode_name(enum fpgacap_verify_mode mode);
 int fpgacap_verify_mode_parse(const char *name,
 			      enum fpgacap_verify_mode *mode);
 
 /* ---- the pump: device -> socket, buffers recycled on release ---- */
 
 struct fpgacap_pump_opts {
-	struct fpgacap_sender_opts send;	/* release/ctx are the pump's */
-	bool framing;
-	unsigned int batch;			/* dequeue batch (16) */
-	uint64_t max_bytes;			/* stop after (0: no limit) */
-	uint64_t max_buffers;			/* stop after (0: no limit) */
-	int64_t timeout_ns;			/* per dequeue (-1) */
+	uint32_t size;			/* sizeof(struct fpgacap_pump_opts) */
+	bool framing;			/* a struct fpgacap_frame per buffer */
+	unsigned int batch;		/* dequeue batch (0: 16) */
+	uint64_t max_bytes;		/* stop after (0: no limit) */
+	uint64_t max_buffers;		/* stop after (0: no limit) */
+	int64_t timeout_ns;		/* longest dequeue wait (0: forever) */
+	/* fd, mode and fallback of the sender; the pump sets its release,
+	 * ctx, max_inflight and regions. */
+	const struct fpgacap_sender_opts *send;
 };
 
 struct fpgacap_pump_stats {
+	uint32_t size;			/* in: sizeof; out: bytes filled */
 	uint64_t buffers;
 	uint64_t payload_bytes;
 	uint64_t lost_bytes;
 	uint64_t lost_events;
 	uint64_t error_buffers;
-	/* capture-to-release latency, ns */
+	/* capture-to-release latency, ns, over every released buffer */
+	uint64_t latency_samples;
 	uint64_t latency_min, latency_max, latency_sum;
 };
 
@@ -234,17 +272,23 @@ int fpgacap_pump_create(struct fpgacap *dev,
 void fpgacap_pump_destroy(struct fpgacap_pump *p);
 /*
  * Move one batch: dequeue, send, return whatever was released. 0 while
- * streaming, 1 once a limit was reached (everything flushed), -errno.
+ * streaming (also when a timeout_ns wait found nothing), 1 once a limit
+ * was reached or the stream stopped and drained (everything sent), -errno
+ * (-EINTR on a signal: call again to go on, or finish).
  */
 int fpgacap_pump_step(struct fpgacap_pump *p);
 /* Wait for every outstanding buffer's release and return it. */
 int fpgacap_pump_finish(struct fpgacap_pump *p, int timeout_ms);
-void fpgacap_pump_get_stats(const struct fpgacap_pump *p,
-			    struct fpgacap_pump_stats *st);
+int fpgacap_pump_get_stats(const struct fpgacap_pump *p,
+			   struct fpgacap_pump_stats *st);
 struct fpgacap_sender *fpgacap_pump_sender(struct fpgacap_pump *p);
-/* Latency samples (ns) of released buffers, oldest overwritten first. */
-unsigned int fpgacap_pump_latencies(const struct fpgacap_pump *p,
-				    uint64_t *out, unsigned int max);
+/*
+ * Latency (ns) at @percentile (0..100) over every released buffer, from a
+ * histogram with 1/64 relative resolution (exact below 64 ns), clamped to
+ * the exact minimum and maximum; 0 before the first release.
+ */
+uint64_t fpgacap_pump_latency(const struct fpgacap_pump *p,
+			      double percentile);
 
 #ifdef __cplusplus
 }

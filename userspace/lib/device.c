@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-License-Identifier: MIT
 /* The capture device: open, configure and map, stream, dequeue, return. */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "libfpgacap.h"
+#include "internal.h"
 
 struct fpgacap {
 	int fd;
@@ -16,6 +16,10 @@ struct fpgacap {
 	uint8_t *map;			/* the whole pool, read-only */
 };
 
+/*
+ * Only DEQUEUE waits; a signal ends its wait with -EINTR for the caller to
+ * see. Any other call a signal interrupts is simply made again.
+ */
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
 	int ret;
@@ -26,15 +30,25 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : 0;
 }
 
-int fpgacap_open(const char *path, int flags, struct fpgacap **out)
+FPGACAP_API unsigned int fpgacap_version(void)
+{
+	return LIBFPGACAP_VERSION_MAJOR << 16 | LIBFPGACAP_VERSION_MINOR;
+}
+
+FPGACAP_API int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 {
 	struct fpgacap *dev;
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
+	if (flags & ~(O_NONBLOCK | O_RDWR)) {
+		free(dev);
+		return -EINVAL;
+	}
 	dev->fd = open(path ? path : "/dev/fpgacap0",
-		       O_RDONLY | O_CLOEXEC | (flags & O_NONBLOCK));
+		       (flags & O_RDWR ? O_RDWR : O_RDONLY) | O_CLOEXEC |
+		       (flags & O_NONBLOCK));
 	if (dev->fd < 0) {
 		int err = -errno;
 
@@ -52,7 +66,7 @@ static void unmap(struct fpgacap *dev)
 	dev->map = NULL;
 }
 
-void fpgacap_close(struct fpgacap *dev)
+FPGACAP_API void fpgacap_close(struct fpgacap *dev)
 {
 	if (!dev)
 		return;
@@ -61,18 +75,19 @@ void fpgacap_close(struct fpgacap *dev)
 	free(dev);
 }
 
-int fpgacap_fd(const struct fpgacap *dev)
+FPGACAP_API int fpgacap_fd(const struct fpgacap *dev)
 {
 	return dev->fd;
 }
 
-int fpgacap_get_info(struct fpgacap *dev, struct fpgacap_info *info)
+FPGACAP_API int fpgacap_get_info(struct fpgacap *dev,
+				 struct fpgacap_info *info)
 {
 	return xioctl(dev->fd, FPGACAP_IOC_INFO, info);
 }
 
-int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
-		      uint32_t flags, uint64_t rate)
+FPGACAP_API int fpgacap_configure(struct fpgacap *dev, uint32_t count,
+				  uint64_t size, uint32_t flags, uint64_t rate)
 {
 	struct fpgacap_config cfg = {
 		.count = count,
@@ -88,7 +103,11 @@ int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
 	ret = xioctl(dev->fd, FPGACAP_IOC_CONFIGURE, &cfg);
 	if (ret || !count)
 		return ret;
-	map = mmap(NULL, cfg.mmap_size, PROT_READ, MAP_SHARED, dev->fd, 0);
+	/* Writable only when asked (FPGACAP_CFG_WRITABLE, io_uring fixed
+	 * buffers on 6.1): a write into a buffer the device owns corrupts
+	 * captured data. */
+	map = mmap(NULL, cfg.mmap_size, flags & FPGACAP_CFG_WRITABLE ?
+		   PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, dev->fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
 	dev->map = map;
@@ -96,30 +115,33 @@ int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
 	return 0;
 }
 
-const struct fpgacap_config *fpgacap_layout(const struct fpgacap *dev)
+FPGACAP_API const struct fpgacap_config *
+fpgacap_layout(const struct fpgacap *dev)
 {
 	return &dev->cfg;
 }
 
-const void *fpgacap_buffer_data(const struct fpgacap *dev, uint32_t index)
+FPGACAP_API const void *fpgacap_buffer_data(const struct fpgacap *dev,
+					uint32_t index)
 {
 	if (!dev->map || index >= dev->cfg.count)
 		return NULL;
 	return dev->map + (uint64_t)index * dev->cfg.buffer_size;
 }
 
-int fpgacap_start(struct fpgacap *dev)
+FPGACAP_API int fpgacap_start(struct fpgacap *dev)
 {
 	return xioctl(dev->fd, FPGACAP_IOC_START, NULL);
 }
 
-int fpgacap_stop(struct fpgacap *dev)
+FPGACAP_API int fpgacap_stop(struct fpgacap *dev)
 {
 	return xioctl(dev->fd, FPGACAP_IOC_STOP, NULL);
 }
 
-int fpgacap_dequeue(struct fpgacap *dev, struct fpgacap_buffer *bufs,
-		    unsigned int max, int64_t timeout_ns)
+FPGACAP_API int fpgacap_dequeue(struct fpgacap *dev,
+				struct fpgacap_buffer *bufs, unsigned int max,
+				int64_t timeout_ns)
 {
 	struct fpgacap_dequeue dq = {
 		.buffers = (uintptr_t)bufs,
@@ -131,8 +153,8 @@ int fpgacap_dequeue(struct fpgacap *dev, struct fpgacap_buffer *bufs,
 	return ret ? ret : (int)dq.count;
 }
 
-int fpgacap_return(struct fpgacap *dev, const uint32_t *indices,
-		   unsigned int n)
+FPGACAP_API int fpgacap_return(struct fpgacap *dev, const uint32_t *indices,
+			       unsigned int n)
 {
 	struct fpgacap_return rt = {
 		.indices = (uintptr_t)indices,
@@ -142,7 +164,8 @@ int fpgacap_return(struct fpgacap *dev, const uint32_t *indices,
 	return n ? xioctl(dev->fd, FPGACAP_IOC_RETURN, &rt) : 0;
 }
 
-int fpgacap_get_stats(struct fpgacap *dev, struct fpgacap_stats *stats)
+FPGACAP_API int fpgacap_get_stats(struct fpgacap *dev,
+				  struct fpgacap_stats *stats)
 {
 	return xioctl(dev->fd, FPGACAP_IOC_STATS, stats);
 }

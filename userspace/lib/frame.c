@@ -1,13 +1,13 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-License-Identifier: MIT
 /* The optional per-buffer header on the wire, always little-endian. */
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
 
-#include "libfpgacap.h"
+#include "internal.h"
 
-void fpgacap_frame_encode(struct fpgacap_frame *f,
-			  const struct fpgacap_buffer *b)
+FPGACAP_API void fpgacap_frame_encode(struct fpgacap_frame *f,
+				      const struct fpgacap_buffer *b)
 {
 	memset(f, 0, sizeof(*f));
 	f->magic = htole32(FPGACAP_FRAME_MAGIC);
@@ -21,8 +21,8 @@ void fpgacap_frame_encode(struct fpgacap_frame *f,
 	f->lost_bytes = htole64(b->lost_bytes);
 }
 
-int fpgacap_frame_decode(const struct fpgacap_frame *wire,
-			 struct fpgacap_frame *host)
+FPGACAP_API int fpgacap_frame_decode(const struct fpgacap_frame *wire,
+				     struct fpgacap_frame *host)
 {
 	host->magic = le32toh(wire->magic);
 	host->version = le16toh(wire->version);

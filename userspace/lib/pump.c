@@ -1,53 +1,41 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-License-Identifier: MIT
 /*
  * The pump: dequeue filled buffers, send them (with a frame header if
  * asked), and return each to the driver only when the sender says the
- * network stack released it.
+ * network stack released it. A signal between buffers leaves the rest of
+ * the batch for the next step, so nothing is skipped.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "libfpgacap.h"
-
-#define LATENCY_SAMPLES 4096
+#include "clock.h"
+#include "histogram.h"
+#include "internal.h"
 
 struct fpgacap_pump {
 	struct fpgacap *dev;
 	struct fpgacap_pump_opts opts;
+	struct fpgacap_sender_opts send;
 	struct fpgacap_sender *sender;
 	struct fpgacap_buffer *batch;
+	unsigned int batch_next, batch_len;	/* dequeued, unsent: [next, len) */
 	struct fpgacap_frame *frames;	/* per buffer: stable until released */
 	uint64_t *captured;		/* per buffer: capture timestamp */
 	uint32_t *released;		/* indices to return */
 	unsigned int nreleased;
 	struct fpgacap_pump_stats st;
-	uint64_t *latency;		/* ring of samples */
-	unsigned int nlatency;
+	struct histogram latency;
 	int error;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void pump_release(void *ctx, uint64_t cookie)
 {
 	struct fpgacap_pump *p = ctx;
-	uint64_t now = mono_ns(), lat = now - p->captured[cookie];
+	uint64_t now = fc_now_ns(), t = p->captured[cookie];
 
 	p->released[p->nreleased++] = (uint32_t)cookie;
-	if (!p->st.latency_min || lat < p->st.latency_min)
-		p->st.latency_min = lat;
-	if (lat > p->st.latency_max)
-		p->st.latency_max = lat;
-	p->st.latency_sum += lat;
-	p->latency[p->nlatency++ % LATENCY_SAMPLES] = lat;
+	hist_add(&p->latency, now > t ? now - t : 0);
 }
 
 static int return_released(struct fpgacap_pump *p)
@@ -61,12 +49,19 @@ static int return_released(struct fpgacap_pump *p)
 	return ret;
 }
 
-int fpgacap_pump_create(struct fpgacap *dev,
-			const struct fpgacap_pump_opts *opts,
-			struct fpgacap_pump **out)
+/* Buffers dequeued but never to be sent go straight back. */
+static int return_unsent(struct fpgacap_pump *p)
+{
+	while (p->batch_next < p->batch_len)
+		p->released[p->nreleased++] = p->batch[p->batch_next++].index;
+	return return_released(p);
+}
+
+FPGACAP_API int fpgacap_pump_create(struct fpgacap *dev,
+				    const struct fpgacap_pump_opts *opts,
+				    struct fpgacap_pump **out)
 {
 	const struct fpgacap_config *cfg = fpgacap_layout(dev);
-	struct fpgacap_sender_opts so = opts->send;
 	struct iovec region;
 	struct fpgacap_pump *p;
 	int ret;
@@ -76,8 +71,16 @@ int fpgacap_pump_create(struct fpgacap *dev,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	ret = struct_in(&p->opts, sizeof(p->opts), opts);
+	if (!ret && !p->opts.send)
+		ret = -EINVAL;
+	if (!ret)
+		ret = struct_in(&p->send, sizeof(p->send), p->opts.send);
+	if (ret) {
+		free(p);
+		return ret;
+	}
 	p->dev = dev;
-	p->opts = *opts;
 	if (!p->opts.batch)
 		p->opts.batch = 16;
 	if (!p->opts.timeout_ns)
@@ -86,24 +89,23 @@ int fpgacap_pump_create(struct fpgacap *dev,
 	p->frames = calloc(cfg->count, sizeof(*p->frames));
 	p->captured = calloc(cfg->count, sizeof(*p->captured));
 	p->released = calloc(cfg->count, sizeof(*p->released));
-	p->latency = calloc(LATENCY_SAMPLES, sizeof(*p->latency));
-	if (!p->batch || !p->frames || !p->captured || !p->released ||
-	    !p->latency) {
+	if (!p->batch || !p->frames || !p->captured || !p->released) {
 		fpgacap_pump_destroy(p);
 		return -ENOMEM;
 	}
 
 	/* Every buffer may be in flight at once. */
-	so.max_inflight = cfg->count;
-	so.release = pump_release;
-	so.ctx = p;
-	if (!so.nregions) {
-		region.iov_base = (void *)fpgacap_buffer_data(dev, 0);
-		region.iov_len = cfg->mmap_size;
-		so.regions = &region;
-		so.nregions = 1;
-	}
-	ret = fpgacap_sender_create(&so, &p->sender);
+	p->send.size = sizeof(p->send);
+	p->send.max_inflight = cfg->count;
+	p->send.release = pump_release;
+	p->send.ctx = p;
+	region.iov_base = (void *)fpgacap_buffer_data(dev, 0);
+	region.iov_len = cfg->mmap_size;
+	p->send.regions = &region;
+	p->send.nregions = 1;
+	ret = fpgacap_sender_create(&p->send, &p->sender);
+	p->send.regions = NULL;
+	p->send.nregions = 0;
 	if (ret) {
 		fpgacap_pump_destroy(p);
 		return ret;
@@ -112,7 +114,7 @@ int fpgacap_pump_create(struct fpgacap *dev,
 	return 0;
 }
 
-void fpgacap_pump_destroy(struct fpgacap_pump *p)
+FPGACAP_API void fpgacap_pump_destroy(struct fpgacap_pump *p)
 {
 	if (!p)
 		return;
@@ -121,11 +123,10 @@ void fpgacap_pump_destroy(struct fpgacap_pump *p)
 	free(p->frames);
 	free(p->captured);
 	free(p->released);
-	free(p->latency);
 	free(p);
 }
 
-struct fpgacap_sender *fpgacap_pump_sender(struct fpgacap_pump *p)
+FPGACAP_API struct fpgacap_sender *fpgacap_pump_sender(struct fpgacap_pump *p)
 {
 	return p->sender;
 }
@@ -141,22 +142,29 @@ static int send_buffer(struct fpgacap_pump *p, const struct fpgacap_buffer *b)
 	struct iovec iov[2];
 	unsigned int n = 0;
 	uint64_t len = b->bytes_used;
+	int ret = 0;
 
 	/* A byte limit ends the stream exactly there. */
 	if (p->opts.max_bytes && p->st.payload_bytes + len > p->opts.max_bytes)
 		len = p->opts.max_bytes - p->st.payload_bytes;
-	if (p->opts.framing) {
-		struct fpgacap_buffer trimmed = *b;
-
-		trimmed.bytes_used = len;
-		fpgacap_frame_encode(&p->frames[b->index], &trimmed);
-		iov[n].iov_base = &p->frames[b->index];
-		iov[n++].iov_len = sizeof(p->frames[0]);
-	}
-	iov[n].iov_base = (void *)fpgacap_buffer_data(p->dev, b->index);
-	iov[n++].iov_len = len;
-
 	p->captured[b->index] = b->timestamp_ns;
+	if (len) {
+		if (p->opts.framing) {
+			struct fpgacap_buffer trimmed = *b;
+
+			trimmed.bytes_used = len;
+			fpgacap_frame_encode(&p->frames[b->index], &trimmed);
+			iov[n].iov_base = &p->frames[b->index];
+			iov[n++].iov_len = sizeof(p->frames[0]);
+		}
+		iov[n].iov_base = (void *)fpgacap_buffer_data(p->dev, b->index);
+		iov[n++].iov_len = len;
+		ret = fpgacap_sender_send(p->sender, iov, n, b->index);
+		if (ret == -EINTR)
+			return ret;	/* not sent: again next step */
+	} else {
+		pump_release(p, b->index);
+	}
 	p->st.buffers++;
 	p->st.payload_bytes += len;
 	p->st.lost_bytes += b->lost_bytes;
@@ -164,21 +172,63 @@ static int send_buffer(struct fpgacap_pump *p, const struct fpgacap_buffer *b)
 		p->st.lost_events++;
 	if (b->flags & FPGACAP_BUF_ERROR)
 		p->st.error_buffers++;
-	if (!len) {
-		pump_release(p, b->index);
-		return 0;
-	}
-	return fpgacap_sender_send(p->sender, iov, n, b->index);
+	return ret;
 }
 
-int fpgacap_pump_step(struct fpgacap_pump *p)
+/* Send what is left of the batch; -EINTR keeps the rest for later. */
+static int send_batch(struct fpgacap_pump *p)
+{
+	int ret;
+
+	while (p->batch_next < p->batch_len) {
+		if (limit_reached(p))
+			return return_unsent(p);
+		ret = send_buffer(p, &p->batch[p->batch_next]);
+		if (ret == -EINTR)
+			return ret;
+		p->batch_next++;
+		if (ret < 0) {
+			/* Whatever we did not send is free to go back. */
+			return_unsent(p);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Completions in, released buffers back to the driver. */
+static int settle(struct fpgacap_pump *p, int timeout_ms)
+{
+	int ret = fpgacap_sender_reap(p->sender, timeout_ms);
+	int ret2 = return_released(p);
+
+	return ret < 0 ? ret : ret2;
+}
+
+/* A step's end: -EINTR leaves the pump as it was, other errors stick. */
+static int step_end(struct fpgacap_pump *p, int ret)
+{
+	if (ret == -EINTR) {
+		int err = settle(p, 0);
+
+		if (err < 0 && err != -EINTR)
+			return p->error = err;
+		return ret;
+	}
+	return ret < 0 ? (p->error = ret) : ret;
+}
+
+FPGACAP_API int fpgacap_pump_step(struct fpgacap_pump *p)
 {
 	unsigned int want = p->opts.batch;
 	int64_t timeout = p->opts.timeout_ns;
-	int n, i, ret;
+	int n, ret;
 
 	if (p->error)
 		return p->error;
+	ret = send_batch(p);
+	if (ret < 0)
+		return step_end(p, ret);
 	if (limit_reached(p))
 		return 1;
 	if (p->opts.max_buffers && p->opts.max_buffers - p->st.buffers < want)
@@ -188,64 +238,51 @@ int fpgacap_pump_step(struct fpgacap_pump *p)
 	 * While buffers wait for the network, the device may have none to
 	 * fill: never block on it for long without reaping completions.
 	 */
-	if (fpgacap_sender_pending(p->sender))
+	if (fpgacap_sender_pending(p->sender) &&
+	    (timeout < 0 || timeout > 5000000))
 		timeout = 5000000;
 	n = fpgacap_dequeue(p->dev, p->batch, want, timeout);
-	if (n == -ETIMEDOUT || n == -EAGAIN || n == -EINTR) {
-		ret = fpgacap_sender_reap(p->sender, 5);
-		if (ret < 0)
-			return p->error = ret;
-		ret = return_released(p);
-		return ret ? (p->error = ret) : 0;
+	if (n == -ETIMEDOUT || n == -EAGAIN) {
+		ret = settle(p, 5);
+		return ret < 0 ? step_end(p, ret) : 0;
 	}
 	if (n == -ENODATA)
 		return 1;
 	if (n < 0)
-		return p->error = n;
-
-	for (i = 0; i < n; i++) {
-		ret = send_buffer(p, &p->batch[i]);
-		if (ret < 0) {
-			/* Whatever we did not send is free to go back. */
-			int j;
-
-			for (j = i + 1; j < n; j++)
-				p->released[p->nreleased++] = p->batch[j].index;
-			return_released(p);
-			return p->error = ret;
-		}
-	}
-	ret = fpgacap_sender_reap(p->sender, 0);
+		return step_end(p, n);
+	p->batch_next = 0;
+	p->batch_len = (unsigned int)n;
+	ret = send_batch(p);
+	if (!ret)
+		ret = settle(p, 0);
 	if (ret < 0)
-		return p->error = ret;
-	ret = return_released(p);
-	if (ret)
-		return p->error = ret;
+		return step_end(p, ret);
 	return limit_reached(p) ? 1 : 0;
 }
 
-int fpgacap_pump_finish(struct fpgacap_pump *p, int timeout_ms)
+FPGACAP_API int fpgacap_pump_finish(struct fpgacap_pump *p, int timeout_ms)
 {
-	int ret = fpgacap_sender_flush(p->sender, timeout_ms);
-	int ret2 = return_released(p);
+	int ret = return_unsent(p);
+	int ret2 = fpgacap_sender_flush(p->sender, timeout_ms);
+	int ret3 = return_released(p);
 
-	return ret ? ret : ret2;
+	return ret ? ret : ret2 ? ret2 : ret3;
 }
 
-void fpgacap_pump_get_stats(const struct fpgacap_pump *p,
-			    struct fpgacap_pump_stats *st)
+FPGACAP_API int fpgacap_pump_get_stats(const struct fpgacap_pump *p,
+				       struct fpgacap_pump_stats *st)
 {
-	*st = p->st;
+	struct fpgacap_pump_stats now = p->st;
+
+	now.latency_samples = p->latency.count;
+	now.latency_min = p->latency.min;
+	now.latency_max = p->latency.max;
+	now.latency_sum = p->latency.sum;
+	return struct_out(st, &now, sizeof(now));
 }
 
-unsigned int fpgacap_pump_latencies(const struct fpgacap_pump *p,
-				    uint64_t *out, unsigned int max)
+FPGACAP_API uint64_t fpgacap_pump_latency(const struct fpgacap_pump *p,
+					  double percentile)
 {
-	unsigned int n = p->nlatency < LATENCY_SAMPLES ? p->nlatency :
-			 LATENCY_SAMPLES;
-
-	if (n > max)
-		n = max;
-	memcpy(out, p->latency, n * sizeof(*out));
-	return n;
+	return hist_percentile(&p->latency, percentile);
 }

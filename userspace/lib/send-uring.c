@@ -1,21 +1,42 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-License-Identifier: MIT
 /*
- * io_uring SEND_ZC: each send posts a result CQE and, when it carries
- * IORING_CQE_F_MORE, a notification CQE once the kernel released the
- * pages. Sends to the socket are issued one at a time, so bytes never
+ * The io_uring SEND_ZC backend: each send posts a result CQE and, when it
+ * carries IORING_CQE_F_MORE, a notification CQE once the kernel released
+ * the pages. Sends to the socket are issued one at a time, so bytes never
  * reorder; notifications of many sends overlap freely.
  *
  * Registered (fixed) buffers save the per-request page pinning, but Linux
  * 6.1 refuses a device mapping there (FOLL_WRITE, file-backed), so
- * registration is tried and, if refused, its errno is reported and every
- * send pins per request instead.
+ * registration is tried and, if refused, its errno is reported as a fact
+ * (fixed_buffers_error) and every send pins per request instead.
+ *
+ * liburing is optional: built without it (FPGACAP_NO_URING), the backend
+ * exists but says -ENOSYS, and auto mode goes on to MSG_ZEROCOPY.
  */
 #include <errno.h>
-#include <liburing.h>
-#include <stdlib.h>
-#include <sys/socket.h>
 
 #include "sender.h"
+
+#ifdef FPGACAP_NO_URING
+
+static int uring_unavailable(struct fpgacap_sender *s, void *priv)
+{
+	(void)s;
+	(void)priv;
+	return -ENOSYS;
+}
+
+const struct sender_backend_ops sender_uring_ops = {
+	.name = "uring",
+	.mode = FPGACAP_SEND_URING,
+	.zerocopy = true,
+	.init = uring_unavailable,
+};
+
+#else /* !FPGACAP_NO_URING */
+
+#include <liburing.h>
+#include <sys/socket.h>
 
 /* Newer than liburing 2.3's header; Debian's 6.1 kernel has them. */
 #ifndef IORING_SEND_ZC_REPORT_USAGE
@@ -25,8 +46,12 @@
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 #endif
 
-struct uring_state {
+/* user_data of a cancellation: no entry has this slot. */
+#define CANCEL_USER_DATA UINT64_MAX
+
+struct uring {
 	struct io_uring ring;
+	bool ready;			/* ring set up */
 	bool report_usage;		/* ask the kernel to flag copies */
 	bool fixed;			/* opts.regions are registered */
 	uint64_t cur;			/* user_data of the send in flight */
@@ -34,27 +59,18 @@ struct uring_state {
 	int cur_res;
 };
 
-static uint64_t user_data_of(const struct send_entry *e, unsigned int idx)
+/* user_data: the entry's sequence number and ring slot. */
+static uint64_t user_data_of(const struct fpgacap_sender *s,
+			     const struct send_entry *e)
 {
-	return (uint64_t)e->seq << 32 | idx;
+	return (uint64_t)e->seq << 32 | sender_slot(s, e);
 }
 
-/* The entry a CQE belongs to, unless that send was released already. */
-static struct send_entry *entry_of(struct fpgacap_sender *s, uint64_t ud)
+static void handle_cqe(struct fpgacap_sender *s, struct uring *u,
+		       const struct io_uring_cqe *c)
 {
-	unsigned int idx = (uint32_t)ud, max = s->opts.max_inflight;
-	struct send_entry *e;
-
-	if (idx >= max || (idx + max - s->head) % max >= s->count)
-		return NULL;
-	e = &s->ring[idx];
-	return e->seq == (uint32_t)(ud >> 32) ? e : NULL;
-}
-
-static void handle_cqe(struct fpgacap_sender *s, const struct io_uring_cqe *c)
-{
-	struct uring_state *u = s->uring;
-	struct send_entry *e = entry_of(s, c->user_data);
+	struct send_entry *e = sender_entry_lookup(s, (uint32_t)c->user_data,
+						   (uint32_t)(c->user_data >> 32));
 
 	if (c->flags & IORING_CQE_F_NOTIF) {
 		sender_note_completions(s, 1, u->report_usage &&
@@ -63,6 +79,8 @@ static void handle_cqe(struct fpgacap_sender *s, const struct io_uring_cqe *c)
 			e->outstanding--;
 		return;
 	}
+	if (c->user_data == CANCEL_USER_DATA)
+		return;
 	if (c->user_data == u->cur) {
 		u->cur_done = true;
 		u->cur_res = c->res;
@@ -72,12 +90,12 @@ static void handle_cqe(struct fpgacap_sender *s, const struct io_uring_cqe *c)
 		e->outstanding--;
 }
 
-int uring_reap(struct fpgacap_sender *s, int timeout_ms)
+static int uring_reap(struct fpgacap_sender *s, void *priv, int timeout_ms)
 {
-	struct uring_state *u = s->uring;
+	struct uring *u = priv;
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
-	int ret;
+	int ret = 0;
 
 	if (timeout_ms && !io_uring_cq_ready(&u->ring)) {
 		struct __kernel_timespec ts = {
@@ -88,15 +106,15 @@ int uring_reap(struct fpgacap_sender *s, int timeout_ms)
 		ret = io_uring_wait_cqe_timeout(&u->ring, &cqe,
 						timeout_ms < 0 ? NULL : &ts);
 		s->st.syscalls++;
-		if (ret < 0 && ret != -ETIME && ret != -EINTR)
-			return ret;
+		if (ret == -ETIME)
+			ret = 0;
 	}
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		handle_cqe(s, cqe);
+		handle_cqe(s, u, cqe);
 		n++;
 	}
 	io_uring_cq_advance(&u->ring, n);
-	return 0;
+	return ret < 0 ? ret : (int)n;
 }
 
 static int fixed_index(const struct fpgacap_sender *s, const struct iovec *v)
@@ -114,11 +132,31 @@ static int fixed_index(const struct fpgacap_sender *s, const struct iovec *v)
 	return -1;
 }
 
-/* One SEND_ZC for @v; wait for its result CQE. Returns bytes or -errno. */
-static int send_one(struct fpgacap_sender *s, struct send_entry *e,
-		    unsigned int idx, const struct iovec *v)
+/* The drain deadline passed with the send in flight: cancel it. */
+static int cancel_current(struct fpgacap_sender *s, struct uring *u)
 {
-	struct uring_state *u = s->uring;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_cancel64(sqe, u->cur, 0);
+	io_uring_sqe_set_data64(sqe, CANCEL_USER_DATA);
+	ret = io_uring_submit(&u->ring);
+	s->st.syscalls++;
+	/* A cancelled send completes at once; wait for it whatever comes. */
+	while (ret >= 0 && !u->cur_done) {
+		ret = uring_reap(s, u, -1);
+		if (ret == -EINTR)
+			ret = 0;
+	}
+	return ret < 0 ? ret : -ETIMEDOUT;
+}
+
+/* One SEND_ZC for @v; wait for its result CQE. Returns bytes or -errno. */
+static int send_one(struct fpgacap_sender *s, struct uring *u,
+		    struct send_entry *e, const struct iovec *v)
+{
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 	unsigned int zc_flags = u->report_usage ?
 				IORING_SEND_ZC_REPORT_USAGE : 0;
@@ -131,35 +169,49 @@ static int send_one(struct fpgacap_sender *s, struct send_entry *e,
 	if (buf >= 0)
 		io_uring_prep_send_zc_fixed(sqe, s->opts.fd, v->iov_base,
 					    v->iov_len, MSG_WAITALL, zc_flags,
-					    buf);
+					    (unsigned int)buf);
 	else
 		io_uring_prep_send_zc(sqe, s->opts.fd, v->iov_base, v->iov_len,
 				      MSG_WAITALL, zc_flags);
-	u->cur = user_data_of(e, idx);
+	u->cur = user_data_of(s, e);
 	u->cur_done = false;
 	io_uring_sqe_set_data64(sqe, u->cur);
 	e->outstanding++;
-	ret = io_uring_submit(&u->ring);
+	do
+		ret = io_uring_submit(&u->ring);
+	while (ret == -EINTR);
 	s->st.syscalls++;
 	if (ret < 0) {
 		e->outstanding--;
 		return ret;
 	}
+	/*
+	 * The kernel reads the buffer until the result comes: a signal cannot
+	 * end this early. It starts the drain deadline, then cancels.
+	 */
 	while (!u->cur_done) {
-		ret = uring_reap(s, -1);
+		ret = uring_reap(s, u, sender_wait_ms(s, -1));
+		if (ret == -EINTR)
+			ret = sender_interrupted(s, e);
+		else if (ret >= 0)
+			ret = sender_drain_check(s);
+		if (ret == -ETIMEDOUT)
+			return cancel_current(s, u);
 		if (ret < 0)
 			return ret;
 	}
 	return u->cur_res;
 }
 
-int uring_send(struct fpgacap_sender *s, struct send_entry *e,
-	       unsigned int idx, struct iovec **iov, unsigned int *n)
+static int uring_send(struct fpgacap_sender *s, void *priv,
+		      struct send_entry *e, struct iovec **iov,
+		      unsigned int *n, bool more)
 {
-	struct uring_state *u = s->uring;
+	struct uring *u = priv;
 
+	(void)more;
 	while (*n) {
-		int ret = send_one(s, e, idx, *iov);
+		int ret = send_one(s, u, e, *iov);
 
 		if (ret == -EINVAL && u->report_usage) {
 			/* A kernel without copy reporting: send blind. */
@@ -167,37 +219,41 @@ int uring_send(struct fpgacap_sender *s, struct send_entry *e,
 			s->st.copied_known = false;
 			continue;
 		}
-		if (ret == -EINTR || ret == -EAGAIN)
+		if (ret == -EAGAIN)
 			continue;
+		if (ret == -EINTR) {
+			ret = sender_interrupted(s, e);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (ret < 0)
 			return ret;
-		if ((size_t)ret < (*iov)->iov_len)
-			s->st.partial++;
-		iov_advance(iov, n, (size_t)ret);
+		ret = sender_advance(s, e, iov, n, (size_t)ret);
+		if (!ret && *n)
+			ret = sender_drain_check(s);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
-int uring_init(struct fpgacap_sender *s)
+static int uring_init(struct fpgacap_sender *s, void *priv)
 {
+	struct uring *u = priv;
 	struct io_uring_probe *probe;
-	struct uring_state *u;
 	int ret;
 
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return -ENOMEM;
+	if (!s->is_socket)
+		return -ENOTSOCK;
 	ret = io_uring_queue_init(2 * s->opts.max_inflight + 8, &u->ring, 0);
-	if (ret < 0) {
-		free(u);
+	if (ret < 0)
 		return ret;
-	}
 	probe = io_uring_get_probe_ring(&u->ring);
 	if (!probe || !io_uring_opcode_supported(probe, IORING_OP_SEND_ZC)) {
 		if (probe)
 			io_uring_free_probe(probe);
 		io_uring_queue_exit(&u->ring);
-		free(u);
 		return -EOPNOTSUPP;
 	}
 	io_uring_free_probe(probe);
@@ -210,13 +266,28 @@ int uring_init(struct fpgacap_sender *s)
 		s->st.fixed_buffers_error = ret < 0 ? -ret : 0;
 	}
 	u->report_usage = true;
-	s->uring = u;
+	u->ready = true;
 	return 0;
 }
 
-void uring_exit(struct fpgacap_sender *s)
+static void uring_exit(struct fpgacap_sender *s, void *priv)
 {
-	io_uring_queue_exit(&s->uring->ring);
-	free(s->uring);
-	s->uring = NULL;
+	struct uring *u = priv;
+
+	(void)s;
+	if (u->ready)
+		io_uring_queue_exit(&u->ring);
 }
+
+const struct sender_backend_ops sender_uring_ops = {
+	.name = "uring",
+	.mode = FPGACAP_SEND_URING,
+	.zerocopy = true,
+	.priv_size = sizeof(struct uring),
+	.init = uring_init,
+	.exit = uring_exit,
+	.send = uring_send,
+	.reap = uring_reap,
+};
+
+#endif /* FPGACAP_NO_URING */

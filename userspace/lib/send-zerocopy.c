@@ -1,13 +1,13 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-License-Identifier: MIT
 /*
- * MSG_ZEROCOPY: the kernel pins the pages and tells us, on the socket's
- * error queue, when it let go of them. Every sendmsg() that queued bytes
- * takes the next 32-bit id; completions arrive as id ranges [lo, hi],
- * flagged COPIED when the kernel copied after all (loopback, no SG or
- * checksum offload, highmem pages on a NIC without HIGHDMA).
+ * The MSG_ZEROCOPY backend: the kernel pins the pages and tells us, on the
+ * socket's error queue, when it let go of them. Every sendmsg() that queued
+ * bytes takes the next 32-bit id; completions arrive as id ranges
+ * [lo, hi], flagged COPIED when the kernel copied after all (loopback, no
+ * SG or checksum offload, highmem pages on a NIC without HIGHDMA).
  */
 #include <errno.h>
-#include <time.h>
+#include <time.h>		/* before linux/errqueue.h */
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,26 +16,20 @@
 
 #include "sender.h"
 
-#ifndef SO_EE_ORIGIN_ZEROCOPY
-#define SO_EE_ORIGIN_ZEROCOPY 5
-#endif
-#ifndef SO_EE_CODE_ZEROCOPY_COPIED
-#define SO_EE_CODE_ZEROCOPY_COPIED 1
-#endif
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
+struct msgzc {
+	uint32_t next_id;		/* the socket's next MSG_ZEROCOPY id */
+	uint32_t inflight;		/* ids sent, not yet completed */
+};
 
-int msgzc_enable(struct fpgacap_sender *s)
+static int msgzc_init(struct fpgacap_sender *s, void *priv)
 {
 	int one = 1;
 
+	(void)priv;
+	if (!s->is_socket)
+		return -ENOTSOCK;
 	if (setsockopt(s->opts.fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
 		return -errno;
-	s->zc_enabled = true;
 	return 0;
 }
 
@@ -46,43 +40,40 @@ static inline bool id_before(uint32_t a, uint32_t b)
 }
 
 /* Completion of ids [lo, hi]: settle the entries that own them. */
-static void complete_range(struct fpgacap_sender *s, uint32_t lo, uint32_t hi,
-			   bool copied)
+static void complete_range(struct fpgacap_sender *s, struct msgzc *z,
+			   uint32_t lo, uint32_t hi, bool copied)
 {
+	uint32_t n = hi - lo + 1;
 	unsigned int i;
 
-	sender_note_completions(s, (uint64_t)(hi - lo) + 1, copied);
-	if (s->zc_inflight >= hi - lo + 1)
-		s->zc_inflight -= hi - lo + 1;
-	else
-		s->zc_inflight = 0;
+	sender_note_completions(s, n, copied);
+	z->inflight = z->inflight >= n ? z->inflight - n : 0;
 	for (i = 0; i < s->count; i++) {
-		struct send_entry *e = entry_at(s, i);
+		struct send_entry *e = sender_entry_at(s, i);
 		uint32_t a, b;
 
-		if (e->first_id == e->next_id)
+		if (e->zc_first == e->zc_next)
 			continue;
 		/* Overlap of [first, next) with [lo, hi + 1). */
-		a = id_before(e->first_id, lo) ? lo : e->first_id;
-		b = id_before(hi + 1, e->next_id) ? hi + 1 : e->next_id;
+		a = id_before(e->zc_first, lo) ? lo : e->zc_first;
+		b = id_before(hi + 1, e->zc_next) ? hi + 1 : e->zc_next;
 		if (!id_before(a, b))
 			continue;
-		if (e->outstanding >= b - a)
-			e->outstanding -= b - a;
-		else
-			e->outstanding = 0;
+		e->outstanding = e->outstanding >= b - a ?
+				 e->outstanding - (b - a) : 0;
 	}
 }
 
 /* Drain the error queue; wait up to @timeout_ms for something first. */
-int msgzc_reap(struct fpgacap_sender *s, int timeout_ms)
+static int msgzc_reap(struct fpgacap_sender *s, void *priv, int timeout_ms)
 {
+	struct msgzc *z = priv;
 	int got = 0;
 
 	if (timeout_ms) {
 		struct pollfd pfd = { .fd = s->opts.fd, .events = 0 };
 
-		if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, timeout_ms) < 0)
 			return -errno;
 	}
 	for (;;) {
@@ -95,8 +86,10 @@ int msgzc_reap(struct fpgacap_sender *s, int timeout_ms)
 		struct cmsghdr *cm;
 
 		if (recvmsg(s->opts.fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EAGAIN)
 				return got;
+			if (errno == EINTR)
+				continue;
 			return -errno;
 		}
 		s->st.syscalls++;
@@ -113,7 +106,7 @@ int msgzc_reap(struct fpgacap_sender *s, int timeout_ms)
 					return -(int)serr->ee_errno;
 				continue;
 			}
-			complete_range(s, serr->ee_info, serr->ee_data,
+			complete_range(s, z, serr->ee_info, serr->ee_data,
 				       serr->ee_code &
 				       SO_EE_CODE_ZEROCOPY_COPIED);
 			got++;
@@ -122,54 +115,88 @@ int msgzc_reap(struct fpgacap_sender *s, int timeout_ms)
 }
 
 /*
- * Queue @iov with MSG_ZEROCOPY. Blocking sockets may still return short
- * (a signal); each call that queued bytes took one id. ENOBUFS means the
- * socket's optmem (or locked memory) is spent on pinned pages: wait for
- * completions to give some back, then retry, as a blocking send waits for
- * room. With nothing in flight nothing will come back: copy this one.
+ * sendmsg() failed with @err: EINTR, EAGAIN, or ENOBUFS with sends in
+ * flight. Wait (boundedly while draining) for room or for completions;
+ * 0 to try again.
  */
-int msgzc_send(struct fpgacap_sender *s, struct send_entry *e,
-	       struct iovec **iov, unsigned int *n)
+static int msgzc_wait(struct fpgacap_sender *s, struct msgzc *z,
+		      struct send_entry *e, int err)
 {
+	int ret;
+
+	if (err == ENOBUFS) {
+		ret = msgzc_reap(s, z, sender_wait_ms(s, 100));
+	} else if (err == EAGAIN) {
+		ret = sender_wait_writable(s->opts.fd, sender_wait_ms(s, 100));
+		if (!ret)
+			ret = msgzc_reap(s, z, 0);
+	} else {
+		ret = -EINTR;
+	}
+	if (ret == -EINTR)
+		return sender_interrupted(s, e);
+	if (ret < 0)
+		return ret;
+	return sender_drain_check(s);
+}
+
+/*
+ * Queue @iov with MSG_ZEROCOPY. Each call that queued bytes took one id.
+ * ENOBUFS means the socket's optmem (or locked memory) is spent on pinned
+ * pages: wait for completions to give some back, then retry, as a blocking
+ * send waits for room. With nothing in flight nothing will come back: the
+ * core copies this one (-ENOBUFS).
+ */
+static int msgzc_send(struct fpgacap_sender *s, void *priv,
+		      struct send_entry *e, struct iovec **iov,
+		      unsigned int *n, bool more)
+{
+	struct msgzc *z = priv;
+
+	(void)more;
+	if (e->zc_first == e->zc_next)
+		e->zc_first = e->zc_next = z->next_id;
 	while (*n) {
 		struct msghdr msg = { .msg_iov = *iov, .msg_iovlen = *n };
+		int flags = MSG_ZEROCOPY | MSG_NOSIGNAL |
+			    (sender_draining(s) ? MSG_DONTWAIT : 0);
 		ssize_t ret;
 
-		ret = sendmsg(s->opts.fd, &msg, MSG_ZEROCOPY | MSG_NOSIGNAL);
+		ret = sendmsg(s->opts.fd, &msg, flags);
 		s->st.syscalls++;
 		if (ret < 0) {
 			int err = errno;
 
-			if (err == EINTR)
-				continue;
-			if (err == EAGAIN) {
-				ret = wait_writable(s->opts.fd, 100);
-				if (ret)
-					return (int)ret;
-				msgzc_reap(s, 0);
-				continue;
-			}
 			if (err == ENOBUFS) {
 				s->st.enobufs++;
-				if (!s->zc_inflight) {
-					s->st.nobufs_copied++;
-					return copy_send(s, iov, n, false);
-				}
-				ret = msgzc_reap(s, 100);
-				if (ret < 0)
-					return (int)ret;
-				continue;
+				if (!z->inflight)
+					return -ENOBUFS;
+			} else if (err != EINTR && err != EAGAIN) {
+				return -err;
 			}
-			return -err;
+			err = msgzc_wait(s, z, e, err);
+			if (err)
+				return err;
+			continue;
 		}
 		if (ret > 0) {
-			e->next_id = ++s->zc_next_id;
+			e->zc_next = ++z->next_id;
 			e->outstanding++;
-			s->zc_inflight++;
+			z->inflight++;
 		}
-		iov_advance(iov, n, ret);
-		if (*n)
-			s->st.partial++;
+		ret = sender_advance(s, e, iov, n, (size_t)ret);
+		if (ret)
+			return (int)ret;
 	}
 	return 0;
 }
+
+const struct sender_backend_ops sender_msgzc_ops = {
+	.name = "zerocopy",
+	.mode = FPGACAP_SEND_ZEROCOPY,
+	.zerocopy = true,
+	.priv_size = sizeof(struct msgzc),
+	.init = msgzc_init,
+	.send = msgzc_send,
+	.reap = msgzc_reap,
+};

@@ -1,57 +1,115 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
- * Inside the sender: every send() gets an entry in a ring; an entry is
- * released (in order) once all its bytes are in the socket and every
- * zero-copy completion it waits for has arrived. The backends (copy,
- * MSG_ZEROCOPY, io_uring) only move bytes and count completions.
+ * Inside the sender. The core (sender.c) keeps a ring of sends: an entry is
+ * released, in order, once all its bytes are in the socket and every
+ * zero-copy completion it waits for has arrived. Backends only move bytes
+ * and count completions, behind struct sender_backend_ops; each backend
+ * includes this header and nothing of the others, and the core reaches
+ * them only through the table.
  */
 #ifndef FPGACAP_SENDER_H
 #define FPGACAP_SENDER_H
 
-#include "libfpgacap.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
 
-struct uring_state;
+#include "internal.h"
 
 struct send_entry {
 	uint64_t cookie;
 	unsigned int outstanding;	/* completions still to come */
-	uint32_t first_id, next_id;	/* MSG_ZEROCOPY ids [first, next) */
-	uint32_t seq;			/* io_uring: tells reused slots apart */
+	uint32_t seq;			/* sends so far: tells reused slots apart */
+	uint32_t zc_first, zc_next;	/* backend's completion ids [first, next) */
+	uint64_t sent;			/* bytes of this send in the socket */
 	bool queued;			/* all bytes are in the socket */
+};
+
+struct fpgacap_sender;
+
+/*
+ * A backend. send() moves every byte left in *iov (advancing it) for entry
+ * @e; for each completion it will report later it adds one to
+ * e->outstanding, and reap() takes them off as they come. Contract:
+ *   - send() returns 0 once *n is 0, or -errno. -EFAULT or -EOPNOTSUPP
+ *     before any byte went out means "this memory cannot go zero-copy";
+ *     -ENOBUFS with nothing in flight means "copy this one" (the core does).
+ *   - A signal: sender_interrupted() says whether to give up (-EINTR) or to
+ *     finish the entry by a deadline, with MSG_DONTWAIT and bounded waits.
+ *     A short send on a blocking socket (short_is_signal) is a signal too.
+ *   - reap() never blocks longer than @timeout_ms (< 0: until something
+ *     comes), returns how many completions it handled, or -errno (-EINTR).
+ */
+struct sender_backend_ops {
+	const char *name;
+	enum fpgacap_send_mode mode;
+	bool zerocopy;			/* completions come later */
+	size_t priv_size;
+	int (*init)(struct fpgacap_sender *s, void *priv);
+	void (*exit)(struct fpgacap_sender *s, void *priv);
+	int (*send)(struct fpgacap_sender *s, void *priv, struct send_entry *e,
+		    struct iovec **iov, unsigned int *n, bool more);
+	int (*reap)(struct fpgacap_sender *s, void *priv, int timeout_ms);
+};
+
+extern const struct sender_backend_ops sender_copy_ops;
+extern const struct sender_backend_ops sender_msgzc_ops;
+/* Built without liburing: no send member, and init says -ENOSYS. */
+extern const struct sender_backend_ops sender_uring_ops;
+
+struct sender_backend {
+	const struct sender_backend_ops *ops;
+	void *priv;
 };
 
 struct fpgacap_sender {
 	struct fpgacap_sender_opts opts;
-	enum fpgacap_send_mode mode;	/* backend in use for new sends */
+	/* New sends go to use; a zero-copy backend stays in zc after auto
+	 * fell back to copying, until its completions are all in. */
+	const struct sender_backend *use;
+	struct sender_backend copy;
+	struct sender_backend zc;
 	struct send_entry *ring;
 	unsigned int head, count;	/* oldest entry, entries in use */
-	uint32_t zc_next_id;		/* the socket's next MSG_ZEROCOPY id */
-	uint32_t zc_inflight;		/* ids sent, not yet completed */
 	uint32_t seq;			/* sends so far */
-	bool zc_enabled;		/* SO_ZEROCOPY set */
 	bool is_socket;			/* else a file: writev() */
-	struct uring_state *uring;
-	struct fpgacap_sender_stats st;
+	bool short_is_signal;		/* blocking, no SO_SNDTIMEO */
+	bool testing_early_release;
+	uint64_t drain_deadline;	/* signalled mid-send: finish by then */
+	struct fpgacap_sender_stats st;	/* mode and requested filled on read */
 };
 
-static inline struct send_entry *entry_at(struct fpgacap_sender *s,
-					  unsigned int i)
-{
-	return &s->ring[(s->head + i) % s->opts.max_inflight];
-}
-
-/* Backends: each moves bytes from *iov on, advancing it as they go. */
-int copy_send(struct fpgacap_sender *s, struct iovec **iov, unsigned int *n,
-	      bool more);
-int msgzc_enable(struct fpgacap_sender *s);
-int msgzc_send(struct fpgacap_sender *s, struct send_entry *e,
-	       struct iovec **iov, unsigned int *n);
-int msgzc_reap(struct fpgacap_sender *s, int timeout_ms);
-int uring_init(struct fpgacap_sender *s);
-void uring_exit(struct fpgacap_sender *s);
-int uring_send(struct fpgacap_sender *s, struct send_entry *e,
-	       unsigned int idx, struct iovec **iov, unsigned int *n);
-int uring_reap(struct fpgacap_sender *s, int timeout_ms);
+/* The i-th oldest entry in use. */
+struct send_entry *sender_entry_at(struct fpgacap_sender *s, unsigned int i);
+/* The entry in ring slot @slot if it is in use and still send @seq. */
+struct send_entry *sender_entry_lookup(struct fpgacap_sender *s,
+				       unsigned int slot, uint32_t seq);
+unsigned int sender_slot(const struct fpgacap_sender *s,
+			 const struct send_entry *e);
+void sender_note_completions(struct fpgacap_sender *s, uint64_t n,
+			     bool copied);
+/*
+ * A call made for entry @e saw a signal (EINTR, or a short send on a
+ * blocking socket). -EINTR: nothing of @e is in flight, give up (the core
+ * takes the entry back; the caller keeps its buffer). Otherwise the send
+ * must finish by a deadline: 0 to go on non-blocking, waiting at most
+ * sender_wait_ms() at a time, or -ETIMEDOUT once the deadline passed (the
+ * stream is cut inside @e).
+ */
+int sender_interrupted(struct fpgacap_sender *s, const struct send_entry *e);
+/*
+ * @bytes of entry @e went out: advance *iov past them. A short send on a
+ * blocking socket is a signal: 0 or what sender_interrupted() says.
+ */
+int sender_advance(struct fpgacap_sender *s, struct send_entry *e,
+		   struct iovec **iov, unsigned int *n, size_t bytes);
+/* While draining: 0, or -ETIMEDOUT once the deadline passed. */
+int sender_drain_check(const struct fpgacap_sender *s);
+bool sender_draining(const struct fpgacap_sender *s);
+int sender_wait_ms(const struct fpgacap_sender *s, int timeout_ms);
+/* poll() for POLLOUT; 0, -EPIPE, -EINTR or -errno. */
+int sender_wait_writable(int fd, int timeout_ms);
+void sender_iov_advance(struct iovec **iov, unsigned int *n, size_t bytes);
 
 /*
  * Below this an iovec element (a frame header, say) is copied even in the
@@ -60,10 +118,7 @@ int uring_reap(struct fpgacap_sender *s, int timeout_ms);
  */
 #define ZEROCOPY_MIN_BYTES 4096
 
-/* Shared helpers. */
-void sender_note_completions(struct fpgacap_sender *s, uint64_t n,
-			     bool copied);
-int wait_writable(int fd, int timeout_ms);
-void iov_advance(struct iovec **iov, unsigned int *n, size_t bytes);
+/* How long a send interrupted part-way may take to finish. */
+#define SENDER_DRAIN_MS 500
 
 #endif /* FPGACAP_SENDER_H */

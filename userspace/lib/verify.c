@@ -1,8 +1,8 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-License-Identifier: MIT
 /*
- * Checking what arrives: the pattern source's stream is word k == k at
- * stream byte 8k, so every payload byte is predictable from its frame's
- * offset. Raw streams can only be checked for words going forward; frames
+ * Checking what arrives: the pattern source's stream is defined by
+ * FPGACAP_PATTERN_WORD() in the UAPI header, so every payload byte is
+ * predictable from its frame's offset. Raw streams can only be checked for words going forward; frames
  * also catch missing, reordered and recycled-too-early buffers.
  */
 #include <endian.h>
@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libfpgacap.h"
+#include "internal.h"
 
 struct fpgacap_verifier {
-	enum fpgacap_verify_mode mode;
+	enum fpgacap_verify_mode mode;	/* auto: what it decided, once it did */
+	enum fpgacap_verify_mode requested;
 	struct fpgacap_verify_stats st;
 	/* framed */
 	uint8_t hdr[sizeof(struct fpgacap_frame)];
@@ -38,21 +39,26 @@ static const char *const verify_names[] = {
 	[FPGACAP_VERIFY_AUTO] = "auto",
 };
 
-int fpgacap_verify_mode_parse(const char *name, enum fpgacap_verify_mode *mode)
-{
-	unsigned int i;
+#define NVERIFY (sizeof(verify_names) / sizeof(verify_names[0]))
 
-	for (i = 0; i < sizeof(verify_names) / sizeof(verify_names[0]); i++) {
-		if (!strcmp(name, verify_names[i])) {
-			*mode = (enum fpgacap_verify_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+FPGACAP_API const char *fpgacap_verify_mode_name(enum fpgacap_verify_mode mode)
+{
+	return (unsigned int)mode < NVERIFY ? verify_names[mode] : "?";
 }
 
-int fpgacap_verify_create(enum fpgacap_verify_mode mode,
-			  struct fpgacap_verifier **out)
+FPGACAP_API int fpgacap_verify_mode_parse(const char *name,
+					  enum fpgacap_verify_mode *mode)
+{
+	int i = name_index(verify_names, NVERIFY, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*mode = (enum fpgacap_verify_mode)i;
+	return 0;
+}
+
+FPGACAP_API int fpgacap_verify_create(enum fpgacap_verify_mode mode,
+				      struct fpgacap_verifier **out)
 {
 	struct fpgacap_verifier *v;
 
@@ -62,23 +68,30 @@ int fpgacap_verify_create(enum fpgacap_verify_mode mode,
 	if (!v)
 		return -ENOMEM;
 	v->mode = mode;
+	v->requested = mode;
 	*out = v;
 	return 0;
 }
 
-void fpgacap_verify_destroy(struct fpgacap_verifier *v)
+FPGACAP_API void fpgacap_verify_destroy(struct fpgacap_verifier *v)
 {
 	free(v);
 }
 
-void fpgacap_verify_get_stats(const struct fpgacap_verifier *v,
-			      struct fpgacap_verify_stats *st)
+FPGACAP_API int fpgacap_verify_get_stats(const struct fpgacap_verifier *v,
+					 struct fpgacap_verify_stats *st)
 {
-	*st = v->st;
-	st->truncated = !v->desync &&
+	struct fpgacap_verify_stats now = v->st;
+
+	now.mode = v->mode;
+	now.truncated = !v->desync &&
 			(v->hdr_len || v->remaining || v->carry_len);
-	st->error = st->sequence_errors || st->offset_errors ||
-		    st->header_errors || st->data_errors || st->truncated;
+	/* A check of nothing is no pass: an empty stream fails. */
+	now.empty = v->requested != FPGACAP_VERIFY_NONE && !now.payload_bytes;
+	now.error = now.sequence_errors || now.offset_errors ||
+		    now.header_errors || now.data_errors || now.truncated ||
+		    now.empty;
+	return struct_out(st, &now, sizeof(now));
 }
 
 static void mark_error(struct fpgacap_verifier *v, uint64_t at)
@@ -86,6 +99,12 @@ static void mark_error(struct fpgacap_verifier *v, uint64_t at)
 	if (!v->st.sequence_errors && !v->st.offset_errors &&
 	    !v->st.header_errors && !v->st.data_errors)
 		v->st.first_error_at = at;
+}
+
+/* Byte @pos of the pattern stream. */
+static inline uint8_t pattern_byte(uint64_t pos)
+{
+	return (uint8_t)(FPGACAP_PATTERN_WORD(pos) >> (8 * (pos & 7)));
 }
 
 /* Payload bytes at stream offset @pos must be the pattern. */
@@ -97,7 +116,7 @@ static void check_payload(struct fpgacap_verifier *v, const uint8_t *p,
 
 #define BAD(at_i) do { if (!bad++) first = (at_i); } while (0)
 	while (i < n && (pos & 7)) {
-		if (p[i] != (uint8_t)((pos >> 3) >> (8 * (pos & 7))))
+		if (p[i] != pattern_byte(pos))
 			BAD(i);
 		i++;
 		pos++;
@@ -106,11 +125,11 @@ static void check_payload(struct fpgacap_verifier *v, const uint8_t *p,
 		uint64_t w;
 
 		memcpy(&w, p + i, 8);
-		if (le64toh(w) != pos >> 3)
+		if (le64toh(w) != FPGACAP_PATTERN_WORD(pos))
 			BAD(i);
 	}
 	for (; i < n; i++, pos++)
-		if (p[i] != (uint8_t)((pos >> 3) >> (8 * (pos & 7))))
+		if (p[i] != pattern_byte(pos))
 			BAD(i);
 #undef BAD
 	if (bad) {
@@ -193,6 +212,8 @@ static void feed_framed(struct fpgacap_verifier *v, const uint8_t *p,
 	}
 }
 
+/* Raw streams carry no offsets: words must go forward, by one (the
+ * pattern's word per 8 bytes) or by a jump that was a drop. */
 static void raw_word(struct fpgacap_verifier *v, uint64_t w, uint64_t at)
 {
 	if (!v->st.payload_bytes) {
@@ -254,8 +275,8 @@ static void feed_auto(struct fpgacap_verifier *v, const uint8_t *p, size_t n)
 	fpgacap_verify_feed(v, p, n);
 }
 
-void fpgacap_verify_feed(struct fpgacap_verifier *v, const void *data,
-			 size_t len)
+FPGACAP_API void fpgacap_verify_feed(struct fpgacap_verifier *v,
+				     const void *data, size_t len)
 {
 	switch (v->mode) {
 	case FPGACAP_VERIFY_AUTO:

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Shared by the host unit tests: the pattern, loopback sockets. */
 #ifndef HOST_TEST_H
 #define HOST_TEST_H
@@ -17,11 +17,11 @@
 /* Fill @len bytes as the pattern source would at stream offset @off. */
 static inline void fill_pattern(void *p, size_t len, uint64_t off)
 {
-	uint64_t *w = p, k = off / 8;
+	uint64_t *w = p;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++)
-		w[i] = htole64(k + i);
+		w[i] = htole64(FPGACAP_PATTERN_WORD(off + 8 * i));
 }
 
 /* A connected loopback TCP pair: *tx connects, *rx is accepted. */

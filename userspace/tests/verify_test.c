@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* The verifier must catch what it exists to catch, and nothing else. */
 #include <stdlib.h>
 
@@ -43,6 +43,7 @@ static struct fpgacap_verify_stats run(enum fpgacap_verify_mode m,
 	fpgacap_verify_create(m, &v);
 	for (i = 0; i < len; i += chunk)
 		fpgacap_verify_feed(v, p + i, len - i < chunk ? len - i : chunk);
+	st.size = sizeof(st);
 	fpgacap_verify_get_stats(v, &st);
 	fpgacap_verify_destroy(v);
 	return st;
@@ -150,6 +151,67 @@ TEST(raw_pattern)
 	w[40] = htole64(3);			/* backwards: an error */
 	st = run(FPGACAP_VERIFY_AUTO, (uint8_t *)w, sizeof(w), 64);
 	EXPECT_TRUE(st.error);
+}
+
+/* Checking nothing is no pass: an empty stream fails, counting does not. */
+TEST(empty_stream_fails)
+{
+	struct fpgacap_verify_stats st;
+
+	st = run(FPGACAP_VERIFY_AUTO, stream, 0, 1);
+	EXPECT_TRUE(st.empty);
+	EXPECT_TRUE(st.error);
+	st = run(FPGACAP_VERIFY_FRAMED, stream, 0, 1);
+	EXPECT_TRUE(st.error);
+	/* A frame header with no payload after it: still nothing checked. */
+	build(stream, 1, 0, 0);
+	st = run(FPGACAP_VERIFY_FRAMED, stream, sizeof(struct fpgacap_frame),
+		 7);
+	EXPECT_EQ(1, st.frames);
+	EXPECT_TRUE(st.empty);
+	EXPECT_TRUE(st.error);
+	st = run(FPGACAP_VERIFY_NONE, stream, 0, 1);
+	EXPECT_FALSE(st.empty);
+	EXPECT_FALSE(st.error);
+}
+
+/* The verifier follows the UAPI's definition, byte by byte. */
+TEST(pattern_from_uapi)
+{
+	uint8_t b[64];
+	struct fpgacap_verify_stats st;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(FPGACAP_PATTERN_WORD(800 + i) >>
+				 (8 * ((800 + i) % 8)));
+	st = run(FPGACAP_VERIFY_PATTERN, b, sizeof(b), 3);
+	EXPECT_FALSE(st.error);
+	EXPECT_EQ(sizeof(b), st.payload_bytes);
+	b[9] ^= 0x10;
+	st = run(FPGACAP_VERIFY_PATTERN, b, sizeof(b), 3);
+	EXPECT_TRUE(st.error);
+}
+
+/* Statistics of an older, smaller layout are filled up to its size. */
+TEST(stats_size)
+{
+	struct fpgacap_verify_stats st;
+	struct fpgacap_verifier *v;
+
+	ASSERT_EQ(0, fpgacap_verify_create(FPGACAP_VERIFY_NONE, &v));
+	fpgacap_verify_feed(v, stream, 100);
+	memset(&st, 0xff, sizeof(st));
+	st.size = offsetof(struct fpgacap_verify_stats, payload_bytes);
+	ASSERT_EQ(0, fpgacap_verify_get_stats(v, &st));
+	EXPECT_EQ(offsetof(struct fpgacap_verify_stats, payload_bytes),
+		  st.size);
+	EXPECT_EQ(100, st.bytes);
+	/* Past what the caller knows: untouched. */
+	EXPECT_EQ(UINT64_MAX, st.payload_bytes);
+	st.size = 0;
+	EXPECT_EQ(-EINVAL, fpgacap_verify_get_stats(v, &st));
+	fpgacap_verify_destroy(v);
 }
 
 TEST(frame_roundtrip)

@@ -1,32 +1,139 @@
-/* SPDX-License-Identifier: GPL-2.0 */
-/* Small helpers the command-line tools share. */
+/* SPDX-License-Identifier: MIT */
+/* What the command-line tools and the bench share. */
 #ifndef FPGACAP_CLI_H
 #define FPGACAP_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-/* "64K", "1M", "3G", "4096": bytes; -EINVAL if not a size. */
-int cli_parse_size(const char *s, uint64_t *out);
-/* "10", "2.5": seconds as ns. */
-int cli_parse_seconds(const char *s, uint64_t *out_ns);
-uint64_t cli_now_ns(void);
-/* "host:port" into its parts; port may be 0. */
-int cli_parse_hostport(const char *s, char *host, size_t hostlen,
-		       uint16_t *port);
-/* Connect a TCP socket to host:port; fd or -errno. */
-int cli_connect(const char *hostport);
-/* A progress line on stderr, at most once a second, only on a TTY. */
-struct cli_progress {
-	bool tty;
-	uint64_t last_ns;
-	uint64_t start_ns;
-};
-void cli_progress_init(struct cli_progress *p, bool quiet);
-void cli_progress(struct cli_progress *p, uint64_t bytes, const char *extra);
-void cli_progress_done(struct cli_progress *p);
-/* Process CPU (user, system) in ns. */
-void cli_cpu_ns(uint64_t *user, uint64_t *sys);
+#include "clock.h"
 
-#endif
+/* ---- numbers: strict, with clear errors ---- */
+
+#define CLI_SUFFIX 0x1U		/* K, M, G, T: powers of 1024 (KiB etc. too) */
+
+/*
+ * A whole decimal number (0x... hexadecimal too) in [min, max], with a
+ * suffix if @flags has CLI_SUFFIX. No sign, no spaces, nothing after it.
+ * 0, -EINVAL (not such a number) or -ERANGE (outside [min, max], overflow).
+ */
+int cli_parse_u64(const char *s, unsigned int flags, uint64_t min,
+		  uint64_t max, uint64_t *out);
+/* Seconds as "10", "2.5" or "0.25" (no sign, exponent, nan or inf), up to
+ * @max_s; nanoseconds out. 0, -EINVAL or -ERANGE. */
+int cli_parse_seconds(const char *s, uint64_t max_s, uint64_t *out_ns);
+/* The same for an option's argument: on error, say why and exit(2). */
+uint64_t cli_opt_u64(const char *opt, const char *arg, unsigned int flags,
+		     uint64_t min, uint64_t max);
+uint64_t cli_opt_seconds(const char *opt, const char *arg, uint64_t max_s);
+/* -i: seconds between reports, 0.1 s to a day. */
+uint64_t cli_opt_interval(const char *arg);
+/* -t: seconds to run, above 0. */
+uint64_t cli_opt_time(const char *arg);
+/* An option's argument is wrong in some other way: say so, exit(2). */
+void cli_bad_arg(const char *opt, const char *arg, const char *why)
+	__attribute__((noreturn));
+
+/* The options the tools spell alike, ending a getopt_long() table. */
+#define CLI_OPTS_TAIL \
+	{ "json", no_argument, NULL, 'j' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 }
+
+/*
+ * The default of a getopt switch: the CLI_OPTS_TAIL options set *json and
+ * *quiet or print @usage and exit(0); anything else is a usage error
+ * (exit 2).
+ */
+void cli_common_opt(int c, bool *json, bool *quiet, void (*usage)(FILE *));
+
+/* ---- addresses: names, IPv4, IPv6 ---- */
+
+/* "host:port", "[v6addr]:port", "v6addr" is not accepted (ambiguous). */
+int cli_split_hostport(const char *s, char *host, size_t hostlen,
+		       char *port, size_t portlen);
+/* A connected TCP socket, or -1 with the reason in @err. */
+int cli_connect(const char *hostport, char *err, size_t errlen);
+/* A listening TCP socket; host "" or "*" is every address (IPv6 and IPv4
+ * where the system has IPv6). -1 with the reason in @err. */
+int cli_listen(const char *hostport, int backlog, char *err, size_t errlen);
+/* The socket's bound or peer address as text. */
+void cli_sockname(int fd, bool peer, char *buf, size_t len);
+
+/* ---- signals ---- */
+
+/* The signal that asked us to stop (SIGINT, SIGTERM), or 0. */
+extern volatile sig_atomic_t cli_stop;
+/*
+ * SIGINT and SIGTERM set cli_stop, installed without SA_RESTART so that a
+ * blocking call returns EINTR; SIGPIPE is ignored (sends say EPIPE).
+ */
+void cli_signals(void);
+const char *cli_signame(int sig);
+/* stdout a line at a time, also into a pipe: reports show as they come. */
+void cli_line_buffered(void);
+
+/* ---- writing everything ---- */
+
+/* write() until done; 0 or -errno (EINTR is retried only if !cli_stop). */
+int cli_write_all(int fd, const void *buf, size_t len);
+
+/* ---- CPU and TCP ---- */
+
+void cli_cpu_ns(uint64_t *user, uint64_t *sys);
+/* Segments TCP retransmitted on @fd so far (TCP_INFO); -1 if not TCP. */
+int64_t cli_tcp_retrans(int fd);
+
+/* ---- progress and intervals ---- */
+
+/*
+ * A progress line on stderr, at most once a second, only on a TTY; and,
+ * with an interval, a report every interval_ns (cli_meter_due()).
+ */
+struct cli_meter {
+	bool tty;
+	uint64_t start_ns, progress_ns;	/* start, last progress line */
+	uint64_t interval_ns;		/* 0: no interval reports */
+	uint64_t next_ns;		/* end of the current interval */
+	uint64_t last_bytes, last_ns;	/* at the previous report */
+	bool progress_shown;
+};
+
+void cli_meter_init(struct cli_meter *m, bool quiet, uint64_t interval_ns);
+void cli_meter_progress(struct cli_meter *m, uint64_t bytes,
+			const char *extra);
+/* True when an interval ended: [*from, *to) seconds since start, and the
+ * bytes of that interval; the meter moves on. */
+bool cli_meter_due(struct cli_meter *m, uint64_t bytes, double *from,
+		   double *to, uint64_t *delta);
+void cli_meter_done(struct cli_meter *m);
+
+/* ---- JSON ---- */
+
+/*
+ * A small JSON writer with commas and nesting handled: cli_json_key()
+ * starts a member, the value functions write one value. Text is escaped.
+ */
+struct cli_json {
+	FILE *f;
+	int depth;
+	bool first[16];
+	bool after_key;
+};
+
+void cli_json_init(struct cli_json *j, FILE *f);
+void cli_json_open(struct cli_json *j, const char *key, char bracket);
+void cli_json_close(struct cli_json *j, char bracket);
+void cli_json_u64(struct cli_json *j, const char *key, uint64_t v);
+void cli_json_i64(struct cli_json *j, const char *key, int64_t v);
+void cli_json_dbl(struct cli_json *j, const char *key, double v);
+void cli_json_str(struct cli_json *j, const char *key, const char *v);
+void cli_json_bool(struct cli_json *j, const char *key, bool v);
+/* A value that already is JSON text. */
+void cli_json_raw(struct cli_json *j, const char *key, const char *json);
+
+#endif /* FPGACAP_CLI_H */

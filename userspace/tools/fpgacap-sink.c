@@ -1,19 +1,18 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
- * fpgacap-sink: the PC side. Receives streams over TCP, checks them (the
- * pattern source's words, frame headers, gaps), reports throughput, and
- * optionally writes the bytes to a file.
+ * fpgacap-sink: the PC side. Receives streams over TCP (IPv4 or IPv6),
+ * checks them (the pattern source's words, frame headers, gaps), reports
+ * throughput, and optionally appends the bytes to a file.
  *
  * When the sender half-closes (shutdown(SHUT_WR)) the sink answers with one
  * line, "FPGACAP-VERDICT {json}", so a sender on an isolated board learns
- * whether what it sent arrived intact.
+ * whether what it sent arrived intact. SIGINT or SIGTERM ends the current
+ * connection with its summary, and the sink with a total.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +29,12 @@ struct sink_opts {
 	const char *output;
 	const char *log;
 	enum fpgacap_verify_mode verify;
-	unsigned int connections;	/* 0: forever */
+	uint64_t connections;		/* 0: until stopped */
 	uint64_t rate;			/* read at most this many bytes/s */
 	uint64_t close_after;		/* drop the connection after */
-	unsigned int stall_ms;		/* stop reading once, this long */
-	size_t read_size;
+	uint64_t stall_ms;		/* stop reading once, this long */
+	uint64_t read_size;
+	uint64_t interval_ns;
 	bool json, quiet, stdio;
 };
 
@@ -44,10 +44,12 @@ static void usage(FILE *f)
 "usage: fpgacap-sink [options]\n"
 "Receive fpgacap streams over TCP, verify and measure them.\n"
 "\n"
-"  -l, --listen ADDR:PORT  where to listen (default 0.0.0.0:5555; port 0 picks one)\n"
+"  -l, --listen HOST:PORT  where to listen (default *:5555: every IPv6 and\n"
+"                          IPv4 address; [::1]:0 or 127.0.0.1:0 pick a port)\n"
 "  -v, --verify MODE       none | pattern | framed | frames | auto (none)\n"
-"  -n, --connections N     exit after N connections (default 0: forever)\n"
+"  -n, --connections N     exit after N connections (default: until ^C)\n"
 "  -o, --output FILE       append the received bytes to FILE\n"
+"  -i, --interval SECONDS  report every SECONDS while receiving\n"
 "      --rate BYTES        read at most BYTES per second (a slow receiver)\n"
 "      --close-after BYTES drop each connection after BYTES\n"
 "      --stall MS          after the first bytes, read nothing for MS ms\n"
@@ -57,90 +59,125 @@ static void usage(FILE *f)
 "      --stdio             one connection on stdin/stdout (inetd style, or\n"
 "                          QEMU's guestfwd=...-cmd:)\n"
 "      --log FILE          append each connection's JSON result to FILE\n"
-"  -j, --json              one JSON object per connection on stdout\n"
+"  -j, --json              a JSON document (start, intervals, end) per\n"
+"                          connection on stdout\n"
 "  -q, --quiet             no progress line\n"
-"  -h, --help              this text\n");
+"  -h, --help              this text\n"
+"A verified stream that carries no payload fails. Exit status: 0 if every\n"
+"connection passed, 1 if one failed, 2 for a usage error.\n");
 }
 
-static int parse_args(int argc, char **argv, struct sink_opts *o)
+enum { OPT_RATE = 256, OPT_CLOSE, OPT_STALL, OPT_READ, OPT_PORTFILE,
+       OPT_STDIO, OPT_LOG };
+
+static void parse_args(int argc, char **argv, struct sink_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "verify", required_argument, NULL, 'v' },
 		{ "connections", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "close-after", required_argument, NULL, 'c' },
-		{ "stall", required_argument, NULL, 'T' },
-		{ "read-size", required_argument, NULL, 's' },
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "stdio", no_argument, NULL, 'S' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "close-after", required_argument, NULL, OPT_CLOSE },
+		{ "stall", required_argument, NULL, OPT_STALL },
+		{ "read-size", required_argument, NULL, OPT_READ },
+		{ "port-file", required_argument, NULL, OPT_PORTFILE },
+		{ "stdio", no_argument, NULL, OPT_STDIO },
+		{ "log", required_argument, NULL, OPT_LOG },
+		CLI_OPTS_TAIL,
 	};
-	uint64_t v;
 	int c;
 
-	o->listen = "0.0.0.0:5555";
+	o->listen = "*:5555";
 	o->read_size = 1 << 20;
-	while ((c = getopt_long(argc, argv, "l:v:n:o:jqh", longopts,
+	while ((c = getopt_long(argc, argv, "l:v:n:o:i:jqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = optarg; break;
 		case 'v':
 			if (fpgacap_verify_mode_parse(optarg, &o->verify))
-				goto bad;
+				cli_bad_arg("--verify", optarg, "expected none, "
+					    "pattern, framed, frames or auto");
 			break;
-		case 'n': o->connections = (unsigned int)atoi(optarg); break;
+		case 'n':
+			o->connections = cli_opt_u64("--connections", optarg, 0,
+						     1, UINT32_MAX);
+			break;
 		case 'o': o->output = optarg; break;
-		case 'r': if (cli_parse_size(optarg, &o->rate)) goto bad; break;
-		case 'c':
-			if (cli_parse_size(optarg, &o->close_after))
-				goto bad;
+		case 'i':
+			o->interval_ns = cli_opt_interval(optarg);
 			break;
-		case 'T':
-			if (cli_parse_size(optarg, &v) || v > 3600 * 1000)
-				goto bad;
-			o->stall_ms = (unsigned int)v;
+		case OPT_RATE:
+			o->rate = cli_opt_u64("--rate", optarg, CLI_SUFFIX, 1,
+					      1ULL << 40);
 			break;
-		case 's':
-			if (cli_parse_size(optarg, &v) || !v || v > (1 << 28))
-				goto bad;
-			o->read_size = v;
+		case OPT_CLOSE:
+			o->close_after = cli_opt_u64("--close-after", optarg,
+						     CLI_SUFFIX, 1, UINT64_MAX);
 			break;
-		case 'p': o->port_file = optarg; break;
-		case 'S': o->stdio = true; break;
-		case 'L': o->log = optarg; break;
-		case 'j': o->json = true; break;
-		case 'q': o->quiet = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: goto bad;
+		case OPT_STALL:
+			o->stall_ms = cli_opt_u64("--stall", optarg, 0, 1,
+						  3600 * 1000);
+			break;
+		case OPT_READ:
+			o->read_size = cli_opt_u64("--read-size", optarg,
+						   CLI_SUFFIX, 1, 1 << 28);
+			break;
+		case OPT_PORTFILE: o->port_file = optarg; break;
+		case OPT_STDIO: o->stdio = true; break;
+		case OPT_LOG: o->log = optarg; break;
+		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
-	if (optind != argc)
-		goto bad;
-	return 0;
-bad:
-	if (optarg)
-		fprintf(stderr, "fpgacap-sink: bad argument '%s'\n", optarg);
-	usage(stderr);
-	return -EINVAL;
+	if (optind != argc) {
+		fprintf(stderr, "fpgacap-sink: unexpected '%s' (see --help)\n",
+			argv[optind]);
+		exit(2);
+	}
 }
 
-static void format_result(char *buf, size_t len,
-			  const struct fpgacap_verify_stats *st, double secs,
-			  bool closed_early)
+struct conn {
+	const struct sink_opts *o;
+	char peer[80];
+	struct fpgacap_verifier *v;
+	struct fpgacap_verify_stats st;
+	struct cli_meter meter;
+	FILE *ivf;
+	char *intervals;
+	size_t intervals_len;
+	struct cli_json ivj;
+	uint64_t start_ns, got;
+	double secs;
+	bool closed_early, eof;
+	int error;			/* read or write failure */
+};
+
+/* Failed: errors in what arrived; a cut made by our own signal is not. */
+static bool conn_failed(const struct conn *c)
 {
+	const struct fpgacap_verify_stats *st = &c->st;
+
+	if (c->error)
+		return true;
+	if (!c->eof && cli_stop)
+		return st->sequence_errors || st->offset_errors ||
+		       st->header_errors || st->data_errors;
+	return st->error;
+}
+
+/* One line of flat JSON: the --log record and the verdict. */
+static void format_result(char *buf, size_t len, const struct conn *c)
+{
+	const struct fpgacap_verify_stats *st = &c->st;
+
 	snprintf(buf, len,
 		 "{\"bytes\":%llu,\"payload_bytes\":%llu,\"frames\":%llu,"
 		 "\"lost_events\":%llu,\"lost_bytes\":%llu,"
 		 "\"sequence_errors\":%llu,\"offset_errors\":%llu,"
 		 "\"header_errors\":%llu,\"data_errors\":%llu,"
-		 "\"first_error_at\":%llu,\"truncated\":%s,\"ok\":%s,"
-		 "\"closed_early\":%s,"
+		 "\"first_error_at\":%llu,\"truncated\":%s,\"empty\":%s,"
+		 "\"verify\":\"%s\",\"ok\":%s,\"closed_early\":%s,"
 		 "\"seconds\":%.6f,\"MBps\":%.3f}",
 		 (unsigned long long)st->bytes,
 		 (unsigned long long)st->payload_bytes,
@@ -152,76 +189,202 @@ static void format_result(char *buf, size_t len,
 		 (unsigned long long)st->header_errors,
 		 (unsigned long long)st->data_errors,
 		 (unsigned long long)st->first_error_at,
-		 st->truncated ? "true" : "false", st->error ? "false" : "true", closed_early ? "true" : "false",
-		 secs, secs > 0 ? st->bytes / 1e6 / secs : 0.0);
+		 st->truncated ? "true" : "false",
+		 st->empty ? "true" : "false",
+		 fpgacap_verify_mode_name(st->mode),
+		 conn_failed(c) ? "false" : "true",
+		 c->closed_early ? "true" : "false", c->secs,
+		 c->secs > 0 ? (double)st->bytes / 1e6 / c->secs : 0.0);
 }
 
-/* Receive one connection until EOF (or close-after); report. */
+static void interval_report(struct conn *c)
+{
+	uint64_t bytes;
+	double from, to;
+
+	if (!cli_meter_due(&c->meter, c->got, &from, &to, &bytes))
+		return;
+	if (c->o->json) {
+		if (!c->ivf)
+			return;
+		cli_json_open(&c->ivj, NULL, '{');
+		cli_json_dbl(&c->ivj, "start", from);
+		cli_json_dbl(&c->ivj, "end", to);
+		cli_json_u64(&c->ivj, "bytes", bytes);
+		cli_json_dbl(&c->ivj, "MBps", (double)bytes / 1e6 / (to - from));
+		cli_json_close(&c->ivj, '}');
+	} else if (!c->o->stdio) {
+		printf("[%6.1f-%6.1f s] %10.1f MB %8.1f MB/s\n", from, to,
+		       (double)bytes / 1e6, (double)bytes / 1e6 / (to - from));
+		fflush(stdout);
+	}
+}
+
+/* Sleep @ns unless a stop comes. */
+static void pause_ns(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ULL),
+		.tv_nsec = (long)(ns % 1000000000ULL),
+	};
+
+	while (!cli_stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Read until EOF, close-after, an error or a stop. */
+static void receive(struct conn *c, int in, int file, uint8_t *buf)
+{
+	const struct sink_opts *o = c->o;
+
+	while (!cli_stop) {
+		struct pollfd pfd = { .fd = in, .events = POLLIN };
+		size_t want = o->read_size;
+		ssize_t n;
+
+		if (o->close_after) {
+			if (c->got >= o->close_after) {
+				c->closed_early = true;
+				return;
+			}
+			if (want > o->close_after - c->got)
+				want = o->close_after - c->got;
+		}
+		/* A bounded wait: a stop is seen within 0.2 s. */
+		if (poll(&pfd, 1, 200) <= 0) {
+			interval_report(c);
+			continue;
+		}
+		n = read(in, buf, want);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			c->error = -errno;
+			return;
+		}
+		if (!n) {
+			c->eof = true;
+			return;
+		}
+		if (!c->got && o->stall_ms)
+			pause_ns(o->stall_ms * 1000000ULL);
+		c->got += (uint64_t)n;
+		fpgacap_verify_feed(c->v, buf, (size_t)n);
+		if (file >= 0) {
+			int ret = cli_write_all(file, buf, (size_t)n);
+
+			if (ret) {
+				c->error = ret;
+				fprintf(stderr, "fpgacap-sink: %s: %s\n",
+					o->output, fpgacap_strerror(ret));
+				return;
+			}
+		}
+		if (o->rate) {
+			/* Pace reads: a slow PC, or a full disk. */
+			uint64_t due = c->start_ns + c->got * 1000000000ULL /
+				       o->rate;
+			uint64_t now = fc_now_ns();
+
+			if (due > now)
+				pause_ns(due - now);
+		}
+		cli_meter_progress(&c->meter, c->got, NULL);
+		interval_report(c);
+	}
+}
+
+static void print_text(const struct conn *c)
+{
+	const struct fpgacap_verify_stats *st = &c->st;
+
+	printf("%s: %llu bytes in %.3f s (%.1f MB/s)", c->peer,
+	       (unsigned long long)st->bytes, c->secs,
+	       c->secs > 0 ? (double)st->bytes / 1e6 / c->secs : 0.0);
+	if (st->mode != FPGACAP_VERIFY_NONE)
+		printf(", %s check: %llu payload bytes, %llu frames; capture "
+		       "side reported %llu bytes lost in %llu gaps",
+		       fpgacap_verify_mode_name(st->mode),
+		       (unsigned long long)st->payload_bytes,
+		       (unsigned long long)st->frames,
+		       (unsigned long long)st->lost_bytes,
+		       (unsigned long long)st->lost_events);
+	if (!c->eof && cli_stop)
+		printf("; stopped by %s", cli_signame(cli_stop));
+	if (c->closed_early)
+		printf("; closed after %llu bytes (--close-after)",
+		       (unsigned long long)c->got);
+	printf(": %s\n", conn_failed(c) ? "FAILED" :
+	       st->mode == FPGACAP_VERIFY_NONE ? "received (not checked)" :
+	       "intact");
+	if (st->error && conn_failed(c))
+		printf("  %llu sequence, %llu offset, %llu header, %llu data "
+		       "errors%s%s; first at byte %llu\n",
+		       (unsigned long long)st->sequence_errors,
+		       (unsigned long long)st->offset_errors,
+		       (unsigned long long)st->header_errors,
+		       (unsigned long long)st->data_errors,
+		       st->truncated ? "; ends inside a frame or word" : "",
+		       st->empty ? "; no payload arrived" : "",
+		       (unsigned long long)st->first_error_at);
+}
+
+static void print_json(struct conn *c, const char *result)
+{
+	struct cli_json j;
+
+	cli_json_init(&j, stdout);
+	cli_json_open(&j, NULL, '{');
+	cli_json_open(&j, "start", '{');
+	cli_json_str(&j, "tool", "fpgacap-sink");
+	cli_json_str(&j, "peer", c->peer);
+	cli_json_str(&j, "verify", fpgacap_verify_mode_name(c->o->verify));
+	cli_json_close(&j, '}');
+	if (c->ivf) {
+		cli_json_close(&c->ivj, ']');
+		fclose(c->ivf);
+		c->ivf = NULL;
+	}
+	cli_json_raw(&j, "intervals", c->intervals ? c->intervals : "[]");
+	cli_json_raw(&j, "end", result);
+	cli_json_close(&j, '}');
+}
+
+/* Receive one connection; report. 0 passed, 1 failed, -errno. */
 static int serve(const struct sink_opts *o, int in, int out, int file)
 {
-	struct fpgacap_verifier *v;
-	struct fpgacap_verify_stats st;
-	struct cli_progress prog;
+	struct conn c = { .o = o };
 	uint8_t *buf = malloc(o->read_size);
-	uint64_t start = cli_now_ns(), got = 0;
-	bool closed_early = false;
 	char line[1024];
 	int ret;
 
 	if (!buf)
 		return -ENOMEM;
-	ret = fpgacap_verify_create(o->verify, &v);
+	ret = fpgacap_verify_create(o->verify, &c.v);
 	if (ret) {
 		free(buf);
 		return ret;
 	}
-	cli_progress_init(&prog, o->quiet || o->json);
-	for (;;) {
-		size_t want = o->read_size;
-		ssize_t n;
-
-		if (o->close_after) {
-			if (got >= o->close_after) {
-				closed_early = true;
-				break;
-			}
-			if (want > o->close_after - got)
-				want = o->close_after - got;
+	if (o->stdio)
+		snprintf(c.peer, sizeof(c.peer), "stdin");
+	else
+		cli_sockname(in, true, c.peer, sizeof(c.peer));
+	if (o->json && o->interval_ns) {
+		c.ivf = open_memstream(&c.intervals, &c.intervals_len);
+		if (c.ivf) {
+			cli_json_init(&c.ivj, c.ivf);
+			cli_json_open(&c.ivj, NULL, '[');
 		}
-		n = read(in, buf, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!got && o->stall_ms) {
-			struct timespec ts = {
-				.tv_sec = o->stall_ms / 1000,
-				.tv_nsec = (long)(o->stall_ms % 1000) * 1000000,
-			};
-
-			while (nanosleep(&ts, &ts) && errno == EINTR)
-				;
-		}
-		got += n;
-		fpgacap_verify_feed(v, buf, n);
-		if (file >= 0 && write(file, buf, n) != n) {
-			ret = -errno;
-			break;
-		}
-		if (o->rate) {
-			/* Pace reads: a slow PC, or a full disk. */
-			uint64_t due = start + got * 1000000000ULL / o->rate;
-			uint64_t now = cli_now_ns();
-
-			if (due > now)
-				usleep((useconds_t)((due - now) / 1000));
-		}
-		cli_progress(&prog, got, NULL);
 	}
-	cli_progress_done(&prog);
-	fpgacap_verify_get_stats(v, &st);
-	format_result(line, sizeof(line), &st,
-		      (cli_now_ns() - start) / 1e9, closed_early);
+	cli_meter_init(&c.meter, o->quiet || o->json || o->stdio,
+		       o->interval_ns);
+	c.start_ns = fc_now_ns();
+	receive(&c, in, file, buf);
+	cli_meter_done(&c.meter);
+	c.secs = (double)(fc_now_ns() - c.start_ns) / 1e9;
+	c.st.size = sizeof(c.st);
+	fpgacap_verify_get_stats(c.v, &c.st);
+	format_result(line, sizeof(line), &c);
 	if (o->log) {
 		FILE *f = fopen(o->log, "a");
 
@@ -230,90 +393,69 @@ static int serve(const struct sink_opts *o, int in, int out, int file)
 			fclose(f);
 		}
 	}
-	if (o->stdio) {
-		/* stdout is the connection: say nothing there but the verdict. */
-	} else if (o->json) {
-		printf("%s\n", line);
-	} else {
-		printf("%llu bytes in %.3f s (%.1f MB/s): %llu frames, "
-		       "%llu lost bytes in %llu gaps, %s\n",
-		       (unsigned long long)st.bytes,
-		       (cli_now_ns() - start) / 1e9,
-		       st.bytes / 1e6 / ((cli_now_ns() - start) / 1e9 + 1e-9),
-		       (unsigned long long)st.frames,
-		       (unsigned long long)st.lost_bytes,
-		       (unsigned long long)st.lost_events,
-		       st.error ? "ERRORS" : "intact");
-		if (st.error)
-			printf("  sequence %llu, offset %llu, header %llu, "
-			       "data %llu errors; first at byte %llu\n",
-			       (unsigned long long)st.sequence_errors,
-			       (unsigned long long)st.offset_errors,
-			       (unsigned long long)st.header_errors,
-			       (unsigned long long)st.data_errors,
-			       (unsigned long long)st.first_error_at);
-	}
+	/* With --stdio, stdout is the connection: nothing but the verdict. */
+	if (o->json && !o->stdio)
+		print_json(&c, line);
+	else if (!o->stdio)
+		print_text(&c);
 	fflush(stdout);
 	/* The sender half-closed and waits for our word on it. */
-	if (!closed_early && out >= 0) {
+	if (c.eof && out >= 0) {
 		char verdict[1100];
 		int len = snprintf(verdict, sizeof(verdict),
 				   "FPGACAP-VERDICT %s\n", line);
 
-		if (write(out, verdict, len) < 0) {
-			/* The sender did not wait for it: fine. */
-		}
+		/* The sender may not wait for it: that is fine. */
+		cli_write_all(out, verdict, (size_t)len);
 	}
-	fpgacap_verify_destroy(v);
+	ret = conn_failed(&c) ? 1 : 0;
+	if (c.ivf)
+		fclose(c.ivf);
+	free(c.intervals);
+	fpgacap_verify_destroy(c.v);
 	free(buf);
-	return st.error ? 1 : ret;
+	return ret;
 }
 
-static int listen_on(const char *spec, const char *port_file)
+static int write_port(const char *path, int fd)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	char host[64];
-	uint16_t port;
-	int fd, one = 1;
+	char addr[80], *colon;
+	FILE *f;
 
-	if (cli_parse_hostport(spec, host, sizeof(host), &port) ||
-	    inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -EINVAL;
-	sa.sin_port = htons(port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	cli_sockname(fd, false, addr, sizeof(addr));
+	colon = strrchr(addr, ':');
+	f = fopen(path, "w");
+	if (!f)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	if (port_file) {
-		FILE *f = fopen(port_file, "w");
-
-		if (!f) {
-			close(fd);
-			return -errno;
-		}
-		fprintf(f, "%u\n", ntohs(sa.sin_port));
-		fclose(f);
-	}
-	return fd;
+	fprintf(f, "%s\n", colon ? colon + 1 : addr);
+	return fclose(f) ? -errno : 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct sink_opts o = { 0 };
-	unsigned int served = 0;
-	int lfd, file = -1, ret, failures = 0;
+	uint64_t served = 0, failed = 0;
+	char err[300], addr[80];
+	int lfd, file = -1, ret;
 
-	if (parse_args(argc, argv, &o))
-		return 2;
-	signal(SIGPIPE, SIG_IGN);
+	parse_args(argc, argv, &o);
+	cli_signals();
+	cli_line_buffered();
+	if (o.stdio) {
+		lfd = -1;
+	} else {
+		lfd = cli_listen(o.listen, 8, err, sizeof(err));
+		if (lfd < 0) {
+			fprintf(stderr, "fpgacap-sink: listen %s\n", err);
+			return 1;
+		}
+		if (o.port_file && (ret = write_port(o.port_file, lfd))) {
+			fprintf(stderr, "fpgacap-sink: %s: %s\n", o.port_file,
+				strerror(-ret));
+			return 1;
+		}
+	}
+	/* Only once listening works: the output file. */
 	if (o.output) {
 		file = open(o.output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 			    0644);
@@ -323,33 +465,49 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (o.stdio)
-		return serve(&o, STDIN_FILENO, STDOUT_FILENO, file) ? 1 : 0;
-
-	lfd = listen_on(o.listen, o.port_file);
-	if (lfd < 0) {
-		fprintf(stderr, "fpgacap-sink: listen %s: %s\n", o.listen,
-			fpgacap_strerror(lfd));
-		return 1;
+	if (o.stdio) {
+		ret = serve(&o, STDIN_FILENO, STDOUT_FILENO, file);
+		return ret ? 1 : 0;
 	}
-	while (!o.connections || served < o.connections) {
-		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (!o.quiet && !o.json) {
+		cli_sockname(lfd, false, addr, sizeof(addr));
+		fprintf(stderr, "fpgacap-sink: listening on %s, verify %s\n",
+			addr, fpgacap_verify_mode_name(o.verify));
+	}
+	while (!cli_stop && (!o.connections || served < o.connections)) {
+		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		int c;
 
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			fprintf(stderr, "fpgacap-sink: accept: %s\n",
 				strerror(errno));
-			return 1;
+			failed++;
+			break;
 		}
 		ret = serve(&o, c, c, file);
 		if (ret)
-			failures++;
+			failed++;
 		close(c);
 		served++;
 	}
+	if (cli_stop && o.json)
+		printf("{\"stopped_by\":\"%s\",\"connections\":%llu,"
+		       "\"failed\":%llu}\n", cli_signame(cli_stop),
+		       (unsigned long long)served, (unsigned long long)failed);
+	else if (cli_stop)
+		printf("fpgacap-sink: stopped by %s after %llu connections, "
+		       "%llu failed\n", cli_signame(cli_stop),
+		       (unsigned long long)served, (unsigned long long)failed);
 	close(lfd);
-	if (file >= 0)
-		close(file);
-	return failures ? 1 : 0;
+	if (file >= 0 && close(file)) {
+		fprintf(stderr, "fpgacap-sink: %s: %s\n", o.output,
+			strerror(errno));
+		failed++;
+	}
+	return failed ? 1 : 0;
 }

@@ -1,14 +1,14 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * fpgacap-stream: capture from a device and stream it to a TCP peer (or a
  * file), zero-copy where the kernel allows, recycling each buffer only
- * after the network stack released it.
+ * after the network stack released it. Stops on a limit, after -t, or on
+ * SIGINT/SIGTERM, and always ends with a summary.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +22,12 @@ struct stream_opts {
 	const char *device;
 	const char *dest;		/* host:port */
 	const char *file;
-	uint32_t count;
-	uint64_t size, rate, bytes, buffers, duration_ns;
+	uint32_t count, batch, fallback_pct;
+	uint64_t size, rate, bytes, buffers, duration_ns, interval_ns;
 	uint32_t cfg_flags;
-	struct fpgacap_pump_opts pump;
-	bool verdict, json, quiet;
+	enum fpgacap_send_mode mode;
+	bool framing, verdict, json, quiet;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -47,31 +39,37 @@ static void usage(FILE *f)
 "  -d, --device PATH       capture device (default /dev/fpgacap0)\n"
 "  -c, --count N           buffers in the pool (default 16)\n"
 "  -s, --size BYTES        bytes per buffer, page multiple (default 1M)\n"
-"      --rate BYTES        pattern source rate per second (default 0: max)\n"
+"      --rate BYTES        source rate per second (default 0: as fast as\n"
+"                          buffers come free; sources with a clock only)\n"
 "      --highmem           allow highmem pages (32-bit; NICs may copy them)\n"
+"      --writable          map the pool writable, for kernels whose io_uring\n"
+"                          registers only writable memory (Linux 6.1 still\n"
+"                          refuses the device's); a stray write then\n"
+"                          corrupts captured data\n"
 "  -m, --mode MODE         auto | copy | zerocopy | uring (default auto)\n"
 "  -f, --framing           a header before each buffer (sequence, offset, loss)\n"
 "  -b, --bytes BYTES       stop after this much payload\n"
 "  -n, --buffers N         stop after N buffers\n"
-"  -t, --duration SECONDS  stop after this long (default: until ^C)\n"
+"  -t, --time SECONDS      stop after this long (default: until ^C)\n"
+"  -i, --interval SECONDS  report every SECONDS while running\n"
 "      --batch N           buffers per dequeue (default 16)\n"
 "      --copy-fallback PCT auto: copy once PCT%% of completions were copied\n"
 "                          anyway (default 50, 0: never)\n"
 "      --verdict           half-close and wait for fpgacap-sink's verdict;\n"
 "                          exit 1 unless it says the stream arrived intact\n"
 "      --file PATH         write to a file instead (copy path)\n"
-"  -j, --json              figures as JSON on stdout\n"
+"  -j, --json              one JSON document (start, intervals, end) on stdout\n"
 "  -q, --quiet             no progress line\n"
-"      --no-uring          behave as if io_uring were unavailable\n"
-"      --unsafe-early-release  recycle buffers before the network is done\n"
-"                          (test only: corrupts the stream)\n"
-"  -h, --help              this text\n");
+"  -h, --help              this text\n"
+"HOST may be a name, an IPv4 address or an [IPv6] address. BYTES take K, M,\n"
+"G suffixes (powers of 1024). SIGINT or SIGTERM stops within a second, with\n"
+"the summary.\n");
 }
 
-enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_BATCH, OPT_FALLBACK, OPT_VERDICT,
-       OPT_FILE, OPT_NO_URING, OPT_UNSAFE };
+enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_WRITABLE, OPT_BATCH, OPT_FALLBACK,
+       OPT_VERDICT, OPT_FILE };
 
-static int parse_args(int argc, char **argv, struct stream_opts *o)
+static void parse_args(int argc, char **argv, struct stream_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
@@ -79,116 +77,145 @@ static int parse_args(int argc, char **argv, struct stream_opts *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "highmem", no_argument, NULL, OPT_HIGHMEM },
+		{ "writable", no_argument, NULL, OPT_WRITABLE },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "framing", no_argument, NULL, 'f' },
 		{ "bytes", required_argument, NULL, 'b' },
 		{ "buffers", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "copy-fallback", required_argument, NULL, OPT_FALLBACK },
 		{ "verdict", no_argument, NULL, OPT_VERDICT },
 		{ "file", required_argument, NULL, OPT_FILE },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-uring", no_argument, NULL, OPT_NO_URING },
-		{ "unsafe-early-release", no_argument, NULL, OPT_UNSAFE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_TAIL,
 	};
-	uint64_t v;
 	int c;
 
 	o->count = 16;
 	o->size = 1 << 20;
-	while ((c = getopt_long(argc, argv, "d:c:s:m:fb:n:t:jqh", longopts,
+	while ((c = getopt_long(argc, argv, "d:c:s:m:fb:n:t:i:jqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
 		case 'c':
-			if (cli_parse_size(optarg, &v) || !v || v > UINT32_MAX)
-				goto bad;
-			o->count = (uint32_t)v;
+			o->count = (uint32_t)cli_opt_u64("--count", optarg, 0, 1,
+							 65536);
 			break;
-		case 's': if (cli_parse_size(optarg, &o->size)) goto bad; break;
-		case OPT_RATE: if (cli_parse_size(optarg, &o->rate)) goto bad; break;
+		case 's':
+			o->size = cli_opt_u64("--size", optarg, CLI_SUFFIX, 1,
+					      1ULL << 40);
+			break;
+		case OPT_RATE:
+			o->rate = cli_opt_u64("--rate", optarg, CLI_SUFFIX, 0,
+					      1ULL << 40);
+			break;
 		case OPT_HIGHMEM: o->cfg_flags |= FPGACAP_CFG_HIGHMEM; break;
+		case OPT_WRITABLE: o->cfg_flags |= FPGACAP_CFG_WRITABLE; break;
 		case 'm':
-			if (fpgacap_send_mode_parse(optarg, &o->pump.send.mode))
-				goto bad;
+			if (fpgacap_send_mode_parse(optarg, &o->mode))
+				cli_bad_arg("--mode", optarg, "expected auto, "
+					    "copy, zerocopy or uring");
+			if (!fpgacap_send_mode_built(o->mode))
+				cli_bad_arg("--mode", optarg, "this build has no "
+					    "io_uring (liburing was missing)");
 			break;
-		case 'f': o->pump.framing = true; break;
-		case 'b': if (cli_parse_size(optarg, &o->bytes)) goto bad; break;
-		case 'n': if (cli_parse_size(optarg, &o->buffers)) goto bad; break;
+		case 'f': o->framing = true; break;
+		case 'b':
+			o->bytes = cli_opt_u64("--bytes", optarg, CLI_SUFFIX, 1,
+					       UINT64_MAX);
+			break;
+		case 'n':
+			o->buffers = cli_opt_u64("--buffers", optarg, 0, 1,
+						 UINT64_MAX);
+			break;
 		case 't':
-			if (cli_parse_seconds(optarg, &o->duration_ns))
-				goto bad;
+			o->duration_ns = cli_opt_time(optarg);
+			break;
+		case 'i':
+			o->interval_ns = cli_opt_interval(optarg);
 			break;
 		case OPT_BATCH:
-			if (cli_parse_size(optarg, &v) || !v || v > 1024)
-				goto bad;
-			o->pump.batch = (unsigned int)v;
+			o->batch = (uint32_t)cli_opt_u64("--batch", optarg, 0, 1,
+							 1024);
 			break;
 		case OPT_FALLBACK:
-			if (cli_parse_size(optarg, &v) || v > 100)
-				goto bad;
-			o->pump.send.copy_fallback_pct = (unsigned int)v;
+			o->fallback_pct = (uint32_t)cli_opt_u64("--copy-fallback",
+							       optarg, 0, 0, 100);
+			if (!o->fallback_pct)
+				o->fallback_pct = FPGACAP_COPY_FALLBACK_NEVER;
 			break;
 		case OPT_VERDICT: o->verdict = true; break;
 		case OPT_FILE: o->file = optarg; break;
-		case 'j': o->json = true; break;
-		case 'q': o->quiet = true; break;
-		case OPT_NO_URING: o->pump.send.no_uring = true; break;
-		case OPT_UNSAFE: o->pump.send.unsafe_early_release = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: goto bad;
+		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
 	if (optind < argc)
 		o->dest = argv[optind++];
-	if (optind != argc || !!o->dest == !!o->file)
-		goto bad;
-	if (o->file && o->pump.send.mode != FPGACAP_SEND_AUTO &&
-	    o->pump.send.mode != FPGACAP_SEND_COPY) {
+	if (optind != argc || !!o->dest == !!o->file) {
+		fprintf(stderr, "fpgacap-stream: give one HOST:PORT or --file "
+			"PATH (see --help)\n");
+		exit(2);
+	}
+	if (o->file && o->mode != FPGACAP_SEND_AUTO &&
+	    o->mode != FPGACAP_SEND_COPY) {
 		fprintf(stderr, "fpgacap-stream: a file takes the copy path\n");
-		return -EINVAL;
+		exit(2);
 	}
 	if (o->file)
-		o->pump.send.mode = FPGACAP_SEND_COPY;
-	o->pump.max_bytes = o->bytes;
-	o->pump.max_buffers = o->buffers;
-	return 0;
-bad:
-	if (optarg)
-		fprintf(stderr, "fpgacap-stream: bad argument '%s'\n", optarg);
-	usage(stderr);
-	return -EINVAL;
+		o->mode = FPGACAP_SEND_COPY;
+	if (o->file && o->verdict) {
+		fprintf(stderr, "fpgacap-stream: --verdict needs a sink\n");
+		exit(2);
+	}
 }
 
-/* Half-close, then read "FPGACAP-VERDICT {json}" from the sink. */
-static int read_verdict(int fd, char *out, size_t len)
+/* A number from our own flat JSON ("key":123); 0 if absent. */
+static uint64_t json_u64(const char *json, const char *key)
 {
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
+}
+
+/*
+ * Half-close, then read "FPGACAP-VERDICT {json}" from the sink, waiting up
+ * to @timeout_ms (a signal ends the wait). 0 intact, 1 not, -errno.
+ */
+static int read_verdict(int fd, char *out, size_t len, int timeout_ms)
+{
+	uint64_t end = fc_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	size_t got = 0;
 	char *nl;
 
 	if (shutdown(fd, SHUT_WR))
 		return -errno;
-	while (got + 1 < len) {
+	out[0] = 0;
+	while (got + 1 < len && !strchr(out, '\n')) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = fc_now_ns();
 		ssize_t n;
+		int ret;
 
-		if (poll(&pfd, 1, 60000) <= 0)
+		if (now >= end)
 			return -ETIMEDOUT;
-		n = read(fd, out + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
+		ret = poll(&pfd, 1, (int)((end - now) / 1000000 + 1));
+		if (ret < 0)
+			return -errno;
+		if (!ret)
 			continue;
-		if (n <= 0)
+		n = read(fd, out + got, len - 1 - got);
+		if (n < 0)
+			return -errno;
+		if (!n)
 			break;
-		got += n;
+		got += (size_t)n;
 		out[got] = 0;
-		if (strchr(out, '\n'))
-			break;
 	}
-	out[got] = 0;
 	nl = strchr(out, '\n');
 	if (nl)
 		*nl = 0;
@@ -198,183 +225,448 @@ static int read_verdict(int fd, char *out, size_t len)
 	return strstr(out, "\"ok\":true") ? 0 : 1;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+struct run {
+	struct stream_opts *o;
+	struct fpgacap *dev;
+	struct fpgacap_info info;
+	struct fpgacap_pump *pump;
+	int fd;
+	struct cli_meter meter;
+	/* interval reports */
+	char *intervals;
+	size_t intervals_len;
+	FILE *ivf;
+	struct cli_json ivj;
+	uint64_t iv_completions, iv_copied;
+	int64_t iv_retrans;
+	/* end */
+	uint64_t start_ns, end_ns, cpu_user, cpu_sys;
+	const char *stopped_by;
+	int error;			/* what ended it badly, or 0 */
+	int verdict;			/* 0 intact, 1 not, < 0 none */
+	char verdict_json[1200];
+};
 
-	return x < y ? -1 : x > y;
+static const char *source_name(uint32_t s)
+{
+	static const char *const names[] = {
+		"?", "pattern", "slave-dma", "memcpy",
+	};
+
+	return s < 4 ? names[s] : "?";
 }
 
-static void report(const struct stream_opts *o, struct fpgacap *dev,
-		   struct fpgacap_pump *pump, double secs, uint64_t cpu_user,
-		   uint64_t cpu_sys, int verdict, const char *verdict_json)
+static void stats_now(struct run *r, struct fpgacap_sender_stats *ss,
+		      struct fpgacap_pump_stats *ps)
 {
-	static uint64_t lat[4096];
+	ss->size = sizeof(*ss);
+	ps->size = sizeof(*ps);
+	fpgacap_sender_get_stats(fpgacap_pump_sender(r->pump), ss);
+	fpgacap_pump_get_stats(r->pump, ps);
+}
+
+static void interval_report(struct run *r)
+{
+	struct fpgacap_sender_stats ss;
+	struct fpgacap_pump_stats ps;
+	uint64_t bytes;
+	int64_t retrans;
+	double from, to;
+
+	stats_now(r, &ss, &ps);
+	if (!cli_meter_due(&r->meter, ps.payload_bytes, &from, &to, &bytes))
+		return;
+	retrans = r->o->dest ? cli_tcp_retrans(r->fd) : -1;
+	if (r->o->json) {
+		cli_json_open(&r->ivj, NULL, '{');
+		cli_json_dbl(&r->ivj, "start", from);
+		cli_json_dbl(&r->ivj, "end", to);
+		cli_json_u64(&r->ivj, "bytes", bytes);
+		cli_json_dbl(&r->ivj, "MBps", (double)bytes / 1e6 / (to - from));
+		cli_json_u64(&r->ivj, "completions",
+			     ss.completions - r->iv_completions);
+		cli_json_u64(&r->ivj, "copied", ss.copied - r->iv_copied);
+		if (retrans >= 0)
+			cli_json_i64(&r->ivj, "retransmits",
+				     retrans - r->iv_retrans);
+		cli_json_close(&r->ivj, '}');
+	} else {
+		printf("[%6.1f-%6.1f s] %10.1f MB %8.1f MB/s  completions %llu"
+		       " (copied %llu)", from, to, (double)bytes / 1e6,
+		       (double)bytes / 1e6 / (to - from),
+		       (unsigned long long)(ss.completions - r->iv_completions),
+		       (unsigned long long)(ss.copied - r->iv_copied));
+		if (retrans >= 0)
+			printf("  retransmits %lld",
+			       (long long)(retrans - r->iv_retrans));
+		printf("\n");
+		fflush(stdout);
+	}
+	r->iv_completions = ss.completions;
+	r->iv_copied = ss.copied;
+	if (retrans >= 0)
+		r->iv_retrans = retrans;
+}
+
+/* Healthy: no error, and the sink said intact (if asked, and if a signal
+ * did not cut the wait for its word short). */
+static bool run_ok(const struct run *r)
+{
+	if (r->error || r->verdict == 1)
+		return false;
+	return !r->o->verdict || r->verdict == 0 || cli_stop;
+}
+
+static void json_start(struct run *r, struct cli_json *j)
+{
+	const struct fpgacap_config *cfg = fpgacap_layout(r->dev);
+
+	cli_json_open(j, "start", '{');
+	cli_json_str(j, "tool", "fpgacap-stream");
+	cli_json_str(j, "device", r->o->device ? r->o->device :
+		     "/dev/fpgacap0");
+	cli_json_str(j, "source", source_name(r->info.source));
+	cli_json_str(j, "source_name", r->info.source_name);
+	cli_json_str(j, "destination", r->o->dest ? r->o->dest : r->o->file);
+	cli_json_str(j, "requested", fpgacap_send_mode_name(r->o->mode));
+	cli_json_u64(j, "count", cfg->count);
+	cli_json_u64(j, "buffer_size", cfg->buffer_size);
+	cli_json_u64(j, "rate", r->o->rate);
+	cli_json_bool(j, "framing", r->o->framing);
+	cli_json_close(j, '}');
+}
+
+static void json_end(struct run *r, struct cli_json *j,
+		     const struct fpgacap_sender_stats *ss,
+		     const struct fpgacap_pump_stats *ps,
+		     const struct fpgacap_stats *ds, double secs, int64_t retrans)
+{
+	cli_json_open(j, "end", '{');
+	cli_json_str(j, "mode", fpgacap_send_mode_name(ss->mode));
+	cli_json_str(j, "requested", fpgacap_send_mode_name(ss->requested));
+	cli_json_u64(j, "buffers", ps->buffers);
+	cli_json_u64(j, "payload_bytes", ps->payload_bytes);
+	cli_json_dbl(j, "seconds", secs);
+	cli_json_dbl(j, "MBps", secs > 0 ? (double)ps->payload_bytes / 1e6 /
+		     secs : 0);
+	cli_json_u64(j, "sends", ss->sends);
+	cli_json_u64(j, "syscalls", ss->syscalls);
+	cli_json_u64(j, "completions", ss->completions);
+	cli_json_u64(j, "copied", ss->copied);
+	cli_json_bool(j, "copied_known", ss->copied_known);
+	cli_json_bool(j, "fixed_buffers", ss->fixed_buffers);
+	cli_json_i64(j, "fixed_buffers_error", ss->fixed_buffers_error);
+	cli_json_u64(j, "enobufs", ss->enobufs);
+	cli_json_u64(j, "nobufs_copied", ss->nobufs_copied);
+	cli_json_u64(j, "partial", ss->partial);
+	cli_json_bool(j, "fell_back", ss->fell_back);
+	cli_json_i64(j, "fallback_reason", ss->fallback_reason);
+	cli_json_u64(j, "lost_bytes", ps->lost_bytes);
+	cli_json_u64(j, "lost_events", ps->lost_events);
+	cli_json_u64(j, "capture_drops", ds->drops);
+	cli_json_u64(j, "capture_bytes_dropped", ds->bytes_dropped);
+	cli_json_u64(j, "latency_samples", ps->latency_samples);
+	cli_json_u64(j, "latency_p50_ns", fpgacap_pump_latency(r->pump, 50));
+	cli_json_u64(j, "latency_p90_ns", fpgacap_pump_latency(r->pump, 90));
+	cli_json_u64(j, "latency_p99_ns", fpgacap_pump_latency(r->pump, 99));
+	cli_json_u64(j, "latency_max_ns", ps->latency_max);
+	cli_json_dbl(j, "cpu_user_s", (double)r->cpu_user / 1e9);
+	cli_json_dbl(j, "cpu_sys_s", (double)r->cpu_sys / 1e9);
+	if (retrans >= 0)
+		cli_json_i64(j, "retransmits", retrans);
+	cli_json_str(j, "stopped_by", r->stopped_by);
+	if (r->error)
+		cli_json_str(j, "error", fpgacap_strerror(r->error));
+	if (r->verdict_json[0] == '{')
+		cli_json_raw(j, "sink", r->verdict_json);
+	cli_json_bool(j, "ok", run_ok(r));
+	cli_json_close(j, '}');
+}
+
+static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
+		     const struct fpgacap_pump_stats *ps,
+		     const struct fpgacap_stats *ds, double secs, int64_t retrans)
+{
+	double mbps = secs > 0 ? (double)ps->payload_bytes / 1e6 / secs : 0;
+
+	printf("sent %.1f MB in %.2f s: %.1f MB/s (%.0f Mbit/s), %llu buffers;"
+	       " stopped by %s\n", (double)ps->payload_bytes / 1e6, secs, mbps,
+	       mbps * 8, (unsigned long long)ps->buffers, r->stopped_by);
+	printf("send mode: %s", fpgacap_send_mode_name(ss->mode));
+	if (ss->requested != ss->mode)
+		printf(" (requested %s)", fpgacap_send_mode_name(ss->requested));
+	if (ss->fell_back)
+		printf("; auto fell back to copying: %s",
+		       ss->fallback_reason ? fpgacap_strerror(ss->fallback_reason) :
+		       "the kernel copied most zero-copy sends anyway");
+	printf("\n");
+	if (ss->completions || ss->mode != FPGACAP_SEND_COPY) {
+		if (ss->copied_known)
+			printf("zero-copy completions: %llu, of which the "
+			       "kernel copied %llu\n",
+			       (unsigned long long)ss->completions,
+			       (unsigned long long)ss->copied);
+		else
+			printf("zero-copy completions: %llu (this kernel does "
+			       "not say which it copied)\n",
+			       (unsigned long long)ss->completions);
+	} else {
+		printf("copied sends: the kernel copied every byte\n");
+	}
+	if (ss->nobufs_copied)
+		printf("socket memory ran out %llu times with nothing in "
+		       "flight: %llu sends went by copy\n",
+		       (unsigned long long)ss->enobufs,
+		       (unsigned long long)ss->nobufs_copied);
+	if (ss->mode == FPGACAP_SEND_URING && !ss->fixed_buffers)
+		printf("io_uring fixed buffers: not used: this kernel does not "
+		       "register the device mapping (%s; expected on Linux "
+		       "6.1), so each send pins its pages\n",
+		       strerror(ss->fixed_buffers_error));
+	else if (ss->mode == FPGACAP_SEND_URING)
+		printf("io_uring fixed buffers: registered\n");
+	if (ds->drops)
+		printf("capture: %llu drops, %llu bytes lost: the source found "
+		       "no free buffer (buffers wait for the network; a "
+		       "source with a rate drops rather than waits)\n",
+		       (unsigned long long)ds->drops,
+		       (unsigned long long)ds->bytes_dropped);
+	else
+		printf("capture: no drops\n");
+	printf("latency capture to release: p50 %.3f ms, p99 %.3f ms, "
+	       "max %.3f ms (%llu buffers)\n",
+	       (double)fpgacap_pump_latency(r->pump, 50) / 1e6,
+	       (double)fpgacap_pump_latency(r->pump, 99) / 1e6,
+	       (double)ps->latency_max / 1e6,
+	       (unsigned long long)ps->latency_samples);
+	printf("cpu: user %.3f s, system %.3f s", (double)r->cpu_user / 1e9,
+	       (double)r->cpu_sys / 1e9);
+	if (retrans >= 0)
+		printf("; TCP retransmits %lld", (long long)retrans);
+	printf("\n");
+	if (r->error)
+		printf("error: %s\n", fpgacap_strerror(r->error));
+	if (r->verdict == 0 && strstr(r->verdict_json, "\"verify\":\"none\""))
+		printf("sink: received %llu bytes (it was not asked to check "
+		       "them)\n", (unsigned long long)json_u64(r->verdict_json,
+							      "bytes"));
+	else if (r->verdict == 0 || r->verdict == 1)
+		printf("sink: %s: %llu payload bytes checked, %llu frames, "
+		       "%llu lost in %llu gaps reported by the capture side\n",
+		       r->verdict ? "ERRORS" : "intact",
+		       (unsigned long long)json_u64(r->verdict_json,
+						    "payload_bytes"),
+		       (unsigned long long)json_u64(r->verdict_json, "frames"),
+		       (unsigned long long)json_u64(r->verdict_json,
+						    "lost_bytes"),
+		       (unsigned long long)json_u64(r->verdict_json,
+						    "lost_events"));
+	else if (r->o->verdict)
+		printf("sink: no verdict (%s%s)\n", r->verdict_json,
+		       cli_stop ? "; the wait was cut short by the signal" : "");
+}
+
+static int report(struct run *r)
+{
 	struct fpgacap_sender_stats ss;
 	struct fpgacap_pump_stats ps;
 	struct fpgacap_stats ds;
-	unsigned int nlat;
-	double mbps;
-	uint64_t p50 = 0, p99 = 0;
+	double secs = (double)(r->end_ns - r->start_ns) / 1e9;
+	int64_t retrans = r->o->dest ? cli_tcp_retrans(r->fd) : -1;
+	bool ok = run_ok(r);
 
-	fpgacap_sender_get_stats(fpgacap_pump_sender(pump), &ss);
-	fpgacap_pump_get_stats(pump, &ps);
+	stats_now(r, &ss, &ps);
 	memset(&ds, 0, sizeof(ds));
-	fpgacap_get_stats(dev, &ds);
-	nlat = fpgacap_pump_latencies(pump, lat, 4096);
-	if (nlat) {
-		qsort(lat, nlat, sizeof(lat[0]), cmp_u64);
-		p50 = lat[nlat / 2];
-		p99 = lat[(nlat * 99) / 100];
+	fpgacap_get_stats(r->dev, &ds);
+	if (r->o->json) {
+		struct cli_json j;
+
+		cli_json_init(&j, stdout);
+		cli_json_open(&j, NULL, '{');
+		json_start(r, &j);
+		if (r->ivf)
+			fclose(r->ivf);
+		r->ivf = NULL;
+		cli_json_raw(&j, "intervals", r->intervals ? r->intervals :
+			     "[]");
+		json_end(r, &j, &ss, &ps, &ds, secs, retrans);
+		cli_json_close(&j, '}');
+	} else {
+		text_end(r, &ss, &ps, &ds, secs, retrans);
+		printf("verdict: %s\n", ok ? "OK" : "FAILED");
 	}
-	mbps = secs > 0 ? ps.payload_bytes / 1e6 / secs : 0;
-	if (o->json) {
-		printf("{\"mode\":\"%s\",\"requested\":\"%s\",\"buffers\":%llu,"
-		       "\"payload_bytes\":%llu,\"seconds\":%.6f,\"MBps\":%.3f,"
-		       "\"sends\":%llu,\"syscalls\":%llu,\"completions\":%llu,"
-		       "\"copied\":%llu,\"copied_known\":%s,"
-		       "\"fixed_buffers\":%s,\"fixed_buffers_error\":%d,"
-		       "\"enobufs\":%llu,\"nobufs_copied\":%llu,\"partial\":%llu,\"fell_back\":%s,"
-		       "\"fallback_reason\":%d,\"lost_bytes\":%llu,"
-		       "\"lost_events\":%llu,\"capture_drops\":%llu,"
-		       "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
-		       "\"cpu_user_s\":%.6f,\"cpu_sys_s\":%.6f",
-		       fpgacap_send_mode_name(ss.mode),
-		       fpgacap_send_mode_name(ss.requested),
-		       (unsigned long long)ps.buffers,
-		       (unsigned long long)ps.payload_bytes, secs, mbps,
-		       (unsigned long long)ss.sends,
-		       (unsigned long long)ss.syscalls,
-		       (unsigned long long)ss.completions,
-		       (unsigned long long)ss.copied,
-		       ss.copied_known ? "true" : "false",
-		       ss.fixed_buffers ? "true" : "false",
-		       ss.fixed_buffers_error,
-		       (unsigned long long)ss.enobufs,
-		       (unsigned long long)ss.nobufs_copied,
-		       (unsigned long long)ss.partial,
-		       ss.fell_back ? "true" : "false", ss.fallback_reason,
-		       (unsigned long long)ps.lost_bytes,
-		       (unsigned long long)ps.lost_events,
-		       (unsigned long long)ds.drops,
-		       (unsigned long long)p50, (unsigned long long)p99,
-		       cpu_user / 1e9, cpu_sys / 1e9);
-		if (verdict_json[0])
-			printf(",\"sink\":%s", verdict_json);
-		printf("}\n");
-		return;
+	fflush(stdout);
+	return ok ? 0 : 1;
+}
+
+static const char *setup_hint(int err)
+{
+	switch (err) {
+	case -EBUSY:
+		return " (another program streams from this device)";
+	case -EACCES:
+		return " (no permission: are you in the device's group?)";
+	case -ENOENT:
+		return " (no such device: is the module loaded?)";
+	case -EDQUOT:
+		return " (fewer or smaller buffers, or raise max_pinned)";
+	default:
+		return "";
 	}
-	printf("%llu buffers, %.1f MB in %.2f s: %.1f MB/s (%.0f Mbit/s), mode %s",
-	       (unsigned long long)ps.buffers, ps.payload_bytes / 1e6, secs,
-	       mbps, mbps * 8, fpgacap_send_mode_name(ss.mode));
-	if (ss.fell_back)
-		printf(" (fell back from %s%s%s)",
-		       fpgacap_send_mode_name(ss.requested),
-		       ss.fallback_reason ? ": " : "",
-		       ss.fallback_reason ? fpgacap_strerror(ss.fallback_reason) :
-					    "");
-	printf("\n");
-	if (ss.completions)
-		printf("zero-copy completions %llu, copied %s%llu\n",
-		       (unsigned long long)ss.completions,
-		       ss.copied_known ? "" : "(unknown) ",
-		       (unsigned long long)ss.copied);
-	if (ss.requested == FPGACAP_SEND_URING ||
-	    ss.mode == FPGACAP_SEND_URING)
-		printf("io_uring fixed buffers: %s\n", ss.fixed_buffers ? "yes" :
-		       fpgacap_strerror(ss.fixed_buffers_error));
-	printf("capture: %llu bytes lost in %llu gaps; latency p50 %.3f ms, "
-	       "p99 %.3f ms; cpu user %.3f s sys %.3f s\n",
-	       (unsigned long long)ps.lost_bytes,
-	       (unsigned long long)ps.lost_events, p50 / 1e6, p99 / 1e6,
-	       cpu_user / 1e9, cpu_sys / 1e9);
-	if (verdict >= 0)
-		printf("sink: %s\n", verdict_json);
+}
+
+static int setup(struct run *r)
+{
+	struct stream_opts *o = r->o;
+	const char *dev = o->device ? o->device : "/dev/fpgacap0";
+	struct fpgacap_sender_opts so = {
+		.size = sizeof(so),
+		.mode = o->mode,
+		.copy_fallback_pct = o->fallback_pct,
+	};
+	struct fpgacap_pump_opts po = {
+		.size = sizeof(po),
+		.framing = o->framing,
+		.batch = o->batch,
+		.max_bytes = o->bytes,
+		.max_buffers = o->buffers,
+		/* Short waits: -t and the interval reports stay on time. */
+		.timeout_ns = 100000000,
+		.send = &so,
+	};
+	char err[300];
+	int ret;
+
+	ret = fpgacap_open(o->device, o->cfg_flags & FPGACAP_CFG_WRITABLE ?
+			   O_RDWR : 0, &r->dev);
+	if (!ret)
+		ret = fpgacap_get_info(r->dev, &r->info);
+	if (!ret)
+		ret = fpgacap_configure(r->dev, o->count, o->size, o->cfg_flags,
+					o->rate);
+	if (ret) {
+		fprintf(stderr, "fpgacap-stream: %s: %s%s\n", dev,
+			fpgacap_strerror(ret), setup_hint(ret));
+		return ret;
+	}
+	/* Only now, with the device ready, touch the destination. */
+	if (o->file) {
+		r->fd = open(o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644);
+		if (r->fd < 0) {
+			ret = -errno;
+			fprintf(stderr, "fpgacap-stream: %s: %s\n", o->file,
+				strerror(errno));
+			return ret;
+		}
+	} else {
+		r->fd = cli_connect(o->dest, err, sizeof(err));
+		if (r->fd < 0) {
+			fprintf(stderr, "fpgacap-stream: connect %s\n", err);
+			return -ECONNREFUSED;
+		}
+	}
+	so.fd = r->fd;
+	ret = fpgacap_pump_create(r->dev, &po, &r->pump);
+	if (!ret)
+		ret = fpgacap_start(r->dev);
+	if (ret)
+		fprintf(stderr, "fpgacap-stream: start: %s\n",
+			fpgacap_strerror(ret));
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct stream_opts o = { 0 };
-	struct fpgacap *dev = NULL;
-	struct fpgacap_pump *pump = NULL;
-	struct cli_progress prog;
-	uint64_t start, end, u0, s0, u1, s1;
-	char verdict_json[1100] = "";
-	int fd, ret, verdict = -1;
+	struct run r = { .o = &o, .fd = -1, .verdict = -1 };
+	uint64_t u0, s0, u1, s1;
+	int ret;
 
-	if (parse_args(argc, argv, &o))
-		return 2;
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-
-	if (o.file)
-		fd = open(o.file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0644);
-	else
-		fd = cli_connect(o.dest);
-	if (fd < 0) {
-		ret = o.file ? -errno : fd;
-		fprintf(stderr, "fpgacap-stream: %s: %s\n",
-			o.file ? o.file : o.dest, fpgacap_strerror(ret));
+	parse_args(argc, argv, &o);
+	cli_signals();
+	cli_line_buffered();
+	if (setup(&r)) {
+		fpgacap_pump_destroy(r.pump);
+		fpgacap_close(r.dev);
+		if (r.fd >= 0)
+			close(r.fd);
 		return 1;
 	}
-	o.pump.send.fd = fd;
-
-	ret = fpgacap_open(o.device, 0, &dev);
-	if (ret) {
-		fprintf(stderr, "fpgacap-stream: %s: %s\n",
-			o.device ? o.device : "/dev/fpgacap0",
-			fpgacap_strerror(ret));
-		return 1;
+	if (!o.json)
+		printf("fpgacap-stream: %s (%s source %s) -> %s, %u x "
+			"%llu KiB buffers%s\n", o.device ? o.device :
+			"/dev/fpgacap0", source_name(r.info.source),
+			r.info.source_name, o.dest ? o.dest : o.file,
+			fpgacap_layout(r.dev)->count,
+			(unsigned long long)(fpgacap_layout(r.dev)->buffer_size >>
+					     10), o.framing ? ", framed" : "");
+	if (o.json && o.interval_ns) {
+		r.ivf = open_memstream(&r.intervals, &r.intervals_len);
+		if (r.ivf) {
+			cli_json_init(&r.ivj, r.ivf);
+			cli_json_open(&r.ivj, NULL, '[');
+		}
 	}
-	ret = fpgacap_configure(dev, o.count, o.size, o.cfg_flags, o.rate);
-	if (!ret)
-		ret = fpgacap_pump_create(dev, &o.pump, &pump);
-	if (!ret)
-		ret = fpgacap_start(dev);
-	if (ret) {
-		fprintf(stderr, "fpgacap-stream: setup: %s\n",
-			fpgacap_strerror(ret));
-		goto out;
-	}
-
-	cli_progress_init(&prog, o.quiet || o.json);
+	cli_meter_init(&r.meter, o.quiet || o.json, o.interval_ns);
 	cli_cpu_ns(&u0, &s0);
-	start = cli_now_ns();
-	while (!interrupted) {
-		struct fpgacap_pump_stats ps;
+	r.start_ns = fc_now_ns();
+	r.stopped_by = "the end of the stream";
+	for (;;) {
+		struct fpgacap_pump_stats ps = { .size = sizeof(ps) };
 
-		ret = fpgacap_pump_step(pump);
-		if (ret)
+		if (cli_stop) {
+			r.stopped_by = cli_signame(cli_stop);
 			break;
-		fpgacap_pump_get_stats(pump, &ps);
-		cli_progress(&prog, ps.payload_bytes, NULL);
-		if (o.duration_ns && cli_now_ns() - start >= o.duration_ns)
+		}
+		ret = fpgacap_pump_step(r.pump);
+		if (ret == 1) {
+			if (o.bytes || o.buffers)
+				r.stopped_by = "its limit (-b/-n)";
 			break;
+		}
+		if (ret < 0 && ret != -EINTR) {
+			r.error = ret;
+			r.stopped_by = "an error";
+			break;
+		}
+		fpgacap_pump_get_stats(r.pump, &ps);
+		cli_meter_progress(&r.meter, ps.payload_bytes,
+				   fpgacap_send_mode_name(o.mode));
+		interval_report(&r);
+		if (o.duration_ns && fc_now_ns() - r.start_ns >= o.duration_ns) {
+			r.stopped_by = "its time (-t)";
+			break;
+		}
 	}
-	if (ret < 0)
-		fprintf(stderr, "fpgacap-stream: %s\n", fpgacap_strerror(ret));
-	/* Every buffer back, released by the network first. */
-	if (fpgacap_pump_finish(pump, 30000))
-		fprintf(stderr, "fpgacap-stream: completions still missing\n");
+	/* Every buffer back, released by the network first; on a signal,
+	 * only briefly (a second signal ends even that). */
+	ret = fpgacap_pump_finish(r.pump, cli_stop ? 300 : 30000);
+	if (ret && !r.error && !cli_stop) {
+		r.error = ret;
+		fprintf(stderr, "fpgacap-stream: completions still missing: "
+			"%s\n", fpgacap_strerror(ret));
+	}
 	cli_cpu_ns(&u1, &s1);
-	end = cli_now_ns();
-	fpgacap_stop(dev);
-	cli_progress_done(&prog);
-	if (o.verdict && ret >= 0) {
-		verdict = read_verdict(fd, verdict_json, sizeof(verdict_json));
-		if (verdict < 0)
-			snprintf(verdict_json, sizeof(verdict_json),
-				 "{\"error\":\"%s\"}", fpgacap_strerror(verdict));
+	r.end_ns = fc_now_ns();
+	r.cpu_user = u1 - u0;
+	r.cpu_sys = s1 - s0;
+	fpgacap_stop(r.dev);
+	cli_meter_done(&r.meter);
+	if (o.json && r.ivf)
+		cli_json_close(&r.ivj, ']');
+	if (o.verdict && !r.error) {
+		r.verdict = read_verdict(r.fd, r.verdict_json,
+					 sizeof(r.verdict_json),
+					 cli_stop ? 500 : 120000);
+		if (r.verdict < 0)
+			snprintf(r.verdict_json, sizeof(r.verdict_json), "%s",
+				 fpgacap_strerror(r.verdict));
 	}
-	report(&o, dev, pump, (end - start) / 1e9, u1 - u0, s1 - s0,
-	       verdict, verdict_json);
-	if (verdict > 0 || verdict < -1)
-		ret = -EBADMSG;
-out:
-	fpgacap_pump_destroy(pump);
-	fpgacap_close(dev);
-	close(fd);
-	return ret < 0 ? 1 : 0;
+	ret = report(&r);
+	fpgacap_pump_destroy(r.pump);
+	fpgacap_close(r.dev);
+	close(r.fd);
+	free(r.intervals);
+	return ret;
 }

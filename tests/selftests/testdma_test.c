@@ -1,0 +1,897 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fpgacap's slave DMA path against fpgacap-testdma (tests/kmod), a
+ * dmaengine provider that behaves as real engines do where QEMU's PL330
+ * cannot: transfers ending early at TLAST with residue (AXI DMA S2MM),
+ * failed results, stalls, callbacks without a result (PL330, mSGDMA), a
+ * callback running after dmaengine_terminate_sync() returned (no
+ * device_synchronize), callbacks from inside issue_pending (PL330).
+ *
+ * The engine writes fpgacap's pattern through the DMA API (into bounce
+ * buffers under swiotlb=force), the stream restarting at 0 on every
+ * terminate, so every buffer is checked byte for byte against its offset.
+ * Skipped where /dev/fpgacap-testdma does not exist (the module is built
+ * for the x86 guest only).
+ */
+#include <libgen.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "fpgacap_test.h"
+
+#define SEC 1000000000LL
+#define MSEC 1000000LL
+
+static const char node[] = "/dev/fpgacap-testdma";
+static const char slave_pdev[] = "fpgacap-slave.0";
+#define ENGINE_DIR "/sys/kernel/debug/fpgacap-testdma/chan0/"
+
+/* ---- the engine's knobs and counters ---- */
+
+static int knob_write(const char *dir, const char *name, long long v)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return write_file(path, buf);
+}
+
+static int eng_set(const char *name, long long v)
+{
+	return knob_write(ENGINE_DIR, name, v);
+}
+
+static long long read_number(const char *path)
+{
+	char buf[64];
+	int ret = read_file(path, buf, sizeof(buf));
+
+	return ret ? ret : strtoll(buf, NULL, 0);
+}
+
+static long long eng_get(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), ENGINE_DIR "%s", name);
+	return read_number(path);
+}
+
+static long long testdma_refcnt(void)
+{
+	return read_number("/sys/module/fpgacap_testdma/refcnt");
+}
+
+/* Channel resources the client holds now (alloc - free). */
+static long long chan_held(void)
+{
+	return eng_get("alloc_chan") - eng_get("free_chan");
+}
+
+/* Every knob back to a plain, healthy engine. */
+static void engine_reset(void)
+{
+	eng_set("rate", 0);
+	eng_set("tlast_after", 0);	/* arms one transfer: disarm after */
+	eng_set("tlast_next", 0);
+	eng_set("fail_next", 0);
+	eng_set("fail_result", 1);
+	eng_set("stall_next", 0);
+	eng_set("late_callback", 0);
+	eng_set("late_callback_ms", 1000);
+	eng_set("synchronize", 1);
+	eng_set("no_result", 0);
+	eng_set("callbacks_in_issue", 0);
+	eng_set("issue_delay_us", 0);
+	set_dev_attr(node, "stall_timeout_ms", 2000);
+}
+
+/* Counters of interest, to compare before and after. */
+struct eng_counts {
+	long long transfers, bytes, segments, failed, stalled, shortened;
+	long long callbacks, late_callbacks, issue_pending, idle_issue_pending;
+	long long stale_submits, stale_issued, terminates;
+};
+
+static void eng_counts(struct eng_counts *c)
+{
+	c->transfers = eng_get("transfers");
+	c->bytes = eng_get("bytes");
+	c->segments = eng_get("segments");
+	c->failed = eng_get("failed");
+	c->stalled = eng_get("stalled");
+	c->shortened = eng_get("short");
+	c->callbacks = eng_get("callbacks");
+	c->late_callbacks = eng_get("late_callbacks");
+	c->issue_pending = eng_get("issue_pending");
+	c->idle_issue_pending = eng_get("idle_issue_pending");
+	c->stale_submits = eng_get("stale_submits");
+	c->stale_issued = eng_get("stale_issued");
+	c->terminates = eng_get("terminates");
+}
+
+/* ---- modules: FPGACAP_KO (+ FPGACAP_KO_PARAMS), FPGACAP_TESTDMA_KO ---- */
+
+/* Whatever a test did, leave both modules loaded, fpgacap first. */
+static void modules_back(void)
+{
+	const char *ko = getenv("FPGACAP_KO");
+	const char *tko = getenv("FPGACAP_TESTDMA_KO");
+
+	if (ko && access("/sys/module/fpgacap", F_OK))
+		load_module(ko, getenv("FPGACAP_KO_PARAMS"));
+	if (tko && access("/sys/module/fpgacap_testdma", F_OK))
+		load_module(tko, NULL);
+}
+
+/* ---- the stream ---- */
+
+/* Byte @s of the stream: byte s % 8 of the little-endian word s / 8. */
+static uint8_t stream_byte(uint64_t s)
+{
+	return (uint8_t)(FPGACAP_PATTERN_WORD(s) >> (8 * (s % 8)));
+}
+
+/* First byte of @p that is not the stream at @off, or -1. */
+static long check_stream(const uint8_t *p, uint64_t len, uint64_t off)
+{
+	uint64_t i = 0;
+
+	for (; i < len && ((off + i) & 7); i++)
+		if (p[i] != stream_byte(off + i))
+			return (long)i;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (le64toh(w) != FPGACAP_PATTERN_WORD(off + i))
+			break;
+	}
+	for (; i < len; i++)
+		if (p[i] != stream_byte(off + i))
+			return (long)i;
+	return -1;
+}
+
+FIXTURE(testdma) {
+	int fd;
+	struct fpgacap_config cfg;
+	uint8_t *pool;
+	uint64_t next_seq, next_off;	/* what the next buffer must say */
+	uint64_t seen, bad;
+};
+
+FIXTURE_SETUP(testdma)
+{
+	self->fd = -1;
+	self->pool = NULL;
+	self->seen = 0;
+	self->bad = 0;
+	if (access(node, F_OK))
+		SKIP(return, "%s absent: fpgacap-testdma is built for x86 only",
+		     node);
+	engine_reset();
+	self->fd = open(node, O_RDONLY);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", node, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(testdma)
+{
+	if (self->fd >= 0) {
+		xioctl(self->fd, FPGACAP_IOC_STOP, NULL);
+		close(self->fd);
+	}
+	if (self->pool)
+		munmap(self->pool, self->cfg.mmap_size);
+	modules_back();
+	if (!access(node, F_OK))
+		engine_reset();
+}
+
+static void setup_pool(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(testdma) *self, uint32_t count,
+		       uint64_t size)
+{
+	if (self->pool)
+		munmap(self->pool, self->cfg.mmap_size);
+	self->pool = NULL;
+	ASSERT_EQ(0, configure(self->fd, count, size, 0, 0, &self->cfg));
+	self->pool = map_pool(self->fd, self->cfg.mmap_size);
+	ASSERT_NE(NULL, self->pool);
+}
+
+static void new_stream(FIXTURE_DATA(testdma) *self)
+{
+	self->next_seq = 0;
+	self->next_off = 0;
+}
+
+static int start(FIXTURE_DATA(testdma) *self)
+{
+	new_stream(self);
+	return xioctl(self->fd, FPGACAP_IOC_START, NULL);
+}
+
+/*
+ * One buffer of the current stream: its sequence and offset follow the
+ * previous buffer's, and its bytes_used bytes are the stream at its
+ * offset. Returns false (and counts it) if not.
+ */
+static bool check_buf(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(testdma) *self,
+		      const struct fpgacap_buffer *b)
+{
+	const uint8_t *p = self->pool + (uint64_t)b->index *
+				       self->cfg.buffer_size;
+	bool ok = true;
+	long at;
+
+	if (b->sequence != self->next_seq || b->offset != self->next_off) {
+		ok = false;
+		if (self->bad < 10)
+			TH_LOG("buffer %u: sequence %llu offset %llu, want %llu and %llu",
+			       b->index, (unsigned long long)b->sequence,
+			       (unsigned long long)b->offset,
+			       (unsigned long long)self->next_seq,
+			       (unsigned long long)self->next_off);
+	}
+	at = check_stream(p, b->bytes_used, b->offset);
+	if (at >= 0) {
+		ok = false;
+		if (self->bad < 10)
+			TH_LOG("buffer %u seq %llu offset %llu (%llu bytes): byte %ld is %02x, want %02x",
+			       b->index, (unsigned long long)b->sequence,
+			       (unsigned long long)b->offset,
+			       (unsigned long long)b->bytes_used, at, p[at],
+			       stream_byte(b->offset + at));
+	}
+	self->next_seq = b->sequence + 1;
+	self->next_off = b->offset + b->bytes_used;
+	self->seen++;
+	if (!ok)
+		self->bad++;
+	return ok;
+}
+
+/*
+ * A full, clean buffer of the current stream. LOST may be set: when every
+ * buffer was taken the ring ran dry, and fpgacap cannot know whether the
+ * peripheral overran (this one holds back instead: nothing is lost).
+ */
+static void check_full(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(testdma) *self,
+		       const struct fpgacap_buffer *b)
+{
+	EXPECT_EQ(self->cfg.buffer_size, b->bytes_used);
+	EXPECT_EQ(0, b->flags & ~FPGACAP_BUF_LOST);
+	EXPECT_EQ(0, b->lost_bytes);
+	check_buf(_metadata, self, b);
+}
+
+/* Dequeue, check and return @n full buffers. */
+static void stream(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(testdma) *self, uint64_t n)
+{
+	struct fpgacap_buffer b[16];
+	uint64_t got = 0;
+	int k, i;
+
+	while (got < n) {
+		k = dequeue(self->fd, b, 16, 30 * SEC);
+		ASSERT_LT(0, k) TH_LOG("dequeue after %llu buffers: %s",
+				       (unsigned long long)got, strerror(-k));
+		for (i = 0; i < k; i++)
+			check_full(_metadata, self, &b[i]);
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, k));
+		got += k;
+	}
+}
+
+/* After STOP: what is left is the same stream's tail. Returns the errno. */
+static int drain(struct __test_metadata *_metadata,
+		 FIXTURE_DATA(testdma) *self)
+{
+	struct fpgacap_buffer b[16];
+	int k, i;
+
+	for (;;) {
+		k = dequeue(self->fd, b, 16, 0);
+		if (k <= 0)
+			return k;
+		for (i = 0; i < k; i++)
+			check_full(_metadata, self, &b[i]);
+		if (give_back_bufs(self->fd, b, k))
+			return -EINVAL;
+	}
+}
+
+/* Stream while waiting for the engine's @name to reach @want. */
+static bool stream_until(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(testdma) *self, const char *name,
+			 long long want, int64_t poll_ns)
+{
+	struct fpgacap_buffer b[16];
+	uint64_t deadline = now_ns() + 120 * SEC;
+	int k, i;
+
+	while (eng_get(name) != want) {
+		if (now_ns() > deadline)
+			return false;
+		k = dequeue(self->fd, b, 16, poll_ns);
+		if (k == -ETIMEDOUT || k == -EAGAIN)
+			continue;
+		if (k < 0) {
+			TH_LOG("dequeue: %s", strerror(-k));
+			return false;
+		}
+		for (i = 0; i < k; i++)
+			check_full(_metadata, self, &b[i]);
+		if (give_back_bufs(self->fd, b, k))
+			return false;
+	}
+	return true;
+}
+
+static bool swiotlb_forced(void)
+{
+	char cmdline[4096];
+
+	return !read_file("/proc/cmdline", cmdline, sizeof(cmdline)) &&
+	       strstr(cmdline, "swiotlb=force");
+}
+
+/*
+ * Thousands of buffers, each over several DMA segments (the engine's
+ * segments are at most 64 KiB), every byte checked. Under swiotlb=force
+ * the pool's mapping must really hold bounce buffers: the engine wrote
+ * them, and only fpgacap's syncs brought the data to the pages.
+ */
+TEST_F_TIMEOUT(testdma, stream_exact, 1800)
+{
+	const uint64_t size = 3 * 64 * KiB + 8 * KiB;
+	struct eng_counts c0, c1;
+	struct fpgacap_stats st;
+	long long seg;
+
+	RETURN_IF_SKIPPED();
+	seg = read_number("/sys/module/fpgacap_testdma/parameters/max_seg_size");
+	ASSERT_LT(0, seg);
+	setup_pool(_metadata, self, 16, size);
+	ASSERT_LE((size + seg - 1) / seg, self->cfg.max_segments);
+	TH_LOG("%u chunks, up to %u segments per buffer, %lld-byte segments",
+	       self->cfg.chunks, self->cfg.max_segments, seg);
+	eng_counts(&c0);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 16);
+	if (swiotlb_forced()) {
+		long long used = read_number("/sys/kernel/debug/swiotlb/io_tlb_used");
+
+		/* 2 KiB slots; at least what the engine has in flight. */
+		EXPECT_LE((long long)(4 * size / 2048), used);
+		TH_LOG("swiotlb=force: %lld bounce slots in use", used);
+	}
+	stream(_metadata, self, 3000 - 16);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+	eng_counts(&c1);
+
+	EXPECT_EQ(0, self->bad);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.errors);
+	EXPECT_EQ(self->seen, st.buffers_filled);
+	EXPECT_EQ(self->next_off, st.bytes_filled);
+	EXPECT_LE(self->seen, c1.transfers - c0.transfers);
+	EXPECT_LE(self->seen, c1.callbacks - c0.callbacks);
+	EXPECT_LE((long long)self->next_off, c1.bytes - c0.bytes);
+	EXPECT_LE((c1.transfers - c0.transfers) * ((size + seg - 1) / seg),
+		  c1.segments - c0.segments);
+	TH_LOG("%llu buffers, %llu bytes, %llu bad", (unsigned long long)self->seen,
+	       (unsigned long long)self->next_off,
+	       (unsigned long long)self->bad);
+}
+
+/*
+ * TLAST ends a transfer early (AXI DMA S2MM): the callback's residue is
+ * what the buffer did not get, so bytes_used = size - residue, the buffer
+ * is SHORT, and the next buffer starts at the next byte of the stream.
+ * Some lengths are odd, so later buffers start mid-word. Each case arms
+ * the engine while it is stopped (idle), so exactly the first transfers
+ * of the stream end early.
+ */
+TEST_F_TIMEOUT(testdma, tlast_short, 600)
+{
+	const uint64_t size = 2 * 64 * KiB + 4 * KiB;
+	const struct { uint32_t bytes, count; } arm[] = {
+		{ 12345, 3 },		/* odd: later offsets are unaligned */
+		{ 3 * 4096 + 8, 2 },	/* mid-segment, word-aligned */
+		{ 64 * KiB, 1 },	/* exactly at a segment's end */
+		{ 1, 1 },		/* one byte */
+		{ 2 * 64 * KiB + 4 * KiB - 1, 1 },	/* one byte short */
+	};
+	struct fpgacap_buffer b[16];
+	struct eng_counts c0, c1;
+	unsigned int a, shorts = 0, want_shorts = 0;
+
+	RETURN_IF_SKIPPED();
+	setup_pool(_metadata, self, 8, size);
+	eng_counts(&c0);
+	for (a = 0; a < sizeof(arm) / sizeof(arm[0]); a++) {
+		unsigned int seen_here = 0, got = 0;
+		struct fpgacap_stats st;
+		uint64_t bytes = 0;
+		int k, i;
+
+		ASSERT_EQ(0, eng_set("tlast_after", arm[a].bytes));
+		ASSERT_EQ(0, eng_set("tlast_next", arm[a].count));
+		want_shorts += arm[a].count;
+		ASSERT_EQ(0, start(self));
+		while (got < 40) {
+			k = dequeue(self->fd, b, 16, 30 * SEC);
+			ASSERT_LT(0, k) TH_LOG("dequeue: %s", strerror(-k));
+			for (i = 0; i < k; i++) {
+				bool first = b[i].sequence < arm[a].count;
+
+				EXPECT_EQ(0, b[i].flags & FPGACAP_BUF_ERROR);
+				EXPECT_EQ(first, !!(b[i].flags & FPGACAP_BUF_SHORT));
+				EXPECT_EQ(first ? arm[a].bytes : size,
+					  b[i].bytes_used);
+				seen_here += !!(b[i].flags & FPGACAP_BUF_SHORT);
+				check_buf(_metadata, self, &b[i]);
+				bytes += b[i].bytes_used;
+			}
+			ASSERT_EQ(0, give_back_bufs(self->fd, b, k));
+			got += k;
+		}
+		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+		ASSERT_EQ(-ENODATA, drain(_metadata, self));
+		EXPECT_EQ(arm[a].count, seen_here);
+		shorts += seen_here;
+		/* Every byte accounted: offsets, data and counters agree. */
+		ASSERT_EQ(0, get_stats(self->fd, &st));
+		EXPECT_EQ(self->next_off, st.bytes_filled);
+		EXPECT_LE(bytes, st.bytes_filled);
+		EXPECT_EQ(0, st.bytes_dropped);
+	}
+	eng_counts(&c1);
+	EXPECT_EQ(want_shorts, shorts);
+	EXPECT_EQ(want_shorts, c1.shortened - c0.shortened);
+	EXPECT_EQ(0, self->bad);
+}
+
+/*
+ * A failed result (a bus error): the buffer is flagged ERROR and holds no
+ * data (residue = length), DEQUEUE gives EIO once the good buffers before
+ * it are out, STATS and poll say so, and STOP + START gives a clean stream
+ * from offset 0 (the engine's FIFO restarts with the terminate).
+ */
+TEST_F_TIMEOUT(testdma, failed_result, 600)
+{
+	static const int results[] = { 1, 2, 3 };	/* read, write, abort */
+	struct fpgacap_buffer b[16];
+	struct eng_counts c0, c1;
+	unsigned int r;
+
+	RETURN_IF_SKIPPED();
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
+	for (r = 0; r < 3; r++) {
+		struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+		struct fpgacap_stats st;
+		int flagged = 0, k, i, tries;
+
+		eng_counts(&c0);
+		ASSERT_EQ(0, start(self));
+		stream(_metadata, self, 10);
+		ASSERT_EQ(0, eng_set("fail_result", results[r]));
+		ASSERT_EQ(0, eng_set("fail_next", 1));
+		for (tries = 0; tries < 1000; tries++) {
+			k = dequeue(self->fd, b, 16, 30 * SEC);
+			if (k < 0)
+				break;
+			for (i = 0; i < k; i++) {
+				if (b[i].flags & FPGACAP_BUF_ERROR) {
+					flagged++;
+					EXPECT_EQ(0, b[i].bytes_used);
+					check_buf(_metadata, self, &b[i]);
+				} else {
+					check_full(_metadata, self, &b[i]);
+				}
+			}
+			ASSERT_EQ(0, give_back_bufs(self->fd, b, k));
+		}
+		EXPECT_EQ(-EIO, k);
+		EXPECT_EQ(1, flagged);
+		EXPECT_EQ(1, poll(&pfd, 1, 0));
+		EXPECT_TRUE(pfd.revents & POLLERR);
+		ASSERT_EQ(0, get_stats(self->fd, &st));
+		EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
+		EXPECT_EQ(EIO, st.last_error);
+		EXPECT_EQ(1, st.errors);
+		eng_counts(&c1);
+		EXPECT_EQ(1, c1.failed - c0.failed);
+
+		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+		ASSERT_EQ(0, start(self));
+		stream(_metadata, self, 30);
+		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+		drain(_metadata, self);
+		ASSERT_EQ(0, get_stats(self->fd, &st));
+		EXPECT_EQ(0, st.errors);
+	}
+	EXPECT_EQ(0, self->bad);
+}
+
+/*
+ * A transfer that never ends holds back everything behind it: fpgacap's
+ * watchdog turns it into an error (stalls counted, EIO), and STOP + START
+ * (the terminate frees it) recovers a clean stream.
+ */
+TEST_F_TIMEOUT(testdma, stall_watchdog, 600)
+{
+	struct fpgacap_buffer b[16];
+	struct eng_counts c0, c1;
+	struct fpgacap_stats st;
+	int k = 0, i, tries;
+
+	RETURN_IF_SKIPPED();
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
+	ASSERT_EQ(0, set_dev_attr(node, "stall_timeout_ms", 500));
+	eng_counts(&c0);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 10);
+	ASSERT_EQ(0, eng_set("stall_next", 1));
+	for (tries = 0; tries < 1000; tries++) {
+		k = dequeue(self->fd, b, 16, 60 * SEC);
+		if (k < 0)
+			break;
+		for (i = 0; i < k; i++)
+			check_full(_metadata, self, &b[i]);
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, k));
+	}
+	EXPECT_EQ(-EIO, k);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
+	EXPECT_EQ(ETIMEDOUT, st.last_error);
+	EXPECT_EQ(1, st.stalls);
+	eng_counts(&c1);
+	EXPECT_EQ(1, c1.stalled - c0.stalled);
+
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.active);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 30);
+	EXPECT_EQ(0, self->bad);
+}
+
+/*
+ * A callback the engine's tasklet picked up before STOP runs only after
+ * the terminate (late_callback_ms later). The engine is the bottleneck
+ * (8 MiB/s), so the new stream always has transfers in flight when it
+ * comes. With synchronize, terminate_sync waits for it; without (PL330,
+ * mSGDMA) it arrives in the new stream, and must not complete any of its
+ * buffers: every buffer of the new stream is sequence 0, 1, 2, ... and
+ * the stream from offset 0, full and clean.
+ */
+static void late_callback_case(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(testdma) *self, bool sync)
+{
+	struct eng_counts c0, c1;
+
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
+	ASSERT_EQ(0, eng_set("synchronize", sync));
+	ASSERT_EQ(0, eng_set("rate", 8 * MiB));
+	ASSERT_EQ(0, eng_set("late_callback_ms", 1000));
+	ASSERT_EQ(0, start(self));
+	/* Every buffer once through: none holds offset 0's data by chance. */
+	stream(_metadata, self, 3 * 8);
+
+	eng_counts(&c0);
+	ASSERT_EQ(0, eng_set("late_callback", 1));
+	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 1,
+				 20 * MSEC));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+	ASSERT_EQ(0, start(self));
+	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 0,
+				 20 * MSEC));
+	/* What the late callback may have done shows in what follows. */
+	stream(_metadata, self, 32);
+	eng_counts(&c1);
+
+	EXPECT_EQ(0, self->bad);
+	EXPECT_LE(32, self->next_seq);
+	/* It ran after terminate_sync returned only without synchronize. */
+	if (sync) {
+		EXPECT_EQ(0, c1.late_callbacks - c0.late_callbacks);
+	} else {
+		EXPECT_LE(1, c1.late_callbacks - c0.late_callbacks);
+	}
+	TH_LOG("%llu buffers of the new stream, %lld late callback(s)",
+	       (unsigned long long)self->next_seq,
+	       c1.late_callbacks - c0.late_callbacks);
+}
+
+TEST_F_TIMEOUT(testdma, late_callback_synchronized, 600)
+{
+	RETURN_IF_SKIPPED();
+	late_callback_case(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(testdma, late_callback_unsynchronized, 600)
+{
+	RETURN_IF_SKIPPED();
+	late_callback_case(_metadata, self, false);
+}
+
+/*
+ * PL330 and mSGDMA call back with no result: dmaengine hands the client
+ * DMA_TRANS_NOERROR and residue 0 whatever happened. A driver cannot know
+ * in this mode that a transfer failed (bus error) or ended early (TLAST):
+ * every completion looks like a full, good buffer, so it can only trust
+ * the data of engines that never end early, and must learn of errors some
+ * other way (the engine driver's log, a timeout). Healthy data is still
+ * exact.
+ */
+TEST_F_TIMEOUT(testdma, no_result, 900)
+{
+	struct eng_counts c0, c1;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, eng_set("no_result", 1));
+	ASSERT_EQ(0, eng_set("synchronize", 0));
+	setup_pool(_metadata, self, 16, 3 * 64 * KiB + 8 * KiB);
+	eng_counts(&c0);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 1000);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+	eng_counts(&c1);
+	EXPECT_EQ(0, self->bad);
+	EXPECT_LE(self->seen, c1.callbacks - c0.callbacks);
+}
+
+/*
+ * STOP/START in a tight loop while data flows, STOP landing anywhere:
+ * before the first completion, between transfers, mid-transfer (with
+ * stop_drain_ms 0 where fpgacap has it, and at a rate). Every stream is
+ * exact from 0, and no issue_pending reaches the engine with nothing
+ * submitted or running (the PL330 driver WARNs on that and takes a
+ * runtime-PM reference), nor for descriptors prepared before a terminate.
+ *
+ * A callback submits the next transfer under fpgacap's lock and calls
+ * issue_pending after dropping it; a STOP on the other CPU in between
+ * terminates that transfer, and the issue_pending then finds nothing.
+ * The window is a few instructions wide; issue_delay_us widens it as an
+ * interrupt or a preempted vCPU would.
+ */
+enum cycles_mode { CYCLES_PLAIN, CYCLES_PL330, CYCLES_ISSUE_DELAY };
+
+static void stop_start_cycles(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(testdma) *self,
+			      enum cycles_mode mode)
+{
+	const int cycles = 300;
+	struct fpgacap_buffer b[16];
+	struct eng_counts c0, c1;
+	char drain_ms[32] = "";
+	int i;
+
+	if (!get_param("stop_drain_ms", drain_ms, sizeof(drain_ms)))
+		set_param("stop_drain_ms", "0");
+	if (mode == CYCLES_PL330) {
+		ASSERT_EQ(0, eng_set("synchronize", 0));
+		ASSERT_EQ(0, eng_set("no_result", 1));
+		ASSERT_EQ(0, eng_set("callbacks_in_issue", 1));
+	}
+	if (mode == CYCLES_ISSUE_DELAY)
+		ASSERT_EQ(0, eng_set("issue_delay_us", 2000));
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
+	eng_counts(&c0);
+	for (i = 0; i < cycles; i++) {
+		int want = i % 4, got = 0, k, j;
+		bool slow = mode != CYCLES_ISSUE_DELAY && i % 3 == 2;
+
+		ASSERT_EQ(0, eng_set("rate", slow ? 32 * MiB : 0));
+		ASSERT_EQ(0, start(self));
+		while (got < want) {
+			k = dequeue(self->fd, b, want - got, 30 * SEC);
+			ASSERT_LT(0, k) TH_LOG("cycle %d: dequeue: %s", i,
+					       strerror(-k));
+			for (j = 0; j < k; j++)
+				check_full(_metadata, self, &b[j]);
+			ASSERT_EQ(0, give_back_bufs(self->fd, b, k));
+			got += k;
+		}
+		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+		k = drain(_metadata, self);
+		EXPECT_EQ(-ENODATA, k) TH_LOG("cycle %d", i);
+	}
+	eng_counts(&c1);
+	eng_set("issue_delay_us", 0);
+	if (drain_ms[0]) {
+		drain_ms[strcspn(drain_ms, "\n")] = 0;
+		set_param("stop_drain_ms", drain_ms);
+	}
+
+	EXPECT_EQ(0, self->bad);
+	EXPECT_LE(cycles, c1.terminates - c0.terminates);
+	EXPECT_EQ(0, c1.idle_issue_pending - c0.idle_issue_pending);
+	EXPECT_EQ(0, c1.stale_submits - c0.stale_submits);
+	EXPECT_EQ(0, c1.stale_issued - c0.stale_issued);
+	TH_LOG("%d cycles, %llu buffers checked, %lld transfers, %lld issue_pending (%lld with nothing to issue), %lld late callbacks",
+	       cycles, (unsigned long long)self->seen,
+	       c1.transfers - c0.transfers,
+	       c1.issue_pending - c0.issue_pending,
+	       c1.idle_issue_pending - c0.idle_issue_pending,
+	       c1.late_callbacks - c0.late_callbacks);
+}
+
+TEST_F_TIMEOUT(testdma, stop_start_cycles, 900)
+{
+	RETURN_IF_SKIPPED();
+	stop_start_cycles(_metadata, self, CYCLES_PLAIN);
+}
+
+TEST_F_TIMEOUT(testdma, stop_start_cycles_pl330, 900)
+{
+	RETURN_IF_SKIPPED();
+	stop_start_cycles(_metadata, self, CYCLES_PL330);
+}
+
+TEST_F_TIMEOUT(testdma, stop_start_cycles_issue_delay, 900)
+{
+	RETURN_IF_SKIPPED();
+	stop_start_cycles(_metadata, self, CYCLES_ISSUE_DELAY);
+}
+
+/* ---- unbind/bind and rmmod while streaming ---- */
+
+static int wait_for(bool present)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (!access(node, F_OK) == present)
+			return 0;
+		usleep(50000);
+	}
+	return -ETIMEDOUT;
+}
+
+struct waiter {
+	int fd;
+	int ret;
+};
+
+static void *blocked_dequeue(void *arg)
+{
+	struct waiter *w = arg;
+	struct fpgacap_buffer b;
+
+	w->ret = dequeue(w->fd, &b, 1, -1);
+	return NULL;
+}
+
+/*
+ * A fresh open, configure and a short exact stream: the device works, and
+ * while it streams fpgacap holds the channel and so this module.
+ */
+static void stream_fresh(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(testdma) *self, uint64_t n)
+{
+	self->fd = open(node, O_RDONLY);
+	ASSERT_LE(0, self->fd);
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, n);
+	EXPECT_EQ(1, chan_held());
+	EXPECT_EQ(1, testdma_refcnt());
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+}
+
+/*
+ * Unbind fpgacap-slave.0 while the engine is mid-stream, a thread blocked
+ * in DEQUEUE and a late callback held (no synchronize): the thread wakes
+ * with ENODEV, fpgacap lets the channel go (and with it this module), the
+ * held callback never runs into the gone device, the pages go with the
+ * mapping, and after bind the device streams exactly again.
+ */
+TEST_F_TIMEOUT(testdma, unbind_bind_streaming, 600)
+{
+	struct eng_counts c0, c1;
+	struct waiter w;
+	pthread_t th;
+	long before;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	before = pool_pages();
+	ASSERT_EQ(0, eng_set("synchronize", 0));
+	ASSERT_EQ(0, eng_set("rate", 8 * MiB));
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 16);
+	EXPECT_EQ(1, chan_held());
+	EXPECT_EQ(1, testdma_refcnt());
+	eng_counts(&c0);
+	ASSERT_EQ(0, eng_set("late_callback", 1));
+	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 1,
+				 20 * MSEC));
+
+	w.fd = self->fd;
+	w.ret = 1;
+	ASSERT_EQ(0, pthread_create(&th, NULL, blocked_dequeue, &w));
+	usleep(100000);
+	ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/unbind",
+				slave_pdev));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(-ENODEV, w.ret);
+	EXPECT_EQ(0, chan_held());
+	EXPECT_EQ(0, testdma_refcnt());
+	EXPECT_EQ(0, eng_get("late_pending"));
+	eng_counts(&c1);
+	EXPECT_EQ(0, c1.late_callbacks - c0.late_callbacks);
+
+	munmap(self->pool, self->cfg.mmap_size);
+	self->pool = NULL;
+	EXPECT_EQ(before, pool_pages());
+	close(self->fd);
+	self->fd = -1;
+
+	ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/bind",
+				slave_pdev));
+	ASSERT_EQ(0, wait_for(true));
+	engine_reset();
+	stream_fresh(_metadata, self, 50);
+	EXPECT_EQ(0, self->bad);
+}
+
+/*
+ * rmmod while streaming: refused while a file or mapping holds fpgacap,
+ * and fpgacap-testdma cannot go while fpgacap holds its channel. Once the
+ * streaming file is closed (not stopped first) and unmapped, fpgacap goes
+ * (its exit WARNs on any pool page left, which fails the run), the channel
+ * with it, and then fpgacap-testdma may go too. Both come back in the
+ * job's order (fpgacap first, so the pattern device keeps its name), bind
+ * fpgacap-slave.0 again and stream exactly.
+ */
+TEST_F_TIMEOUT(testdma, rmmod_streaming, 600)
+{
+	const char *ko = getenv("FPGACAP_KO");
+	const char *tko = getenv("FPGACAP_TESTDMA_KO");
+
+	RETURN_IF_SKIPPED();
+	if (!ko || access(ko, R_OK) || !tko || access(tko, R_OK))
+		SKIP(return, "FPGACAP_KO or FPGACAP_TESTDMA_KO not set");
+	ASSERT_EQ(0, eng_set("synchronize", 0));
+	ASSERT_EQ(0, eng_set("rate", 8 * MiB));
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 16);
+	EXPECT_EQ(1, chan_held());
+
+	EXPECT_EQ(-EAGAIN, unload_module("fpgacap"));
+	EXPECT_EQ(-EAGAIN, unload_module("fpgacap_testdma"));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(-EAGAIN, unload_module("fpgacap"));
+	munmap(self->pool, self->cfg.mmap_size);
+	self->pool = NULL;
+	ASSERT_EQ(0, unload_module("fpgacap"));
+	EXPECT_EQ(0, wait_for(false));
+	EXPECT_EQ(0, chan_held());
+	EXPECT_EQ(0, testdma_refcnt());
+	ASSERT_EQ(0, unload_module("fpgacap_testdma"));
+
+	ASSERT_EQ(0, load_module(ko, getenv("FPGACAP_KO_PARAMS")));
+	ASSERT_EQ(0, load_module(tko, NULL));
+	ASSERT_EQ(0, wait_for(true));
+	engine_reset();
+	stream_fresh(_metadata, self, 50);
+	EXPECT_EQ(0, self->bad);
+}
+
+TEST_HARNESS_MAIN

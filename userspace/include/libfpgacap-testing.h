@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hooks for the project's own tests. Not installed, not in the shared
+ * library's exported symbols: a test links libfpgacap.a to use them.
+ */
+#ifndef LIBFPGACAP_TESTING_H
+#define LIBFPGACAP_TESTING_H
+
+#include <stdbool.h>
+
+#include "libfpgacap.h"
+
+/*
+ * Release every send the moment fpgacap_sender_send() returns, before the
+ * network stack is done with its pages. It exists to prove that the tests
+ * catch the corruption this causes.
+ */
+void fpgacap_testing_early_release(struct fpgacap_sender *s, bool on);
+
+#endif /* LIBFPGACAP_TESTING_H */
