@@ -30,8 +30,6 @@ make_initramfs() {
 	done
 	cp "$build"/kmods/*.ko "$root/lib/modules/test/" 2>/dev/null || true
 	cp "$build/fpgacap.ko" "$root/lib/modules/"
-	[ ! -f "$build/fpgacap-testdma.ko" ] ||
-		cp "$build/fpgacap-testdma.ko" "$root/lib/modules/"
 	cp "$build"/bin/*_test "$root/tests/"
 	find "$build/bin" -maxdepth 1 -name 'fpgacap-*' -exec cp {} "$root/bin/" \;
 	# shellcheck disable=SC2086 # a list of paths

@@ -15,7 +15,7 @@ qemu_cpus_icount=(-smp 1)
 console=ttyS0
 append="page_poison=1"
 nic=e1000
-sources=pattern
+sources="pattern testdma"
 gcov=1
 # KASAN and lockdep slow every allocation and lock.
 timeout=2700
