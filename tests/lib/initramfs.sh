@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Build a guest's initramfs (sourced, after load_target and resolve_kernel).
 # make_initramfs JOB BUILD_DIR prints the path of the gzipped cpio: busybox,
 # the module, the programs, the target's guest modules from its kernel image

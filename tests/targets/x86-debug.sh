@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # x86_64 on a debug kernel built from Debian's linux-source-6.1: KASAN
 # (generic, inline), UBSAN, lockdep, DMA-API debug, kmemleak, page
 # poisoning, fault injection, and gcov: the module is built with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # x86_64 on Debian's own 6.1 kernel (pattern source, and the fake
 # dmaengine provider's slave device; e1000 gives real
 # MSG_ZEROCOPY completions under QEMU). kernel_package names the image: a
