@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Build, outside the checkout, what one guest target runs: the module
 # against the target's kernel (W=1, no warnings), the target's extra test
 # modules, the userspace programs and the selftests (static, for the

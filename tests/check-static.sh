@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Static checks, one TAP line each: the module builds clean with W=1
 # against every guest's kernel (x86_64, armhf, arm64; 6.1 and 6.12),
 # sparse (C=1) and checkpatch --strict are clean, the UAPI header stands

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Boot one emulated guest with a job, collect its serial log, judge it.
 #   tests/run-guest.sh TARGET JOB [--icount] [--tests a_test,b_test] [--env K=V]
 # TARGET is a file in tests/targets/ (kernel, machine, console, NIC, DMA

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Every test: static checks (W=1 against every guest kernel, sparse,
 # checkpatch, UAPI, userspace cross builds, device trees), host unit tests,
 # then the selftests in each guest target of the matrix.

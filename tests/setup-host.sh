@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Install what the build and the emulated guests need, from Debian's archive.
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Write docs/benchmarks.md and docs/benchmarks.png from one bench run.
 
 Usage: report.py OUT_DIR GUEST=LOG[,LOG...] [GUEST=LOG...] -- COMMAND...

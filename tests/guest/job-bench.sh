@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The benchmark job: every mode side by side in one boot, each repeated,
 # one buffer size at a time (the classic coherent driver is loaded with
 # that size for its modes), then the micro-benchmarks; each fpgacap-bench

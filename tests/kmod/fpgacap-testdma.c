@@ -78,6 +78,7 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include "../../driver/compat.h"
 #include "../../uapi/fpgacap.h"
 
 #define TDMA_NAME "fpgacap-testdma"
@@ -842,9 +843,8 @@ static int tdma_probe(struct platform_device *pdev)
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
-	ret = dma_set_max_seg_size(dev, max_seg_size);
-	if (ret)
-		return ret;
+	/* A platform device has its DMA parameters: this cannot fail. */
+	dma_set_max_seg_size(dev, max_seg_size);
 	/* It finds memory by its DMA address: only direct mapping will do. */
 	if (get_dma_ops(dev)) {
 		dev_err(dev, "needs direct DMA mapping (no IOMMU)\n");
@@ -905,18 +905,19 @@ static int tdma_probe(struct platform_device *pdev)
 	return 0;
 }
 
-static int tdma_remove(struct platform_device *pdev)
+static void tdma_remove(struct platform_device *pdev)
 {
 	struct tdma_dev *td = platform_get_drvdata(pdev);
 
 	debugfs_remove_recursive(td->debugfs);
 	/* No client holds a channel: it would hold the module. */
 	dma_async_device_unregister(&td->dd);
-	return 0;
 }
 
+FPGACAP_PLATFORM_REMOVE(tdma_remove)
+
 static struct platform_driver tdma_driver = {
-	.remove = tdma_remove,
+	.remove = tdma_remove_platform,
 	.driver = {
 		.name = TDMA_NAME,
 	},

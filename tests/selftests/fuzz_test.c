@@ -176,6 +176,16 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		       current_worker ? op_names[current_op] : "?");
 	if (write(2, msg, len) < 0)
 		_exit(99);
+	/* Leave the device bound for the tests after this one. */
+	if (unbound) {
+		int fd = open("/sys/bus/platform/drivers/fpgacap/bind", O_WRONLY);
+
+		if (fd >= 0) {
+			if (write(fd, pdev, strlen(pdev)) < 0)
+				_exit(97);
+			close(fd);
+		}
+	}
 	_exit(98);
 }
 
