@@ -128,6 +128,7 @@ struct result {
 	uint64_t bytes, buffers;
 	double proc_user, proc_sys;	/* seconds */
 	long long busy_ticks, idle_ticks, softirq_ticks;	/* all CPUs */
+	double busy;			/* seconds, all CPUs (busy_seconds) */
 	uint64_t completions, copied, drops;
 	bool copied_known, fixed_buffers;
 	int fixed_error;
@@ -441,6 +442,26 @@ static int run_classic(struct classic *c, const struct bench_opts *o,
 	return ret;
 }
 
+/*
+ * Busy time of every CPU during a run: the run's elapsed time on each
+ * online CPU, times the busy share of the /proc/stat ticks counted
+ * meanwhile. The ticks alone (10 ms each at USER_HZ 100) are too coarse
+ * for a run of a fraction of a second; their share is not: a guest with
+ * one CPU under -icount that never idled gets its elapsed time, which
+ * there counts instructions to the nanosecond. No ticks at all (a run
+ * shorter than one): the ticks' own figure, 0.
+ */
+static double busy_seconds(const struct result *r)
+{
+	long long total = r->busy_ticks + r->idle_ticks;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (total <= 0 || r->busy_ticks <= 0)
+		return 0;
+	return r->seconds * (double)(cpus > 0 ? cpus : 1) *
+	       (double)r->busy_ticks / (double)total;
+}
+
 /* One mode at one geometry, with its CPU accounting. */
 static void run_one(const struct bench_opts *o, enum bench_mode mode,
 		    uint64_t size, uint32_t rep, struct result *r)
@@ -499,6 +520,7 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 	r->idle_ticks = (long long)((c1.idle + c1.iowait) -
 				    (c0.idle + c0.iowait));
 	r->softirq_ticks = (long long)(c1.softirq - c0.softirq);
+	r->busy = busy_seconds(r);
 out:
 	link_close(&l, r);
 	if (dev) {
@@ -768,7 +790,7 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 			 bool first)
 {
 	double tck = (double)sysconf(_SC_CLK_TCK);
-	double busy = (double)r->busy_ticks / tck;
+	double busy = r->busy;
 
 	if (o->json) {
 		printf("%s{\"mode\":\"%s\",\"used\":\"%s\",\"buffer_size\":%llu,"
@@ -777,7 +799,7 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       "\"buffers\":%llu,\"MBps\":%.3f,"
 		       "\"proc_user_s\":%.6f,\"proc_sys_s\":%.6f,"
 		       "\"busy_ticks\":%lld,\"idle_ticks\":%lld,"
-		       "\"softirq_ticks\":%lld,\"clk_tck\":%.0f,"
+		       "\"softirq_ticks\":%lld,\"clk_tck\":%.0f,\"busy_s\":%.6f,"
 		       "\"proc_cpu_s_per_GB\":%.5f,\"sys_cpu_s_per_GB\":%.5f,"
 		       "\"completions\":%llu,\"copied\":%llu,"
 		       "\"copied_known\":%s,\"fixed_buffers\":%s,"
@@ -793,7 +815,7 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       r->seconds, (unsigned long long)r->bytes,
 		       (unsigned long long)r->buffers, r->mbps, r->proc_user,
 		       r->proc_sys, r->busy_ticks, r->idle_ticks,
-		       r->softirq_ticks, tck,
+		       r->softirq_ticks, tck, busy,
 		       per_gb(r->proc_user + r->proc_sys, r->bytes),
 		       per_gb(busy, r->bytes),
 		       (unsigned long long)r->completions,
@@ -872,7 +894,8 @@ static void usage(FILE *f)
 "  -q, --quiet           no progress line\n"
 "  -h, --help            this text\n"
 "Figures: MB/s of payload, CPU seconds per GB of the whole system (busy\n"
-"time of every CPU, /proc/stat: user, system, irq, softirq) and of this\n"
+"time of every CPU: the run's elapsed time on each CPU times the busy\n"
+"share of the /proc/stat ticks, user + system + irq + softirq) and of this\n"
 "process, zero-copy completions not copied / copied, drops, what the UDP\n"
 "sink received. uring-fixed maps the pool writable and registers it with\n"
 "io_uring; where the kernel refuses that, the mode fails with its errno.\n"

@@ -1,35 +1,48 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Regenerate docs/benchmarks.md from one run: the bench job in the x86_64
-# guest under -icount (guest time counts instructions) and in the Zynq-7000
-# guest (plain kernel, no debug options) with host time.
-#   tests/run-bench.sh [X86_BYTES_PER_RUN [ZYNQ_BYTES_PER_RUN]]
+# Regenerate docs/benchmarks.md and docs/benchmarks.png from one run: the
+# bench job (tests/guest/job-bench.sh) in the x86_64 guest and in the
+# Zynq-7000 guest (plain kernel, no debug options), both under QEMU's
+# -icount shift=0,sleep=off with one CPU, so that guest time counts guest
+# instructions; every mode repeated at every buffer size.
+#   tests/run-bench.sh [--bytes X86,ZYNQ] [--sizes 64K,256K] [--repeat 5]
+#                      [--targets x86,zynq-plain]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
-bytes=${1:-64M}
-# Streams through the Zynq guest's emulated GEM move ~10 MB/s of host
-# time: fewer bytes there keep the run short.
-zynq_bytes=${2:-8M}
+bytes=16M,4M sizes=64K,256K repeat=5 targets=x86,zynq-plain
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bytes) bytes=$2 ;;
+	--sizes) sizes=$2 ;;
+	--repeat) repeat=$2 ;;
+	--targets) targets=$2 ;;
+	*) die "usage: run-bench.sh [--bytes X86,ZYNQ] [--sizes LIST] [--repeat N] [--targets LIST]" ;;
+	esac
+	shift 2
+done
+command="tests/run-bench.sh --bytes $bytes --sizes $sizes --repeat $repeat --targets $targets"
 tests/setup-host.sh
 out=$FPGACAP_WORK/bench
 mkdir -p "$out"
 args=()
-for target in x86 zynq-plain; do
-	# Under -icount the Zynq bench job needs more than 7 minutes at 8 MiB
-	# per run (every mode near 104 MB/s of guest time at 64 KiB, measured
-	# on a quiet host): it runs with host time, one TCG thread, in about
-	# one minute; its figures then move with host load.
-	icount=--icount n=$bytes
-	[ "$target" = x86 ] || icount= n=$zynq_bytes
+for target in ${targets//,/ }; do
+	# Streams through the Zynq guest's emulated GEM cost far more host
+	# time per byte: the second figure of --bytes is its bytes per run.
+	case $target in
+	zynq*) n=${bytes#*,} ;;
+	*) n=${bytes%%,*} ;;
+	esac
 	FPGACAP_GUEST_TIMEOUT=${FPGACAP_GUEST_TIMEOUT:-3600} \
-		tests/run-guest.sh "$target" bench $icount \
-		--env "FPGACAP_BENCH_BYTES=$n" >&2
-	tr -d '\r' <"$FPGACAP_WORK/logs/$target-bench.log" |
-		sed -n '/^FPGACAP-BENCH-BEGIN/,/^FPGACAP-BENCH-END/p' |
-		grep -v '^FPGACAP-BENCH-' | grep -v '^\[ *[0-9.]*\]' >"$out/$target.json"
-	args+=("$target=$out/$target.json")
+		tests/run-guest.sh "$target" bench --icount \
+		--env "FPGACAP_BENCH_BYTES=$n" --env "FPGACAP_BENCH_SIZES=$sizes" \
+		--env "FPGACAP_BENCH_REPEAT=$repeat" >&2
+	log=$FPGACAP_WORK/logs/$target-bench.log
+	cp "$log" "$out/$target.log"
+	cp "$log.cmd" "$out/$target.log.cmd"
+	args+=("$target=$out/$target.log")
 done
-python3 tests/bench/report.py docs "${args[@]}" -- tests/run-bench.sh "$bytes" "$zynq_bytes"
-mv docs/benchmarks.md.gen docs/benchmarks.md
+python3 tests/bench/report.py "$out" "${args[@]}" -- "$command"
+cp "$out/benchmarks.md" docs/benchmarks.md
+cp "$out/benchmarks.png" docs/benchmarks.png
 say "wrote docs/benchmarks.md and docs/benchmarks.png"
