@@ -515,6 +515,28 @@ TEST(frame_parse)
 		EXPECT_EQ(FRAME_BAD_CHECKSUM, frame_udp_payload(f, n, &u));
 		f[n - 3] ^= 0x10;
 		EXPECT_EQ(FRAME_MALFORMED, frame_udp_payload(f, n - 1, &u));
+		/* The checksum left for the NIC to complete (the pseudo
+		 * header's sum alone), sent as it was: told apart from a
+		 * wrong one, its payload handed on for checking. */
+		{
+			const uint8_t *addr = f + 14 + (fam == 4 ? 12 : 8);
+			uint8_t *uh = f + 14 + (fam == 4 ? 20 : 40);
+			uint8_t save[2] = { uh[6], uh[7] };
+
+			put16(uh + 6, (uint16_t)~csum(8 + sizeof(data) + 17,
+						      addr, fam == 4 ? 8 : 32));
+			EXPECT_EQ(FRAME_CSUM_UNFILLED,
+				  frame_udp_payload(f, n, &u));
+			EXPECT_EQ(sizeof(data), u.len);
+			EXPECT_EQ(0, memcmp(u.payload, data, sizeof(data)));
+			/* Off by one: wrong, not unfilled. */
+			uh[7] ^= 1;
+			EXPECT_EQ(FRAME_BAD_CHECKSUM,
+				  frame_udp_payload(f, n, &u));
+			uh[6] = save[0];
+			uh[7] = save[1];
+			EXPECT_EQ(FRAME_UDP, frame_udp_payload(f, n, &u));
+		}
 	}
 	/* IPv4: a fragment, a bad header checksum, no checksum at all. */
 	n = make_frame(f, 4, 5000, data, sizeof(data));

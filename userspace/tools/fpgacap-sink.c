@@ -198,7 +198,7 @@ struct conn {
 	/* datagram streams */
 	bool dgram;
 	uint64_t frames_other, frames_fragment, frames_checksum,
-		 frames_malformed, rx_dropped;
+		 frames_unfilled, frames_malformed, rx_dropped;
 };
 
 /* Failed: errors in what arrived; a cut made by our own signal is not. */
@@ -255,6 +255,7 @@ static void format_result(char *buf, size_t len, const struct conn *c)
 			 "\"ended\":%s,\"rx_dropped\":%llu,"
 			 "\"frames_other\":%llu,\"frames_fragment\":%llu,"
 			 "\"frames_bad_checksum\":%llu,"
+			 "\"frames_csum_unfilled\":%llu,"
 			 "\"frames_malformed\":%llu}",
 			 (unsigned long long)st->datagrams,
 			 (unsigned long long)st->lost_datagrams,
@@ -265,6 +266,7 @@ static void format_result(char *buf, size_t len, const struct conn *c)
 			 (unsigned long long)c->frames_other,
 			 (unsigned long long)c->frames_fragment,
 			 (unsigned long long)c->frames_checksum,
+			 (unsigned long long)c->frames_unfilled,
 			 (unsigned long long)c->frames_malformed);
 }
 
@@ -553,6 +555,9 @@ static void dgram_one(struct conn *c, const uint8_t *p, size_t len, int file)
 		struct frame_udp f;
 
 		switch (frame_udp_payload(p, len, &f)) {
+		case FRAME_CSUM_UNFILLED:
+			c->frames_unfilled++;
+			/* fall through */
 		case FRAME_UDP:
 			if (o->udp_port && f.dst_port != o->udp_port) {
 				c->frames_other++;

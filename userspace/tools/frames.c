@@ -58,7 +58,8 @@ static enum frame_kind udp(const uint8_t *l4, size_t len, uint32_t pseudo,
 		uint32_t sum = sum16(pseudo + ulen + 17, l4, ulen);
 
 		if (fold(sum) != 0xffff)
-			return FRAME_BAD_CHECKSUM;
+			return csum && csum == fold(pseudo + ulen + 17) ?
+			       FRAME_CSUM_UNFILLED : FRAME_BAD_CHECKSUM;
 	}
 	return FRAME_UDP;
 }
@@ -133,6 +134,8 @@ const char *frame_kind_name(enum frame_kind k)
 		return "fragment";
 	case FRAME_BAD_CHECKSUM:
 		return "bad checksum";
+	case FRAME_CSUM_UNFILLED:
+		return "checksum left to the NIC";
 	default:
 		return "malformed";
 	}

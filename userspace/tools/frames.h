@@ -12,6 +12,13 @@ enum frame_kind {
 	FRAME_OTHER,		/* ARP, ICMP, neighbour discovery, ... */
 	FRAME_FRAGMENT,		/* an IP fragment */
 	FRAME_BAD_CHECKSUM,	/* IPv4 header or UDP checksum wrong */
+	/*
+	 * A whole UDP datagram whose checksum field holds the pseudo header's
+	 * sum alone: what Linux leaves for a NIC's checksum offload to
+	 * complete, sent as it was (QEMU 7.2's cadence_gem model completes
+	 * IPv4 only). The payload is not covered: the caller checks it.
+	 */
+	FRAME_CSUM_UNFILLED,
 	FRAME_MALFORMED,	/* too short, lengths that do not fit */
 };
 
