@@ -87,6 +87,11 @@ def below(a, b):
     return a.hi < b.lo
 
 
+def apart(a, b):
+    """The ranges of a and b do not overlap, either way."""
+    return a.hi < b.lo or b.hi < a.lo
+
+
 def load_guest(logs):
     runs, micro, unames, commands, kernels = [], [], set(), [], set()
     for log in logs:
@@ -164,7 +169,7 @@ def copy_removed(cells, memcpy):
         if not b or b.error:
             continue
         share = (b.med - c.med) / memcpy if memcpy else None
-        rows.append((size, mode, base, b, c, share, below(c, b)))
+        rows.append((size, mode, base, b, c, share, apart(c, b)))
     return rows
 
 
@@ -208,11 +213,67 @@ def targets(name, cells, memcpy, rows):
     if verdicts:
         ok = all(b in UDP_ZC and a for _, b, _, a in verdicts)
         md.append("- UDP GSO zero-copy the cheapest mode per GB: %s -- %s." % (
-            "; ".join("%d KiB: %s%s" % (s, b, "" if a else
+            "; ".join("%d KiB: %s%s" % (s // 1024, b, "" if a else
                                          " (range overlaps %s)" % n)
                       for s, b, n, a in verdicts),
             "met" if ok else "not everywhere"))
     return md
+
+
+def findings(name, cells, memcpy):
+    """What this run says about determinism and about zero-copy, in
+    figures computed from it."""
+    md = ["", "What the %s run shows:" % name, ""]
+    ok = {k: c for k, c in cells.items() if not c.error and k[0] != "capture"}
+    tcp = [c for (m, s), c in ok.items() if not m.startswith("udp-")]
+    udp = [c for (m, s), c in ok.items() if m.startswith("udp-")]
+    if tcp and udp:
+        wt = max(tcp, key=lambda c: c.spread)
+        wu = max(udp, key=lambda c: c.spread)
+        idle = sum(1 for c in tcp for r in c.ok if r["idle_ticks"])
+        idle_u = sum(1 for c in udp for r in c.ok if r["idle_ticks"])
+        md.append("- **Repeatability.** The widest UDP range is %.1f %% of "
+                  "its median (%s, %d KiB); the widest TCP range %.1f %% "
+                  "(%s, %d KiB). %d of %d TCP runs and %d of %d UDP runs "
+                  "had the guest idle for a tick or more: a TCP sender "
+                  "waits for the host sink's ACKs, and what the guest does "
+                  "meanwhile depends on when they come; a UDP sender "
+                  "waits for nothing outside the guest." % (
+                      100 * wu.spread, wu.runs[0]["mode"],
+                      wu.runs[0]["buffer_size"] // 1024, 100 * wt.spread,
+                      wt.runs[0]["mode"], wt.runs[0]["buffer_size"] // 1024,
+                      idle, sum(len(c.ok) for c in tcp), idle_u,
+                      sum(len(c.ok) for c in udp)))
+    rows = []
+    for (m, s), c in sorted(ok.items(), key=lambda x: (x[0][1], x[0][0])):
+        base = "udp-copy" if m in UDP_ZC else "copy" if m in TCP_ZC else None
+        b = ok.get((base, s)) if base else None
+        if b:
+            rows.append("%s %d KiB %+.3f" % (m, s // 1024, c.med - b.med))
+    if rows and memcpy:
+        md.append("- **Zero-copy against copying, in instructions.** Each "
+                  "zero-copy mode's median minus its copying mode's, in "
+                  "s/GB: %s. The copy itself costs %.3f s/GB here (the "
+                  "memcpy micro-benchmark): QEMU counts a copy's "
+                  "instructions, not the memory traffic that makes it "
+                  "expensive on a board, so what zero-copy adds (pinning "
+                  "pages, a completion per send, more and smaller sends: "
+                  "%s) can outweigh what it saves. The board model below "
+                  "puts the copy back at the A9's memcpy rate." % (
+                      "; ".join(rows), memcpy, gso_note(ok)))
+    return md
+
+
+def gso_note(ok):
+    seg = {}
+    for (m, s), c in ok.items():
+        if m.startswith("udp-"):
+            seg.setdefault(m, set()).update(
+                r["gso_segments"] for r in c.ok)
+    if not seg:
+        return "no UDP rows"
+    return ", ".join("%s %s datagrams a send" % (
+        m, "/".join(str(x) for x in sorted(v))) for m, v in sorted(seg.items()))
 
 
 def plot(out, guests):
@@ -380,8 +441,12 @@ def main():
     md.append("![CPU per GB and throughput against buffer size, one column "
               "per guest](benchmarks.png)")
     md.append("")
-    md.append("**CPU s/GB** is the whole guest's busy time (every CPU: user, "
-              "system, irq and softirq from `/proc/stat`) per GB of payload, "
+    md.append("**CPU s/GB** is the whole guest's busy time per GB of "
+              "payload: the run's elapsed time on every CPU times the busy "
+              "share (user, system, irq and softirq) of the `/proc/stat` "
+              "ticks counted meanwhile, so that a run of a tenth of a "
+              "second is measured to the nanosecond rather than in 10 ms "
+              "ticks; "
               "the median of the runs with their range; the spread is that "
               "range over the median. A difference between two modes is "
               "claimed only where their ranges do not overlap. The capture "
@@ -421,13 +486,21 @@ def main():
                    "buffer:", "", "| batch | ns per buffer |", "|---:|---:|"]
             md += ["| %d | %.0f |" % (m["handoff_batch"], m["ns_per_buffer"])
                    for m in ho]
+        md += findings(name, cells, memcpy)
         md += targets(name, cells, memcpy, rows)
     zynq = [g for g in guests if "zynq" in g[0]]
     md += ["", "## On paper: a Zynq-7000 at GbE line rate", ""]
     if zynq:
         name, cells, micro = zynq[0][:3]
         md += paper(cells, micro, memcpy_cost(micro), name)
-    with open(os.path.join(out, "benchmarks.tables.md"), "w") as f:
+    # What the figures cannot say by themselves: the board model's
+    # sources, the anomalies of earlier runs (written by hand).
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "notes.md")
+    with open(notes) as f:
+        md += ["", f.read().rstrip("\n")]
+    with open(os.path.join(out, "benchmarks.md"), "w") as f:
+        f.write("<!-- SPDX-License-Identifier: GPL-2.0-only -->\n")
         f.write("\n".join(md) + "\n")
     plot(out, [(g[0], g[1]) for g in guests])
 
