@@ -533,6 +533,11 @@ TEST(frame_parse)
 			uh[7] ^= 1;
 			EXPECT_EQ(FRAME_BAD_CHECKSUM,
 				  frame_udp_payload(f, n, &u));
+			/* Zero: no checksum over IPv4, left unfilled over
+			 * IPv6 (where it is never a computed one). */
+			put16(uh + 6, 0);
+			EXPECT_EQ(fam == 4 ? FRAME_UDP : FRAME_CSUM_UNFILLED,
+				  frame_udp_payload(f, n, &u));
 			uh[6] = save[0];
 			uh[7] = save[1];
 			EXPECT_EQ(FRAME_UDP, frame_udp_payload(f, n, &u));

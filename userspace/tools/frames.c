@@ -57,8 +57,12 @@ static enum frame_kind udp(const uint8_t *l4, size_t len, uint32_t pseudo,
 	if (csum || v6) {
 		uint32_t sum = sum16(pseudo + ulen + 17, l4, ulen);
 
+		/* Left for the NIC to fill: the pseudo header's sum (Linux's
+		 * CHECKSUM_PARTIAL), or over IPv6 zero, which a computed
+		 * checksum never is (macb clears the field for its hardware). */
 		if (fold(sum) != 0xffff)
-			return csum && csum == fold(pseudo + ulen + 17) ?
+			return (v6 && !csum) ||
+			       (csum && csum == fold(pseudo + ulen + 17)) ?
 			       FRAME_CSUM_UNFILLED : FRAME_BAD_CHECKSUM;
 	}
 	return FRAME_UDP;

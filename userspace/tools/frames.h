@@ -13,10 +13,11 @@ enum frame_kind {
 	FRAME_FRAGMENT,		/* an IP fragment */
 	FRAME_BAD_CHECKSUM,	/* IPv4 header or UDP checksum wrong */
 	/*
-	 * A whole UDP datagram whose checksum field holds the pseudo header's
-	 * sum alone: what Linux leaves for a NIC's checksum offload to
-	 * complete, sent as it was (QEMU 7.2's cadence_gem model completes
-	 * IPv4 only). The payload is not covered: the caller checks it.
+	 * A whole UDP datagram whose checksum field holds what a driver
+	 * leaves for its NIC's checksum offload to fill (the pseudo header's
+	 * sum, or over IPv6 zero), sent as it was: QEMU 7.2's NIC models fill
+	 * IPv4 checksums only, unless the driver tells them where (e1000).
+	 * The payload is not covered: the caller checks it.
 	 */
 	FRAME_CSUM_UNFILLED,
 	FRAME_MALFORMED,	/* too short, lengths that do not fit */
