@@ -90,6 +90,7 @@ struct bench_opts {
 	uint64_t sizes[16];
 	unsigned int nsizes;
 	uint64_t duration_ns, bytes, rate;
+	unsigned int run_timeout;	/* seconds a run may take, 0: no limit */
 	bool modes[NR_MODES];
 	bool json, quiet, handoff, setup, memcpy_bench;
 };
@@ -462,6 +463,29 @@ static double busy_seconds(const struct result *r)
 	       (double)r->busy_ticks / (double)total;
 }
 
+/*
+ * --run-timeout: SIGALRM ends a run that hangs (a wait for a sink that
+ * never answers, a send that never completes) the way SIGINT would, then
+ * the bench goes on with the next run, which reports -ETIMEDOUT.
+ */
+static volatile sig_atomic_t run_expired;
+
+static void on_alarm(int sig)
+{
+	run_expired = 1;
+	cli_stop = sig;
+}
+
+static void watchdog(unsigned int seconds)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+
+	if (!seconds)
+		return;
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(seconds);
+}
+
 /* One mode at one geometry, with its CPU accounting. */
 static void run_one(const struct bench_opts *o, enum bench_mode mode,
 		    uint64_t size, uint32_t rep, struct result *r)
@@ -493,6 +517,7 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 						FPGACAP_CFG_WRITABLE : 0,
 						o->rate);
 	}
+	watchdog(o->run_timeout);
 	if (!ret && mode != MODE_CAPTURE)
 		ret = link_open(o, mode, &l);
 	if (ret) {
@@ -531,6 +556,15 @@ out:
 	}
 	if (mode_coherent(mode))
 		classic_close(&cl);
+	if (o->run_timeout) {
+		alarm(0);
+		if (run_expired) {
+			run_expired = 0;
+			cli_stop = 0;
+			r->error = -ETIMEDOUT;
+			r->interrupted = true;
+		}
+	}
 }
 /*
  * Hand-off: process CPU per buffer for DEQUEUE + RETURN at batch sizes.
@@ -884,6 +918,8 @@ static void usage(FILE *f)
 "      --udp-control HOST:PORT\n"
 "                        the UDP sink's control (fpgacap-sink --control):\n"
 "                        wait for it, and report what it received\n"
+"      --run-timeout S   end a run that takes more than S seconds (it\n"
+"                        fails with ETIMEDOUT) and go on with the next\n"
 "      --classic PATH    the classic coherent driver's device, for the\n"
 "                        coherent-* modes (a test module; its buffer size\n"
 "                        must be the one measured)\n"
@@ -906,7 +942,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_COMPARE = 256, OPT_SWEEP, OPT_RATE, OPT_HANDOFF, OPT_SETUP,
-       OPT_MEMCPY, OPT_UDP, OPT_UDP_CONTROL, OPT_CLASSIC };
+       OPT_MEMCPY, OPT_UDP, OPT_UDP_CONTROL, OPT_CLASSIC, OPT_RUN_TIMEOUT };
 
 static void add_size(struct bench_opts *o, const char *opt, const char *s)
 {
@@ -946,6 +982,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "udp", required_argument, NULL, OPT_UDP },
 		{ "udp-control", required_argument, NULL, OPT_UDP_CONTROL },
 		{ "classic", required_argument, NULL, OPT_CLASSIC },
+		{ "run-timeout", required_argument, NULL, OPT_RUN_TIMEOUT },
 		{ "handoff", no_argument, NULL, OPT_HANDOFF },
 		{ "setup", no_argument, NULL, OPT_SETUP },
 		{ "memcpy", no_argument, NULL, OPT_MEMCPY },
@@ -1010,6 +1047,10 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_UDP: o->udp = optarg; break;
 		case OPT_UDP_CONTROL: o->udp_control = optarg; break;
 		case OPT_CLASSIC: o->classic = optarg; break;
+		case OPT_RUN_TIMEOUT:
+			o->run_timeout = (unsigned int)cli_opt_u64(
+				"--run-timeout", optarg, 0, 1, 86400);
+			break;
 		case OPT_HANDOFF: o->handoff = true; break;
 		case OPT_SETUP: o->setup = true; break;
 		case OPT_MEMCPY: o->memcpy_bench = true; break;

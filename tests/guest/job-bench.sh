@@ -8,6 +8,8 @@
 #   FPGACAP_BENCH_SIZES   buffer sizes (default 16K,64K,256K,1M)
 #   FPGACAP_BENCH_MODES   modes, comma-separated (default: every mode)
 #   FPGACAP_BENCH_MICRO   0: no micro-benchmarks
+#   FPGACAP_BENCH_RUN_TIMEOUT  seconds a run may take (fpgacap-bench
+#                         --run-timeout; default: no limit)
 . /net.sh
 insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
 net_up || echo "network setup failed"
@@ -37,6 +39,7 @@ for size in $(echo "${FPGACAP_BENCH_SIZES:-16K,64K,256K,1M}" | tr , " "); do
 	# shellcheck disable=SC2086 # option lists
 	fpgacap-bench -d "$dev" $modes --size "$size" -c 8 \
 		-b "${FPGACAP_BENCH_BYTES:-16M}" -r "${FPGACAP_BENCH_REPEAT:-5}" \
+		${FPGACAP_BENCH_RUN_TIMEOUT:+--run-timeout $FPGACAP_BENCH_RUN_TIMEOUT} \
 		$cl $udp --json -q 10.0.2.100:5556 || rc=1
 	echo "FPGACAP-BENCH-END"
 	[ -z "$cl" ] || rmmod fpgacap_classic || rc=1
