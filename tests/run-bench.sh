@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
-bytes=16M,4M sizes=16K,64K,256K zsizes=64K,256K repeat=5
+bytes=16M,2M sizes=16K,64K,256K zsizes=64K,256K repeat=5
 targets=x86,zynq-plain,x86-6.12
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -40,12 +40,14 @@ for target in ${targets//,/ }; do
 	# docs/library.md asks of a board: its GEM lacks NETIF_F_HIGHDMA.
 	# Its idle time passes in host time (sleep=on), while busy time
 	# counts instructions either way.
-	# Now and then one of its datagram runs stops making progress (cause
-	# not found: the sink waits, bound, and no datagram arrives): a run
-	# longer than a minute of guest time ends as failed, and the table
-	# says so.
+	# Its datagram modes are left out: under -icount this guest stops
+	# making progress after a few datagram runs (the guest keeps its CPU
+	# busy, no datagram reaches the sink, a later run never ends; cause
+	# not found), where without -icount udp_e2e_test passes. A run longer
+	# than a minute of guest time ends as failed.
 	zynq*) n=${bytes#*,} s=$zsizes sleep=on
-		extra=(--env mem=700M --env FPGACAP_BENCH_RUN_TIMEOUT=60) ;;
+		extra=(--env mem=700M --env FPGACAP_BENCH_RUN_TIMEOUT=60
+		       --env FPGACAP_BENCH_MODES=capture,copy,zerocopy,uring,uring-fixed,coherent-copy,coherent-zerocopy) ;;
 	*) n=${bytes%%,*} s=$sizes extra=() sleep=off ;;
 	esac
 	# Linux 6.12 registers the writable pool (6.1 refuses it): there the
