@@ -7,7 +7,8 @@
 #   FPGACAP_BENCH_REPEAT  runs of every mode and size (default 5)
 #   FPGACAP_BENCH_SIZES   buffer sizes (default 16K,64K,256K,1M)
 #   FPGACAP_BENCH_MODES   modes, comma-separated (default: every mode)
-#   FPGACAP_BENCH_MICRO   0: no micro-benchmarks
+#   FPGACAP_BENCH_MICRO   1: every micro-benchmark (default), 0: none, or
+#                         a list of memcpy, handoff, setup
 #   FPGACAP_BENCH_RUN_TIMEOUT  seconds a run may take (fpgacap-bench
 #                         --run-timeout; default: no limit)
 . /net.sh
@@ -44,9 +45,13 @@ for size in $(echo "${FPGACAP_BENCH_SIZES:-16K,64K,256K,1M}" | tr , " "); do
 	echo "FPGACAP-BENCH-END"
 	[ -z "$cl" ] || rmmod fpgacap_classic || rc=1
 done
-if [ "${FPGACAP_BENCH_MICRO:-1}" != 0 ]; then
+micro=${FPGACAP_BENCH_MICRO:-1}
+[ "$micro" != 1 ] || micro=memcpy,handoff,setup
+if [ "$micro" != 0 ]; then
 	echo "FPGACAP-BENCH-BEGIN micro"
-	fpgacap-bench -d "$dev" --memcpy --handoff --setup --json -q || rc=1
+	# shellcheck disable=SC2046 # one option a word
+	fpgacap-bench -d "$dev" $(echo "$micro" | sed 's/^/--/; s/,/ --/g') \
+		--json -q || rc=1
 	echo "FPGACAP-BENCH-END"
 fi
 rmmod fpgacap || rc=1
