@@ -449,18 +449,18 @@ static int run_classic(struct classic *c, const struct bench_opts *o,
  * meanwhile. The ticks alone (10 ms each at USER_HZ 100) are too coarse
  * for a run of a fraction of a second; their share is not: a guest with
  * one CPU under -icount that never idled gets its elapsed time, which
- * there counts instructions to the nanosecond. No ticks at all (a run
- * shorter than one): the ticks' own figure, 0.
+ * there counts instructions to the nanosecond. No tick at all (a run
+ * shorter than one): no tick saw the CPUs idle, so all of it.
  */
 static double busy_seconds(const struct result *r)
 {
 	long long total = r->busy_ticks + r->idle_ticks;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double all = r->seconds * (double)(cpus > 0 ? cpus : 1);
 
-	if (total <= 0 || r->busy_ticks <= 0)
-		return 0;
-	return r->seconds * (double)(cpus > 0 ? cpus : 1) *
-	       (double)r->busy_ticks / (double)total;
+	if (total <= 0)
+		return all;
+	return all * (double)r->busy_ticks / (double)total;
 }
 
 /*
