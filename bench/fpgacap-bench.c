@@ -184,6 +184,7 @@ static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 		r->buffers += n;
 		ret = fpgacap_return(dev, idx, n);
 	}
+	r->interrupted = cli_stop != 0;
 	return ret;
 }
 
