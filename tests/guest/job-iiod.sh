@@ -8,6 +8,8 @@
 . /net.sh
 insmod /lib/modules/fpgacap.ko pattern_devices=2 || rc=1
 net_up || echo "# network setup failed"
+# QEMU's host forwards connect from 10.0.2.2: the answers go back there.
+ip route add 10.0.2.2/32 dev eth0
 
 cat >/tmp/iiod.conf <<'EOF'
 # Every device: MSG_ZEROCOPY, whose completions say whether the kernel

@@ -222,14 +222,15 @@ class Iiod:
         self.info = out
         self.tap.result(
             r.returncode == 0 and "iio:device0: fpgacap0" in out and
+            # iio_info writes S/U where every stored bit is data.
             re.search(r"count0: pattern \(input, index: 0, format: "
-                      r"le:u64/64>>0\)", out) and
+                      r"le:U64/64>>0\)", out) and
             re.search(r"iio:device1: adc", out) and "ERROR" not in out,
             "iio_info lists the devices, their channels and attributes",
             out + r.stderr.decode())
         self.tap.result(
             "voltage2:  (input, index: 2, format: le:s12/16>>4)" in out and
-            "voltage0: lane0 (input, index: 0, format: le:u16/16>>0)" in out,
+            "voltage0: lane0 (input, index: 0, format: le:U16/16>>0)" in out,
             "iio_info shows the configured channels' formats", out)
         self.tap.result(
             self.attr("fpgacap0", "sample_size") == "8" and
@@ -247,7 +248,7 @@ class Iiod:
         self.check_readdev("iio_readdev -b 100000 (requests across pool "
                            "buffers)", "fpgacap0", 100000, n)
         self.check_readdev("iio_readdev -b 7 (odd requests, partial "
-                           "buffers)", "fpgacap0", 7, 7001)
+                           "buffers)", "fpgacap0", 7, 7001 // self.scale)
 
     def t_python(self):
         import iio
@@ -398,6 +399,8 @@ class Iiod:
             how = "reset" if reset else "closed"
             r = Raw(self.port)
             rc = r.cmd("OPEN fpgacap0 65536 00000001")
+            if rc:
+                raise RuntimeError(f"OPEN: {rc}")
             r.send(b"READBUF fpgacap0 268435456\r\n")
             n = int(r.line())
             mask = r.line()
@@ -558,8 +561,12 @@ def check_summary(tap, summary, bench):
     leaks = [s for s in sessions if s["unreleased"]]
     tap.result(not leaks, f"{len(sessions)} sessions: every buffer returned "
                "after its release", leaks)
-    zc = [s for s in sessions if s["mode"] == "zerocopy" and s["bytes"]]
-    copied = [s for s in zc if s["copied"] or not s["completions"]]
+    # Spans under 4 KiB go by copy in every mode (libfpgacap): sessions of
+    # such small requests have no completions to count.
+    zc = [s for s in sessions if s["mode"] == "zerocopy" and s["sends"] and
+          s["bytes"] / s["sends"] >= 4096]
+    copied = [s for s in sessions if s["mode"] == "zerocopy" and
+              s["copied"] or s in zc and not s["completions"]]
     tap.result(zc and not copied,
                f"{len(zc)} MSG_ZEROCOPY sessions, "
                f"{sum(s['completions'] for s in zc)} completions, none "

@@ -26,6 +26,8 @@
 /* A chunk's length is an int on the client's side. */
 #define CHUNK_MAX (1ULL << 30)
 #define WAIT_SLICE_MS 50
+/* How long OPEN waits for a device's owner to go. */
+#define OPEN_WAIT_MS 500
 
 struct iiod_session {
 	struct iiod_conn *c;
@@ -162,13 +164,27 @@ int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
 	 * picks its own out of each sample. */
 	(void)mask;
 	pthread_mutex_lock(&srv->lock);
+	/* libiio's tools leave without CLOSE: a client that just left may
+	 * not have been seen yet. Give its session the time to end. */
+	for (i = 0; dev->owner && i < OPEN_WAIT_MS / 5; i++) {
+		pthread_mutex_unlock(&srv->lock);
+		usleep(5000);
+		pthread_mutex_lock(&srv->lock);
+	}
 	if (dev->owner) {
 		dev->st.refused_busy++;
 		pthread_mutex_unlock(&srv->lock);
 		return -EBUSY;
 	}
-	dev->owner = c;
 	set = dev->cfg;
+	/* A sample must fit in a buffer, and a lone buffer hold whole ones:
+	 * else no sample could ever be completed. */
+	if (dev->sample_size > set.buffer_size ||
+	    (set.buffers == 1 && set.buffer_size % dev->sample_size)) {
+		pthread_mutex_unlock(&srv->lock);
+		return -EINVAL;
+	}
+	dev->owner = c;
 	memset(&dev->live, 0, sizeof(dev->live));
 	pthread_mutex_unlock(&srv->lock);
 
@@ -459,8 +475,11 @@ void iiod_session_close(struct iiod_conn *c, const char *how, bool graceful)
 
 	if (!graceful)
 		reset_connection(c->fd);
-	/* A client that read everything has acknowledged it by now. */
-	drain(s, graceful ? 2000 : 1000);
+	/* A client that read everything has acknowledged it by now; after a
+	 * reset only what the NIC still holds is missing. A stopping server
+	 * has a second for everything. */
+	drain(s, graceful ? 2000 :
+	      atomic_load(&c->abort) == IIOD_ABORT_STOP ? 300 : 1000);
 	fpgacap_stop(s->fc);
 	unreleased = iiod_map_drop(&s->map, s->ret, &s->nret);
 	give_back(s);
