@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "iiod.h"
 
-/* ---- the context XML ---- */
+/* ---- the context XML (iiod_build_xml() at the end) ---- */
 
 /*
  * The document type libiio validates against (XML_PARSE_DTDVALID): a

@@ -7,13 +7,13 @@
  * connection limit, watches for sends that make no progress, and stops on
  * SIGINT/SIGTERM with a summary.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
