@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Open files: who owns the stream, and what closing it does.
- *
- * The first file opened for reading that configures, starts, dequeues,
- * returns, reads or maps becomes the owner; others get EBUSY for those
- * calls (EBADF if not opened for reading) but may ask INFO and STATS and
- * poll. Releasing the owner (its last reference: a mapping keeps the file)
- * stops the stream and frees the pool. After unbind every call but close
- * fails with ENODEV; mappings stay readable.
+ * Open files: opening, closing (which ends the owner's stream, stream.c),
+ * poll, and the table of file operations.
  */
 #include <linux/fs.h>
 #include <linux/lockdep.h>
@@ -16,28 +10,6 @@
 #include <linux/slab.h>
 
 #include "fpgacap.h"
-
-/**
- * fpgacap_claim() - take or check ownership of the stream
- * @ff: the calling file; the device lock held
- *
- * Return: 0 if @ff owns the stream now, -ENODEV after unbind, -EBADF if
- * @ff was not opened for reading, -EBUSY if another file owns it.
- */
-int fpgacap_claim(struct fpgacap_file *ff)
-{
-	struct fpgacap_dev *fdev = ff->fdev;
-
-	lockdep_assert_held(&fdev->lock);
-	if (fdev->gone)
-		return -ENODEV;
-	if (!(ff->file->f_mode & FMODE_READ))
-		return -EBADF;
-	if (fdev->owner && fdev->owner != ff)
-		return -EBUSY;
-	fdev->owner = ff;
-	return 0;
-}
 
 static int fpgacap_open(struct inode *inode, struct file *file)
 {

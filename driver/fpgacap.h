@@ -105,11 +105,12 @@ void fpgacap_device_unregister(struct fpgacap_dev *fdev);
 int fpgacap_class_init(void);
 void fpgacap_class_exit(void);
 
-/* file.c: open, release, poll, ownership */
-int fpgacap_claim(struct fpgacap_file *ff);
+/* file.c: open, release, poll, the file operations */
 extern const struct file_operations fpgacap_fops;
 
-/* stream.c: configuration and start/stop, for ioctl and read */
+/* stream.c: ownership, configuration and start/stop, for ioctl and read */
+int fpgacap_claim(struct fpgacap_file *ff);
+void fpgacap_read_drop(struct fpgacap_file *ff);
 int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg);
 int fpgacap_start(struct fpgacap_file *ff);
 void fpgacap_stop(struct fpgacap_dev *fdev);
@@ -119,7 +120,6 @@ void fpgacap_release_stream(struct fpgacap_dev *fdev);
 /* ioctl.c, read.c, mmap.c */
 long fpgacap_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 ssize_t fpgacap_read_iter(struct kiocb *iocb, struct iov_iter *to);
-void fpgacap_read_drop(struct fpgacap_file *ff);
 int fpgacap_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* sysfs.c, debugfs.c */

@@ -30,17 +30,6 @@ static unsigned int read_buffer_kb = 256;
 module_param(read_buffer_kb, uint, 0644);
 MODULE_PARM_DESC(read_buffer_kb, "KiB per buffer read() configures");
 
-/**
- * fpgacap_read_drop() - forget read()'s buffer (the queue reclaims it)
- * @ff: the file; its io_lock held, or the file being released
- */
-void fpgacap_read_drop(struct fpgacap_file *ff)
-{
-	if (ff->rd.pool)
-		fpgacap_pool_put(ff->rd.pool);
-	memset(&ff->rd, 0, sizeof(ff->rd));
-}
-
 /* A stream to read from: configured and started once. Both locks held. */
 static int read_prepare(struct fpgacap_file *ff)
 {

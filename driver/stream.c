@@ -1,13 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Configuration and start/stop of the stream, for the ioctls and read().
- * The pool and the stream belong to the file that owns the device: they
- * end when that file is released or the device is unbound.
+ * The stream and who owns it, for the ioctls, read() and mmap().
+ *
+ * The first file opened for reading that configures, starts, stops,
+ * dequeues, returns or reads becomes the owner; others get EBUSY for those
+ * calls (EBADF if not opened for reading) but may ask INFO and STATS and
+ * poll. The pool and the stream belong to the owner: they end when it is
+ * released (its last reference: a mapping keeps the file) or the device
+ * is unbound. After unbind every call but close fails with ENODEV;
+ * mappings stay readable.
  */
+#include <linux/fs.h>
 #include <linux/lockdep.h>
 #include <linux/slab.h>
 
 #include "fpgacap.h"
+
+/**
+ * fpgacap_claim() - take or check ownership of the stream
+ * @ff: the calling file; the device lock held
+ *
+ * Return: 0 if @ff owns the stream now, -ENODEV after unbind, -EBADF if
+ * @ff was not opened for reading, -EBUSY if another file owns it.
+ */
+int fpgacap_claim(struct fpgacap_file *ff)
+{
+	struct fpgacap_dev *fdev = ff->fdev;
+
+	lockdep_assert_held(&fdev->lock);
+	if (fdev->gone)
+		return -ENODEV;
+	if (!(ff->file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (fdev->owner && fdev->owner != ff)
+		return -EBUSY;
+	fdev->owner = ff;
+	return 0;
+}
+
+/**
+ * fpgacap_read_drop() - forget read()'s buffer (the queue reclaims it)
+ * @ff: the file; its io_lock held, or the file being released
+ */
+void fpgacap_read_drop(struct fpgacap_file *ff)
+{
+	if (ff->rd.pool)
+		fpgacap_pool_put(ff->rd.pool);
+	memset(&ff->rd, 0, sizeof(ff->rd));
+}
 
 /* Detach the pool and let go of it; the device lock held, stopped. */
 static void drop_pool(struct fpgacap_dev *fdev)

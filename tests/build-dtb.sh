@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Compile a target's emulation device tree (its dts, which may include the
 # kernel's board files) against the target's kernel source. Any dtc warning
 # fails. Usage: tests/build-dtb.sh TARGET (prints the .dtb path, or nothing

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Build a target's guest kernel from a Debian linux-source package and the
 # fragments in tests/kernel/ (merged in order on tinyconfig), with modules so
 # that out-of-tree builds find Module.symvers. Cached outside the checkout,
@@ -13,8 +14,10 @@ load_target "${1:?usage: build-kernel.sh TARGET}"
 frags=()
 for f in "${kernel_config[@]}"; do frags+=("$FPGACAP_TOP/tests/kernel/$f.config"); done
 src=$(kernel_source_dir "$kernel_source")
+# The fragments' options and comments make the key; their license line
+# does not change the kernel.
 key=$( (package_version "$kernel_source"; echo "$karch ${kernel_targets[*]}"
-	cat "${frags[@]}") | sha256sum | cut -c1-12)
+	grep -hv SPDX-License-Identifier "${frags[@]}") | sha256sum | cut -c1-12)
 out=$FPGACAP_CACHE/kernel/${kernel_source#linux-source-}-$karch-$(IFS=-; echo "${kernel_config[*]}")-$key
 
 if [ -f "$out/.fpgacap-built" ]; then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Compile the board overlays in dts/overlays/ (Zynq-7000 and Cyclone V) with
 # dtc; any warning fails. Prints the output directory.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Build, outside the checkout, what one guest target runs: the module
 # against the target's kernel (W=1, no warnings), the target's extra test
 # modules, the userspace programs and the selftests (static, for the
@@ -48,7 +49,7 @@ ma=$(multiarch "$arch")
 uring=$(target_pkg_root liburing-dev)
 user=$FPGACAP_WORK/build/userspace-$arch
 {
-	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 \
+	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 WERROR=1 \
 		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
 	make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
 		KSFT_DIR="$ksrc/tools/testing/selftests" \

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Static checks, one TAP line each: the module builds clean with W=1
 # against every guest's kernel (x86_64, armhf, arm64; 6.1 and 6.12),
 # sparse (C=1) and checkpatch --strict are clean, the UAPI header stands
@@ -50,7 +51,7 @@ userspace_cross() (
 	uring=$(target_pkg_root liburing-dev)
 	ma=$(multiarch "$arch")
 	out=$work/userspace-$arch
-	make -s -C "$FPGACAP_TOP/userspace" O="$out" CC="${cross}gcc" STATIC=1 \
+	make -s -C "$FPGACAP_TOP/userspace" O="$out" CC="${cross}gcc" STATIC=1 WERROR=1 \
 		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
 	make -s -C "$FPGACAP_TOP/tests/selftests" O="$out/selftests" CC="${cross}gcc" \
 		KSFT_DIR="$src/tools/testing/selftests" FPGACAP_USERSPACE="$out" \

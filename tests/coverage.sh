@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Line and branch coverage of driver/ from the .gcda files a gcov guest
 # left (tests/run-guest.sh collects them into $FPGACAP_WORK/gcov/TARGET).
 #   tests/coverage.sh [TARGET]     (default x86-debug)

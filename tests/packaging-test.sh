@@ -12,12 +12,16 @@
 #   tests/packaging-test.sh [WORKDIR]
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$FPGACAP_TOP/tests/lib/debian-kernel.sh"
+. "$FPGACAP_TOP/tests/lib/target.sh"
 top=$FPGACAP_TOP
 work=${1:-$FPGACAP_WORK/packaging-test}
 rm -rf "$work"
 mkdir -p "$work"
-rel=$(host_headers_release)
-kdir=/usr/src/linux-headers-$rel
+# The x86 guest's kernel: its headers, unpacked in the cache.
+load_target x86
+resolve_kernel
+rel=$krelease
 version=$(sed -n 's/^VERSION := //p' "$top/Makefile")
 
 . "$FPGACAP_TOP/userspace/tests/tap.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Regenerate docs/benchmarks.md from one run: the bench job in the x86_64
 # guest under -icount (guest time counts instructions) and in the Zynq-7000
 # guest (plain kernel, no debug options) with host time.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Boot one emulated guest with a job, collect its serial log, judge it.
 #   tests/run-guest.sh TARGET JOB [--icount] [--tests a_test,b_test] [--env K=V]
 #                      [--hostfwd HOSTPORT:GUESTPORT] [--host-done FILE]
@@ -52,7 +53,9 @@ initrd=$(make_initramfs "$job" "$build")
 dtb=$("$FPGACAP_TOP/tests/build-dtb.sh" "$target")
 # The sink runs on this host, built for it.
 host_build=$FPGACAP_WORK/build/host-tools
-make -s -C "$FPGACAP_TOP/userspace" O="$host_build" programs >"$host_build.log" 2>&1 ||
+# Static: it runs from QEMU's guestfwd with no library path.
+make -s -C "$FPGACAP_TOP/userspace" O="$host_build" WERROR=1 STATIC=1 programs \
+	>"$host_build.log" 2>&1 ||
 	{ cat "$host_build.log" >&2; die "host tools build failed"; }
 
 # QEMU's guestfwd to a tcp: chardev is one connection for the whole run (a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Every test: static checks (W=1 against every guest kernel, sparse,
 # checkpatch, UAPI, userspace cross builds, device trees), host unit tests,
 # then the selftests in each guest target of the matrix.
@@ -6,6 +7,8 @@
 #   tests/run-tests.sh --all      every target in tests/targets/ but the
 #                                 benchmark-only zynq-plain
 #   tests/run-tests.sh --targets a,b
+#   tests/run-tests.sh --soak 1h  only the soak test, that long (s, m, h),
+#                                 on x86 unless --targets says otherwise
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,14 +17,37 @@ cd "$(dirname "$0")/.."
 
 default_targets="x86 x86-6.12 zynq zynq-6.12 zynqmp x86-debug"
 targets=${FPGACAP_TARGETS:-$default_targets}
+soak= chosen=${FPGACAP_TARGETS:+1}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--all) targets=$(target_names | tr ' ' '\n' | grep -vx zynq-plain | tr '\n' ' ') ;;
-	--targets) targets=${2//,/ }; shift ;;
-	*) echo "usage: run-tests.sh [--all | --targets a,b]" >&2; exit 2 ;;
+	--targets) targets=${2//,/ } chosen=1; shift ;;
+	--soak) soak=${2:?--soak needs a duration}; shift ;;
+	*) echo "usage: run-tests.sh [--all | --targets a,b] [--soak DURATION]" >&2; exit 2 ;;
 	esac
 	shift
 done
+
+if [ -n "$soak" ]; then
+	case $soak in
+	*h) secs=$(( ${soak%h} * 3600 )) ;;
+	*m) secs=$(( ${soak%m} * 60 )) ;;
+	*s) secs=${soak%s} ;;
+	*) secs=$soak ;;
+	esac
+	[ "$secs" -gt 0 ] 2>/dev/null || die "--soak: a duration such as 600s, 30m or 1h"
+	[ -n "$chosen" ] || targets=x86
+	passed=0 failed=0
+	for target in $targets; do
+		FPGACAP_GUEST_TIMEOUT=$((secs + 900)) tests/run-guest.sh "$target" \
+			tests --tests soak_test --env "FPGACAP_SOAK_SECONDS=$secs" >&2
+		read -r p f _ <"$FPGACAP_WORK/logs/$target-tests.result" || f=1
+		passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1}))
+	done
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit
+fi
 
 start=$(date +%s)
 passed=0 failed=0 skipped=0
@@ -45,7 +71,7 @@ tally_tap "$log/static.tap"
 times="$times static=$(( $(date +%s) - t0 ))s"
 
 say "host unit tests"
-if make -s -C userspace O="$FPGACAP_WORK/build/host" \
+if make -s -C userspace O="$FPGACAP_WORK/build/host" WERROR=1 \
 	KSFT_DIR="$(kernel_source_dir)/tools/testing/selftests" check \
 	>"$log/host.tap" 2>&1; then :; fi
 grep -E '^(ok|not ok) ' "$log/host.tap"
@@ -55,6 +81,11 @@ awk '/^#  RUN / { n = 0 } /^#/ { if (n < 40) d[n++] = $0 }
 	"$log/host.tap" >&2
 tally_tap "$log/host.tap"
 grep -q '^# Totals' "$log/host.tap" || { say "host tests did not run"; failed=$((failed + 1)); }
+
+say "packaging tests"
+tests/packaging-test.sh >"$log/packaging.tap" 2>&1 || true
+grep -E '^(ok|not ok) ' "$log/packaging.tap"
+tally_tap "$log/packaging.tap"
 
 for target in $targets; do
 	say "$target guest"
@@ -85,6 +116,14 @@ for target in ${FPGACAP_IIOD_TARGETS-x86 zynq}; do
 	grep -q '^1\.\.' "$log/iiod-$target.tap" ||
 		{ say "iiod on $target did not finish"; failed=$((failed + 1)); }
 	times="$times iiod-$target=$(( $(date +%s) - t0 ))s"
+done
+
+# Coverage of driver/ by everything that ran on a gcov target.
+for target in $targets; do
+	[ -d "$FPGACAP_WORK/gcov/$target" ] || continue
+	( load_target "$target" && [ "$gcov" = 1 ] ) || continue
+	tests/coverage.sh "$target" 2>/dev/null | grep -E 'lines|functions|branches' |
+		sed "s/^/[fpgacap] $target coverage: /" >&2 || true
 done
 
 say "done in $(( $(date +%s) - start )) s ($skipped skipped;$times)"

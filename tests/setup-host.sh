@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Install what the build and the emulated guests need, from Debian's archive.
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
@@ -16,6 +17,8 @@ packages=(
 	dwarves
 	# libiio 0.24's clients, for fpgacap-iiod's tests (tests/iiod/)
 	libiio-utils python3-libiio
+	# the userspace's musl build, ABI check, and DKMS packaging test
+	musl-tools abigail-tools dkms
 )
 
 sudo=

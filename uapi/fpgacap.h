@@ -98,9 +98,10 @@ struct fpgacap_info {
 /* 0x02 is reserved (was the coherent baseline pool). */
 /*
  * The pool may be mapped writable too. Only for interfaces that pin pages
- * for writing although they only read them (io_uring registered buffers
- * on Linux 6.1): a write into a buffer the device owns corrupts captured
- * data, on a non-coherent CPU possibly long after the write.
+ * for writing although they only read them (io_uring registered buffers;
+ * Linux 6.1 refuses device mappings there anyway): a write into a buffer
+ * the device owns corrupts captured data, on a non-coherent CPU possibly
+ * long after the write.
  */
 #define FPGACAP_CFG_WRITABLE	0x04U
 #define FPGACAP_CFG_FLAGS_ALL	(FPGACAP_CFG_HIGHMEM | FPGACAP_CFG_WRITABLE)

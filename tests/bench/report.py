@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Write docs/benchmarks.md (and its plot) from one run of the bench job.
 
 Usage: report.py OUT_DIR GUEST=JSON [GUEST=JSON ...] -- COMMAND...

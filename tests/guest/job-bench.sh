@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The benchmark job: every mode side by side in one boot, the micro-
 # benchmarks, the figures as JSON between markers for the host to collect.
 # FPGACAP_BENCH_BYTES sets the bytes per run.

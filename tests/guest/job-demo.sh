@@ -34,6 +34,11 @@ armv7l)
 	echo "module, and fpgacap-stream on the board; fpgacap-sink on this PC checks"
 	echo "what arrives."
 	;;
+aarch64)
+	echo "What runs: an emulated ZynqMP board (QEMU xlnx-zcu102: Cortex-A53, ZDMA,"
+	echo "Cadence GEM NIC) with kernel $(uname -r), the fpgacap module, and"
+	echo "fpgacap-stream on the board; fpgacap-sink on this PC checks what arrives."
+	;;
 *)
 	echo "What runs: an emulated $(uname -m) PC (QEMU, e1000 NIC) with kernel"
 	echo "$(uname -r), the fpgacap module with its pattern source, and"

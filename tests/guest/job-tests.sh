@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The test job: load the target's test modules and the driver with a
 # pattern device, check that every DMA source the target declares has its device,
 # run every selftest (or those in FPGACAP_TESTS, comma-separated), unload.

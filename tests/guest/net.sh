@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Sourced by jobs that need the host sink: eth0 reaches 10.0.2.100 only.
 # QEMU forwards that address (restrict=on, guestfwd) to a sink on the
 # host's 127.0.0.1; there is no default route and no other address.

@@ -77,8 +77,8 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <asm/unaligned.h>
 
+#include "../../driver/compat.h"
 #include "../../uapi/fpgacap.h"
 
 #define TDMA_NAME "fpgacap-testdma"
@@ -277,25 +277,15 @@ static void tdma_free_list(struct list_head *head)
 /* Write @n bytes of the pattern from stream offset @pos at @dst. */
 static void tdma_fill(u8 *dst, u64 pos, size_t n)
 {
-	while (n && (pos & 7)) {
-		u8 word[8];
+	while (n) {
+		__le64 word = cpu_to_le64(FPGACAP_PATTERN_WORD(pos));
+		size_t skip = pos & 7, len = min_t(size_t, n, 8 - skip);
 
-		put_unaligned_le64(FPGACAP_PATTERN_WORD(pos), word);
-		*dst++ = word[pos & 7];
-		pos++;
-		n--;
-	}
-	while (n >= 8) {
-		put_unaligned_le64(FPGACAP_PATTERN_WORD(pos), dst);
-		dst += 8;
-		pos += 8;
-		n -= 8;
-	}
-	if (n) {
-		u8 word[8];
-
-		put_unaligned_le64(FPGACAP_PATTERN_WORD(pos), word);
-		memcpy(dst, word, n);
+		/* Segments may start anywhere: copy bytes, never unaligned. */
+		memcpy(dst, (u8 *)&word + skip, len);
+		dst += len;
+		pos += len;
+		n -= len;
 	}
 }
 
@@ -853,9 +843,8 @@ static int tdma_probe(struct platform_device *pdev)
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
-	ret = dma_set_max_seg_size(dev, max_seg_size);
-	if (ret)
-		return ret;
+	/* A platform device has its DMA parameters: this cannot fail. */
+	dma_set_max_seg_size(dev, max_seg_size);
 	/* It finds memory by its DMA address: only direct mapping will do. */
 	if (get_dma_ops(dev)) {
 		dev_err(dev, "needs direct DMA mapping (no IOMMU)\n");
@@ -916,18 +905,19 @@ static int tdma_probe(struct platform_device *pdev)
 	return 0;
 }
 
-static int tdma_remove(struct platform_device *pdev)
+static void tdma_remove(struct platform_device *pdev)
 {
 	struct tdma_dev *td = platform_get_drvdata(pdev);
 
 	debugfs_remove_recursive(td->debugfs);
 	/* No client holds a channel: it would hold the module. */
 	dma_async_device_unregister(&td->dd);
-	return 0;
 }
 
+FPGACAP_PLATFORM_REMOVE(tdma_remove)
+
 static struct platform_driver tdma_driver = {
-	.remove = tdma_remove,
+	.remove = tdma_remove_platform,
 	.driver = {
 		.name = TDMA_NAME,
 	},

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared paths and helpers for the harness scripts (sourced, not run).
 # Everything fetched or built lives under $FPGACAP_CACHE, outside the checkout.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Debian's own kernels (sourced): images and headers unpacked into the
 # cache, never installed, chosen by package name and never by what happens
 # to be installed.

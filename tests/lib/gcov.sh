@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Coverage out of a guest (sourced). collect_gcov LOG MODULE_BUILD OUT puts
 # the .gcda files the guest printed (tar, gzip, base64 between markers) in
 # OUT, laid out as the module's build directory, next to copies of the

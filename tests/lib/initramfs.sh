@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Build a guest's initramfs (sourced, after load_target and resolve_kernel).
 # make_initramfs JOB BUILD_DIR prints the path of the gzipped cpio: busybox,
 # the module, the programs, the target's guest modules from its kernel image
@@ -30,8 +31,6 @@ make_initramfs() {
 	done
 	cp "$build"/kmods/*.ko "$root/lib/modules/test/" 2>/dev/null || true
 	cp "$build/fpgacap.ko" "$root/lib/modules/"
-	[ ! -f "$build/fpgacap-testdma.ko" ] ||
-		cp "$build/fpgacap-testdma.ko" "$root/lib/modules/"
 	cp "$build"/bin/*_test "$root/tests/"
 	find "$build/bin" -maxdepth 1 -name 'fpgacap-*' -exec cp {} "$root/bin/" \;
 	# shellcheck disable=SC2086 # a list of paths

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Judge a guest's serial log (sourced). judge_log LOG NAME prints a verdict
 # and sets JUDGE_PASSED, JUDGE_FAILED, JUDGE_SKIPPED. A failure is a TAP
 # "not ok", a test program that died, a guest that never finished, or any

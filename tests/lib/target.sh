@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Guest targets as data (sourced). load_target NAME reads
 # tests/targets/NAME.sh (see tests/targets/README.md for its variables),
 # checks it, and derives the toolchain from its Debian architecture.

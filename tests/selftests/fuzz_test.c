@@ -176,6 +176,16 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		       current_worker ? op_names[current_op] : "?");
 	if (write(2, msg, len) < 0)
 		_exit(99);
+	/* Leave the device bound for the tests after this one. */
+	if (unbound) {
+		int fd = open("/sys/bus/platform/drivers/fpgacap/bind", O_WRONLY);
+
+		if (fd >= 0) {
+			if (write(fd, pdev, strlen(pdev)) < 0)
+				_exit(97);
+			close(fd);
+		}
+	}
 	_exit(98);
 }
 
@@ -388,7 +398,8 @@ static const struct map *map_of(struct worker *w, struct fh *f)
 		const struct map *m = &w->map[i];
 
 		if (m->p && m->fd_slot == f - w->fh && m->cfg_id == f->cfg_id &&
-		    !m->offset && m->len == f->cfg.mmap_size)
+		    !m->offset && f->cfg.mmap_size &&
+		    m->len == f->cfg.mmap_size)
 			return m;
 	}
 	return NULL;
@@ -527,8 +538,12 @@ static void op_read(struct worker *w)
 		 len);
 	no_signal(w);
 	check_errno(w, OP_READ, n < 0 ? errno : 0);
-	/* read() may have configured a new pool: old mappings show another. */
+	/*
+	 * read() may have configured a pool of its own geometry: old mappings
+	 * show another pool, and new ones cannot be checked against it.
+	 */
 	f->cfg_id = __atomic_fetch_add(&next_cfg_id, 1, __ATOMIC_RELAXED);
+	f->cfg.mmap_size = 0;
 	if (w->held_slot == f - w->fh)
 		forget_held(w);
 }
@@ -621,6 +636,7 @@ static void op_unbind(struct worker *w)
  */
 static void op_burst(struct worker *w)
 {
+	struct fpgacap_config cfg = { 0 };
 	struct map *m = NULL;
 	struct fh *f = some_fd(w);
 	int i, ret;
@@ -632,15 +648,14 @@ static void op_burst(struct worker *w)
 			m = &w->map[i];
 	if (!m)
 		return;
-	f->cfg.count = 2 + pick(&w->rng, 8);
-	f->cfg.buffer_size = page_size() * (1 + pick(&w->rng, 16));
-	f->cfg.flags = 0;
-	f->cfg.rate = 0;
-	memset(f->cfg.reserved, 0, sizeof(f->cfg.reserved));
-	ret = xioctl(f->fd, FPGACAP_IOC_CONFIGURE, &f->cfg);
+	cfg.count = 2 + pick(&w->rng, 8);
+	cfg.buffer_size = page_size() * (1 + pick(&w->rng, 16));
+	ret = xioctl(f->fd, FPGACAP_IOC_CONFIGURE, &cfg);
 	check_errno(w, OP_BURST, -ret);
 	if (ret)
 		return;
+	/* Only a configuration that took describes the file's pool. */
+	f->cfg = cfg;
 	f->cfg_id = __atomic_fetch_add(&next_cfg_id, 1, __ATOMIC_RELAXED);
 	if (w->held_slot == f - w->fh)
 		forget_held(w);

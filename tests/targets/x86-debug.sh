@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # x86_64 on a debug kernel built from Debian's linux-source-6.1: KASAN
 # (generic, inline), UBSAN, lockdep, DMA-API debug, kmemleak, page
 # poisoning, fault injection, and gcov: the module is built with
@@ -15,7 +16,7 @@ qemu_cpus_icount=(-smp 1)
 console=ttyS0
 append="page_poison=1"
 nic=e1000
-sources=pattern
+sources="pattern testdma"
 gcov=1
 # KASAN and lockdep slow every allocation and lock.
 timeout=2700

@@ -1,4 +1,6 @@
-# x86_64 on Debian's own 6.1 kernel (pattern source; e1000 gives real
+# SPDX-License-Identifier: GPL-2.0-only
+# x86_64 on Debian's own 6.1 kernel (pattern source, and the fake
+# dmaengine provider's slave device; e1000 gives real
 # MSG_ZEROCOPY completions under QEMU). kernel_package names the image: a
 # metapackage is resolved in the archive (linux-image-amd64 is bookworm's
 # 6.1), an image package (linux-image-6.1.0-57-amd64) pins a release.
@@ -13,7 +15,7 @@ console=ttyS0
 nic=e1000
 # e1000 is a module in Debian's kernel.
 guest_modules=(e1000)
-sources=pattern
+sources="pattern testdma"
 # Test-only modules: the fake dmaengine provider (x86 only: it writes
 # through the direct map) and the classic coherent driver.
 test_kmods=(kmod classic)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Zynq-7000 (ZC702) with its PS PL330 and GEM, on a debug kernel built from
 # Debian's linux-source-6.1 (DMA-API debug, lockdep, kmemleak, fault injection).
 desc="Zynq-7000 ZC702, PL330, GEM; linux-source-6.1, debug"

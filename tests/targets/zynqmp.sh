@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Zynq UltraScale+ MPSoC (ZCU102): Cortex-A53s, ZDMA (memcpy source), GEM,
 # on an arm64 debug kernel built from Debian's linux-source-6.1.
 desc="ZynqMP ZCU102 (arm64), ZDMA, GEM; linux-source-6.1, debug"
