@@ -423,6 +423,9 @@ static int start_conn(struct iiod_server *srv, int fd)
 /*
  * Join the threads that ended; wake the ones told to end, and those whose
  * send made no progress for the stall time. How many are left.
+ * A connection told to end is also shut down: a send it was finishing
+ * fails at once instead of waiting for a slow or absent reader (its
+ * session then resets the connection and collects the completions).
  */
 static unsigned int tend_conns(struct iiod_server *srv, bool stopping)
 {
@@ -444,17 +447,24 @@ static unsigned int tend_conns(struct iiod_server *srv, bool stopping)
 			continue;
 		}
 		if (stopping) {
-			atomic_store(&c->abort, IIOD_ABORT_STOP);
+			int run = IIOD_RUN;
+
+			if (atomic_compare_exchange_strong(&c->abort, &run,
+							   IIOD_ABORT_STOP))
+				shutdown(c->fd, SHUT_RDWR);
 			pthread_kill(c->thread, SIGUSR1);
 		} else if (since && now - since > srv->o.stall_ns) {
 			int run = IIOD_RUN;
 
 			if (atomic_compare_exchange_strong(&c->abort, &run,
-							   IIOD_ABORT_STALL) &&
-			    !srv->o.quiet && !srv->o.json)
-				fprintf(stderr, "fpgacap-iiod: %s made no progress "
-					"for %.1f s: resetting it\n", c->peer,
-					(double)srv->o.stall_ns / 1e9);
+							   IIOD_ABORT_STALL)) {
+				if (!srv->o.quiet && !srv->o.json)
+					fprintf(stderr, "fpgacap-iiod: %s made no "
+						"progress for %.1f s: resetting "
+						"it\n", c->peer,
+						(double)srv->o.stall_ns / 1e9);
+				shutdown(c->fd, SHUT_RDWR);
+			}
 			pthread_kill(c->thread, SIGUSR1);
 		}
 		left++;
