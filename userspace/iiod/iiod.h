@@ -119,6 +119,17 @@ struct iiod_server {
 	atomic_bool stopping;
 };
 
+/*
+ * Whether a send that started at @since (0: none in progress) has made no
+ * progress for longer than @stall_ns at @now. The send may have started
+ * after @now was read (another thread sets @since): that is no stall.
+ */
+static inline bool iiod_stalled(uint64_t since, uint64_t now,
+				uint64_t stall_ns)
+{
+	return since && now > since && now - since > stall_ns;
+}
+
 enum iiod_abort {
 	IIOD_RUN,
 	IIOD_ABORT_STALL,		/* a send made no progress */

@@ -453,7 +453,7 @@ static unsigned int tend_conns(struct iiod_server *srv, bool stopping)
 							   IIOD_ABORT_STOP))
 				shutdown(c->fd, SHUT_RDWR);
 			pthread_kill(c->thread, SIGUSR1);
-		} else if (since && now - since > srv->o.stall_ns) {
+		} else if (iiod_stalled(since, now, srv->o.stall_ns)) {
 			int run = IIOD_RUN;
 
 			if (atomic_compare_exchange_strong(&c->abort, &run,

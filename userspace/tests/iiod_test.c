@@ -16,6 +16,7 @@
 #include "host_test.h"
 #include "cli.h"
 #include "config.h"
+#include "iiod.h"
 #include "map.h"
 #include "spawn.h"
 
@@ -203,6 +204,20 @@ TEST(map_failed_and_skipped_buffers_go_back_at_once)
 }
 
 /* ---- channel formats and the configuration ---- */
+
+/*
+ * The main thread reads the time, then each connection's send start: a
+ * send that starts in between is younger than that time, not 2^64 ns old.
+ */
+TEST(stall_check_ignores_a_send_started_after_the_clock_was_read)
+{
+	const uint64_t stall = 2000000000ULL;
+
+	ASSERT_FALSE(iiod_stalled(5000000000ULL, 4999999999ULL, stall));
+	ASSERT_FALSE(iiod_stalled(0, 9000000000ULL, stall));
+	ASSERT_FALSE(iiod_stalled(5000000000ULL, 7000000000ULL, stall));
+	ASSERT_TRUE(iiod_stalled(5000000000ULL, 7000000001ULL, stall));
+}
 
 TEST(formats)
 {
