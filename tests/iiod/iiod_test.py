@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -712,6 +713,7 @@ def main():
                     t()
                 except Exception as e:  # a client's failure is a test's
                     tap.result(False, f"{t.__name__} ran", repr(e))
+        shutil.rmtree(it.tmp, ignore_errors=True)
         say(f"clients done in {time.time() - t0:.0f} s, "
             f"{it.verified} bytes verified")
         print(f"# {it.verified} bytes of samples verified against the "
