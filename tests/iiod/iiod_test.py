@@ -417,10 +417,24 @@ class Iiod:
             not ok,
             "a second client: EBUSY; the owner streams on", f"{rc} {err} "
             f"{state} {client}")
+        # Bad clients while the owner streams: garbage, a READBUF on a
+        # device it does not own, a connection reset mid-command.
+        bad = Raw(self.port)
+        bad.send(bytes(random.Random(7).randrange(256) for _ in range(2000))
+                 + b"\r\nVERSION\r\n")
+        while not bad.line().startswith("0.24"):
+            pass
+        stolen = bad.cmd("READBUF fpgacap0 65536")
+        bad.send(b"OPEN fpgacap0 655")
+        bad.close(reset=True)
         buf.refill()
         second = buf.read()
         okp, why = pattern_ok(first + second)
-        self.tap.result(okp, "the owner's stream unharmed", why)
+        self.tap.result(okp and stolen == -9 and
+                        self.attr("fpgacap0", "state") == "streaming",
+                        "the owner's stream unharmed by a refused client, "
+                        "garbage, a READBUF it does not own and a reset",
+                        f"{why} READBUF {stolen}")
         del buf
         del ctx
         self.tap.result(self.wait_idle("fpgacap0", 10),
