@@ -372,12 +372,17 @@ class Iiod:
             c1, k1 = self.zc_counts()
             self.check_readdev(f"send_mode {mode}: iio_readdev verified",
                                "fpgacap0", 65536, 65536 // self.scale)
+            # The session's last completions count once it has ended
+            # (iio_readdev leaves without CLOSE: the server notices after).
+            idle = self.wait_idle("fpgacap0", 10)
             c2, k2 = self.zc_counts()
             used = self.attr("fpgacap0", "send_mode_used")
             if mode == "copy":
-                good = ok and used == "copy" and c2 == c1 and k2 == k1
+                good = ok and idle and used == "copy" and c2 == c1 and \
+                    k2 == k1
             else:
-                good = ok and used == "uring" and c2 > c1 and k2 == k1
+                good = ok and idle and used == "uring" and c2 > c1 and \
+                    k2 == k1
             self.tap.result(good, f"send_mode {mode}: used {used}, "
                             f"completions {c2 - c1}, copied {k2 - k1}", out)
         self.set_attr("fpgacap0", "send_mode", "zerocopy")
