@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Boot one emulated guest with a job, collect its serial log, judge it.
 #   tests/run-guest.sh TARGET JOB [--icount] [--tests a_test,b_test] [--env K=V]
+#                      [--hostfwd HOSTPORT:GUESTPORT] [--host-done FILE]
 # TARGET is a file in tests/targets/ (kernel, machine, console, NIC, DMA
 # sources); JOB is tests/guest/job-JOB.sh (tests, demo, bench).
 # The guest's only network is QEMU user networking with restrict=on and
 # guestfwds of 10.0.2.100:5555-5558 to sinks on this host's 127.0.0.1.
+# --hostfwd forwards this host's 127.0.0.1:HOSTPORT to the guest's
+# GUESTPORT (a server in the guest, clients here); --host-done FILE lets
+# the job wait for this host: its connection to 10.0.2.100:5559 gets
+# "done" once FILE exists.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/debian-kernel.sh"
@@ -14,16 +19,24 @@ set -euo pipefail
 . "$FPGACAP_TOP/tests/lib/judge.sh"
 . "$FPGACAP_TOP/tests/lib/gcov.sh"
 
-usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V]"
+usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V] [--hostfwd H:G] [--host-done FILE]"
 load_target "${1:?$usage (targets: $(target_names))}"
 job=${2:?$usage}
 shift 2
-icount=0 tests= extra_env=
+icount=0 tests= extra_env= hostfwds= host_done=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) icount=1 ;;
 	--tests) tests=$2; shift ;;
 	--env) extra_env="$extra_env $2"; shift ;;
+	--hostfwd)
+		[[ $2 =~ ^[0-9]+:[0-9]+$ ]] || die "--hostfwd HOSTPORT:GUESTPORT, not $2"
+		hostfwds="$hostfwds,hostfwd=tcp:127.0.0.1:${2%:*}-:${2#*:}"
+		shift ;;
+	--host-done)
+		[[ $2 =~ ^/[A-Za-z0-9/._+-]+$ ]] || die "--host-done: an absolute path without spaces or commas"
+		host_done=$2
+		shift ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift
@@ -58,11 +71,19 @@ rm -f "$sinklog"
 fwd() { echo -n ",guestfwd=tcp:10.0.2.100:$1-cmd:$sink --stdio --log $sinklog $2"; }
 net="user,id=n0,restrict=on$(fwd 5555 '--verify auto')$(fwd 5556 '')"
 net="$net$(fwd 5557 '--verify auto --rate 2M')$(fwd 5558 '--close-after 1M')"
+# Servers in the guest, reached from this host's loopback only.
+net="$net$hostfwds"
+if [ -n "$host_done" ]; then
+	# The waiting ends with the guest's time limit at the latest.
+	wait_cmd="i=0; until test -e $host_done || test \$i -ge $((timeout_s * 5)); do sleep 0.2; i=\$((i + 1)); done; echo done"
+	net="$net,guestfwd=tcp:10.0.2.100:5559-cmd:sh -c '$wait_cmd'"
+fi
 
 cmdline="console=$console loglevel=4 panic=-1 $append"
 cmdline="$cmdline FPGACAP_SINK=10.0.2.100:5555 FPGACAP_SOURCES=${sources// /,}"
 [ -z "$kernel_source" ] || cmdline="$cmdline FPGACAP_KERNEL_BUILT=1"
 [ -z "$tests" ] || cmdline="$cmdline FPGACAP_TESTS=$tests"
+[ -z "$host_done" ] || cmdline="$cmdline FPGACAP_HOST_DONE=10.0.2.100:5559"
 cmdline="$cmdline$extra_env"
 
 cmd=("${qemu[@]}" -nographic -no-reboot -kernel "$kimage" -initrd "$initrd"
