@@ -2,12 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Boot one emulated guest with a job, collect its serial log, judge it.
 #   tests/run-guest.sh TARGET JOB [--icount] [--tests a_test,b_test] [--env K=V]
+#                      [--hostfwd HOSTPORT:GUESTPORT] [--host-done FILE]
 # TARGET is a file in tests/targets/ (kernel, machine, console, NIC, DMA
 # sources); JOB is tests/guest/job-JOB.sh (tests, demo, bench).
 # The guest's only network is QEMU user networking with restrict=on and
-# guestfwds of 10.0.2.100:5555-5560 to sinks on this host's 127.0.0.1, and
-# (targets with udp_nic) a second NIC whose frames QEMU sends to a UDP
-# port on 127.0.0.1, where only those sinks listen.
+# guestfwds of 10.0.2.100:5555-5558 and 5561-5562 to sinks on this host's
+# 127.0.0.1, and (targets with udp_nic) a second NIC whose frames QEMU sends
+# to a UDP port on 127.0.0.1, where only those sinks listen.
+# --hostfwd forwards this host's 127.0.0.1:HOSTPORT to the guest's
+# GUESTPORT (a server in the guest, clients here); --host-done FILE lets
+# the job wait for this host: its connection to 10.0.2.100:5559 gets
+# "done" once FILE exists.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/debian-kernel.sh"
@@ -16,16 +21,24 @@ set -euo pipefail
 . "$FPGACAP_TOP/tests/lib/judge.sh"
 . "$FPGACAP_TOP/tests/lib/gcov.sh"
 
-usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V]"
+usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V] [--hostfwd H:G] [--host-done FILE]"
 load_target "${1:?$usage (targets: $(target_names))}"
 job=${2:?$usage}
 shift 2
-icount=0 tests= extra_env=
+icount=0 tests= extra_env= hostfwds= host_done=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) icount=1 ;;
 	--tests) tests=$2; shift ;;
 	--env) extra_env="$extra_env $2"; shift ;;
+	--hostfwd)
+		[[ $2 =~ ^[0-9]+:[0-9]+$ ]] || die "--hostfwd HOSTPORT:GUESTPORT, not $2"
+		hostfwds="$hostfwds,hostfwd=tcp:127.0.0.1:${2%:*}-:${2#*:}"
+		shift ;;
+	--host-done)
+		[[ $2 =~ ^/[A-Za-z0-9/._+-]+$ ]] || die "--host-done: an absolute path without spaces or commas"
+		host_done=$2
+		shift ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift
@@ -61,9 +74,9 @@ fwd() { echo -n ",guestfwd=tcp:10.0.2.100:$1-cmd:$sink --stdio --log $sinklog $2
 net="user,id=n0,restrict=on$(fwd 5555 '--verify auto')$(fwd 5556 '')"
 net="$net$(fwd 5557 '--verify auto --rate 2M')$(fwd 5558 '--close-after 1M')"
 # UDP: QEMU sends every frame eth1 transmits as one datagram to 127.0.0.1:
-# P1 (from P2, where nothing ever arrives). A connection to 10.0.2.100:5559
+# P1 (from P2, where nothing ever arrives). A connection to 10.0.2.100:5561
 # starts a sink on P1 that checks the datagrams in them and answers with
-# its verdict when the guest half-closes; 5560 only counts. Nothing listens
+# its verdict when the guest half-closes; 5562 only counts. Nothing listens
 # on P1 between connections; the guest has no route but to 10.0.3.100 and
 # a static neighbour entry for it (net.sh).
 udp_nic_arg=()
@@ -72,18 +85,26 @@ if [ -n "$udp_nic" ]; then
 s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*(x.getsockname()[1] for x in s))')
-	net="$net$(fwd 5559 "--frames 127.0.0.1:$p1 --verify auto")"
-	net="$net$(fwd 5560 "--frames 127.0.0.1:$p1")"
+	net="$net$(fwd 5561 "--frames 127.0.0.1:$p1 --verify auto")"
+	net="$net$(fwd 5562 "--frames 127.0.0.1:$p1")"
 	udp_nic_arg=(-nic "socket,id=n1,udp=127.0.0.1:$p1,localaddr=127.0.0.1:$p2,model=$udp_nic,mac=52:54:00:fc:00:02")
+fi
+# Servers in the guest, reached from this host's loopback only.
+net="$net$hostfwds"
+if [ -n "$host_done" ]; then
+	# The waiting ends with the guest's time limit at the latest.
+	wait_cmd="i=0; until test -e $host_done || test \$i -ge $((timeout_s * 5)); do sleep 0.2; i=\$((i + 1)); done; echo done"
+	net="$net,guestfwd=tcp:10.0.2.100:5559-cmd:sh -c '$wait_cmd'"
 fi
 
 cmdline="console=$console loglevel=4 panic=-1 $append"
 cmdline="$cmdline FPGACAP_SINK=10.0.2.100:5555 FPGACAP_SOURCES=${sources// /,}"
 [ -z "$kernel_source" ] || cmdline="$cmdline FPGACAP_KERNEL_BUILT=1"
 [ -z "$tests" ] || cmdline="$cmdline FPGACAP_TESTS=$tests"
+[ -z "$host_done" ] || cmdline="$cmdline FPGACAP_HOST_DONE=10.0.2.100:5559"
 cmdline="$cmdline$extra_env"
 
-[ -z "$udp_nic" ] || cmdline="$cmdline FPGACAP_UDP_SINK=10.0.2.100:5559"
+[ -z "$udp_nic" ] || cmdline="$cmdline FPGACAP_UDP_SINK=10.0.2.100:5561"
 cmd=("${qemu[@]}" -nographic -no-reboot -kernel "$kimage" -initrd "$initrd"
      -append "$cmdline" -nic "$net,model=$nic" "${udp_nic_arg[@]}")
 [ -z "$dtb" ] || cmd+=(-dtb "$dtb")

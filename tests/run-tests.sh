@@ -103,6 +103,21 @@ for target in $targets; do
 	fi
 done
 
+# fpgacap-iiod in the guest, Debian's libiio clients on this host, for the
+# targets of the run among those with a NIC that transmits from the pool.
+for target in ${FPGACAP_IIOD_TARGETS-x86 zynq}; do
+	case " $targets " in *" $target "*) ;; *) continue ;; esac
+	say "$target: fpgacap-iiod with libiio clients"
+	t0=$(date +%s)
+	/usr/bin/python3 tests/iiod/iiod_test.py "$target" >"$log/iiod-$target.tap" \
+		2>"$log/iiod-$target.err" || true
+	grep -E '^(ok|not ok) |^#' "$log/iiod-$target.tap"
+	tally_tap "$log/iiod-$target.tap"
+	grep -q '^1\.\.' "$log/iiod-$target.tap" ||
+		{ say "iiod on $target did not finish"; failed=$((failed + 1)); }
+	times="$times iiod-$target=$(( $(date +%s) - t0 ))s"
+done
+
 # Coverage of driver/ by everything that ran on a gcov target.
 for target in $targets; do
 	[ -d "$FPGACAP_WORK/gcov/$target" ] || continue

@@ -15,6 +15,8 @@ packages=(
 	liburing-dev iproute2 gnuplot-nox python3 lcov
 	# pahole: BTF for modules built against Debian's 6.12 headers
 	dwarves
+	# libiio 0.24's clients, for fpgacap-iiod's tests (tests/iiod/)
+	libiio-utils python3-libiio
 	# the userspace's musl build, ABI check, and DKMS packaging test
 	musl-tools abigail-tools dkms
 )

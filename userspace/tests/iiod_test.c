@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fpgacap-iiod on the host, where no capture device is needed: how buffers
+ * map to whole-sample spans (gaps, failed buffers, partial requests, the
+ * release order), the configuration file and channel formats, and the
+ * server itself with no device: the protocol's replies, bad clients, the
+ * connection limit, IPv4 and IPv6, --help, strict options, SIGTERM within
+ * a second with its summary. The binary comes from $FPGACAP_BIN.
+ */
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "host_test.h"
+#include "cli.h"
+#include "config.h"
+#include "iiod.h"
+#include "map.h"
+#include "spawn.h"
+
+/* ---- the map ---- */
+
+static struct fpgacap_buffer buf(uint32_t index, uint64_t offset,
+				 uint64_t used)
+{
+	struct fpgacap_buffer b = { .index = index, .offset = offset,
+				    .bytes_used = used };
+
+	return b;
+}
+
+static uint64_t span_sum(const struct iiod_span *s, int n)
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		sum += s[i].len;
+	return sum;
+}
+
+TEST(map_spans_cross_buffers_and_release_in_any_order)
+{
+	struct iiod_map m;
+	struct iiod_span s[8];
+	uint32_t done[4];
+	unsigned int nd = 0;
+	int n;
+
+	ASSERT_EQ(0, iiod_map_init(&m, 4, 8));
+	for (int i = 0; i < 3; i++) {
+		struct fpgacap_buffer b = buf(i, 4096ULL * i, 4096);
+
+		ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	}
+	EXPECT_EQ(0, nd);
+	EXPECT_EQ(3 * 4096, iiod_map_avail(&m));
+	/* 6000 bytes: all of buffer 0, the start of buffer 1. */
+	n = iiod_map_take(&m, 6000, s, 8);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(0, s[0].index);
+	EXPECT_EQ(4096, s[0].len);
+	EXPECT_EQ(1, s[1].index);
+	EXPECT_EQ(0, s[1].offset);
+	EXPECT_EQ(1904, s[1].len);
+	/* The rest of buffer 1 and half of 2. */
+	n = iiod_map_take(&m, 4240, s + 2, 6);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(1904, s[2].offset);
+	EXPECT_EQ(2192, s[2].len);
+	EXPECT_EQ(2048, s[3].len);
+	/* Buffer 1 comes back only when both its sends are released. */
+	EXPECT_FALSE(iiod_map_release(&m, 1));
+	EXPECT_TRUE(iiod_map_release(&m, 0));
+	EXPECT_TRUE(iiod_map_release(&m, 1));
+	/* Buffer 2 still has bytes to send: never back while queued. */
+	EXPECT_FALSE(iiod_map_release(&m, 2));
+	EXPECT_FALSE(iiod_map_release(&m, 2));	/* nothing in flight */
+	EXPECT_EQ(2048, iiod_map_avail(&m));
+	/* A held buffer cannot come again. */
+	{
+		struct fpgacap_buffer b = buf(2, 99999, 4096);
+
+		EXPECT_EQ(-EINVAL, iiod_map_push(&m, &b, done, &nd));
+	}
+	/* Takes are whole samples, within what is there. */
+	EXPECT_EQ(-EINVAL, iiod_map_take(&m, 12, s, 8));
+	EXPECT_EQ(-EINVAL, iiod_map_take(&m, 4096, s, 8));
+	iiod_map_free(&m);
+}
+
+TEST(map_span_limit_keeps_samples_whole)
+{
+	struct iiod_map m;
+	struct iiod_span s[8];
+	uint32_t done[8];
+	unsigned int nd = 0;
+	int n;
+
+	/* 24-byte samples in 4096-byte buffers: samples straddle them. */
+	ASSERT_EQ(0, iiod_map_init(&m, 8, 24));
+	for (int i = 0; i < 4; i++) {
+		struct fpgacap_buffer b = buf(i, 4096ULL * i, 4096);
+
+		ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	}
+	EXPECT_EQ(16384 - 16384 % 24, iiod_map_avail(&m));
+	/* Two spans cannot carry 9600 bytes: 8184 (341 samples) go, the
+	 * partial sample is put back. */
+	n = iiod_map_take(&m, 9600, s, 2);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(8184, span_sum(s, n));
+	EXPECT_EQ(0, span_sum(s, n) % 24);
+	EXPECT_EQ(4088, s[1].len);
+	/* The next take starts inside buffer 1, where the last ended. */
+	n = iiod_map_take(&m, 24, s + 2, 6);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(1, s[2].index);
+	EXPECT_EQ(4088, s[2].offset);
+	EXPECT_EQ(8, s[2].len);
+	EXPECT_EQ(2, s[3].index);
+	EXPECT_EQ(16, s[3].len);
+	iiod_map_free(&m);
+}
+
+TEST(map_gap_trims_and_realigns)
+{
+	struct iiod_map m;
+	struct iiod_span s[8];
+	uint32_t done[8];
+	unsigned int nd = 0;
+	struct fpgacap_buffer b;
+	int n;
+
+	ASSERT_EQ(0, iiod_map_init(&m, 8, 24));
+	b = buf(0, 0, 4096);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	/* 4096 = 170 samples + 16 bytes. Then 8192 bytes are lost. */
+	b = buf(1, 12288, 4096);
+	b.lost_bytes = 8192;
+	b.flags = FPGACAP_BUF_LOST;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	EXPECT_EQ(1, m.gaps);
+	/* 16 bytes trimmed before the gap; 12288 % 24 == 0: none after. */
+	EXPECT_EQ(16, m.skipped);
+	EXPECT_EQ(4080 + 4096 - 4096 % 24, iiod_map_avail(&m));
+	/* Lost data that ends mid-sample: skip to the next boundary. */
+	b = buf(2, 30000, 4096);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	EXPECT_EQ(2, m.gaps);
+	/* Buffer 1's 16 tail bytes, then 24 - 30000 % 24 = 0? 30000 = 1250
+	 * samples: none. */
+	EXPECT_EQ(16 + 16, m.skipped);
+	b = buf(3, 40010, 4096);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	/* Buffer 2's 16, and 40010 % 24 = 2: skip 22. */
+	EXPECT_EQ(32 + 16 + 22, m.skipped);
+	n = iiod_map_take(&m, iiod_map_avail(&m), s, 8);
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(22, s[3].offset);
+	EXPECT_EQ(0, (40010 + s[3].offset) % 24);
+	EXPECT_EQ(0, nd);
+	iiod_map_free(&m);
+}
+
+TEST(map_failed_and_skipped_buffers_go_back_at_once)
+{
+	struct iiod_map m;
+	struct iiod_span s[8];
+	uint32_t done[8];
+	unsigned int nd = 0, left;
+	struct fpgacap_buffer b;
+
+	ASSERT_EQ(0, iiod_map_init(&m, 8, 4096));
+	b = buf(0, 0, 8192);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	b = buf(1, 8192, 8192);
+	b.flags = FPGACAP_BUF_ERROR;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	ASSERT_EQ(1, nd);
+	EXPECT_EQ(1, done[0]);
+	EXPECT_EQ(1, m.error_buffers);
+	/* After a loss, a buffer shorter than the way to the next sample
+	 * boundary is skipped whole. */
+	b = buf(2, 16384 + 100, 2000);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	ASSERT_EQ(2, nd);
+	EXPECT_EQ(2, done[1]);
+	/* Ending: held buffers without sends in flight go back, the one in
+	 * flight when its release comes. */
+	b = buf(3, 20480, 8192);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	ASSERT_EQ(1, iiod_map_take(&m, 4096, s, 8));
+	nd = 0;
+	left = iiod_map_drop(&m, done, &nd);
+	EXPECT_EQ(1, left);
+	ASSERT_EQ(1, nd);
+	EXPECT_EQ(3, done[0]);
+	EXPECT_TRUE(iiod_map_release(&m, 0));
+	EXPECT_EQ(0, iiod_map_avail(&m));
+	iiod_map_free(&m);
+}
+
+/* ---- channel formats and the configuration ---- */
+
+/*
+ * The main thread reads the time, then each connection's send start: a
+ * send that starts in between is younger than that time, not 2^64 ns old.
+ */
+TEST(stall_check_ignores_a_send_started_after_the_clock_was_read)
+{
+	const uint64_t stall = 2000000000ULL;
+
+	ASSERT_FALSE(iiod_stalled(5000000000ULL, 4999999999ULL, stall));
+	ASSERT_FALSE(iiod_stalled(0, 9000000000ULL, stall));
+	ASSERT_FALSE(iiod_stalled(5000000000ULL, 7000000000ULL, stall));
+	ASSERT_TRUE(iiod_stalled(5000000000ULL, 7000000001ULL, stall));
+}
+
+TEST(formats)
+{
+	static const char *const good[] = {
+		"le:u64/64>>0", "le:s12/16>>4", "be:U8/8>>0", "le:S16/16>>0",
+		"be:s24/32>>8", "le:u16/16X4>>0",
+	};
+	static const char *const bad[] = {
+		"le:u64/64", "xe:u8/8>>0", "le:x8/8>>0", "le:u12/12>>0",
+		"le:u16/8>>0", "le:u12/16>>5", "le:u0/16>>0", "le:u8/8>>0 ",
+		"le:u8/8X0>>0", "le:u8/8>>", "", "le:u8/8>>0x",
+	};
+	struct iiod_channel c;
+	char why[200], back[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ASSERT_EQ(0, iiod_parse_format(good[i], &c, why, sizeof(why)))
+			TH_LOG("%s: %s", good[i], why);
+		iiod_format_string(&c, back, sizeof(back));
+		EXPECT_STREQ(good[i], back);
+	}
+	ASSERT_EQ(0, iiod_parse_format("le:s12/16>>4", &c, why, sizeof(why)));
+	EXPECT_TRUE(c.is_signed);
+	EXPECT_FALSE(c.be);
+	EXPECT_EQ(12, c.bits);
+	EXPECT_EQ(16, c.length);
+	EXPECT_EQ(4, c.shift);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_EQ(-EINVAL, iiod_parse_format(bad[i], &c, why,
+						      sizeof(why)))
+			TH_LOG("'%s' accepted", bad[i]);
+}
+
+/* libiio's rule: each element aligned to its own size, added in order. */
+TEST(sample_sizes)
+{
+	struct iiod_config cfg;
+	struct iiod_devcfg d;
+	char err[300];
+
+	iiod_config_init(&cfg);
+	ASSERT_EQ(0, iiod_config_parse(&cfg,
+		"[a]\nchannel x le:u16/16>>0\nchannel y le:u32/32>>0\n"
+		"[b]\nchannel y le:u32/32>>0\nchannel x le:u16/16>>0\n"
+		"[c]\nchannel i le:s16/16>>0 index=3\n"
+		"channel q le:s16/16>>0 index=1\n"
+		"channel t le:s64/64>>0 index=7\n"
+		"[d]\nchannel hi le:u8/16>>8 index=0\n"
+		"channel lo le:u8/16>>0 index=0\nchannel v le:u8/8X3>>0\n",
+		"t.conf", err, sizeof(err))) TH_LOG("%s", err);
+	iiod_config_resolve(&cfg, "a", &d);
+	EXPECT_EQ(8, iiod_sample_size(d.channels, d.nchannels));
+	iiod_config_resolve(&cfg, "b", &d);
+	EXPECT_EQ(6, iiod_sample_size(d.channels, d.nchannels));
+	/* Scan order by index: q (1), i (3), t (7). */
+	iiod_config_resolve(&cfg, "c", &d);
+	ASSERT_EQ(3, d.nchannels);
+	EXPECT_STREQ("q", d.channels[0].id);
+	EXPECT_STREQ("i", d.channels[1].id);
+	EXPECT_STREQ("t", d.channels[2].id);
+	EXPECT_EQ(16, iiod_sample_size(d.channels, d.nchannels));
+	/* Two channels in one 16-bit word, ordered by shift; then 3 bytes. */
+	iiod_config_resolve(&cfg, "d", &d);
+	ASSERT_EQ(3, d.nchannels);
+	EXPECT_STREQ("lo", d.channels[0].id);
+	EXPECT_EQ(1, d.channels[2].index);
+	EXPECT_EQ(2 + 3 + 1, iiod_sample_size(d.channels, d.nchannels));
+	/* Without channels: the pattern source's counter. */
+	iiod_config_resolve(&cfg, "fpgacap0", &d);
+	ASSERT_EQ(1, d.nchannels);
+	EXPECT_STREQ("count0", d.channels[0].id);
+	EXPECT_EQ(64, d.channels[0].length);
+	EXPECT_STREQ("fpgacap0", d.name);
+	EXPECT_EQ(16, d.buffers);
+	EXPECT_EQ(262144, d.buffer_size);
+	iiod_config_free(&cfg);
+}
+
+TEST(config_settings)
+{
+	struct iiod_config cfg;
+	struct iiod_devcfg d;
+	char err[300];
+
+	iiod_config_init(&cfg);
+	ASSERT_EQ(0, iiod_config_parse(&cfg,
+		"# comment\nbuffers 8   # trailing comment\nbuffer-size 1M\n"
+		"mode copy\nchannel c0 le:u32/32>>0\n\n"
+		"[fpgacap-adc]\nname adc\nbuffers 32\nsampling-frequency 1000\n"
+		"channel voltage0 be:s14/16>>2 name=a scale=0.25 offset=-1.5\n",
+		"t.conf", err, sizeof(err))) TH_LOG("%s", err);
+	iiod_config_resolve(&cfg, "fpgacap-adc", &d);
+	EXPECT_STREQ("adc", d.name);
+	EXPECT_EQ(32, d.buffers);
+	EXPECT_EQ(1 << 20, d.buffer_size);
+	EXPECT_EQ(1000, d.sampling_frequency);
+	EXPECT_EQ(FPGACAP_SEND_COPY, d.mode);
+	ASSERT_EQ(1, d.nchannels);
+	EXPECT_STREQ("a", d.channels[0].name);
+	EXPECT_STREQ("0.25", d.channels[0].scale);
+	EXPECT_STREQ("-1.5", d.channels[0].offset);
+	EXPECT_TRUE(d.channels[0].be);
+	EXPECT_TRUE(cfg.devs[0].used);
+	/* Other devices: the global settings and channels. */
+	iiod_config_resolve(&cfg, "fpgacap0", &d);
+	EXPECT_EQ(8, d.buffers);
+	ASSERT_EQ(1, d.nchannels);
+	EXPECT_STREQ("c0", d.channels[0].id);
+	iiod_config_free(&cfg);
+}
+
+TEST(config_errors_name_the_line)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "buffers 0\n", "t.conf:1: buffers" },
+		{ "\nbuffer-size 64Q\n", "t.conf:2: buffer-size" },
+		{ "mode fast\n", "t.conf:1: mode" },
+		{ "name x\n", "t.conf:1: name belongs" },
+		{ "[a]\n[a]\n", "t.conf:2: section [a] again" },
+		{ "[a b]\n", "t.conf:1: a section" },
+		{ "[a]\nchannel v le:u8/8>>0 color=red\n", "t.conf:2: 'color'" },
+		{ "[a]\nchannel v le:u8/8>>0\nchannel v le:u8/8>>0\n",
+		  "t.conf:1: [a]: channel v is defined twice" },
+		{ "[a]\nchannel v le:u8/8>>0 index=1\n"
+		  "channel w le:u16/16>>0 index=1\n", "share index 1" },
+		{ "[a]\nchannel v<1 le:u8/8>>0\n", "t.conf:2: channel id" },
+		{ "[a]\nchannel v le:u8/8\n", "t.conf:2: format" },
+		{ "[a]\nchannel v le:u8/8>>0 scale=abc\n", "t.conf:2: scale" },
+		{ "frobnicate 1\n", "t.conf:1: unknown setting 'frobnicate'" },
+		{ "buffers 1 2\n", "t.conf:1: 'buffers' takes one value" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct iiod_config cfg;
+		char err[300] = "";
+
+		iiod_config_init(&cfg);
+		EXPECT_EQ(-EINVAL, iiod_config_parse(&cfg, bad[i].text, "t.conf",
+						     err, sizeof(err)))
+			TH_LOG("accepted: %s", bad[i].text);
+		EXPECT_NE(NULL, strstr(err, bad[i].want))
+			TH_LOG("'%s' said '%s'", bad[i].text, err);
+		iiod_config_free(&cfg);
+	}
+}
+
+/* ---- the server, with no device ---- */
+
+struct server {
+	struct child c;
+	char portfile[64], port[16];
+};
+
+static int start_server(struct server *s, const char *listen,
+			const char *extra1, const char *extra2)
+{
+	/* The host has no capture device: an empty context. */
+	char *argv[] = { "fpgacap-iiod", "-l", (char *)listen, "--port-file",
+			 s->portfile, "-q", (char *)extra1, (char *)extra2,
+			 NULL };
+	int i;
+
+	snprintf(s->portfile, sizeof(s->portfile), "/tmp/fc-iiod.%d",
+		 getpid());
+	unlink(s->portfile);
+	if (child_start(&s->c, argv))
+		return -1;
+	for (i = 0; i < 300; i++) {
+		FILE *f = fopen(s->portfile, "r");
+
+		if (f) {
+			bool ok = fgets(s->port, sizeof(s->port), f) != NULL;
+
+			fclose(f);
+			if (ok && strchr(s->port, '\n')) {
+				*strchr(s->port, '\n') = 0;
+				unlink(s->portfile);
+				return 0;
+			}
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int dial(const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	int fd;
+
+	if (getaddrinfo(host, port, &hints, &res))
+		return -1;
+	fd = socket(res->ai_family, SOCK_STREAM, 0);
+	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen)) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Read until @n lines came (or 5 s); the text in @buf. */
+static int read_lines(int fd, char *buf, size_t len, int n)
+{
+	size_t got = 0;
+	int lines = 0;
+
+	while (lines < n && got + 1 < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		r = read(fd, buf + got, len - 1 - got);
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++)
+			lines += buf[got + i] == '\n';
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	return lines;
+}
+
+static int say(int fd, const char *s)
+{
+	return write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+FIXTURE(server) {
+	struct server s;
+};
+
+FIXTURE_VARIANT(server) {
+	const char *listen, *host;
+};
+
+FIXTURE_VARIANT_ADD(server, ipv4) { .listen = "127.0.0.1:0",
+				     .host = "127.0.0.1" };
+FIXTURE_VARIANT_ADD(server, ipv6) { .listen = "[::1]:0", .host = "::1" };
+FIXTURE_VARIANT_ADD(server, wildcard) { .listen = "*:0",
+					 .host = "127.0.0.1" };
+
+FIXTURE_SETUP(server)
+{
+	ASSERT_EQ(0, start_server(&self->s, variant->listen, "--max-clients",
+				  "3"));
+}
+
+FIXTURE_TEARDOWN(server)
+{
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+}
+
+TEST_F(server, replies_as_libiio_expects)
+{
+	char buf[8192], *p;
+	long len;
+	int fd = dial(variant->host, self->s.port);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, say(fd, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(fd, buf, sizeof(buf), 1));
+	EXPECT_STREQ("0.24.fpgacap\n", buf);
+	/* PRINT: the length, the XML, a newline. */
+	ASSERT_EQ(0, say(fd, "PRINT\r\n"));
+	ASSERT_LE(2, read_lines(fd, buf, sizeof(buf), 2));
+	len = strtol(buf, &p, 10);
+	ASSERT_EQ('\n', *p);
+	EXPECT_EQ(len + 1, (long)strlen(p + 1));
+	EXPECT_EQ(0, strncmp(p + 1, "<?xml", 5));
+	EXPECT_NE(NULL, strstr(p + 1, "<!DOCTYPE context ["));
+	EXPECT_NE(NULL, strstr(p + 1, "version-git=\"fpgacap\""));
+	EXPECT_EQ(0, strcmp(p + 1 + len, "\n"));
+	/* No compressed context; no such device; the empty line says
+	 * nothing; lowercase works as the lexer's. */
+	ASSERT_EQ(0, say(fd, "ZPRINT\r\nOPEN x 1 00000001\r\n\r\n"
+			 "timeout 500\r\nREAD x\r\n"));
+	ASSERT_EQ(4, read_lines(fd, buf, sizeof(buf), 4));
+	EXPECT_STREQ("-22\n-19\n0\n-19\n", buf);
+	ASSERT_EQ(0, say(fd, "EXIT\r\n"));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+	EXPECT_LE(0, child_stop(&self->s.c, SIGTERM, 2000));
+}
+
+TEST_F(server, garbage_long_lines_and_huge_lengths)
+{
+	char buf[8192], junk[6000];
+	int fd = dial(variant->host, self->s.port);
+	unsigned int i;
+
+	ASSERT_LE(0, fd);
+	/* Binary garbage: a short line, then one past the line limit
+	 * (skipped whole): one -EINVAL each, then the next command. */
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7 + 1) == '\n' ? 'x' : (char)(i * 7 + 1);
+	junk[100] = '\n';
+	junk[sizeof(junk) - 1] = '\n';
+	ASSERT_EQ((ssize_t)sizeof(junk), write(fd, junk, sizeof(junk)));
+	ASSERT_EQ(0, say(fd, "VERSION\r\n"));
+	ASSERT_EQ(3, read_lines(fd, buf, sizeof(buf), 3));
+	EXPECT_STREQ("-22\n-22\n0.24.fpgacap\n", buf);
+	/* A payload too big for an attribute is skipped, the connection
+	 * stays in step; a bigger one ends it. */
+	ASSERT_EQ(0, say(fd, "WRITE x attr 70000\r\n"));
+	memset(junk, '7', sizeof(junk));
+	for (i = 0; i < 70000 / sizeof(junk); i++)
+		ASSERT_EQ((ssize_t)sizeof(junk), write(fd, junk, sizeof(junk)));
+	ASSERT_EQ((ssize_t)(70000 % sizeof(junk)),
+		  write(fd, junk, 70000 % sizeof(junk)));
+	ASSERT_EQ(0, say(fd, "VERSION\r\nWRITE x attr 99999999999999999999\r\n"
+			 "WRITE x attr 9999999999\r\n"));
+	ASSERT_EQ(4, read_lines(fd, buf, sizeof(buf), 4));
+	EXPECT_STREQ("-27\n0.24.fpgacap\n-22\n-27\n", buf);
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+}
+
+TEST_F(server, connection_limit)
+{
+	int fds[3], extra, i;
+	char buf[64];
+
+	for (i = 0; i < 3; i++) {
+		fds[i] = dial(variant->host, self->s.port);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, say(fds[i], "VERSION\r\n"));
+		ASSERT_EQ(1, read_lines(fds[i], buf, sizeof(buf), 1));
+	}
+	extra = dial(variant->host, self->s.port);
+	ASSERT_LE(0, extra);
+	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
+	EXPECT_STREQ("-87\n", buf);	/* -EUSERS */
+	EXPECT_EQ(0, read(extra, buf, sizeof(buf)));
+	close(extra);
+	close(fds[0]);
+	/* A place is free again once the server saw the close. */
+	usleep(300000);
+	extra = dial(variant->host, self->s.port);
+	ASSERT_LE(0, extra);
+	ASSERT_EQ(0, say(extra, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
+	EXPECT_STREQ("0.24.fpgacap\n", buf);
+	close(extra);
+	close(fds[1]);
+	close(fds[2]);
+}
+
+/* SIGINT and SIGTERM within a second, idle clients or not, summary. */
+TEST(stops_within_a_second_with_summary)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct server s;
+		int fd;
+		char buf[64];
+		int64_t ms;
+
+		ASSERT_EQ(0, start_server(&s, "127.0.0.1:0", "--json", NULL));
+		fd = dial("127.0.0.1", s.port);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, say(fd, "VERSION\r\n"));
+		ASSERT_EQ(1, read_lines(fd, buf, sizeof(buf), 1));
+		ASSERT_TRUE(child_ready(&s.c, 2000));
+		ms = child_stop(&s.c, sigs[i], 3000);
+		ASSERT_LE(0, ms);
+		EXPECT_GT(1000, ms);
+		EXPECT_TRUE(WIFEXITED(s.c.status));
+		EXPECT_EQ(0, WEXITSTATUS(s.c.status));
+		EXPECT_NE(NULL, strstr(s.c.outbuf, sigs[i] == SIGINT ?
+				       "\"stopped_by\":\"SIGINT\"" :
+				       "\"stopped_by\":\"SIGTERM\""))
+			TH_LOG("%s", s.c.outbuf);
+		EXPECT_NE(NULL, strstr(s.c.outbuf, "\"connections\":1"));
+		EXPECT_NE(NULL, strstr(s.c.outbuf, "\"threads_left\":0"));
+		close(fd);
+	}
+}
+
+TEST(help_and_strict_options)
+{
+	static const char *const bad[][3] = {
+		{ "--buffers", "0", NULL }, { "--buffers", "1x", NULL },
+		{ "--buffer-size", "-1", NULL }, { "--mode", "fast", NULL },
+		{ "--max-clients", "0", NULL }, { "--stall-timeout", "0.01", NULL },
+		{ "--interval", "nan", NULL }, { "--frobnicate", NULL, NULL },
+		{ "extra", NULL, NULL },
+	};
+	char *argv[6] = { "fpgacap-iiod", "--help", NULL };
+	struct child c;
+	unsigned int i;
+
+	ASSERT_EQ(0, child_run(&c, argv, 5000));
+	EXPECT_NE(NULL, strstr(c.outbuf, "usage: fpgacap-iiod"));
+	EXPECT_NE(NULL, strstr(c.outbuf, "--stall-timeout"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[1] = (char *)bad[i][0];
+		argv[2] = (char *)bad[i][1];
+		argv[3] = NULL;
+		EXPECT_EQ(2, child_run(&c, argv, 5000))
+			TH_LOG("%s %s accepted", bad[i][0], bad[i][1]);
+		EXPECT_NE(0, c.errlen);
+	}
+	/* A device that cannot be opened, named on purpose: an error. */
+	argv[1] = "-d";
+	argv[2] = "/nonexistent/fpgacap9";
+	argv[3] = "-l";
+	argv[4] = "127.0.0.1:0";
+	argv[5] = NULL;
+	EXPECT_EQ(1, child_run(&c, argv, 5000));
+	EXPECT_NE(NULL, strstr(c.errbuf, "fpgacap9"));
+}
+
+TEST(config_file_errors_stop_it)
+{
+	char path[] = "/tmp/fc-iiod-conf.XXXXXX";
+	char *argv[] = { "fpgacap-iiod", "-C", path, "-l", "127.0.0.1:0",
+			 NULL };
+	struct child c;
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, say(fd, "buffers 4\n[x]\nchannel v le:u8/9>>0\n"));
+	close(fd);
+	EXPECT_EQ(1, child_run(&c, argv, 5000));
+	EXPECT_NE(NULL, strstr(c.errbuf, ":3: format")) TH_LOG("%s", c.errbuf);
+	unlink(path);
+}
+
+TEST_HARNESS_MAIN
