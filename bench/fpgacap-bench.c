@@ -199,7 +199,6 @@ static int link_open(const struct bench_opts *o, enum bench_mode mode,
 		     struct link *l)
 {
 	char err[300];
-	int ret;
 
 	l->fd = l->ctl = -1;
 	if (!mode_udp(mode)) {
@@ -210,29 +209,10 @@ static int link_open(const struct bench_opts *o, enum bench_mode mode,
 		}
 		return 0;
 	}
-	/* The sink receives before the first datagram goes out. */
-	if (o->udp_control) {
-		l->ctl = cli_connect(o->udp_control, err, sizeof(err));
-		if (l->ctl < 0) {
-			fprintf(stderr, "fpgacap-bench: control %s\n", err);
-			return -ECONNREFUSED;
-		}
-		/* No timeout: under -icount sleep=off it would elapse at
-		 * once while the guest waits for the host. */
-		ret = cli_wait_ready(l->ctl, -1);
-		if (ret) {
-			fprintf(stderr, "fpgacap-bench: control %s: no "
-				"FPGACAP-READY: %s\n", o->udp_control,
-				fpgacap_strerror(ret));
-			return ret;
-		}
-	}
-	l->fd = cli_connect_udp(o->udp, err, sizeof(err));
-	if (l->fd < 0) {
-		fprintf(stderr, "fpgacap-bench: udp %s\n", err);
-		return -ECONNREFUSED;
-	}
-	return 0;
+	/* No timeout: under -icount sleep=off it would elapse at once while
+	 * the guest waits for the host. */
+	return cli_open_datagram("fpgacap-bench", o->udp_control, o->udp, -1,
+				 &l->ctl, &l->fd);
 }
 
 /* UDP: END, then what the sink counted; the link closed. */

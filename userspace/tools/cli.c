@@ -499,6 +499,35 @@ int cli_wait_ready(int fd, int timeout_ms)
 	return strcmp(line, "FPGACAP-READY") ? -EPROTO : 0;
 }
 
+int cli_open_datagram(const char *prog, const char *control, const char *dest,
+		      int timeout_ms, int *ctl, int *fd)
+{
+	char err[300];
+	int ret;
+
+	*ctl = *fd = -1;
+	/* The sink receives before the first datagram goes out. */
+	if (control) {
+		*ctl = cli_connect(control, err, sizeof(err));
+		if (*ctl < 0) {
+			fprintf(stderr, "%s: control %s\n", prog, err);
+			return -ECONNREFUSED;
+		}
+		ret = cli_wait_ready(*ctl, timeout_ms);
+		if (ret) {
+			fprintf(stderr, "%s: control %s: no FPGACAP-READY: %s\n",
+				prog, control, strerror(-ret));
+			return ret;
+		}
+	}
+	*fd = cli_connect_udp(dest, err, sizeof(err));
+	if (*fd < 0) {
+		fprintf(stderr, "%s: udp %s\n", prog, err);
+		return -ECONNREFUSED;
+	}
+	return 0;
+}
+
 int cli_read_verdict(int fd, char *out, size_t len, int timeout_ms)
 {
 	int ret;

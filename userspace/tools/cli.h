@@ -97,6 +97,14 @@ int cli_write_all(int fd, const void *buf, size_t len);
  */
 int cli_wait_ready(int fd, int timeout_ms);
 /*
+ * A datagram stream's sockets: with @control, connect it and wait
+ * @timeout_ms for the sink's READY (*@ctl, else -1), then a UDP socket
+ * connected to @dest (*@fd). 0, or -errno with the reason printed after
+ * @prog on stderr; *@ctl may be open on failure (the caller closes it).
+ */
+int cli_open_datagram(const char *prog, const char *control, const char *dest,
+		      int timeout_ms, int *ctl, int *fd);
+/*
  * Half-close, then read "FPGACAP-VERDICT {json}" from the sink into @out
  * (the JSON), waiting up to @timeout_ms (a signal ends the wait).
  * 0 intact, 1 not, -errno.

@@ -577,27 +577,10 @@ static int setup(struct run *r)
 			return ret;
 		}
 	} else if (o->udp) {
-		/* The sink receives before the first datagram goes out. */
-		if (o->control) {
-			r->ctl = cli_connect(o->control, err, sizeof(err));
-			if (r->ctl < 0) {
-				fprintf(stderr, "fpgacap-stream: control %s\n",
-					err);
-				return -ECONNREFUSED;
-			}
-			ret = cli_wait_ready(r->ctl, 30000);
-			if (ret) {
-				fprintf(stderr, "fpgacap-stream: control %s: "
-					"no FPGACAP-READY: %s\n", o->control,
-					fpgacap_strerror(ret));
-				return ret;
-			}
-		}
-		r->fd = cli_connect_udp(o->dest, err, sizeof(err));
-		if (r->fd < 0) {
-			fprintf(stderr, "fpgacap-stream: udp %s\n", err);
-			return -ECONNREFUSED;
-		}
+		ret = cli_open_datagram("fpgacap-stream", o->control, o->dest,
+					30000, &r->ctl, &r->fd);
+		if (ret)
+			return ret;
 	} else {
 		r->fd = cli_connect(o->dest, err, sizeof(err));
 		if (r->fd < 0) {
