@@ -154,13 +154,20 @@ struct iiod_conn {
 	bool had_session;		/* one per connection */
 };
 
-/* ---- conn.c: a connection's thread ---- */
-void *iiod_conn_main(void *arg);
+/* ---- wire.c: a connection's socket ---- */
 /* Reply with @len bytes; 0 or -errno (the client stalls or is gone). */
 int iiod_write(struct iiod_conn *c, const void *buf, size_t len);
 int iiod_reply_int(struct iiod_conn *c, long long v);
 /* The stall deadline of a write or payload read that starts now. */
 uint64_t iiod_deadline(const struct iiod_conn *c);
+/*
+ * Wait for @events on the socket until @deadline (0: none): 0, -ETIMEDOUT,
+ * -ECANCELED when the server aborts the connection, or -errno.
+ */
+int iiod_wait_fd(struct iiod_conn *c, short events, uint64_t deadline);
+
+/* ---- conn.c: a connection's thread ---- */
+void *iiod_conn_main(void *arg);
 
 /* ---- session.c: streaming a device to one connection ---- */
 int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
@@ -171,7 +178,6 @@ int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
  * data), -errno when it must end.
  */
 int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes);
-void iiod_stats_add(struct iiod_stats *a, const struct iiod_stats *b);
 /* End the session; @how says why ("CLOSE", "disconnect", ...). */
 void iiod_session_close(struct iiod_conn *c, const char *how, bool graceful);
 
@@ -196,7 +202,8 @@ long iiod_attr_write(struct iiod_server *srv, struct iiod_device *d,
 long iiod_chan_attr_read(const struct iiod_channel *ch, const char *attr,
 			 char *buf, size_t len);
 
-/* ---- main.c ---- */
+/* ---- record.c: what the server keeps of its sessions ---- */
+void iiod_stats_add(struct iiod_stats *a, const struct iiod_stats *b);
 void iiod_add_record(struct iiod_server *srv, const struct iiod_record *r);
 /* Every CPU's busy and total time (s) from /proc/stat; -errno. */
 int iiod_cpu_times(double *busy_s, double *total_s);

@@ -106,24 +106,6 @@ static void snapshot(struct iiod_session *s, struct iiod_stats *st)
 	st->error_buffers = s->map.error_buffers;
 }
 
-void iiod_stats_add(struct iiod_stats *a, const struct iiod_stats *b)
-{
-	a->sessions += b->sessions;
-	a->refused_busy += b->refused_busy;
-	a->bytes_sent += b->bytes_sent;
-	a->readbufs += b->readbufs;
-	a->sends += b->sends;
-	a->buffers_returned += b->buffers_returned;
-	a->completions += b->completions;
-	a->copied += b->copied;
-	a->drops += b->drops;
-	a->bytes_dropped += b->bytes_dropped;
-	a->gaps += b->gaps;
-	a->bytes_skipped += b->bytes_skipped;
-	a->error_buffers += b->error_buffers;
-	a->unreleased += b->unreleased;
-}
-
 static void publish(struct iiod_session *s)
 {
 	struct iiod_server *srv = s->c->srv;
