@@ -743,6 +743,26 @@ static int write_port(const char *path, int fd, int fd2)
 }
 
 /* Datagram streams, one after another, until -n or a stop. */
+/*
+ * The next connection on @lfd, waiting at most 200 ms: its descriptor,
+ * -EAGAIN to look again (nothing yet, or interrupted), or -errno, said.
+ */
+static int accept_next(int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	int c;
+
+	if (poll(&pfd, 1, 200) <= 0)
+		return -EAGAIN;
+	c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c >= 0)
+		return c;
+	if (errno == EINTR || errno == ECONNABORTED)
+		return -EAGAIN;
+	fprintf(stderr, "fpgacap-sink: accept: %s\n", strerror(errno));
+	return -errno;
+}
+
 static int main_datagrams(const struct sink_opts *o, int lfd, int file)
 {
 	uint64_t served = 0, failed = 0;
@@ -780,16 +800,10 @@ static int main_datagrams(const struct sink_opts *o, int lfd, int file)
 		int c = -1;
 
 		if (lfd >= 0) {
-			struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-
-			if (poll(&pfd, 1, 200) <= 0)
+			c = accept_next(lfd);
+			if (c == -EAGAIN)
 				continue;
-			c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (c < 0) {
-				if (errno == EINTR || errno == ECONNABORTED)
-					continue;
-				fprintf(stderr, "fpgacap-sink: accept: %s\n",
-					strerror(errno));
 				failed++;
 				break;
 			}
@@ -868,17 +882,11 @@ int main(int argc, char **argv)
 			addr, fpgacap_verify_mode_name(o.verify));
 	}
 	while (!cli_stop && (!o.connections || served < o.connections)) {
-		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-		int c;
+		int c = accept_next(lfd);
 
-		if (poll(&pfd, 1, 200) <= 0)
+		if (c == -EAGAIN)
 			continue;
-		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			fprintf(stderr, "fpgacap-sink: accept: %s\n",
-				strerror(errno));
 			failed++;
 			break;
 		}
