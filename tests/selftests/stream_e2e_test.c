@@ -53,6 +53,7 @@ struct knobs {
 	int sndbuf;		/* SO_SNDBUF, 0: leave alone */
 	unsigned int pacing;	/* SO_MAX_PACING_RATE, bytes/s; 0: none */
 	bool writable;		/* FPGACAP_CFG_WRITABLE, opened O_RDWR */
+	bool hide_pool;		/* PROT_NONE on the pool once the sender is made */
 };
 
 /* Wait (up to 20 s) until the source has filled every buffer. */
@@ -119,6 +120,15 @@ static int stream(struct __test_metadata *_metadata, const struct knobs *k,
 		return ret;
 	}
 	fpgacap_testing_early_release(fpgacap_pump_sender(pump), k->unsafe);
+	/*
+	 * No send can take the pool's pages through its user mapping now:
+	 * only through io_uring's registered buffers, pinned when the sender
+	 * registered them.
+	 */
+	if (k->hide_pool)
+		EXPECT_EQ(0, mprotect((void *)fpgacap_buffer_data(dev, 0),
+				      fpgacap_layout(dev)->mmap_size,
+				      PROT_NONE));
 	EXPECT_EQ(0, fpgacap_start(dev));
 	t0 = now_ns();
 	do
@@ -288,6 +298,42 @@ TEST(uring_fixed_buffers_writable)
 		       strerror(r.ss.fixed_buffers_error));
 	TH_LOG("fixed buffers: %s", r.ss.fixed_buffers ? "registered" :
 	       strerror(r.ss.fixed_buffers_error));
+	EXPECT_EQ(0, r.ds.user);
+}
+
+/*
+ * Every payload send used the registered buffers: with the pool's user
+ * mapping made inaccessible after registration, a send that pinned pages
+ * per request (from the mapping) fails with EFAULT; the stream must still
+ * arrive whole. The control, without registration, must fail that way.
+ */
+TEST(uring_fixed_buffers_every_send)
+{
+	struct knobs k = { .port = 5555, .mode = FPGACAP_SEND_URING,
+			   .bytes = 2 * MiB, .count = 16, .size = 64 * KiB,
+			   .writable = true, .hide_pool = true };
+	struct run r;
+
+	if (!getenv("FPGACAP_SINK"))
+		SKIP(return, "FPGACAP_SINK not set");
+	if (!fpgacap_send_mode_built(FPGACAP_SEND_URING))
+		SKIP(return, "built without liburing");
+
+	k.writable = false;
+	ASSERT_EQ(0, stream(_metadata, &k, &r));
+	EXPECT_FALSE(r.ss.fixed_buffers);
+	EXPECT_EQ(-EFAULT, r.step_ret) TH_LOG("control: %d", r.step_ret);
+
+	k.writable = true;
+	ASSERT_EQ(0, stream(_metadata, &k, &r));
+	if (!r.ss.fixed_buffers) {
+		/* Linux 6.1 refuses device mappings (see above). */
+		EXPECT_EQ(EOPNOTSUPP, r.ss.fixed_buffers_error);
+		SKIP(return, "registration refused: %s",
+		     strerror(r.ss.fixed_buffers_error));
+	}
+	EXPECT_EQ(1, r.step_ret);
+	EXPECT_TRUE(r.ok) TH_LOG("sink: %s", r.verdict);
 	EXPECT_EQ(0, r.ds.user);
 }
 

@@ -118,7 +118,8 @@ struct fpgacap_sender_opts {
 	 * copied anyway (0: 50; FPGACAP_COPY_FALLBACK_NEVER: never). */
 	unsigned int copy_fallback_pct;
 	unsigned int copy_fallback_window; /* completions judged (0: 32) */
-	/* io_uring: memory to register as fixed buffers, if it can be. */
+	/* io_uring: memory to register as fixed buffers, if it can be; the
+	 * array is read only during fpgacap_sender_create(). */
 	const struct iovec *regions;
 	unsigned int nregions;
 	fpgacap_release_fn release;

@@ -36,6 +36,7 @@ const struct sender_backend_ops sender_uring_ops = {
 #else /* !FPGACAP_NO_URING */
 
 #include <liburing.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -54,7 +55,10 @@ struct uring {
 	struct io_uring ring;
 	bool ready;			/* ring set up */
 	bool report_usage;		/* ask the kernel to flag copies */
-	bool fixed;			/* opts.regions are registered */
+	/* What was registered, index = buf_index; the caller's array may be
+	 * gone after fpgacap_sender_create() (the pump's is on its stack). */
+	struct iovec *regions;
+	unsigned int nregions;
 	uint64_t cur;			/* user_data of the send in flight */
 	bool cur_done;
 	int cur_res;
@@ -119,16 +123,17 @@ static int uring_reap(struct fpgacap_sender *s, void *priv, int timeout_ms)
 	return ret < 0 ? ret : (int)n;
 }
 
-static int fixed_index(const struct fpgacap_sender *s, const struct iovec *v)
+/* The registered buffer @v lies in, or -1. */
+static int fixed_index(const struct uring *u, const struct iovec *v)
 {
 	unsigned int i;
 
-	for (i = 0; i < s->opts.nregions; i++) {
-		const char *base = s->opts.regions[i].iov_base;
+	for (i = 0; i < u->nregions; i++) {
+		const char *base = u->regions[i].iov_base;
 
 		if ((const char *)v->iov_base >= base &&
 		    (const char *)v->iov_base + v->iov_len <=
-		    base + s->opts.regions[i].iov_len)
+		    base + u->regions[i].iov_len)
 			return (int)i;
 	}
 	return -1;
@@ -165,7 +170,7 @@ static int send_one(struct fpgacap_sender *s, struct uring *u,
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 	unsigned int zc_flags = u->report_usage ?
 				IORING_SEND_ZC_REPORT_USAGE : 0;
-	int buf = u->fixed && !s->datagram ? fixed_index(s, v) : -1;
+	int buf = s->datagram ? -1 : fixed_index(u, v);
 	int ret;
 
 	if (!sqe)
@@ -276,7 +281,17 @@ static int uring_init(struct fpgacap_sender *s, void *priv)
 	if (s->opts.nregions && !s->datagram) {
 		ret = io_uring_register_buffers(&u->ring, s->opts.regions,
 						s->opts.nregions);
-		u->fixed = !ret;
+		if (!ret) {
+			u->regions = calloc(s->opts.nregions,
+					    sizeof(*u->regions));
+			if (!u->regions) {
+				io_uring_queue_exit(&u->ring);
+				return -ENOMEM;
+			}
+			memcpy(u->regions, s->opts.regions,
+			       s->opts.nregions * sizeof(*u->regions));
+			u->nregions = s->opts.nregions;
+		}
 		s->st.fixed_buffers = !ret;
 		s->st.fixed_buffers_error = ret < 0 ? -ret : 0;
 	}
@@ -292,6 +307,7 @@ static void uring_exit(struct fpgacap_sender *s, void *priv)
 	(void)s;
 	if (u->ready)
 		io_uring_queue_exit(&u->ring);
+	free(u->regions);
 }
 
 const struct sender_backend_ops sender_uring_ops = {

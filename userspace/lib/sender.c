@@ -746,6 +746,9 @@ FPGACAP_API int fpgacap_sender_create(const struct fpgacap_sender_opts *opts,
 		return ret;
 	}
 	s->use = s->zc.ops ? &s->zc : &s->copy;
+	/* Read only here: the backend keeps what it registered. */
+	s->opts.regions = NULL;
+	s->opts.nregions = 0;
 	*out = s;
 	return 0;
 }
