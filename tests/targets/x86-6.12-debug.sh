@@ -8,5 +8,6 @@
 . "$FPGACAP_TOP/tests/targets/x86-debug.sh"
 desc="x86_64, linux-source-6.12 with KASAN, UBSAN, lockdep, kmemleak; e1000"
 kernel_source=${FPGACAP_X86_6_12_DEBUG_SOURCE:-linux-source-6.12}
+kernel_config=(base x86 debug x86-sanitizers slub-full)
 kbuild_args=()
 gcov=0
