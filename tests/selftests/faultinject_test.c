@@ -178,8 +178,8 @@ static int started(struct trial *t, struct fpgacap_config *cfg)
 }
 
 /*
- * One call of @what on a fresh device with the @n-th allocation armed to
- * fail. Everything the test does besides the call itself happens before
+ * One call of @what on a fresh device with the @n-th injection point armed
+ * to fail. Everything the test does besides the call itself happens before
  * arming or after disarming. Returns 0 or -errno.
  */
 static int call(int nth, int n, enum entry what, const char *pdev,
