@@ -5,7 +5,7 @@
 # then the selftests in each guest target of the matrix.
 #   tests/run-tests.sh            the default matrix ($default_targets)
 #   tests/run-tests.sh --all      every target in tests/targets/ but the
-#                                 benchmark-only zynq-plain
+#                                 benchmark-only *-plain targets
 #   tests/run-tests.sh --targets a,b
 #   tests/run-tests.sh --soak 1h  only the soak test, that long (s, m, h),
 #                                 on x86 unless --targets says otherwise
@@ -20,7 +20,7 @@ targets=${FPGACAP_TARGETS:-$default_targets}
 soak= chosen=${FPGACAP_TARGETS:+1}
 while [ $# -gt 0 ]; do
 	case $1 in
-	--all) targets=$(target_names | tr ' ' '\n' | grep -vx zynq-plain | tr '\n' ' ') ;;
+	--all) targets=$(target_names | tr ' ' '\n' | grep -v -- '-plain$' | tr '\n' ' ') ;;
 	--targets) targets=${2//,/ } chosen=1; shift ;;
 	--soak) soak=${2:?--soak needs a duration}; shift ;;
 	*) echo "usage: run-tests.sh [--all | --targets a,b] [--soak DURATION]" >&2; exit 2 ;;
