@@ -5,3 +5,4 @@
 . "$FPGACAP_TOP/tests/targets/zynq-plain.sh"
 desc="Zynq-7000 ZC702, PL330, GEM; linux-source-6.12, no debug options"
 kernel_source=${FPGACAP_ZYNQ_6_12_SOURCE:-linux-source-6.12}
+dts=fpgacap-zc702-emu.dts
