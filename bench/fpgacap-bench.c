@@ -563,10 +563,7 @@ static int wait_ring_full(struct fpgacap *dev, uint32_t ring)
 	struct fpgacap_stats st;
 	int ret;
 
-	/*
-	 * Spin, not sleep: under -icount the Zynq guest's timer wake-ups can
-	 * lag by seconds. Not measured.
-	 */
+	/* Spin, not sleep: not measured, and it needs no timer wake-up. */
 	for (;;) {
 		ret = fpgacap_get_stats(dev, &st);
 		if (ret)

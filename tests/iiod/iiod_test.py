@@ -708,8 +708,8 @@ def main():
     ap.add_argument("--port", type=int, help="a server already running")
     args = ap.parse_args()
     if args.icount and args.target.startswith("zynq"):
-        # docs/testing.md: the Zynq guest's timer wake-ups stall under
-        # -icount; the guest would hang until run-guest.sh's timeout.
+        # docs/testing.md: QEMU's TTC model can stop the Zynq test guest
+        # for good under -icount (until run-guest.sh's timeout).
         ap.error("--icount: not on Zynq targets (the guest stalls under it)")
 
     tap = Tap()
