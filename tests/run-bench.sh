@@ -53,17 +53,18 @@ for target in ${targets//,/ }; do
 	# others, at the sizes the targets name.
 	case $target in
 	x86-6.12) s=64K,256K extra=(--env FPGACAP_BENCH_MODES=capture,copy,zerocopy,uring,uring-fixed --env FPGACAP_BENCH_MICRO=0) ;;
-	zynq-6.12*) s=64K,256K
+	zynq-6.12*) s=64K,256K n=2M
 		extra=(--env mem=700M --env FPGACAP_BENCH_RUN_TIMEOUT=60
 		       --env FPGACAP_BENCH_MODES=capture,copy,zerocopy,uring,uring-fixed
 		       --env FPGACAP_BENCH_MICRO=0) ;;
 	esac
 	# The 6.12 Zynq guest keeps its triple timer counters (without them
 	# Linux 6.12 there sends TCP at a fifth of the rate, idle between
-	# ticks), so QEMU's model of them can stop it for good now and then:
-	# a guest that has not ended within 10 minutes is killed and booted
-	# again, three times at most; its figures come from the run that
-	# ended.
+	# ticks), so QEMU's model of them can stop it for good now and then
+	# (twice in two runs of 8 MB, after 15 and 17 of them; never in
+	# two of 2 MB): 2 MB a run, and a guest that has not ended within
+	# 10 minutes is killed and booted again, three times at most; its
+	# figures come from the run that ended.
 	tries=1 limit=${FPGACAP_GUEST_TIMEOUT:-1500}
 	case $target in
 	zynq-6.12*) tries=3 limit=${FPGACAP_GUEST_TIMEOUT:-600} ;;
