@@ -17,11 +17,12 @@
  *   RETURN     give them back (batch) once nothing reads them any more
  *   STOP       the source stops; buffers userspace holds stay its own
  *
- * One open file owns the stream: the first, opened for reading, to
- * CONFIGURE, START, STOP, DEQUEUE, RETURN, read() or mmap(). Its pool and
- * stream end with it: closing the owner stops the stream and frees the pool
- * (its pages stay while some mapping still holds them). Files opened
- * without read access may only ask INFO and STATS.
+ * One open file owns the stream: the first, opened for reading, whose
+ * CONFIGURE, START, STOP, DEQUEUE, RETURN or read() succeeds (mmap() claims
+ * nothing: only the owner maps). Its pool and stream end with it: its last
+ * reference going (close, and munmap of every mapping of it, which holds
+ * the file) stops the stream and frees the pool. Files opened without
+ * read access may only ask INFO and STATS.
  *
  * Errors (negative errno from ioctl, errno in userspace):
  *   ENOTTY    unknown command or a size the kernel does not know
@@ -55,7 +56,7 @@
 #include <linux/types.h>
 
 #define FPGACAP_API_MAJOR 1
-#define FPGACAP_API_MINOR 1
+#define FPGACAP_API_MINOR 2
 #define FPGACAP_API_VERSION ((FPGACAP_API_MAJOR << 16) | FPGACAP_API_MINOR)
 
 /* Capability bits in fpgacap_info.caps. */
@@ -90,7 +91,10 @@ struct fpgacap_info {
 	char source_name[32];	/* e.g. "pattern", "dma0chan1" */
 	__u64 max_pinned;	/* limit on all pools of the device (EDQUOT) */
 	__u64 pinned;		/* bytes its pools hold, live or orphaned */
-	__u64 reserved[6];
+	/* Since 1.2. */
+	__u64 max_orphaned;	/* limit on orphaned pools (EDQUOT) */
+	__u64 orphaned;		/* bytes of pools still mapped after release */
+	__u64 reserved[4];
 };
 
 /* fpgacap_config.flags */
@@ -172,11 +176,13 @@ struct fpgacap_return {
 /*
  * Counters since the last START, and where the buffers are now:
  *   free + active + done + user            == the pool's count
- *   buffers_filled                         == dequeued + done
+ *   buffers_filled + carried               == dequeued + done
  *   dequeued - returned                    == user (read() included)
  *   bytes_filled + bytes_dropped           == the stream offset reached
  * A drop is a run of data the source lost for want of a free buffer; only
- * a source with a rate (a real-time one) drops.
+ * a source with a rate (a real-time one) drops. Buffers userspace still
+ * held from the previous stream at START are carried: they count as
+ * dequeued in the new stream, not as filled.
  */
 struct fpgacap_stats {
 	__u64 buffers_filled;	/* completed by the source */
@@ -193,7 +199,9 @@ struct fpgacap_stats {
 	__u32 active;		/* buffers the source is filling */
 	__u32 done;		/* filled, not yet dequeued */
 	__u32 user;		/* dequeued, not yet returned */
-	__u64 reserved[4];
+	/* Since 1.2. */
+	__u64 carried;		/* held by userspace from before START */
+	__u64 reserved[3];
 };
 
 /*

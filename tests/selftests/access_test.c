@@ -175,7 +175,7 @@ TEST(only_the_owner_maps)
 
 FIXTURE(pinned) {
 	int fd;
-	char saved[32];
+	char saved[32], saved_orphaned[32];
 	long pages;
 };
 
@@ -183,6 +183,8 @@ FIXTURE_SETUP(pinned)
 {
 	ASSERT_EQ(0, get_param("max_pinned", self->saved,
 			       sizeof(self->saved)));
+	ASSERT_EQ(0, get_param("max_orphaned", self->saved_orphaned,
+			       sizeof(self->saved_orphaned)));
 	self->pages = pool_pages();
 	self->fd = open(dev_path(), O_RDONLY);
 	ASSERT_LE(0, self->fd);
@@ -192,15 +194,17 @@ FIXTURE_TEARDOWN(pinned)
 {
 	close(self->fd);
 	set_param("max_pinned", self->saved);
+	set_param("max_orphaned", self->saved_orphaned);
 	EXPECT_EQ(self->pages, pool_pages());
 }
 
 /*
  * An owner that reconfigures while keeping the old mappings orphans one
- * pool after another: together they stop at max_pinned, with EDQUOT, and
- * the memory comes back when the mappings go.
+ * pool after another: orphans stop at max_orphaned, with EDQUOT and
+ * nothing changed (the live pool stays), and the memory comes back when
+ * the mappings go. Live pool and orphans together stop at max_pinned.
  */
-TEST_F(pinned, orphans_stop_at_max_pinned)
+TEST_F(pinned, orphans_stop_at_max_orphaned)
 {
 	const uint64_t size = 4 * MiB;
 	struct fpgacap_config cfg;
@@ -209,27 +213,79 @@ TEST_F(pinned, orphans_stop_at_max_pinned)
 	int i;
 
 	ASSERT_EQ(0, set_param("max_pinned", "12582912"));	/* 12 MiB */
+	ASSERT_EQ(0, set_param("max_orphaned", "8388608"));	/* 8 MiB */
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &info));
 	EXPECT_EQ(12 * MiB, info.max_pinned);
+	EXPECT_EQ(8 * MiB, info.max_orphaned);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, configure(self->fd, 4, size / 4, 0, 0, &cfg));
 		maps[i] = map_pool(self->fd, cfg.mmap_size);
 		ASSERT_NE(NULL, maps[i]);
 		EXPECT_EQ((i + 1) * size, pinned(self->fd));
 	}
-	/* Three orphans or live pools hold 12 MiB: a fourth is refused. */
-	EXPECT_EQ(-EDQUOT, configure(self->fd, 4, size / 4, 0, 0, NULL));
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &info));
-	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, info.state);
+	EXPECT_EQ(2 * size, info.orphaned);
+	/* A third orphan would pass max_orphaned: refused, nothing changes. */
+	EXPECT_EQ(-EDQUOT, configure(self->fd, 4, size / 4, 0, 0, NULL));
+	EXPECT_EQ(-EDQUOT, configure(self->fd, 0, 0, 0, 0, NULL));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &info));
+	EXPECT_EQ(FPGACAP_STATE_STOPPED, info.state);
 	EXPECT_EQ(3 * size, info.pinned);
-	/* One mapping goes: its pool with it, and there is room again. */
+	EXPECT_EQ(2 * size, info.orphaned);
+	/* Unmapped first, the live pool goes without becoming an orphan. */
+	munmap(maps[2], size);
+	ASSERT_EQ(0, configure(self->fd, 4, size / 4, 0, 0, &cfg));
+	maps[2] = map_pool(self->fd, cfg.mmap_size);
+	ASSERT_NE(NULL, maps[2]);
+	EXPECT_EQ(3 * size, pinned(self->fd));
+	/* One orphan's mapping goes: its pool with it. */
 	munmap(maps[0], size);
 	EXPECT_EQ(2 * size, pinned(self->fd));
-	ASSERT_EQ(0, configure(self->fd, 4, size / 4, 0, 0, NULL));
-	EXPECT_EQ(3 * size, pinned(self->fd));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &info));
+	EXPECT_EQ(size, info.orphaned);
 	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
 	munmap(maps[1], size);
 	munmap(maps[2], size);
+	EXPECT_EQ(0, pinned(self->fd));
+}
+
+/*
+ * One member of the device's group cannot lock the others out with
+ * orphans: what it leaves behind stops at max_orphaned, and the rest of
+ * max_pinned is there for whoever owns the device next.
+ */
+TEST_F(pinned, orphans_leave_room_for_others)
+{
+	struct fpgacap_config cfg;
+	void *maps[3];
+	int other;
+
+	ASSERT_EQ(0, set_param("max_pinned", "12582912"));	/* 12 MiB */
+	ASSERT_EQ(0, set_param("max_orphaned", "6291456"));	/* 6 MiB */
+	ASSERT_EQ(0, configure(self->fd, 4, 1 * MiB, 0, 0, &cfg));
+	maps[0] = map_pool(self->fd, cfg.mmap_size);
+	ASSERT_NE(NULL, maps[0]);
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	ASSERT_EQ(0, configure(self->fd, 2, 1 * MiB, 0, 0, &cfg));
+	maps[1] = map_pool(self->fd, cfg.mmap_size);
+	ASSERT_NE(NULL, maps[1]);
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	ASSERT_EQ(6 * MiB, pinned(self->fd));
+	ASSERT_EQ(0, configure(self->fd, 2, 1 * MiB, 0, 0, &cfg));
+	maps[2] = map_pool(self->fd, cfg.mmap_size);
+	ASSERT_NE(NULL, maps[2]);
+	EXPECT_EQ(-EDQUOT, configure(self->fd, 0, 0, 0, 0, NULL));
+	munmap(maps[2], 2 * MiB);
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+
+	/* Six orphaned MiB stay mapped; another opener still gets six. */
+	other = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(0, configure(other, 6, 1 * MiB, 0, 0, NULL));
+	EXPECT_EQ(12 * MiB, pinned(other));
+	close(other);
+	munmap(maps[0], 4 * MiB);
+	munmap(maps[1], 2 * MiB);
 	EXPECT_EQ(0, pinned(self->fd));
 }
 
@@ -351,6 +407,50 @@ TEST_F(pinned, memcg_charged)
 	EXPECT_EQ(0, WEXITSTATUS(status))
 		TH_LOG("step %d failed (12: not refused, 14: not charged)",
 		       WEXITSTATUS(status));
+	EXPECT_EQ(0, rmdir(CG_TEST));
+}
+
+/*
+ * Nothing of CONFIGURE wakes the OOM killer, the arrays that describe a
+ * pool included: in a memory cgroup too small for the page array of a
+ * 256 MiB pool (512 KiB on 64-bit) CONFIGURE fails with ENOMEM, and no
+ * process of the cgroup is killed.
+ */
+TEST_F(pinned, memcg_no_oom_kill)
+{
+	char pid[32], events[512];
+	const char *k;
+	int status;
+	pid_t child;
+
+	if (memcg_make("655360"))	/* 640 KiB */
+		SKIP(return, "no cgroup2 memory controller");
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		int fd;
+
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_file(CG_TEST "/cgroup.procs", pid))
+			_exit(10);
+		fd = open(dev_path(), O_RDONLY);
+		if (fd < 0)
+			_exit(11);
+		if (configure(fd, 4096, 64 * KiB, 0, 0, NULL) != -ENOMEM)
+			_exit(12);
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status))
+		TH_LOG("killed by signal %d", WTERMSIG(status));
+	if (WIFEXITED(status))
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, read_file(CG_TEST "/memory.events", events,
+			       sizeof(events)));
+	k = strstr(events, "oom_kill ");
+	ASSERT_NE(NULL, k);
+	EXPECT_EQ(0, atoi(k + strlen("oom_kill ")));
 	EXPECT_EQ(0, rmdir(CG_TEST));
 }
 

@@ -205,13 +205,14 @@ static inline int set_hook(const char *hook, int value)
 }
 
 /* A sysfs attribute of device node @dev (/sys/class/fpgacap/<name>/). */
-static inline int set_dev_attr(const char *dev, const char *attr, long value)
+static inline int set_dev_attr(const char *dev, const char *attr,
+			       long long value)
 {
 	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
 	char path[256], v[32];
 
 	snprintf(path, sizeof(path), "/sys/class/fpgacap/%s/%s", name, attr);
-	snprintf(v, sizeof(v), "%ld", value);
+	snprintf(v, sizeof(v), "%lld", value);
 	return write_file(path, v);
 }
 

@@ -56,10 +56,12 @@ TEST_F(ioctl, info)
 	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, i->state);
 	EXPECT_NE(NULL, memchr(i->name, 0, sizeof(i->name)));
 	EXPECT_STREQ(dev_name_of(), i->name);
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < sizeof(i->reserved) / sizeof(i->reserved[0]); k++)
 		EXPECT_EQ(0, i->reserved[k]);
 	EXPECT_LE(i->max_pool_size, i->max_pinned);
 	EXPECT_EQ(0, i->pinned);
+	EXPECT_LE(i->max_orphaned, i->max_pinned);
+	EXPECT_EQ(0, i->orphaned);
 }
 
 TEST_F(ioctl, unknown_command)
@@ -126,6 +128,61 @@ TEST_F(ioctl, configure_bad_input)
 	/* None of it configured anything. */
 	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &self->info));
 	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, self->info.state);
+}
+
+/*
+ * A CONFIGURE that fails on its input changes nothing: the pool, its
+ * mapping and the ownership stay. One that fails to get memory has let
+ * the old pool go: the device is unconfigured and nobody owns it. A
+ * failed CONFIGURE never makes its caller the owner.
+ */
+TEST_F(ioctl, failed_configure)
+{
+	struct fpgacap_buffer b;
+	struct fpgacap_config cfg;
+	struct fpgacap_stats st;
+	char pinned[32] = "";
+	uint8_t *map;
+	int other;
+
+	ASSERT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, &cfg));
+	map = map_pool(self->fd, cfg.mmap_size);
+	ASSERT_NE(NULL, map);
+	EXPECT_EQ(-EINVAL, configure(self->fd, 4, 64 * KiB, 0x80, 0, NULL));
+	EXPECT_EQ(-E2BIG, configure(self->fd, self->info.max_buffers + 1,
+				    page_size(), 0, 0, NULL));
+	EXPECT_EQ(-EOVERFLOW, configure(self->fd, 4, 1ULL << 62, 0, 0, NULL));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_STOPPED, st.state);
+	EXPECT_EQ(4, st.free);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	ASSERT_EQ(1, dequeue(self->fd, &b, 1, 5000000000LL));
+	EXPECT_EQ(-1, check_pattern(map + (uint64_t)b.index * 64 * KiB,
+				    b.bytes_used, b.offset));
+	ASSERT_EQ(0, give_back_bufs(self->fd, &b, 1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	munmap(map, cfg.mmap_size);
+
+	/* Out of budget: the old pool is gone, and with it the ownership. */
+	ASSERT_EQ(0, get_param("max_pinned", pinned, sizeof(pinned)));
+	pinned[strcspn(pinned, "\n")] = 0;
+	ASSERT_EQ(0, set_param("max_pinned", "65536"));
+	EXPECT_EQ(-EDQUOT, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, set_param("max_pinned", pinned));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, st.state);
+	other = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(0, configure(other, 4, 64 * KiB, 0, 0, NULL));
+	close(other);
+
+	/* Another file's failed CONFIGURE does not take the stream. */
+	other = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-EINVAL, configure(other, 4, 64 * KiB, 0x80, 0, NULL));
+	EXPECT_EQ(0, configure(self->fd, 4, 64 * KiB, 0, 0, NULL));
+	EXPECT_EQ(-EBUSY, configure(other, 4, 64 * KiB, 0x80, 0, NULL));
+	close(other);
 }
 
 TEST_F(ioctl, wrong_state)
@@ -372,8 +429,9 @@ TEST_F(ioctl, stats_reserved_zero)
 
 	memset(&st, 0xa5, sizeof(st));
 	ASSERT_EQ(0, get_stats(self->fd, &st));
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < sizeof(st.reserved) / sizeof(st.reserved[0]); k++)
 		EXPECT_EQ(0, st.reserved[k]);
+	EXPECT_EQ(0, st.carried);
 	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, st.state);
 }
 

@@ -8,6 +8,11 @@
 #include <stdbool.h>
 #include <poll.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -277,6 +282,306 @@ TEST_F(pool, lowmem_default)
 	       (unsigned long long)(cfg.mmap_size / page_size()));
 	munmap(p, cfg.mmap_size);
 	fill_and_check(_metadata, self->fd, &cfg);
+}
+
+/* ---- a large pool on fragmented memory ---- */
+
+#define MAX_ORDERS 16
+
+/* The zone pools come from: the largest of Normal, DMA32 and DMA. */
+struct zone_free {
+	char name[16];
+	uint64_t count[MAX_ORDERS];	/* free blocks per order */
+	int orders;
+};
+
+/* Parse one /proc/buddyinfo line; 0 if it is a zone pools come from. */
+static int parse_zone(char *line, struct zone_free *z)
+{
+	char *p = strstr(line, "zone");
+	int n;
+
+	memset(z, 0, sizeof(*z));
+	if (!p || sscanf(p, "zone %15s%n", z->name, &n) != 1)
+		return -1;
+	if (strcmp(z->name, "Normal") && strcmp(z->name, "DMA32") &&
+	    strcmp(z->name, "DMA"))
+		return -1;
+	for (p += n; z->orders < MAX_ORDERS; p += n, z->orders++)
+		if (sscanf(p, "%" SCNu64 "%n", &z->count[z->orders], &n) != 1)
+			break;
+	return z->orders ? 0 : -1;
+}
+
+static uint64_t free_from(const struct zone_free *z, int min);
+
+/* The zone with the most free memory among Normal, DMA32 and DMA. */
+static int read_zone(struct zone_free *z)
+{
+	FILE *f = fopen("/proc/buddyinfo", "r");
+	struct zone_free c;
+	char line[512];
+	bool found = false;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (parse_zone(line, &c))
+			continue;
+		if (!found || free_from(&c, 0) > free_from(z, 0))
+			*z = c;
+		found = true;
+	}
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
+/* Zone @name's counts now. */
+static int read_zone_named(const char *name, struct zone_free *z)
+{
+	FILE *f = fopen("/proc/buddyinfo", "r");
+	char line[512];
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (ret && fgets(line, sizeof(line), f))
+		if (!parse_zone(line, z) && !strcmp(z->name, name))
+			ret = 0;
+	fclose(f);
+	return ret;
+}
+
+/* Free pages of @z in blocks of order @min and above. */
+static uint64_t free_from(const struct zone_free *z, int min)
+{
+	uint64_t pages = 0;
+	int o;
+
+	for (o = min; o < z->orders; o++)
+		pages += z->count[o] << o;
+	return pages;
+}
+
+/* The zone's managed pages (/proc/zoneinfo), or 0. */
+static uint64_t zone_managed(const char *zone)
+{
+	char line[256], name[32];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	bool in = false;
+	uint64_t v = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %*d, zone %31s", name) == 1)
+			in = !strcmp(name, zone);
+		else if (in && sscanf(line, " managed %" SCNu64, &v) == 1)
+			break;
+	}
+	fclose(f);
+	return v;
+}
+
+static uint64_t vmstat(const char *key)
+{
+	char line[128];
+	size_t k = strlen(key);
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, k) && line[k] == ' ')
+			v = strtoull(line + k + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/*
+ * A child that takes memory until the pool's zone has half of its free
+ * memory left, then gives back every other page: order-0 holes whose
+ * buddies it keeps. It waits on @go, then exits (the memory returns).
+ */
+static pid_t fragment(const char *zone, int ready, int go)
+{
+	static uint8_t *chunks[4096];
+	const long pg = page_size();
+	uint64_t start = 0;
+	pid_t pid = fork();
+	int n = 0, i;
+	char c;
+
+	if (pid)
+		return pid;
+	while (n < 4096) {
+		struct zone_free z;
+
+		if (read_zone_named(zone, &z))
+			_exit(1);
+		if (!start)
+			start = free_from(&z, 0);
+		if (free_from(&z, 0) * 2 < start)
+			break;
+		chunks[n] = mmap(NULL, 4 * MiB, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				 -1, 0);
+		if (chunks[n] == MAP_FAILED)
+			break;
+		memset(chunks[n], 1, 4 * MiB);
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t off;
+
+		for (off = pg; off < 4 * MiB; off += 2 * pg)
+			madvise(chunks[i] + off, pg, MADV_DONTNEED);
+	}
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static void *idle_thread(void *arg)
+{
+	return arg;
+}
+
+/* 64 processes with a thread each, and 16 MiB through a TCP socket. */
+static int fork_and_receive(void)
+{
+	int ls, cs, as, i, status, bad = 0;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	static char buf[64 * 1024];
+	uint64_t got = 0;
+	pid_t pids[64];
+
+	for (i = 0; i < 64; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			bad++;
+			continue;
+		}
+		if (!pids[i]) {
+			pthread_t th;
+
+			if (pthread_create(&th, NULL, idle_thread, NULL))
+				_exit(2);
+			pthread_join(th, NULL);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 64; i++)
+		if (pids[i] > 0 && (waitpid(pids[i], &status, 0) != pids[i] ||
+				    !WIFEXITED(status) || WEXITSTATUS(status)))
+			bad++;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(ls, 1) || getsockname(ls, (struct sockaddr *)&a, &alen))
+		return -1;
+	cs = socket(AF_INET, SOCK_STREAM, 0);
+	if (cs < 0 || connect(cs, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	as = accept(ls, NULL, NULL);
+	if (as < 0)
+		return -1;
+	if (!fork()) {
+		for (i = 0; i < 256; i++)
+			if (write(cs, buf, sizeof(buf)) != sizeof(buf))
+				_exit(1);
+		_exit(0);
+	}
+	close(cs);
+	for (;;) {
+		ssize_t n = read(as, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	wait(&status);
+	close(as);
+	close(ls);
+	return bad || got != 256 * sizeof(buf) ? -1 : 0;
+}
+
+static void save_param(const char *name, char *buf, size_t len)
+{
+	get_param(name, buf, len);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/*
+ * On fragmented memory a pool larger than the free high-order memory
+ * takes the pages the kernel needs least: order-0 holes before the
+ * blocks that fork (kernel stacks) and the network (page fragments) are
+ * made of. The zone keeps free blocks of order 2 and above (the driver
+ * keeps 1/32 of the zone in blocks of the order it takes; at least half
+ * of that must be left here), no task is OOM-killed, and the kernel forks
+ * 64 processes with a thread each and receives 16 MiB through TCP.
+ */
+TEST_F_TIMEOUT(pool, leaves_high_order_memory, 600)
+{
+	char saved[3][32];
+	static const char * const params[3] = {
+		"max_pool_size", "max_pinned", "max_buffers"
+	};
+	int ready[2], go[2], i;
+	struct zone_free z0, z1, z2;
+	uint64_t managed, frag0, pool, ooms;
+	struct fpgacap_config cfg;
+	char v[32];
+	pid_t child;
+
+	ASSERT_EQ(0, read_zone(&z0));
+	managed = zone_managed(z0.name);
+	ASSERT_LT(0, managed);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	child = fragment(z0.name, ready[1], go[0]);
+	ASSERT_LE(0, child);
+	ASSERT_EQ(1, read(ready[0], v, 1));
+	ASSERT_EQ(0, read_zone_named(z0.name, &z1));
+	frag0 = z1.count[0];
+	/* Past all the free high-order memory, into the holes. */
+	pool = (free_from(&z1, 1) + frag0 / 4) * page_size();
+	pool = pool / MiB * MiB;
+	TH_LOG("zone %s: %" PRIu64 " pages managed; free %" PRIu64
+	       " pages, %" PRIu64 " in holes, %" PRIu64
+	       " in blocks of order >= 2; pool %" PRIu64 " MiB",
+	       z1.name, managed, free_from(&z1, 0), frag0,
+	       free_from(&z1, 2), (uint64_t)(pool / MiB));
+	ASSERT_LT(pool, free_from(&z1, 0) * page_size());
+
+	for (i = 0; i < 3; i++)
+		save_param(params[i], saved[i], sizeof(saved[i]));
+	snprintf(v, sizeof(v), "%" PRIu64, pool);
+	ASSERT_EQ(0, set_param("max_pool_size", v));
+	ASSERT_EQ(0, set_param("max_pinned", v));
+	ASSERT_EQ(0, set_param("max_buffers", "65536"));
+	ooms = vmstat("oom_kill");
+	ASSERT_EQ(0, configure(self->fd, pool / MiB, MiB, 0, 0, &cfg));
+	ASSERT_EQ(0, read_zone_named(z0.name, &z2));
+	TH_LOG("pool: %u chunks, orders %u..%u; zone then: %" PRIu64
+	       " pages in blocks of order >= 2",
+	       cfg.chunks, cfg.min_chunk_order, cfg.max_chunk_order,
+	       free_from(&z2, 2));
+	EXPECT_LE(managed / 64, free_from(&z2, 2));
+	EXPECT_EQ(0, fork_and_receive());
+	EXPECT_EQ(ooms, vmstat("oom_kill"));
+
+	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
+	for (i = 0; i < 3; i++)
+		set_param(params[i], saved[i]);
+	close(go[1]);
+	waitpid(child, NULL, 0);
+	close(go[0]);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 TEST_HARNESS_MAIN

@@ -87,6 +87,20 @@ static void *blocked_call(void *arg)
 	return NULL;
 }
 
+struct resolver {
+	int uffd;
+	void *page;
+};
+
+static void *resolve_later(void *arg)
+{
+	struct resolver *r = arg;
+
+	sleep_mono(5 * SEC);
+	resolve(r->uffd, r->page, 0);
+	return NULL;
+}
+
 struct unbind {
 	const char *pdev;
 	volatile int done;
@@ -168,6 +182,49 @@ TEST_F_TIMEOUT(uffd, unbind_during_slow_user_copy, 60)
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, u.ret);
 	TH_LOG("the blocked call returned %ld", c.ret);
+}
+
+/*
+ * A DEQUEUE deadline holds while the call waits for the file's I/O lock:
+ * another thread of the same file sits in a user copy that does not end
+ * (a userfaultfd page), and this thread's 300 ms DEQUEUE still times out
+ * in time, with ETIMEDOUT, long before the copy is let go.
+ */
+TEST_F_TIMEOUT(uffd, deadline_behind_a_slow_copy, 60)
+{
+	struct call c = { .fd = self->fd, .what = variant->what,
+			  .arg = self->page };
+	struct resolver r = { 0 };
+	struct fpgacap_buffer b;
+	uint64_t t0, took;
+	pthread_t th, rt;
+	int ret;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, configure(self->fd, 4, 16 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	if (variant->what == 1) {
+		ASSERT_EQ(1, dequeue(self->fd, &b, 1, 5 * SEC));
+	} else {
+		usleep(100000);
+	}
+	ASSERT_EQ(0, pthread_create(&th, NULL, blocked_call, &c));
+	ASSERT_EQ(0, wait_fault(self->uffd));
+
+	/* Let the copy go after 5 s whatever happens, so nothing hangs. */
+	r.uffd = self->uffd;
+	r.page = self->page;
+	ASSERT_EQ(0, pthread_create(&rt, NULL, resolve_later, &r));
+	t0 = now_ns();
+	ret = dequeue(self->fd, &b, 1, 300 * 1000000LL);
+	took = now_ns() - t0;
+	EXPECT_EQ(-ETIMEDOUT, ret);
+	EXPECT_GT(3 * SEC, took) TH_LOG("took %llu ms",
+					(unsigned long long)took / 1000000);
+	pthread_join(rt, NULL);
+	pthread_join(th, NULL);
+	TH_LOG("the blocked call returned %ld; the timed one took %llu ms",
+	       c.ret, (unsigned long long)took / 1000000);
 }
 
 TEST_HARNESS_MAIN

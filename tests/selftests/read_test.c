@@ -270,4 +270,27 @@ TEST_F(rd, efault_consumes_nothing)
 	munmap(bad, 16 * KiB);
 }
 
+/*
+ * After unbind read() fails with ENODEV, as every call but close does,
+ * even with a buffer it had started copying out.
+ */
+TEST_F(rd, enodev_after_unbind)
+{
+	char pdev[128];
+
+	ASSERT_EQ(0, platform_name(pdev, sizeof(pdev)));
+	ASSERT_EQ(0, configure(self->fd, 4, 16 * KiB, 0, 0, NULL));
+	ASSERT_EQ(100, read(self->fd, self->buf, 100));
+	ASSERT_EQ(0, driver_attr("unbind", pdev));
+	EXPECT_EQ(-1, read(self->fd, self->buf, 100));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, read(self->fd, self->buf, 100));
+	EXPECT_EQ(ENODEV, errno);
+	close(self->fd);
+	ASSERT_EQ(0, driver_attr("bind", pdev));
+	ASSERT_EQ(0, wait_for_node());
+	self->fd = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, self->fd);
+}
+
 TEST_HARNESS_MAIN

@@ -338,10 +338,22 @@ TEST_F(stream, held_across_restart)
 	for (k = 0; k < 2; k++)
 		EXPECT_EQ(0, memcmp(copy + k * 16 * KiB,
 				    data_of(self, &held[k]), 16 * KiB));
+	/*
+	 * The documented identities hold with buffers carried over from the
+	 * last stream: they count as dequeued, not as filled, in this one.
+	 */
 	ASSERT_EQ(0, get_stats(self->fd, &st));
 	EXPECT_EQ(2, st.user);
+	EXPECT_EQ(2, st.carried);
+	EXPECT_EQ(6, st.free + st.active + st.done + st.user);
+	EXPECT_EQ(st.buffers_filled + st.carried, st.dequeued + st.done);
+	EXPECT_EQ(st.dequeued - st.returned, st.user);
 	EXPECT_EQ(0, give_back_bufs(self->fd, held, 2));
 	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.user);
+	EXPECT_EQ(st.buffers_filled + st.carried, st.dequeued + st.done);
+	EXPECT_EQ(st.dequeued, st.returned);
 	free(copy);
 }
 

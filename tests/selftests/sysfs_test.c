@@ -83,6 +83,14 @@ TEST(stall_timeout_takes_numbers)
 	EXPECT_EQ(-EINVAL, set_dev_attr(dev_path(), "stall_timeout_ms", -1));
 	EXPECT_EQ(0, set_dev_attr(dev_path(), "stall_timeout_ms", 1234));
 	EXPECT_EQ(1234, attr_num("stall_timeout_ms"));
+	/* 0 to one day; beyond, ERANGE, and the old value stays. */
+	EXPECT_EQ(0, set_dev_attr(dev_path(), "stall_timeout_ms", 86400000));
+	EXPECT_EQ(86400000, attr_num("stall_timeout_ms"));
+	EXPECT_EQ(-ERANGE, set_dev_attr(dev_path(), "stall_timeout_ms",
+					86400001));
+	EXPECT_EQ(-ERANGE, set_dev_attr(dev_path(), "stall_timeout_ms",
+					4294967296LL));
+	EXPECT_EQ(86400000, attr_num("stall_timeout_ms"));
 	EXPECT_EQ(0, set_dev_attr(dev_path(), "stall_timeout_ms", 2000));
 }
 

@@ -7,9 +7,14 @@
  * callback running after dmaengine_terminate_sync() returned (no
  * device_synchronize), callbacks from inside issue_pending (PL330).
  *
+ * AXI DMA's fixed descriptors, callbacks from a thread (shdma), segment
+ * limits and boundaries, and (its checking DMA operations) a device view
+ * of memory apart from the CPU's, as caches and swiotlb make it.
+ *
  * The engine writes fpgacap's pattern through the DMA API (into bounce
- * buffers under swiotlb=force), the stream restarting at 0 on every
- * terminate, so every buffer is checked byte for byte against its offset.
+ * buffers under swiotlb=force or its own bounce), the stream restarting
+ * at 0 on every terminate, so every buffer is checked byte for byte
+ * against its offset. Every target that lists tests/kmod loads it.
  * Skipped where /dev/fpgacap-testdma does not exist (the module is built
  * for the x86 guest only).
  */
@@ -25,7 +30,8 @@
 
 static const char node[] = "/dev/fpgacap-testdma";
 static const char slave_pdev[] = "fpgacap-slave.0";
-#define ENGINE_DIR "/sys/kernel/debug/fpgacap-testdma/chan0/"
+#define ENGINE_DEV_DIR "/sys/kernel/debug/fpgacap-testdma/"
+#define ENGINE_DIR ENGINE_DEV_DIR "chan0/"
 
 /* ---- the engine's knobs and counters ---- */
 
@@ -59,6 +65,34 @@ static long long eng_get(const char *name)
 	return read_number(path);
 }
 
+/* The engine device's knobs: DMA parameters, bounce. */
+static int engdev_set(const char *name, long long v)
+{
+	return knob_write(ENGINE_DEV_DIR, name, v);
+}
+
+static long long engdev_get(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), ENGINE_DEV_DIR "%s", name);
+	return read_number(path);
+}
+
+/*
+ * How many buffers a long test streams: FPGACAP_TESTDMA_SCALE percent of
+ * @n (the emulated ARM boards run the engine a tenth as fast as x86).
+ */
+static uint64_t scaled(uint64_t n)
+{
+	const char *e = getenv("FPGACAP_TESTDMA_SCALE");
+	long pct = e ? atol(e) : 100;
+
+	if (pct <= 0 || pct > 100)
+		pct = 100;
+	return n * pct / 100 ? n * pct / 100 : 1;
+}
+
 static long long testdma_refcnt(void)
 {
 	return read_number("/sys/module/fpgacap_testdma/refcnt");
@@ -85,6 +119,15 @@ static void engine_reset(void)
 	eng_set("no_result", 0);
 	eng_set("callbacks_in_issue", 0);
 	eng_set("issue_delay_us", 0);
+	eng_set("desc_limit", 0);
+	eng_set("callbacks_from_thread", 0);
+	eng_set("flush_on_free", 0);
+	engdev_set("max_seg_size",
+		   read_number("/sys/module/fpgacap_testdma/parameters/max_seg_size"));
+	engdev_set("seg_boundary", 0);
+	engdev_set("max_mapping", 0);
+	engdev_set("bounce", 0);	/* EBUSY while mapped: callers unmap */
+	set_debugfs("alloc_fail_order", 0);
 	set_dev_attr(node, "stall_timeout_ms", 2000);
 }
 
@@ -170,7 +213,7 @@ FIXTURE_SETUP(testdma)
 	self->seen = 0;
 	self->bad = 0;
 	if (access(node, F_OK))
-		SKIP(return, "%s absent: fpgacap-testdma is built for x86 only",
+		SKIP(return, "%s absent: the target loads no fpgacap-testdma",
 		     node);
 	engine_reset();
 	self->fd = open(node, O_RDONLY);
@@ -372,7 +415,7 @@ TEST_F_TIMEOUT(testdma, stream_exact, 1800)
 		EXPECT_LE((long long)(4 * size / 2048), used);
 		TH_LOG("swiotlb=force: %lld bounce slots in use", used);
 	}
-	stream(_metadata, self, 3000 - 16);
+	stream(_metadata, self, scaled(3000) - 16);
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 	drain(_metadata, self);
 	eng_counts(&c1);
@@ -644,7 +687,7 @@ TEST_F_TIMEOUT(testdma, no_result, 900)
 	setup_pool(_metadata, self, 16, 3 * 64 * KiB + 8 * KiB);
 	eng_counts(&c0);
 	ASSERT_EQ(0, start(self));
-	stream(_metadata, self, 1000);
+	stream(_metadata, self, scaled(1000));
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 	drain(_metadata, self);
 	eng_counts(&c1);
@@ -672,7 +715,7 @@ static void stop_start_cycles(struct __test_metadata *_metadata,
 			      FIXTURE_DATA(testdma) *self,
 			      enum cycles_mode mode)
 {
-	const int cycles = 300;
+	const int cycles = scaled(300);
 	struct fpgacap_buffer b[16];
 	struct eng_counts c0, c1;
 	char drain_ms[32] = "";
@@ -892,6 +935,369 @@ TEST_F_TIMEOUT(testdma, rmmod_streaming, 600)
 	engine_reset();
 	stream_fresh(_metadata, self, 50);
 	EXPECT_EQ(0, self->bad);
+}
+
+/* ---- the device's view apart from the CPU's: syncs that must be there ---- */
+
+/* Does @p hold the bounce checker's poison anywhere in @len bytes? */
+static bool poisoned(const uint8_t *p, uint64_t len)
+{
+	uint64_t i;
+
+	for (i = 0; i + 8 <= len; i += 8)
+		if (!memcmp(p + i, "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5", 8))
+			return true;
+	return false;
+}
+
+/*
+ * The engine's memory moves through the checking DMA operations
+ * (testdma-bounce.c): the device writes a shadow, the CPU's pages are
+ * poisoned while the device owns them, and only the sync for the CPU
+ * brings the data. Every buffer is exact, so every sync is in its place.
+ * Then fpgacap skips its sync for the CPU on purpose for three buffers
+ * (a test hook): exactly those three arrive poisoned, and the ones after
+ * are exact again. So a missing sync fails this test, on every machine,
+ * QEMU's cache-less ones included.
+ */
+TEST_F_TIMEOUT(testdma, cache_check, 900)
+{
+	struct fpgacap_buffer b[16];
+	int broken = 0, got = 0, k, i;
+	long long poisoned0;
+
+	RETURN_IF_SKIPPED();
+	if (engdev_set("bounce", 1) == -EOPNOTSUPP)
+		SKIP(return, "no per-device DMA operations in this kernel");
+	ASSERT_EQ(1, engdev_get("bounce"));
+	poisoned0 = engdev_get("bounce_poisoned");
+	setup_pool(_metadata, self, 8, 2 * 64 * KiB + 8 * KiB);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, scaled(100) + 16);
+	EXPECT_EQ(0, self->bad);
+	EXPECT_LT(poisoned0 + scaled(100), engdev_get("bounce_poisoned"));
+
+	ASSERT_EQ(0, set_hook("inject_skip_sync", 3));
+	while (got < 60) {
+		k = dequeue(self->fd, b, 16, 30 * SEC);
+		ASSERT_LT(0, k);
+		for (i = 0; i < k; i++) {
+			const uint8_t *p = self->pool + (uint64_t)b[i].index *
+						       self->cfg.buffer_size;
+
+			if (poisoned(p, b[i].bytes_used)) {
+				broken++;
+				/* Broken, but its place in the stream is known. */
+				self->next_seq = b[i].sequence + 1;
+				self->next_off = b[i].offset + b[i].bytes_used;
+				continue;
+			}
+			check_full(_metadata, self, &b[i]);
+		}
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, k));
+		got += k;
+	}
+	EXPECT_EQ(3, broken);
+	EXPECT_EQ(0, self->bad);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+}
+
+/* ---- segments the DMA API can map: swiotlb's 256 KiB, boundaries ---- */
+
+/*
+ * Large physically contiguous chunks, an engine that takes 4 MiB
+ * segments, and a mapping that takes at most 256 KiB per segment (swiotlb,
+ * here real under swiotlb=force or the checking operations' limit) and
+ * must not cross a 1 MiB boundary: CONFIGURE must not fail by chance of
+ * how contiguous the pages came, and the stream is exact.
+ */
+TEST_F_TIMEOUT(testdma, mapping_limits, 900)
+{
+	const uint64_t size = 2 * MiB;
+	bool swiotlb = swiotlb_forced();
+	struct fpgacap_info info;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, engdev_set("max_seg_size", 4 * MiB));
+	ASSERT_EQ(0, engdev_set("seg_boundary", 1 * MiB));
+	if (!swiotlb) {
+		if (engdev_set("bounce", 1) == -EOPNOTSUPP)
+			SKIP(return, "no per-device DMA operations here");
+		ASSERT_EQ(0, engdev_set("max_mapping", 256 * KiB));
+	}
+	setup_pool(_metadata, self, 4, size);
+	TH_LOG("%u chunks, orders %u..%u, up to %u segments per buffer%s",
+	       self->cfg.chunks, self->cfg.min_chunk_order,
+	       self->cfg.max_chunk_order, self->cfg.max_segments,
+	       swiotlb ? " (swiotlb=force)" : " (bounce, 256 KiB)");
+	EXPECT_LE(size / (256 * KiB), self->cfg.max_segments);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 40);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+	EXPECT_EQ(0, self->bad);
+
+	/* A pool that bounces is bounded: INFO says how far. */
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &info));
+	EXPECT_GT(256 * MiB, info.max_pool_size);
+	EXPECT_EQ(-E2BIG, configure(self->fd, 1, info.max_pool_size +
+				    page_size(), 0, 0, NULL));
+}
+
+/* ---- descriptor back-pressure (AXI DMA's fixed descriptors) ---- */
+
+/*
+ * Xilinx AXI DMA has a fixed number of hardware descriptors per channel,
+ * one per segment, and xilinx_dma's prep returns NULL while earlier
+ * transfers hold them. 8 buffers of 256 KiB from order-0 pages, one page
+ * per segment (64 segments each), 4 in flight and descriptors for 2.5
+ * buffers: a refused prep is back-pressure, not a dead stream. Every
+ * descriptor is prepared with DMA_CTRL_ACK (engines that reuse only
+ * acknowledged descriptors never give the others back).
+ */
+TEST_F_TIMEOUT(testdma, descriptor_backpressure, 900)
+{
+	const uint64_t size = 256 * KiB;
+	struct eng_counts c0, c1;
+	struct fpgacap_stats st;
+	long long refused0, unacked0;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, engdev_set("max_seg_size", page_size()));
+	ASSERT_EQ(0, set_hook("inject_error", 0));	/* hooks on */
+	ASSERT_EQ(0, set_debugfs("alloc_fail_order", 1));
+	setup_pool(_metadata, self, 8, size);
+	EXPECT_EQ(0, self->cfg.max_chunk_order);
+	ASSERT_EQ(size / page_size(), self->cfg.max_segments);
+	ASSERT_EQ(0, eng_set("desc_limit", 5 * size / page_size() / 2));
+	refused0 = eng_get("prep_refused");
+	unacked0 = eng_get("unacked");
+	eng_counts(&c0);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, scaled(300));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+	eng_counts(&c1);
+
+	EXPECT_EQ(0, self->bad);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.errors);
+	EXPECT_EQ(0, st.last_error);
+	EXPECT_LT(refused0, eng_get("prep_refused"))
+		TH_LOG("the limit never refused a prep: the test proves nothing");
+	EXPECT_EQ(unacked0, eng_get("unacked"));
+	EXPECT_EQ(0, eng_get("desc_used"));
+	TH_LOG("%llu buffers exact, %lld preps refused, %lld transfers",
+	       (unsigned long long)self->seen,
+	       eng_get("prep_refused") - refused0,
+	       c1.transfers - c0.transfers);
+}
+
+/*
+ * A buffer that needs more descriptors than the channel has can never be
+ * prepared: with nothing in flight that fails the stream (ENOMEM, EIO to
+ * DEQUEUE) within a bounded time instead of hanging, and the device works
+ * again once configured for the engine.
+ */
+TEST_F_TIMEOUT(testdma, descriptor_never_enough, 300)
+{
+	const uint64_t size = 256 * KiB;
+	struct fpgacap_buffer b[16];
+	struct fpgacap_stats st;
+	uint64_t t0;
+	int k;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, engdev_set("max_seg_size", page_size()));
+	setup_pool(_metadata, self, 4, size);
+	ASSERT_EQ(0, eng_set("desc_limit", self->cfg.max_segments - 1));
+	t0 = now_ns();
+	ASSERT_EQ(0, start(self));
+	k = dequeue(self->fd, b, 16, 30 * SEC);
+	EXPECT_EQ(-EIO, k);
+	EXPECT_GT(10 * SEC, now_ns() - t0);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(FPGACAP_STATE_ERROR, st.state);
+	EXPECT_EQ(ENOMEM, st.last_error);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+
+	ASSERT_EQ(0, eng_set("desc_limit", 0));
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 20);
+	EXPECT_EQ(0, self->bad);
+}
+
+/* ---- late callbacks: never of an old stream, never after teardown ---- */
+
+/*
+ * An engine without device_synchronize whose callbacks run from a thread
+ * (shdma's threaded interrupt): a callback it picked up before STOP comes
+ * seconds later, after more STOP/START cycles than fpgacap's callback
+ * parameters once had generations. It must complete nothing of the
+ * streams that follow, whose transfers are in flight when it comes: every
+ * buffer of every stream is exact. Many more cycles then wear out any
+ * quarantine of parameters that never get a callback (terminated
+ * transfers): the channel is taken anew, and streams stay exact.
+ */
+TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
+{
+	struct eng_counts c0, c1;
+	long long alloc0;
+	int cycle;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, eng_set("synchronize", 0));
+	ASSERT_EQ(0, eng_set("callbacks_from_thread", 1));
+	ASSERT_EQ(0, eng_set("rate", 4 * MiB));
+	ASSERT_EQ(0, eng_set("late_callback_ms", 4000));
+	setup_pool(_metadata, self, 8, 128 * KiB);
+	ASSERT_EQ(0, start(self));
+	stream(_metadata, self, 3 * 8);
+	eng_counts(&c0);
+	ASSERT_EQ(0, eng_set("late_callback", 1));
+	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 1,
+				 20 * MSEC));
+	/* Four cycles and more while it is held; transfers always in flight. */
+	for (cycle = 0; cycle < 6; cycle++) {
+		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+		drain(_metadata, self);
+		ASSERT_EQ(0, start(self));
+		stream(_metadata, self, 2);
+		if (cycle == 3)
+			break;	/* the fourth new stream: where it struck */
+	}
+	ASSERT_EQ(1, eng_get("late_pending"));
+	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 0,
+				 20 * MSEC));
+	stream(_metadata, self, 16);
+	eng_counts(&c1);
+	EXPECT_LE(1, c1.late_callbacks - c0.late_callbacks);
+	EXPECT_EQ(0, self->bad);
+
+	/* Cycles with transfers in flight until the channel is taken anew. */
+	alloc0 = eng_get("alloc_chan");
+	for (cycle = 0; cycle < 60; cycle++) {
+		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+		drain(_metadata, self);
+		ASSERT_EQ(0, start(self));
+		stream(_metadata, self, 1);
+	}
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	drain(_metadata, self);
+	EXPECT_LT(alloc0, eng_get("alloc_chan"));
+	EXPECT_EQ(1, chan_held());
+	EXPECT_EQ(0, self->bad);
+	TH_LOG("%llu buffers exact; channel taken %lld more time(s)",
+	       (unsigned long long)self->seen, eng_get("alloc_chan") - alloc0);
+}
+
+/*
+ * Unbind and bind, over and over, each time with a callback held that the
+ * engine runs while fpgacap releases the channel (flush_on_free), from a
+ * thread or in softirq context: nothing of fpgacap may run after its
+ * source is gone (KASAN sees a work item that outlives it).
+ */
+TEST_F_TIMEOUT(testdma, late_callback_unbind_loops, 900)
+{
+	int loop;
+
+	RETURN_IF_SKIPPED();
+	for (loop = 0; loop < 6; loop++) {
+		struct eng_counts c0, c1;
+
+		if (self->fd < 0) {
+			self->fd = open(node, O_RDONLY);
+			ASSERT_LE(0, self->fd);
+		}
+		ASSERT_EQ(0, eng_set("synchronize", 0));
+		ASSERT_EQ(0, eng_set("flush_on_free", 1));
+		ASSERT_EQ(0, eng_set("callbacks_from_thread", loop & 1));
+		ASSERT_EQ(0, eng_set("rate", 8 * MiB));
+		ASSERT_EQ(0, eng_set("late_callback_ms", 500));
+		setup_pool(_metadata, self, 8, 64 * KiB);
+		ASSERT_EQ(0, start(self));
+		stream(_metadata, self, 8);
+		eng_counts(&c0);
+		ASSERT_EQ(0, eng_set("late_callback", 1));
+		ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 1,
+					 20 * MSEC));
+		ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/unbind",
+					slave_pdev));
+		eng_counts(&c1);
+		/* It ran after the terminate, and nothing of fpgacap after. */
+		EXPECT_EQ(0, eng_get("late_pending"));
+		EXPECT_EQ(1, c1.late_callbacks - c0.late_callbacks);
+		EXPECT_EQ(0, chan_held());
+		munmap(self->pool, self->cfg.mmap_size);
+		self->pool = NULL;
+		close(self->fd);
+		self->fd = -1;
+		usleep(200000);	/* a stray work item would run now */
+		ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/bind",
+					slave_pdev));
+		ASSERT_EQ(0, wait_for(true));
+		engine_reset();
+	}
+	stream_fresh(_metadata, self, 20);
+	EXPECT_EQ(0, self->bad);
+}
+
+/* ---- read() and a failed transfer mid-stream ---- */
+
+/*
+ * One transfer fails mid-stream while several are in flight: read() gives
+ * the bytes before it, then EIO (the next call when bytes were already
+ * copied in this one), and never a byte after it without that error in
+ * between. Each call's bytes are contiguous in the stream.
+ */
+TEST_F_TIMEOUT(testdma, read_failed_transfer, 600)
+{
+	const size_t chunk = 3 * 64 * KiB + 4 * KiB;	/* spans buffers */
+	uint64_t off = 0, failed_at = 0;
+	long long failed0 = eng_get("failed");
+	int reads, eios = 0;
+	uint8_t *buf;
+
+	RETURN_IF_SKIPPED();
+	buf = malloc(chunk);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, configure(self->fd, 8, 64 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, eng_set("rate", 16 * MiB));
+	for (reads = 0; reads < 1000 && eios < 2; reads++) {
+		ssize_t n;
+
+		if (reads == 4) {
+			/* Armed now, it fails a transfer behind those in flight. */
+			ASSERT_EQ(0, eng_set("fail_next", 1));
+		}
+		n = read(self->fd, buf, chunk);
+		if (n < 0) {
+			/* The failed transfer, then the drained failed stream. */
+			ASSERT_EQ(EIO, errno);
+			ASSERT_EQ(1, eng_get("failed") - failed0);
+			if (!eios++) {
+				failed_at = eng_get("failed_at");
+				/* Everything before the failed transfer, no more. */
+				EXPECT_EQ(failed_at, off);
+			}
+			continue;
+		}
+		ASSERT_LT(0, n);
+		/* A byte after the failed transfer only after its EIO. */
+		if (!eios && eng_get("failed") > failed0)
+			EXPECT_GE(eng_get("failed_at"), off + n);
+		EXPECT_EQ(-1, check_stream(buf, n, off))
+			TH_LOG("read %d: %zd bytes at %llu", reads, n,
+			       (unsigned long long)off);
+		off += n;
+	}
+	/* The failed stream is drained: EIO until STOP, then end of file. */
+	EXPECT_EQ(2, eios);
+	EXPECT_LT(failed_at, off);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	EXPECT_EQ(0, read(self->fd, buf, chunk));
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -15,6 +15,9 @@ qemu=(qemu-system-arm -M xilinx-zynq-a9 -m 1G -serial null -serial mon:stdio)
 qemu_cpus=(-accel tcg,thread=single)
 console=ttyPS0,115200
 nic=cadence_gem
-sources="pattern memcpy slave"
-# Test-only module: the classic coherent driver.
-test_kmods=(classic)
+sources="pattern memcpy slave testdma"
+# Test-only modules: the dmaengine provider for the tests (its checking DMA
+# operations stand in for the caches QEMU does not model) and the classic
+# coherent driver. The provider's long tests run a tenth of their buffers.
+test_kmods=(kmod classic)
+append="FPGACAP_TESTDMA_SCALE=10"

@@ -9,8 +9,9 @@
  * device_synchronize, whose tasklet had already picked it up).
  *
  * Data moves the way hardware moves it, through the DMA API: the engine
- * writes at each segment's DMA address (DMA address -> physical -> kernel
- * virtual), so with swiotlb=force it writes bounce buffers and only the
+ * writes at each segment's DMA address (DMA address -> physical -> page),
+ * so with swiotlb=force, or with the checking DMA operations of
+ * testdma-bounce.c (bounce), it writes bounce buffers and only the
  * client's dma_sync_*() calls bring the data to its pages. The data is
  * fpgacap's test pattern: the stream of little-endian 64-bit words, the
  * word at stream offset 8k holding k (FPGACAP_PATTERN_WORD), the stream
@@ -18,7 +19,16 @@
  * (a terminate flushes the FIFO: the stream restarts at 0).
  *
  * Transfers run in submission order from a work item, at a rate (bytes/s,
- * 0: as fast as it can); their callbacks run from a tasklet.
+ * 0: as fast as it can); their callbacks run from a tasklet, or from a
+ * worker thread (callbacks_from_thread: shdma's threaded interrupt).
+ *
+ * Like Xilinx AXI DMA, the channel can have a fixed number of hardware
+ * descriptors (desc_limit), one per scatter-gather segment: a prep that
+ * finds too few free returns NULL, as xilinx_dma does when earlier
+ * transfers hold them. A transfer's descriptors come free after its
+ * callback ran, and only once the client acknowledged it (DMA_CTRL_ACK at
+ * prep, or async_tx_ack() later), as rcar-dmac, shdma, at_hdmac and
+ * ste_dma40 reuse descriptors; terminate frees them all.
  *
  * The module also creates the device fpgacap binds to: platform device
  * "fpgacap-slave.0" with software-node properties (label "testdma", so the
@@ -36,9 +46,12 @@
  *                     2 write failed, 3 aborted
  *   stall_next        transfers still to stall: never complete, and hold
  *                     back the ones behind them, until terminate
- *   late_callback     completed transfers whose callback the tasklet picks
- *                     up and then holds for late_callback_ms; without
- *                     synchronize it runs after terminate returned
+ *   late_callback     completed transfers whose callback is picked up and
+ *                     then held for late_callback_ms: by a slow tasklet
+ *                     (softirq context, which an RCU grace period waits
+ *                     out) or, with callbacks_from_thread, by a thread
+ *                     that sleeps; without synchronize it runs after
+ *                     terminate returned
  *   late_callback_ms  how long (1000)
  *   synchronize       Y: device_synchronize waits for callbacks (AXI DMA);
  *                     N: it returns at once, as if absent (PL330, mSGDMA)
@@ -50,6 +63,12 @@
  *                     it looks at its queues, as if the calling CPU were
  *                     interrupted or preempted there: it widens the window
  *                     between a client's submit and its issue_pending
+ *   desc_limit        hardware descriptors of the channel, one per segment
+ *                     (0: no limit)
+ *   callbacks_from_thread Y: callbacks (the held late one too) run from a
+ *                     worker thread, not in softirq context
+ *   flush_on_free     Y: releasing the channel runs a held late callback
+ *                     first, instead of dropping it
  * and read-only counters since load: transfers (completed, failed ones
  * included), bytes, segments, failed, stalled, short (ended at TLAST),
  * callbacks, late_callbacks (callbacks of transfers completed before a
@@ -59,7 +78,20 @@
  * issue_pending, idle_issue_pending (calls that found nothing submitted or
  * running: PL330 WARNs on those), stale_submits and stale_issued
  * (descriptors prepared before a terminate, submitted or issued after it),
- * terminates, alloc_chan and free_chan (channel resources), stream_pos.
+ * terminates, alloc_chan and free_chan (channel resources), stream_pos,
+ * failed_at (stream_pos where the last failed transfer began), desc_used
+ * (hardware descriptors held now), prep_refused (preps that found too
+ * few), unacked (descriptors prepared without DMA_CTRL_ACK).
+ *
+ * For the device, /sys/kernel/debug/fpgacap-testdma/:
+ *   max_seg_size      the longest segment the engine takes (its DMA
+ *                     parameters; a client reads them when it maps)
+ *   seg_boundary      segments may not cross a multiple of this (a power
+ *                     of two; 0: no boundary)
+ *   bounce            Y: the device's memory moves through the checking DMA
+ *                     operations of testdma-bounce.c (only while nothing is
+ *                     mapped)
+ *   max_mapping       with bounce: the longest mapping, as swiotlb's 256 KiB
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -67,6 +99,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
+#include <linux/highmem.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -80,6 +113,7 @@
 
 #include "../../driver/compat.h"
 #include "../../uapi/fpgacap.h"
+#include "testdma.h"
 
 #define TDMA_NAME "fpgacap-testdma"
 #define TDMA_MAX_CHANNELS 8
@@ -126,7 +160,7 @@ struct tdma_desc {
 	enum dmaengine_tx_result result;
 	bool started;
 	bool stall;
-	unsigned int nsegs;
+	unsigned int nsegs;		/* hardware descriptors it holds */
 	struct tdma_seg seg[];
 };
 
@@ -146,6 +180,8 @@ struct tdma_counters {
 	u64 terminates;
 	u64 alloc_chan;
 	u64 free_chan;
+	u64 prep_refused;
+	u64 unacked;
 };
 
 struct tdma_dev;
@@ -159,13 +195,16 @@ struct tdma_chan {
 	struct list_head submitted;	/* submitted, not yet issued */
 	struct list_head issued;	/* in order; the first one runs */
 	struct list_head completed;	/* waiting for their callbacks */
+	struct list_head wait_ack;	/* called back, not yet acknowledged */
 	struct tdma_desc *late;		/* picked up, callback held back */
 	u64 epoch;			/* terminate_all calls */
 	u64 stream_pos;			/* bytes produced since terminate */
+	u64 failed_at;			/* stream_pos when one last failed */
 	u64 tokens;			/* rate: bytes the FIFO holds */
 	ktime_t last;			/* rate: when tokens were counted */
 	struct delayed_work engine;
 	struct tasklet_struct tasklet;
+	struct work_struct callback_work; /* callbacks_from_thread */
 	struct delayed_work late_work;
 	struct dma_slave_config cfg;
 	/* Behaviour, from debugfs. */
@@ -181,8 +220,12 @@ struct tdma_chan {
 	bool no_result;
 	bool callbacks_in_issue;
 	u32 issue_delay_us;
+	u32 desc_limit;
+	bool callbacks_from_thread;
+	bool flush_on_free;
 	u64 synced_epoch;		/* epoch when synchronize last returned */
 	u32 late_pending;
+	u32 desc_used;			/* hardware descriptors held */
 	struct tdma_counters n;
 	struct dentry *debugfs;
 };
@@ -192,6 +235,7 @@ struct tdma_dev {
 	struct workqueue_struct *wq;
 	struct dentry *debugfs;
 	struct dma_slave_map map;
+	struct tdma_bounce bounce;
 	unsigned int nchans;
 	struct tdma_chan chans[];
 };
@@ -212,6 +256,13 @@ static struct tdma_desc *to_tdma_desc(struct dma_async_tx_descriptor *tx)
 static struct device *tdma_dev(struct tdma_chan *tc)
 {
 	return tc->td->dd.dev;
+}
+
+struct tdma_bounce *tdma_bounce_of(struct device *dev)
+{
+	struct tdma_dev *td = dev_get_drvdata(dev);
+
+	return &td->bounce;
 }
 
 /*
@@ -264,6 +315,15 @@ static void tdma_invoke(struct dma_async_tx_descriptor *tx,
 		callback(param);
 }
 
+/* Give back the hardware descriptors of @head's transfers; tc->lock held. */
+static void tdma_release_hw(struct tdma_chan *tc, struct list_head *head)
+{
+	struct tdma_desc *d;
+
+	list_for_each_entry(d, head, node)
+		tc->desc_used -= d->nsegs;
+}
+
 static void tdma_free_list(struct list_head *head)
 {
 	struct tdma_desc *d, *tmp;
@@ -271,6 +331,22 @@ static void tdma_free_list(struct list_head *head)
 	list_for_each_entry_safe(d, tmp, head, node) {
 		list_del(&d->node);
 		kfree(d);
+	}
+}
+
+/*
+ * Transfers called back and since acknowledged give their hardware
+ * descriptors back; tc->lock held. Freed after the lock: @head.
+ */
+static void tdma_reclaim_acked(struct tdma_chan *tc, struct list_head *head)
+{
+	struct tdma_desc *d, *tmp;
+
+	list_for_each_entry_safe(d, tmp, &tc->wait_ack, node) {
+		if (!async_tx_test_ack(&d->tx))
+			continue;
+		tc->desc_used -= d->nsegs;
+		list_move_tail(&d->node, head);
 	}
 }
 
@@ -289,7 +365,7 @@ static void tdma_fill(u8 *dst, u64 pos, size_t n)
 	}
 }
 
-/* Is [addr, addr + len) RAM this engine can write through the direct map? */
+/* Is [addr, addr + len) RAM this engine can write (page by page)? */
 static bool tdma_ram(struct device *dev, dma_addr_t addr, u32 len)
 {
 	phys_addr_t first = dma_to_phys(dev, addr);
@@ -306,10 +382,14 @@ static void tdma_write(struct tdma_chan *tc, struct tdma_desc *d, size_t n)
 
 	while (n) {
 		struct tdma_seg *s = &d->seg[d->si];
-		size_t k = min_t(size_t, n, s->len - d->so);
 		phys_addr_t phys = dma_to_phys(dev, s->addr + d->so);
+		size_t k = min3(n, (size_t)(s->len - d->so),
+				PAGE_SIZE - offset_in_page(phys));
+		/* The memory may be highmem on 32-bit ARM. */
+		u8 *p = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
 
-		tdma_fill(phys_to_virt(phys), tc->stream_pos, k);
+		tdma_fill(p + offset_in_page(phys), tc->stream_pos, k);
+		kunmap_local(p);
 		tc->stream_pos += k;
 		tc->n.bytes += k;
 		d->done += k;
@@ -322,6 +402,15 @@ static void tdma_write(struct tdma_chan *tc, struct tdma_desc *d, size_t n)
 	}
 }
 
+/* Callbacks run from the tasklet, or from a worker thread. */
+static void tdma_schedule_callbacks(struct tdma_chan *tc)
+{
+	if (READ_ONCE(tc->callbacks_from_thread))
+		queue_work(tc->td->wq, &tc->callback_work);
+	else
+		tasklet_schedule(&tc->tasklet);
+}
+
 /* The transfer ended (full, at TLAST, or failed); tc->lock held. */
 static void tdma_complete(struct tdma_chan *tc, struct tdma_desc *d)
 {
@@ -330,7 +419,7 @@ static void tdma_complete(struct tdma_chan *tc, struct tdma_desc *d)
 	list_move_tail(&d->node, &tc->completed);
 	tc->n.transfers++;
 	tc->n.segments += d->nsegs;
-	tasklet_schedule(&tc->tasklet);
+	tdma_schedule_callbacks(tc);
 }
 
 /* The engine takes up a transfer: the faults armed now apply to it. */
@@ -345,6 +434,7 @@ static void tdma_start(struct tdma_chan *tc, struct tdma_desc *d)
 			    r : DMA_TRANS_READ_FAILED;
 		d->limit = 0;
 		tc->n.failed++;
+		tc->failed_at = tc->stream_pos;
 	} else if (atomic_dec_if_positive(&tc->stall_next) >= 0) {
 		d->stall = true;
 		tc->n.stalled++;
@@ -364,7 +454,8 @@ static size_t tdma_available(struct tdma_chan *tc, u64 rate, size_t want)
 	/* A FIFO holds little: no bursts after a long wait. */
 	ns = min_t(u64, ns, 100 * NSEC_PER_MSEC);
 	tc->tokens += mul_u64_u64_div_u64(rate, ns, NSEC_PER_SEC);
-	tc->tokens = min_t(u64, tc->tokens, max_t(u64, rate / 10, TDMA_CHUNK));
+	tc->tokens = min_t(u64, tc->tokens,
+			   max_t(u64, div_u64(rate, 10), TDMA_CHUNK));
 	tc->last = now;
 	return min_t(u64, want, tc->tokens);
 }
@@ -434,20 +525,29 @@ static void tdma_callback(struct tdma_chan *tc, struct tdma_desc *d)
 	unsigned long flags;
 
 	tdma_invoke(&d->tx, READ_ONCE(tc->no_result) ? NULL : &res);
-	kfree(d);
 
 	/* Late: the client was told, by terminate_sync, that all was over. */
 	spin_lock_irqsave(&tc->lock, flags);
 	tc->n.callbacks++;
 	if (done_epoch < tc->synced_epoch)
 		tc->n.late_callbacks++;
+	/* Its descriptors stay held until the client acknowledged it. */
+	if (done_epoch == tc->epoch && !async_tx_test_ack(&d->tx)) {
+		list_add_tail(&d->node, &tc->wait_ack);
+		d = NULL;
+	} else {
+		tc->desc_used -= d->nsegs;
+	}
 	spin_unlock_irqrestore(&tc->lock, flags);
+	kfree(d);
 }
 
 /*
  * Callbacks of completed transfers, oldest first. One held back for
- * late_callback stops the others behind it, like a tasklet that was
- * delayed while it held one.
+ * late_callback stops the others behind it. From a thread (shdma) it is
+ * held asleep, for as long as a preempted thread may take; in the tasklet
+ * it is held the only way a tasklet can be late, by being slow: softirq
+ * context throughout, which an RCU grace period waits out.
  */
 static void tdma_deliver(struct tdma_chan *tc)
 {
@@ -456,23 +556,34 @@ static void tdma_deliver(struct tdma_chan *tc)
 
 	spin_lock_irqsave(&tc->lock, flags);
 	while (!tc->late) {
+		unsigned int ms;
+
 		d = list_first_entry_or_null(&tc->completed, struct tdma_desc,
 					     node);
 		if (!d)
 			break;
 		list_del(&d->node);
-		if (atomic_dec_if_positive(&tc->late_callback) >= 0) {
-			unsigned int ms = READ_ONCE(tc->late_callback_ms);
-
-			tc->late = d;
-			tc->late_pending = 1;
+		if (atomic_dec_if_positive(&tc->late_callback) < 0) {
+			spin_unlock_irqrestore(&tc->lock, flags);
+			tdma_callback(tc, d);
+			spin_lock_irqsave(&tc->lock, flags);
+			continue;
+		}
+		ms = READ_ONCE(tc->late_callback_ms);
+		tc->late = d;
+		tc->late_pending = 1;
+		if (READ_ONCE(tc->callbacks_from_thread)) {
 			queue_delayed_work(tc->td->wq, &tc->late_work,
 					   msecs_to_jiffies(ms));
 			break;
 		}
 		spin_unlock_irqrestore(&tc->lock, flags);
+		while (ms--)
+			mdelay(1);
 		tdma_callback(tc, d);
 		spin_lock_irqsave(&tc->lock, flags);
+		tc->late = NULL;
+		tc->late_pending = 0;
 	}
 	spin_unlock_irqrestore(&tc->lock, flags);
 }
@@ -484,7 +595,12 @@ static void tdma_tasklet(struct tasklet_struct *t)
 	tdma_deliver(tc);
 }
 
-/* The held callback runs now, in softirq context like the others. */
+static void tdma_callback_work(struct work_struct *work)
+{
+	tdma_deliver(container_of(work, struct tdma_chan, callback_work));
+}
+
+/* The callback a thread held runs now, in that thread's context. */
 static void tdma_late_work(struct work_struct *work)
 {
 	struct tdma_chan *tc = container_of(to_delayed_work(work),
@@ -495,16 +611,13 @@ static void tdma_late_work(struct work_struct *work)
 	spin_lock_irqsave(&tc->lock, flags);
 	d = tc->late;
 	spin_unlock_irqrestore(&tc->lock, flags);
-	if (d) {
-		local_bh_disable();
+	if (d)
 		tdma_callback(tc, d);
-		local_bh_enable();
-	}
 	spin_lock_irqsave(&tc->lock, flags);
 	tc->late = NULL;
 	tc->late_pending = 0;
 	spin_unlock_irqrestore(&tc->lock, flags);
-	tasklet_schedule(&tc->tasklet);
+	tdma_schedule_callbacks(tc);
 }
 
 static dma_cookie_t tdma_tx_submit(struct dma_async_tx_descriptor *tx)
@@ -530,10 +643,13 @@ tdma_prep_slave_sg(struct dma_chan *chan, struct scatterlist *sgl,
 {
 	struct tdma_chan *tc = to_tdma_chan(chan);
 	struct device *dev = tdma_dev(tc);
+	unsigned long boundary = dma_get_seg_boundary(dev);
 	struct scatterlist *sg;
 	struct tdma_desc *d;
 	unsigned long irqflags;
 	unsigned int i;
+	LIST_HEAD(acked);
+	u32 limit;
 
 	if (dir != DMA_DEV_TO_MEM || !sg_len)
 		return NULL;
@@ -545,6 +661,7 @@ tdma_prep_slave_sg(struct dma_chan *chan, struct scatterlist *sgl,
 		u32 len = sg_dma_len(sg);
 
 		if (!len || len > dma_get_max_seg_size(dev) ||
+		    (addr | boundary) != ((addr + len - 1) | boundary) ||
 		    !tdma_ram(dev, addr, len)) {
 			dev_err_ratelimited(dev,
 					    "segment %u: %u bytes at %pad refused\n",
@@ -562,9 +679,23 @@ tdma_prep_slave_sg(struct dma_chan *chan, struct scatterlist *sgl,
 	d->tx.tx_submit = tdma_tx_submit;
 
 	spin_lock_irqsave(&tc->lock, irqflags);
+	tdma_reclaim_acked(tc, &acked);
+	/* Too few hardware descriptors free: the caller must wait. */
+	limit = READ_ONCE(tc->desc_limit);
+	if (limit && tc->desc_used + sg_len > limit) {
+		tc->n.prep_refused++;
+		spin_unlock_irqrestore(&tc->lock, irqflags);
+		tdma_free_list(&acked);
+		kfree(d);
+		return NULL;
+	}
+	tc->desc_used += sg_len;
+	if (!(flags & DMA_CTRL_ACK))
+		tc->n.unacked++;
 	d->epoch = tc->epoch;
 	list_add_tail(&d->node, &tc->allocated);
 	spin_unlock_irqrestore(&tc->lock, irqflags);
+	tdma_free_list(&acked);
 	return &d->tx;
 }
 
@@ -664,6 +795,8 @@ static int tdma_terminate_all(struct dma_chan *chan)
 	list_splice_tail_init(&tc->submitted, &head);
 	list_splice_tail_init(&tc->issued, &head);
 	list_splice_tail_init(&tc->completed, &head);
+	list_splice_tail_init(&tc->wait_ack, &head);
+	tdma_release_hw(tc, &head);
 	/* What was submitted is over: tx_status says complete, as PL330's. */
 	chan->completed_cookie = chan->cookie;
 	tc->epoch++;
@@ -687,8 +820,10 @@ static void tdma_synchronize(struct dma_chan *chan)
 
 	if (READ_ONCE(tc->synchronize)) {
 		tasklet_kill(&tc->tasklet);
+		flush_work(&tc->callback_work);
 		flush_delayed_work(&tc->late_work);
 		tasklet_kill(&tc->tasklet);
+		flush_work(&tc->callback_work);
 	}
 	spin_lock_irqsave(&tc->lock, flags);
 	tc->synced_epoch = tc->epoch;
@@ -707,7 +842,11 @@ static int tdma_alloc_chan_resources(struct dma_chan *chan)
 	return 0;
 }
 
-/* The client let go: nothing of its may run after this returns. */
+/*
+ * The client let go: nothing of its may run after this returns. With
+ * flush_on_free a held callback runs first, here, as engines that complete
+ * what they picked up before they free a channel do.
+ */
 static void tdma_free_chan_resources(struct dma_chan *chan)
 {
 	struct tdma_chan *tc = to_tdma_chan(chan);
@@ -715,8 +854,13 @@ static void tdma_free_chan_resources(struct dma_chan *chan)
 	LIST_HEAD(head);
 
 	tdma_terminate_all(chan);
+	if (READ_ONCE(tc->flush_on_free)) {
+		mod_delayed_work(tc->td->wq, &tc->late_work, 0);
+		flush_delayed_work(&tc->late_work);
+	}
 	cancel_delayed_work_sync(&tc->late_work);
 	tasklet_kill(&tc->tasklet);
+	cancel_work_sync(&tc->callback_work);
 	cancel_delayed_work_sync(&tc->engine);
 
 	spin_lock_irqsave(&tc->lock, flags);
@@ -726,6 +870,7 @@ static void tdma_free_chan_resources(struct dma_chan *chan)
 	tc->late_pending = 0;
 	list_splice_tail_init(&tc->allocated, &head);
 	list_splice_tail_init(&tc->completed, &head);
+	tdma_release_hw(tc, &head);
 	tc->n.free_chan++;
 	spin_unlock_irqrestore(&tc->lock, flags);
 
@@ -783,6 +928,10 @@ static void tdma_debugfs_chan(struct tdma_chan *tc, struct dentry *root)
 	debugfs_create_bool("callbacks_in_issue", 0600, d,
 			    &tc->callbacks_in_issue);
 	debugfs_create_u32("issue_delay_us", 0600, d, &tc->issue_delay_us);
+	debugfs_create_u32("desc_limit", 0600, d, &tc->desc_limit);
+	debugfs_create_bool("callbacks_from_thread", 0600, d,
+			    &tc->callbacks_from_thread);
+	debugfs_create_bool("flush_on_free", 0600, d, &tc->flush_on_free);
 
 	debugfs_create_u64("transfers", 0400, d, &tc->n.transfers);
 	debugfs_create_u64("bytes", 0400, d, &tc->n.bytes);
@@ -802,6 +951,55 @@ static void tdma_debugfs_chan(struct tdma_chan *tc, struct dentry *root)
 	debugfs_create_u64("alloc_chan", 0400, d, &tc->n.alloc_chan);
 	debugfs_create_u64("free_chan", 0400, d, &tc->n.free_chan);
 	debugfs_create_u64("stream_pos", 0400, d, &tc->stream_pos);
+	debugfs_create_u64("failed_at", 0400, d, &tc->failed_at);
+	debugfs_create_u32("desc_used", 0400, d, &tc->desc_used);
+	debugfs_create_u64("prep_refused", 0400, d, &tc->n.prep_refused);
+	debugfs_create_u64("unacked", 0400, d, &tc->n.unacked);
+}
+
+/* The engine's DMA parameters, which a client reads when it maps. */
+static int max_seg_size_get(void *data, u64 *val)
+{
+	*val = dma_get_max_seg_size(data);
+	return 0;
+}
+
+static int max_seg_size_set(void *data, u64 val)
+{
+	if (val < PAGE_SIZE || val > UINT_MAX)
+		return -EINVAL;
+	return dma_set_max_seg_size(data, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(max_seg_size_fops, max_seg_size_get,
+			 max_seg_size_set, "%llu\n");
+
+static int seg_boundary_get(void *data, u64 *val)
+{
+	unsigned long mask = dma_get_seg_boundary(data);
+
+	*val = mask == ULONG_MAX ? 0 : (u64)mask + 1;
+	return 0;
+}
+
+static int seg_boundary_set(void *data, u64 val)
+{
+	if (val && (!is_power_of_2(val) || val < PAGE_SIZE ||
+		    val - 1 > ULONG_MAX))
+		return -EINVAL;
+	return dma_set_seg_boundary(data, val ? val - 1 : ULONG_MAX);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(seg_boundary_fops, seg_boundary_get,
+			 seg_boundary_set, "%llu\n");
+
+static void tdma_debugfs_dev(struct tdma_dev *td)
+{
+	struct device *dev = td->dd.dev;
+
+	debugfs_create_file_unsafe("max_seg_size", 0600, td->debugfs, dev,
+				   &max_seg_size_fops);
+	debugfs_create_file_unsafe("seg_boundary", 0600, td->debugfs, dev,
+				   &seg_boundary_fops);
+	tdma_bounce_debugfs(&td->bounce, td->debugfs, dev);
 }
 
 static void tdma_chan_init(struct tdma_dev *td, struct tdma_chan *tc,
@@ -814,7 +1012,9 @@ static void tdma_chan_init(struct tdma_dev *td, struct tdma_chan *tc,
 	INIT_LIST_HEAD(&tc->submitted);
 	INIT_LIST_HEAD(&tc->issued);
 	INIT_LIST_HEAD(&tc->completed);
+	INIT_LIST_HEAD(&tc->wait_ack);
 	INIT_DELAYED_WORK(&tc->engine, tdma_engine);
+	INIT_WORK(&tc->callback_work, tdma_callback_work);
 	INIT_DELAYED_WORK(&tc->late_work, tdma_late_work);
 	tasklet_setup(&tc->tasklet, tdma_tasklet);
 	tc->fail_result = DMA_TRANS_READ_FAILED;
@@ -860,6 +1060,8 @@ static int tdma_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	}
 	td->nchans = channels;
+	tdma_bounce_init(&td->bounce);
+	platform_set_drvdata(pdev, td);
 
 	td->dd.dev = dev;
 	INIT_LIST_HEAD(&td->dd.channels);
@@ -897,9 +1099,9 @@ static int tdma_probe(struct platform_device *pdev)
 	}
 
 	td->debugfs = debugfs_create_dir(TDMA_NAME, NULL);
+	tdma_debugfs_dev(td);
 	for (i = 0; i < td->nchans; i++)
 		tdma_debugfs_chan(&td->chans[i], td->debugfs);
-	platform_set_drvdata(pdev, td);
 	dev_info(dev, "%u channel(s), segments up to %u bytes\n", td->nchans,
 		 dma_get_max_seg_size(dev));
 	return 0;
@@ -910,7 +1112,8 @@ static void tdma_remove(struct platform_device *pdev)
 	struct tdma_dev *td = platform_get_drvdata(pdev);
 
 	debugfs_remove_recursive(td->debugfs);
-	/* No client holds a channel: it would hold the module. */
+	/* No client holds a channel (it would hold the module), nor a map. */
+	tdma_bounce_destroy(&pdev->dev, &td->bounce);
 	dma_async_device_unregister(&td->dd);
 }
 
