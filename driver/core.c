@@ -20,6 +20,8 @@ struct fpgacap_limits fpgacap_limits = {
 	.max_buffer_size = SZ_64M,
 	.max_pool_size = SZ_256M,
 	.max_pinned = SZ_512M,
+	.max_orphaned = SZ_256M,
+	.max_bounced = SZ_16M,
 	.max_alloc_order = FPGACAP_MAX_PAGE_ORDER,
 };
 
@@ -33,6 +35,12 @@ MODULE_PARM_DESC(max_pool_size, "most bytes per pool (256 MiB)");
 module_param_named(max_pinned, fpgacap_limits.max_pinned, ullong, 0644);
 MODULE_PARM_DESC(max_pinned,
 		 "most bytes all pools of one device hold, configured or still mapped (512 MiB)");
+module_param_named(max_orphaned, fpgacap_limits.max_orphaned, ullong, 0644);
+MODULE_PARM_DESC(max_orphaned,
+		 "of those, most bytes pools still mapped after their owner let go may hold (256 MiB)");
+module_param_named(max_bounced, fpgacap_limits.max_bounced, ullong, 0644);
+MODULE_PARM_DESC(max_bounced,
+		 "most bytes per pool where the device's mappings bounce through swiotlb (16 MiB)");
 module_param_named(max_alloc_order, fpgacap_limits.max_alloc_order, uint,
 		   0644);
 MODULE_PARM_DESC(max_alloc_order,
@@ -83,8 +91,13 @@ static int fpgacap_probe(struct platform_device *pdev)
 	if (!fdev)
 		return -ENOMEM;
 	if (!device_property_read_u32(dev, "fpgacap,stall-timeout-ms",
-				      &stall_ms))
-		fpgacap_queue_set_stall_timeout(&fdev->queue, stall_ms);
+				      &stall_ms) &&
+	    fpgacap_queue_set_stall_timeout(&fdev->queue, stall_ms)) {
+		ret = dev_err_probe(dev, -EINVAL,
+				    "fpgacap,stall-timeout-ms above %u\n",
+				    FPGACAP_STALL_TIMEOUT_MAX_MS);
+		goto err_put;
+	}
 	src = make_source(fdev, kind);
 	if (IS_ERR(src)) {
 		ret = PTR_ERR(src);

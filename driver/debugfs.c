@@ -6,8 +6,9 @@
  *   alloc_fail_order   pool allocations of this order and above fail, as
  *                      on a fragmented system (0 = off)
  *   pool_pages         pages all pools hold (leak checks)
- *   <dev>/inject_error, inject_stall, inject_short: events for the next
- *                      buffers the device's source completes
+ *   <dev>/inject_error, inject_stall, inject_short, inject_skip_sync:
+ *                      events for the next buffers the device's source
+ *                      completes
  */
 #include <linux/debugfs.h>
 
@@ -81,6 +82,7 @@ void fpgacap_debugfs_init(struct fpgacap_dev *fdev)
 	debugfs_create_atomic_t("inject_error", 0600, d, &inj->error);
 	debugfs_create_atomic_t("inject_stall", 0600, d, &inj->stall);
 	debugfs_create_atomic_t("inject_short", 0600, d, &inj->short_fill);
+	debugfs_create_atomic_t("inject_skip_sync", 0600, d, &inj->skip_sync);
 	fdev->debugfs = d;
 }
 

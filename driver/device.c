@@ -58,7 +58,7 @@ struct fpgacap_dev *fpgacap_device_alloc(struct device *parent)
 	fdev->parent = parent;
 	fdev->number = -1;
 	mutex_init(&fdev->lock);
-	fpgacap_queue_init(&fdev->queue);
+	fpgacap_queue_init(&fdev->queue, &fdev->inject);
 	fdev->budget.dev = &fdev->dev;
 	return fdev;
 }

@@ -21,6 +21,7 @@ static int fpgacap_open(struct inode *inode, struct file *file)
 	if (!ff)
 		return -ENOMEM;
 	mutex_init(&ff->io_lock);
+	init_waitqueue_head(&ff->io_wq);
 	ff->fdev = fdev;
 	ff->file = file;
 	get_device(&fdev->dev);

@@ -9,7 +9,8 @@
  *   fpgacap_file.io_lock  the owner's operations that copy to or from user
  *                         memory (DEQUEUE, RETURN, read) or change what it
  *                         holds (CONFIGURE, START); held across user copies,
- *                         never while waiting for data, never by unbind
+ *                         never while waiting for data, never by unbind;
+ *                         DEQUEUE waits for it within its deadline
  *   mmap_lock             (user copies fault; mmap() runs under it)
  *   fpgacap_dev.lock      ownership, configuration, start/stop, unbind;
  *                         never held across a user copy
@@ -21,6 +22,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
+#include <linux/wait.h>
 
 #include "../uapi/fpgacap.h"
 #include "inject.h"
@@ -80,6 +82,7 @@ struct fpgacap_read {
  * @fdev: the device (a reference while open)
  * @file: the file
  * @io_lock: see the lock order above
+ * @io_wq: DEQUEUE waits here for @io_lock, within its deadline
  * @dq: DEQUEUE's copy-out batch, @scratch_len entries
  * @rt: RETURN's indices, @scratch_len entries
  * @scratch_len: buffers of the pool this file configured
@@ -91,6 +94,7 @@ struct fpgacap_file {
 	struct fpgacap_dev *fdev;
 	struct file *file;
 	struct mutex io_lock;		/* see the lock order above */
+	wait_queue_head_t io_wq;
 	struct fpgacap_buffer *dq;
 	u32 *rt;
 	u32 scratch_len;
@@ -108,8 +112,16 @@ void fpgacap_class_exit(void);
 /* file.c: open, release, poll, the file operations */
 extern const struct file_operations fpgacap_fops;
 
+/* Unlock @ff's io_lock, and let a DEQUEUE waiting for it look again. */
+static inline void fpgacap_io_unlock(struct fpgacap_file *ff)
+{
+	mutex_unlock(&ff->io_lock);
+	if (wq_has_sleeper(&ff->io_wq))
+		wake_up(&ff->io_wq);
+}
+
 /* stream.c: ownership, configuration and start/stop, for ioctl and read */
-int fpgacap_claim(struct fpgacap_file *ff);
+int fpgacap_may_stream(struct fpgacap_file *ff);
 void fpgacap_read_drop(struct fpgacap_file *ff);
 int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg);
 int fpgacap_start(struct fpgacap_file *ff);

@@ -18,11 +18,14 @@ DECLARE_STATIC_KEY_FALSE(fpgacap_test_hooks);
  * @error: complete the next N buffers with FPGACAP_BUF_ERROR (source fails)
  * @stall: hold the next N buffers as if the engine never finished
  * @short_fill: end the next N buffers at half their size
+ * @skip_sync: complete the next N buffers without the DMA sync for the
+ *	CPU: a broken sync, for the tests that must catch one
  */
 struct fpgacap_inject {
 	atomic_t error;
 	atomic_t stall;
 	atomic_t short_fill;
+	atomic_t skip_sync;
 };
 
 /* Consume one pending event of @counter, if the hooks are on. */

@@ -39,9 +39,11 @@ static long ioctl_info(struct fpgacap_dev *fdev, void __user *arg)
 	info.page_size = PAGE_SIZE;
 	info.max_buffers = READ_ONCE(fpgacap_limits.max_buffers);
 	info.max_buffer_size = READ_ONCE(fpgacap_limits.max_buffer_size);
-	info.max_pool_size = READ_ONCE(fpgacap_limits.max_pool_size);
+	info.max_pool_size = fpgacap_pool_max(fdev->src->dma_dev);
 	info.max_pinned = READ_ONCE(fpgacap_limits.max_pinned);
 	info.pinned = atomic64_read(&fdev->budget.held);
+	info.max_orphaned = READ_ONCE(fpgacap_limits.max_orphaned);
+	info.orphaned = atomic64_read(&fdev->budget.orphaned);
 	strscpy(info.name, dev_name(&fdev->dev), sizeof(info.name));
 	strscpy(info.source_name, fdev->src->name, sizeof(info.source_name));
 	mutex_unlock(&fdev->lock);
@@ -63,25 +65,20 @@ static long ioctl_configure(struct fpgacap_file *ff, void __user *arg)
 	if (mutex_lock_interruptible(&ff->io_lock))
 		return -ERESTARTSYS;
 	mutex_lock(&fdev->lock);
-	ret = fpgacap_claim(ff);
+	ret = fpgacap_may_stream(ff);
 	if (!ret)
 		ret = fpgacap_configure(ff, &cfg);
-	/* Freeing the pool (or failing to make one) gives the stream up. */
-	if (!ret && !cfg.count)
-		fdev->owner = NULL;
 	mutex_unlock(&fdev->lock);
 
 	/* A reply userspace cannot read must not leave a pool behind. */
 	if (!ret && copy_to_user(arg, &cfg, sizeof(cfg))) {
 		mutex_lock(&fdev->lock);
-		if (cfg.count && !fpgacap_claim(ff)) {
+		if (cfg.count && !fpgacap_may_stream(ff))
 			fpgacap_configure(ff, &none);
-			fdev->owner = NULL;
-		}
 		mutex_unlock(&fdev->lock);
 		ret = -EFAULT;
 	}
-	mutex_unlock(&ff->io_lock);
+	fpgacap_io_unlock(ff);
 	return ret;
 }
 
@@ -93,11 +90,11 @@ static long ioctl_start(struct fpgacap_file *ff)
 	if (mutex_lock_interruptible(&ff->io_lock))
 		return -ERESTARTSYS;
 	mutex_lock(&fdev->lock);
-	ret = fpgacap_claim(ff);
+	ret = fpgacap_may_stream(ff);
 	if (!ret)
 		ret = fpgacap_start(ff);
 	mutex_unlock(&fdev->lock);
-	mutex_unlock(&ff->io_lock);
+	fpgacap_io_unlock(ff);
 	return ret;
 }
 
@@ -107,7 +104,7 @@ static long ioctl_stop(struct fpgacap_file *ff)
 	int ret;
 
 	mutex_lock(&fdev->lock);
-	ret = fpgacap_claim(ff);
+	ret = fpgacap_may_stream(ff);
 	if (!ret)
 		fpgacap_stop(fdev);
 	mutex_unlock(&fdev->lock);
@@ -125,7 +122,7 @@ static int dequeue_take(struct fpgacap_file *ff, u32 max, u32 *n,
 	int ret;
 
 	mutex_lock(&fdev->lock);
-	ret = fpgacap_claim(ff);
+	ret = fpgacap_may_stream(ff);
 	if (!ret) {
 		max = min(max, ff->scratch_len);
 		*n = max ? fpgacap_queue_dequeue(&fdev->queue, ff->dq, max,
@@ -171,6 +168,32 @@ static int dequeue_interrupted(struct fpgacap_dequeue __user *uarg,
 	return -ERESTARTSYS;
 }
 
+/*
+ * Take the file's I/O lock for DEQUEUE: another thread of the file may sit
+ * in a user copy for as long as its page takes (userfaultfd, a stalled
+ * NFS page), and this call's deadline holds meanwhile too.
+ */
+static int dequeue_lock(struct fpgacap_file *ff, bool wait, s64 timeout_ns,
+			ktime_t deadline)
+{
+	s64 left;
+	int ret;
+
+	if (mutex_trylock(&ff->io_lock))
+		return 0;
+	if (!wait)
+		return -EAGAIN;
+	if (timeout_ns < 0)
+		return mutex_lock_interruptible(&ff->io_lock) ? -ERESTARTSYS : 0;
+	left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
+	if (left <= 0)
+		return -ETIMEDOUT;
+	ret = wait_event_interruptible_hrtimeout(ff->io_wq,
+						 mutex_trylock(&ff->io_lock),
+						 ns_to_ktime(left));
+	return ret == -ETIME ? -ETIMEDOUT : ret;
+}
+
 static long ioctl_dequeue(struct fpgacap_file *ff,
 			  struct fpgacap_dequeue __user *uarg)
 {
@@ -192,12 +215,15 @@ static long ioctl_dequeue(struct fpgacap_file *ff,
 		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(dq.timeout_ns));
 
 	for (;;) {
-		if (mutex_lock_interruptible(&ff->io_lock))
-			return -ERESTARTSYS;
+		ret = dequeue_lock(ff, wait, dq.timeout_ns, deadline);
+		if (ret == -ERESTARTSYS && dq.timeout_ns > 0)
+			ret = dequeue_interrupted(uarg, deadline);
+		if (ret)
+			return ret;
 		ret = dequeue_take(ff, dq.count, &n, &session);
 		if (n)
 			ret = dequeue_deliver(ff, uarg, &dq, n, session);
-		mutex_unlock(&ff->io_lock);
+		fpgacap_io_unlock(ff);
 		if (n || ret != -EAGAIN) {
 			/* 0 without buffers: one came in between; look again. */
 			if (!n && !ret)
@@ -238,7 +264,7 @@ static long ioctl_return(struct fpgacap_file *ff, void __user *arg)
 	if (mutex_lock_interruptible(&ff->io_lock))
 		return -ERESTARTSYS;
 	mutex_lock(&fdev->lock);
-	ret = fpgacap_claim(ff);
+	ret = fpgacap_may_stream(ff);
 	if (!ret && !fpgacap_queue_count(&fdev->queue))
 		ret = -ENOBUFS;
 	mutex_unlock(&fdev->lock);
@@ -250,7 +276,7 @@ static long ioctl_return(struct fpgacap_file *ff, void __user *arg)
 		ret = -EFAULT;
 	if (!ret) {
 		mutex_lock(&fdev->lock);
-		ret = fpgacap_claim(ff);
+		ret = fpgacap_may_stream(ff);
 		if (!ret)
 			ret = fpgacap_queue_return(&fdev->queue, ff->rt,
 						   rt.count);
@@ -258,7 +284,7 @@ static long ioctl_return(struct fpgacap_file *ff, void __user *arg)
 			fpgacap_kick(fdev);
 		mutex_unlock(&fdev->lock);
 	}
-	mutex_unlock(&ff->io_lock);
+	fpgacap_io_unlock(ff);
 	return ret;
 }
 

@@ -6,6 +6,14 @@
  * on individual pages, and a high-order block referenced only at its head
  * would be freed under them.
  *
+ * Orders are chosen for what the device needs and what the system keeps:
+ * a chunk longer than the device's longest segment saves it nothing, a
+ * CPU source needs no contiguity (small chunks, cheap to allocate), and a
+ * high order is taken only while its zone keeps a reserve of free blocks
+ * of that order (fork's kernel stacks and the network's page fragments
+ * are made of them); below it the pool takes single pages, the holes of
+ * fragmented memory first.
+ *
  * The pool is refcounted and outlives the device: the device holds one
  * reference while configured, every VMA one more, and the network stack
  * holds page references of its own after the last put. Its memory is
@@ -17,6 +25,7 @@
 #include <linux/gfp.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -29,16 +38,40 @@
 /* Pages held by all pools, for leak checks (debugfs pool_pages). */
 atomic_long_t fpgacap_pool_pages = ATOMIC_LONG_INIT(0);
 
+/* Mappings for @dma_dev may go through bounce buffers (swiotlb). */
+static bool pool_bounces(struct device *dma_dev)
+{
+	return dma_dev && dma_max_mapping_size(dma_dev) != SIZE_MAX;
+}
+
+/**
+ * fpgacap_pool_max() - the largest pool a device may have
+ * @dma_dev: the device that writes it, or NULL for a CPU source
+ *
+ * Return: max_pool_size, or max_bounced if smaller where the device's
+ * mappings may bounce.
+ */
+u64 fpgacap_pool_max(struct device *dma_dev)
+{
+	u64 max = READ_ONCE(fpgacap_limits.max_pool_size);
+
+	if (pool_bounces(dma_dev))
+		max = min(max, READ_ONCE(fpgacap_limits.max_bounced));
+	return max;
+}
+
 /**
  * fpgacap_pool_check_size() - validate a pool geometry against the limits
  * @count: number of buffers, at least 1
  * @buffer_size: bytes per buffer
+ * @dma_dev: the device that writes the pool, or NULL
  * @total: set to @count * @buffer_size on success
  *
  * Return: 0, -EINVAL (size 0 or not a page multiple), -EOVERFLOW (the
  * product does not fit 64 bits) or -E2BIG (above a limit).
  */
-int fpgacap_pool_check_size(u32 count, u64 buffer_size, u64 *total)
+int fpgacap_pool_check_size(u32 count, u64 buffer_size,
+			    struct device *dma_dev, u64 *total)
 {
 	if (!buffer_size || !PAGE_ALIGNED(buffer_size))
 		return -EINVAL;
@@ -46,7 +79,7 @@ int fpgacap_pool_check_size(u32 count, u64 buffer_size, u64 *total)
 		return -EOVERFLOW;
 	if (count > READ_ONCE(fpgacap_limits.max_buffers) ||
 	    buffer_size > READ_ONCE(fpgacap_limits.max_buffer_size) ||
-	    *total > READ_ONCE(fpgacap_limits.max_pool_size))
+	    *total > fpgacap_pool_max(dma_dev))
 		return -E2BIG;
 	/* The mapping length and page count must fit the native types. */
 	if (*total > SIZE_MAX || (*total >> PAGE_SHIFT) > ULONG_MAX)
@@ -87,9 +120,34 @@ static void pool_note_chunk(struct fpgacap_pool *pool, unsigned int order)
 }
 
 /*
- * Fill @pages with @n pages, largest blocks first. A failed order lowers
- * @order_cap for the rest of the pool: retrying it for every chunk would
- * only repeat the failed compaction.
+ * Free memory of zone @z in blocks of @order and above, in pages. A hint,
+ * read without the zone's lock: the free lists move under us.
+ */
+static unsigned long pool_zone_free_from(struct zone *z, unsigned int order)
+{
+	unsigned long pages = 0;
+	unsigned int o;
+
+	for (o = order; o <= FPGACAP_MAX_PAGE_ORDER; o++)
+		/* Racy on purpose: the allocator changes it under zone->lock. */
+		pages += data_race(READ_ONCE(z->free_area[o].nr_free)) << o;
+	return pages;
+}
+
+/*
+ * What a zone keeps in blocks of an order before the pool takes more of
+ * them: a thirty-second of the zone, and no less than its high watermark.
+ */
+static unsigned long pool_zone_reserve(struct zone *z)
+{
+	return max(high_wmark_pages(z), zone_managed_pages(z) / 32);
+}
+
+/*
+ * Fill @pages with @n pages, chunks of at most *@order_cap. A failed order,
+ * or one whose zone runs short of it, lowers *@order_cap for the rest of
+ * the pool: retrying it for every chunk would only repeat the failed
+ * compaction, or take what the kernel needs.
  */
 static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 			    unsigned int n, gfp_t gfp, unsigned int *order_cap)
@@ -97,6 +155,7 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 	while (n) {
 		unsigned int order = min_t(unsigned int, ilog2(n), *order_cap);
 		struct page *page;
+		struct zone *z;
 		unsigned int i;
 
 		for (;;) {
@@ -112,6 +171,11 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 		}
 		if (!page)
 			return -ENOMEM;
+		/* Stop climbing where the zone runs short of high orders. */
+		z = page_zone(page);
+		while (*order_cap &&
+		       pool_zone_free_from(z, *order_cap) < pool_zone_reserve(z))
+			(*order_cap)--;
 		if (order)
 			split_page(page, order);
 		for (i = 0; i < (1U << order); i++)
@@ -127,34 +191,130 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 	return 0;
 }
 
-static unsigned int pool_max_segment(struct device *dma_dev)
+/*
+ * The longest segment: what the device takes (max_segment_size) and what
+ * the DMA API maps in one piece (swiotlb's run of slots, 256 KiB), a page
+ * multiple. A CPU source has no limit but sg_table's unsigned int.
+ */
+static size_t pool_max_segment(struct device *dma_dev)
 {
-	unsigned int max = dma_dev ? dma_get_max_seg_size(dma_dev) : UINT_MAX;
+	size_t max = UINT_MAX;
 
-	/* sg_alloc_table_from_pages_segment() wants a page multiple. */
-	return max_t(unsigned int, rounddown(max, PAGE_SIZE), PAGE_SIZE);
+	if (dma_dev)
+		max = min_t(size_t, dma_get_max_seg_size(dma_dev),
+			    dma_max_mapping_size(dma_dev));
+	return max_t(size_t, rounddown(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+/* Segments may not cross a multiple of the mask + 1 (ULONG_MAX: none). */
+static unsigned long pool_seg_boundary(struct device *dma_dev)
+{
+	return dma_dev ? dma_get_seg_boundary(dma_dev) : ULONG_MAX;
+}
+
+/*
+ * The largest order worth allocating: no chunk longer than a segment, nor
+ * than a boundary window; a CPU source takes small chunks only.
+ */
+static unsigned int pool_useful_order(struct device *dma_dev)
+{
+	unsigned long boundary = pool_seg_boundary(dma_dev);
+	unsigned int order;
+
+	if (!dma_dev)
+		return PAGE_ALLOC_COSTLY_ORDER;
+	order = ilog2(pool_max_segment(dma_dev) >> PAGE_SHIFT);
+	if (boundary < ULONG_MAX)
+		order = min_t(unsigned int, order,
+			      ilog2((boundary >> PAGE_SHIFT) + 1));
+	return order;
+}
+
+/* Walking a buffer's bytes into segments: count them, then fill them. */
+struct pool_seg_walk {
+	struct page **pages;		/* the buffer's */
+	size_t max;			/* longest segment */
+	unsigned long boundary;		/* pool_seg_boundary() */
+	struct scatterlist *sg;		/* filling: the entry being filled */
+	unsigned int nents;		/* entries so far */
+	phys_addr_t start;		/* the current segment */
+	size_t len;
+};
+
+/*
+ * Add the buffer's bytes [@off, @off + @len) in segments of their own:
+ * physically contiguous runs, each at most w->max bytes and within one
+ * boundary window. The boundary applies to DMA addresses, which for the
+ * direct mapping are the physical ones; an IOMMU keeps to it on its own.
+ */
+static void pool_walk_range(struct pool_seg_walk *w, size_t off, size_t len)
+{
+	bool first = true;
+
+	while (len) {
+		struct page *page = w->pages[off >> PAGE_SHIFT];
+		size_t in = offset_in_page(off);
+		size_t n = min_t(size_t, len, PAGE_SIZE - in);
+		phys_addr_t phys = page_to_phys(page) + in;
+
+		if (!first && phys == w->start + w->len &&
+		    w->len + n <= w->max &&
+		    (w->start | w->boundary) == ((phys + n - 1) | w->boundary)) {
+			w->len += n;
+			if (w->sg)
+				w->sg->length += n;
+		} else {
+			if (w->sg && w->nents)
+				w->sg = sg_next(w->sg);
+			if (w->sg)
+				sg_set_page(w->sg, page, n, in);
+			w->nents++;
+			w->start = phys;
+			w->len = n;
+		}
+		first = false;
+		off += n;
+		len -= n;
+	}
+}
+
+/* One buffer's table: its bytes in as few segments as the device allows. */
+static int pool_build_sgt(struct fpgacap_pool *pool, struct sg_table *sgt,
+			  struct page **pages, struct device *dma_dev)
+{
+	struct pool_seg_walk w = {
+		.pages = pages,
+		.max = pool_max_segment(dma_dev),
+		.boundary = pool_seg_boundary(dma_dev),
+	};
+	unsigned int nents;
+	int ret;
+
+	pool_walk_range(&w, 0, pool->buffer_size);
+	nents = w.nents;
+	ret = sg_alloc_table(sgt, nents, FPGACAP_GFP_ARRAY);
+	if (ret)
+		return ret;
+	w.sg = sgt->sgl;
+	w.nents = 0;
+	pool_walk_range(&w, 0, pool->buffer_size);
+	WARN_ON_ONCE(w.nents != nents);
+	return 0;
 }
 
 static int pool_build_sgts(struct fpgacap_pool *pool, struct device *dma_dev)
 {
-	unsigned int max_seg = pool_max_segment(dma_dev);
 	u32 b;
 	int ret;
 
 	pool->sgts = kvcalloc(pool->count, sizeof(*pool->sgts),
-			      GFP_KERNEL_ACCOUNT);
+			      FPGACAP_GFP_ARRAY);
 	if (!pool->sgts)
 		return -ENOMEM;
 	for (b = 0; b < pool->count; b++) {
-		struct page **pages = pool->pages + (unsigned long)b *
-				      pool->buffer_pages;
-
-		/* Physically contiguous runs become one entry each. */
-		ret = sg_alloc_table_from_pages_segment(&pool->sgts[b], pages,
-							pool->buffer_pages, 0,
-							pool->buffer_size,
-							max_seg,
-							GFP_KERNEL_ACCOUNT);
+		ret = pool_build_sgt(pool, &pool->sgts[b], pool->pages +
+				     (unsigned long)b * pool->buffer_pages,
+				     dma_dev);
 		if (ret)
 			return ret;
 		pool->max_segments = max(pool->max_segments,
@@ -244,6 +404,36 @@ void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 }
 
 /**
+ * fpgacap_pool_mapped() - does anything but its known holders map @pool?
+ * @pool: the pool
+ * @refs: the references the caller knows of (the device's, its own)
+ *
+ * Every VMA holds a reference; so does a file copying out with read().
+ * Under the device lock no new mapping can be made, so the answer holds
+ * until the caller drops the lock, or grows stale towards false only.
+ *
+ * Return: true if some mapping holds it.
+ */
+bool fpgacap_pool_mapped(struct fpgacap_pool *pool, unsigned int refs)
+{
+	return kref_read(&pool->ref) > refs;
+}
+
+/**
+ * fpgacap_pool_orphan() - the device lets go of @pool while it is mapped
+ * @pool: the pool, still referenced by the caller
+ *
+ * It counts against the budget's orphaned bytes until it is freed.
+ */
+void fpgacap_pool_orphan(struct fpgacap_pool *pool)
+{
+	if (pool->orphaned)
+		return;
+	pool->orphaned = true;
+	atomic64_add(pool->bytes, &pool->budget->orphaned);
+}
+
+/**
  * fpgacap_pool_sync_for_device() - the device takes buffer @index
  * @pool: the pool
  * @index: the buffer; the CPU must not touch it until synced back
@@ -283,6 +473,8 @@ static void pool_free(struct fpgacap_pool *pool)
 		atomic_long_sub(i, &fpgacap_pool_pages);
 		kvfree(pool->pages);
 	}
+	if (pool->orphaned)
+		atomic64_sub(pool->bytes, &pool->budget->orphaned);
 	atomic64_sub(pool->bytes, &pool->budget->held);
 	put_device(pool->budget->dev);
 	kfree(pool);
@@ -306,12 +498,14 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 					 u32 flags, struct device *dma_dev)
 {
 	unsigned int order_cap = min_t(unsigned int, FPGACAP_MAX_PAGE_ORDER,
-				READ_ONCE(fpgacap_limits.max_alloc_order));
+				       READ_ONCE(fpgacap_limits.max_alloc_order));
 	u64 bytes = (u64)count * buffer_size;
 	gfp_t gfp = pool_gfp(flags, dma_dev);
 	struct fpgacap_pool *pool;
 	u32 b;
 	int ret;
+
+	order_cap = min(order_cap, pool_useful_order(dma_dev));
 
 	/* Reserve first: two configurations racing see each other. */
 	if (atomic64_add_return(bytes, &budget->held) >
@@ -319,7 +513,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 		atomic64_sub(bytes, &budget->held);
 		return ERR_PTR(-EDQUOT);
 	}
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
+	pool = kzalloc(sizeof(*pool), FPGACAP_GFP_ARRAY);
 	if (!pool) {
 		atomic64_sub(bytes, &budget->held);
 		return ERR_PTR(-ENOMEM);
@@ -336,7 +530,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 
 	ret = -ENOMEM;
 	pool->pages = kvcalloc(pool->npages, sizeof(*pool->pages),
-			       GFP_KERNEL_ACCOUNT);
+			       FPGACAP_GFP_ARRAY);
 	if (!pool->pages)
 		goto err;
 	for (b = 0; b < count; b++) {

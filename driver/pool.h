@@ -7,6 +7,7 @@
 #define FPGACAP_POOL_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
@@ -14,16 +15,27 @@
 struct device;
 struct page;
 
+/*
+ * What describes a pool (its page array, tables, the queue's and files'
+ * arrays): charged to the caller's memory cgroup, and refused (ENOMEM)
+ * rather than waking the OOM killer when the cgroup or system is short.
+ */
+#define FPGACAP_GFP_ARRAY (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+			   __GFP_NOWARN)
+
 /**
  * struct fpgacap_budget - the memory a device's pools may hold together
  * @held: bytes of pools created against this budget and not yet freed,
  *	whether the device still uses them or only a mapping keeps them;
  *	at most fpgacap_limits.max_pinned
+ * @orphaned: of @held, bytes of pools the device let go of while mapped;
+ *	an owner may leave at most fpgacap_limits.max_orphaned behind
  * @dev: the device that owns the budget; every pool charged here holds a
  *	reference on it, so the budget outlives its pools
  */
 struct fpgacap_budget {
 	atomic64_t held;
+	atomic64_t orphaned;
 	struct device *dev;
 };
 
@@ -34,6 +46,11 @@ struct fpgacap_budget {
  * @max_pool_size: bytes per pool
  * @max_pinned: bytes all pools of one device may hold, configured or
  *	orphaned (released by the device but still mapped)
+ * @max_orphaned: of those, bytes orphans may hold: an owner cannot leave
+ *	more behind, so the rest stays for whoever configures next
+ * @max_bounced: bytes per pool where the device's mappings bounce
+ *	(swiotlb): a pool holds its bounce slots for as long as it is
+ *	configured, and every device of the system shares them
  * @max_alloc_order: largest page order tried for buffer chunks
  *
  * Module parameters, writable by root at any time: read them once per use
@@ -44,6 +61,8 @@ struct fpgacap_limits {
 	u64 max_buffer_size;
 	u64 max_pool_size;
 	u64 max_pinned;
+	u64 max_orphaned;
+	u64 max_bounced;
 	unsigned int max_alloc_order;
 };
 
@@ -55,6 +74,8 @@ extern struct fpgacap_limits fpgacap_limits;
  *	the network stack holds page references of its own
  * @budget: charged with @bytes until the pool is freed
  * @writable: may be mapped writable (FPGACAP_CFG_WRITABLE)
+ * @orphaned: the device let go of it while it was still mapped; counted in
+ *	@budget's orphaned bytes until freed
  * @count: number of buffers
  * @buffer_size: bytes per buffer, a page multiple
  * @buffer_pages: pages per buffer
@@ -73,6 +94,7 @@ struct fpgacap_pool {
 	struct kref ref;
 	struct fpgacap_budget *budget;
 	bool writable;
+	bool orphaned;
 	u32 count;
 	size_t buffer_size;
 	unsigned int buffer_pages;
@@ -88,11 +110,15 @@ struct fpgacap_pool {
 	u32 max_segments;
 };
 
-int fpgacap_pool_check_size(u32 count, u64 buffer_size, u64 *total);
+u64 fpgacap_pool_max(struct device *dma_dev);
+int fpgacap_pool_check_size(u32 count, u64 buffer_size,
+			    struct device *dma_dev, u64 *total);
 struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 					 u32 count, size_t buffer_size,
 					 u32 flags, struct device *dma_dev);
 void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool);
+bool fpgacap_pool_mapped(struct fpgacap_pool *pool, unsigned int refs);
+void fpgacap_pool_orphan(struct fpgacap_pool *pool);
 void fpgacap_pool_get(struct fpgacap_pool *pool);
 void fpgacap_pool_put(struct fpgacap_pool *pool);
 void fpgacap_pool_sync_for_device(struct fpgacap_pool *pool, u32 index);

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include "inject.h"
 #include "pool.h"
 #include "queue.h"
 
@@ -23,10 +24,12 @@ static void queue_set_error(struct fpgacap_queue *q, int err);
 /**
  * fpgacap_queue_init() - set up an empty queue
  * @q: the queue, zeroed
+ * @inj: the device's test hooks
  */
-void fpgacap_queue_init(struct fpgacap_queue *q)
+void fpgacap_queue_init(struct fpgacap_queue *q, struct fpgacap_inject *inj)
 {
 	spin_lock_init(&q->lock);
+	q->inject = inj;
 	INIT_LIST_HEAD(&q->free);
 	INIT_LIST_HEAD(&q->done);
 	init_waitqueue_head(&q->done_wq);
@@ -47,7 +50,7 @@ int fpgacap_queue_attach(struct fpgacap_queue *q, struct fpgacap_pool *pool)
 	struct fpgacap_buf *bufs;
 	u32 i;
 
-	bufs = kvcalloc(pool->count, sizeof(*bufs), GFP_KERNEL_ACCOUNT);
+	bufs = kvcalloc(pool->count, sizeof(*bufs), FPGACAP_GFP_ARRAY);
 	if (!bufs)
 		return -ENOMEM;
 
@@ -187,7 +190,9 @@ static void queue_free_all(struct fpgacap_queue *q,
  *
  * Counters, sequence and offsets restart at 0; filled buffers nobody
  * dequeued, and the one read() was copying, belong to the old stream and
- * go back to the free list. Buffers DEQUEUE handed out stay userspace's.
+ * go back to the free list. Buffers DEQUEUE handed out stay userspace's:
+ * the new stream counts them as carried and dequeued, so that
+ * dequeued - returned == user still holds.
  */
 void fpgacap_queue_stream_on(struct fpgacap_queue *q)
 {
@@ -204,6 +209,8 @@ void fpgacap_queue_stream_on(struct fpgacap_queue *q)
 	q->pending_lost = 0;
 	q->pending_gap = false;
 	memset(&q->stats, 0, sizeof(q->stats));
+	q->stats.carried = q->nuser;
+	q->stats.dequeued = q->nuser;
 	q->last_progress = jiffies;
 	q->fill_time_ms = 0;
 	spin_unlock(&q->lock);
@@ -336,8 +343,12 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 {
 	struct fpgacap_buffer *info = &buf->info;
 
-	/* The device is done with it: the CPU owns the memory again. */
-	fpgacap_pool_sync_for_cpu(q->pool, buf->index);
+	/*
+	 * The device is done with it: the CPU owns the memory again (unless
+	 * a test breaks the sync on purpose, for the cache checker).
+	 */
+	if (!fpgacap_inject(&q->inject->skip_sync))
+		fpgacap_pool_sync_for_cpu(q->pool, buf->index);
 
 	spin_lock(&q->lock);
 	WARN_ON_ONCE(buf->state != FPGACAP_BUF_ACTIVE);
@@ -601,7 +612,8 @@ static int queue_status(struct fpgacap_queue *q)
  * @session: set to the queue's session, for fpgacap_queue_read_release()
  *
  * Return: 0 with the buffer held for read(), 1 if the next buffer follows
- * lost data and !@gap_ok, or what fpgacap_queue_status() says is missing.
+ * lost data or failed and !@gap_ok (it stays first: the next call gets
+ * it), or what fpgacap_queue_status() says is missing.
  */
 int fpgacap_queue_read_take(struct fpgacap_queue *q, bool gap_ok,
 			    struct fpgacap_buffer *info, u64 *session)
@@ -614,7 +626,8 @@ int fpgacap_queue_read_take(struct fpgacap_queue *q, bool gap_ok,
 	if (ret)
 		goto out;
 	buf = list_first_entry(&q->done, struct fpgacap_buf, list);
-	if (!gap_ok && (buf->info.flags & FPGACAP_BUF_LOST)) {
+	if (!gap_ok &&
+	    (buf->info.flags & (FPGACAP_BUF_LOST | FPGACAP_BUF_ERROR))) {
 		ret = 1;
 		goto out;
 	}
@@ -766,14 +779,20 @@ unsigned int fpgacap_queue_stall_timeout(struct fpgacap_queue *q)
 /**
  * fpgacap_queue_set_stall_timeout() - set the watchdog's timeout
  * @q: the queue
- * @ms: milliseconds without progress that fail a stream; 0 turns it off
+ * @ms: milliseconds without progress that fail a stream, at most
+ *	FPGACAP_STALL_TIMEOUT_MAX_MS; 0 turns it off
  *
  * Takes effect at once on a running stream.
+ *
+ * Return: 0, or -ERANGE (nothing changed).
  */
-void fpgacap_queue_set_stall_timeout(struct fpgacap_queue *q, unsigned int ms)
+int fpgacap_queue_set_stall_timeout(struct fpgacap_queue *q, unsigned int ms)
 {
+	if (ms > FPGACAP_STALL_TIMEOUT_MAX_MS)
+		return -ERANGE;
 	WRITE_ONCE(q->stall_timeout_ms, ms);
 	if (ms && fpgacap_queue_streaming(q))
 		mod_delayed_work(system_wq, &q->watchdog,
 				 max(msecs_to_jiffies(ms) / 2, 1UL));
+	return 0;
 }

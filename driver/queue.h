@@ -16,6 +16,7 @@
 
 #include "../uapi/fpgacap.h"
 
+struct fpgacap_inject;
 struct fpgacap_pool;
 
 /*
@@ -60,6 +61,7 @@ struct fpgacap_buf {
  * otherwise; other files use the functions below.
  *
  * @lock: the lists, states, counters, @streaming and @error
+ * @inject: the device's test hooks (set once, at init)
  * @pool: the attached pool (the device's reference), or NULL
  * @bufs: one entry per buffer of @pool
  * @count: buffers in @pool
@@ -89,6 +91,7 @@ struct fpgacap_buf {
  */
 struct fpgacap_queue {
 	spinlock_t lock;		/* see above */
+	struct fpgacap_inject *inject;
 	struct fpgacap_pool *pool;
 	struct fpgacap_buf *bufs;
 	u32 count;
@@ -112,7 +115,7 @@ struct fpgacap_queue {
 	unsigned int fill_time_ms;
 };
 
-void fpgacap_queue_init(struct fpgacap_queue *q);
+void fpgacap_queue_init(struct fpgacap_queue *q, struct fpgacap_inject *inj);
 int fpgacap_queue_attach(struct fpgacap_queue *q, struct fpgacap_pool *pool);
 struct fpgacap_pool *fpgacap_queue_detach(struct fpgacap_queue *q);
 struct fpgacap_pool *fpgacap_queue_pool(struct fpgacap_queue *q);
@@ -150,7 +153,9 @@ int fpgacap_queue_wait(struct fpgacap_queue *q, s64 timeout_ns);
 __poll_t fpgacap_queue_poll(struct fpgacap_queue *q, struct file *file,
 			    poll_table *wait);
 void fpgacap_queue_get_stats(struct fpgacap_queue *q, struct fpgacap_stats *st);
+/* The longest stall timeout: a day. */
+#define FPGACAP_STALL_TIMEOUT_MAX_MS (24U * 3600 * 1000)
 unsigned int fpgacap_queue_stall_timeout(struct fpgacap_queue *q);
-void fpgacap_queue_set_stall_timeout(struct fpgacap_queue *q, unsigned int ms);
+int fpgacap_queue_set_stall_timeout(struct fpgacap_queue *q, unsigned int ms);
 
 #endif /* FPGACAP_QUEUE_H */

@@ -10,7 +10,9 @@
  * returns less only at EOF, on an error, on a signal, or where data was
  * lost: a read() never spans a drop, so the bytes one call returns are
  * contiguous in the stream, and the statistics count what was dropped.
- * Buffers the source marked failed are not delivered: read() reports EIO.
+ * Buffers the source marked failed are not delivered: read() reports EIO,
+ * in a call of its own (the one before ends with the bytes before it), so
+ * no byte after a failed buffer arrives without that error in between.
  *
  * Copies run without the device lock, from pages the file holds a pool
  * reference on, so a slow user page never holds up unbind.
@@ -52,8 +54,9 @@ static int read_prepare(struct fpgacap_file *ff)
 
 /*
  * Take the next filled buffer; io_lock held. @gap_ok: a buffer that
- * follows lost data may be taken (nothing copied yet in this call).
- * Return: 0, 1 at a gap, or fpgacap_queue_status()'s reason.
+ * follows lost data, or a failed one, may be taken (nothing copied yet in
+ * this call). Return: 0, 1 at a gap or failure, or
+ * fpgacap_queue_status()'s reason.
  */
 static int read_next(struct fpgacap_file *ff, bool gap_ok)
 {
@@ -64,7 +67,7 @@ static int read_next(struct fpgacap_file *ff, bool gap_ok)
 	int ret;
 
 	mutex_lock(&fdev->lock);
-	ret = fpgacap_claim(ff);
+	ret = fpgacap_may_stream(ff);
 	if (!ret)
 		ret = read_prepare(ff);
 	if (!ret)
@@ -130,7 +133,8 @@ static ssize_t read_copy(struct fpgacap_file *ff, struct iov_iter *to)
  * @to: where the bytes go
  *
  * Return: bytes read, 0 at the end of a stopped stream, or -EAGAIN,
- * -EIO, -ENODEV, -EBUSY, -EFAULT, -ERESTARTSYS, or CONFIGURE's errors.
+ * -EIO, -ENODEV (after unbind, even mid-buffer), -EBUSY, -EFAULT,
+ * -ERESTARTSYS, or CONFIGURE's errors.
  */
 ssize_t fpgacap_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
@@ -144,12 +148,17 @@ ssize_t fpgacap_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return 0;
 	if (mutex_lock_interruptible(&ff->io_lock))
 		return -ERESTARTSYS;
+	/* Unbound: every call but close fails, with a buffer held or not. */
+	if (READ_ONCE(ff->fdev->gone)) {
+		fpgacap_io_unlock(ff);
+		return -ENODEV;
+	}
 	while (iov_iter_count(to)) {
 		if (!ff->rd.pool) {
 			ret = read_next(ff, !copied);
 			if (ret == -EAGAIN && !nonblock) {
 				/* Wait without the lock, then carry on. */
-				mutex_unlock(&ff->io_lock);
+				fpgacap_io_unlock(ff);
 				ret = fpgacap_queue_wait(&ff->fdev->queue, -1);
 				if (ret)
 					return copied ?: ret;
@@ -165,7 +174,7 @@ ssize_t fpgacap_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			break;
 		copied += ret;
 	}
-	mutex_unlock(&ff->io_lock);
+	fpgacap_io_unlock(ff);
 
 	if (copied)
 		return copied;

@@ -18,11 +18,27 @@
  * slots form a ring in submission order and buffers are delivered from its
  * head, so nothing is delivered out of order.
  *
- * A callback names its transfer by a token that carries the stream
- * generation it was submitted in, fixed at submission: one from a stopped
- * stream (an engine without a working device_synchronize may call back
- * after dmaengine_terminate_sync() returned, even after the next START)
- * finds its generation gone and does nothing.
+ * A callback names its transfer by a token: the callback parameter, one
+ * of a fixed set, armed at submission. A callback on a token that is not
+ * armed does nothing, so a late one (an engine without a working
+ * device_synchronize may call back after dmaengine_terminate_sync()
+ * returned) touches neither the ring nor the queue, nor queues the work
+ * item. The transfers STOP terminates retire their tokens; a retired token
+ * comes free only once nothing can call back on it any more: its late
+ * callback came, the engine's device_synchronize says so, an RCU grace
+ * period covers an engine whose callbacks run in softirq or interrupt
+ * context, or the channel was released. An engine that calls back from a
+ * thread of its own and cannot synchronize (shdma) leaves retired tokens
+ * that may never come free; when too few are left, STOP releases the
+ * channel and requests it anew.
+ *
+ * A prep that returns NULL while transfers are in flight is back-pressure
+ * (Xilinx AXI DMA has a fixed number of hardware descriptors, which large
+ * buffers of small pages use up): the next completion tries again. With
+ * nothing in flight prep is retried for DMA_PREP_GRACE_MS, then the stream
+ * fails (-ENOMEM). Descriptors are prepared with DMA_CTRL_ACK: engines
+ * such as rcar-dmac, shdma, at_hdmac and ste_dma40 reuse only acknowledged
+ * ones.
  *
  * If no free buffer is left the ring runs dry: for a slave source the
  * peripheral overruns, which is counted as a drop of unknown size, and the
@@ -36,9 +52,11 @@
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/io.h>
+#include <linux/lockdep.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/preempt.h>
 #include <linux/property.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -47,8 +65,11 @@
 #include "fpgacap.h"
 
 #define DMA_MAX_IN_FLIGHT 32
-/* Tokens of this many generations exist at once (a power of two). */
-#define DMA_TOKEN_GENERATIONS 4
+/* Callback parameters: a full ring, and room for retired ones. */
+#define DMA_TOKENS (4 * DMA_MAX_IN_FLIGHT)
+/* A refused prep with nothing in flight: retried this often, this long. */
+#define DMA_PREP_RETRY_MS 2
+#define DMA_PREP_GRACE_MS 100
 
 static unsigned int stop_drain_ms = 200;
 module_param(stop_drain_ms, uint, 0644);
@@ -57,11 +78,21 @@ MODULE_PARM_DESC(stop_drain_ms,
 
 struct dma_source;
 
-/* What a callback is given: its transfer, as submitted. */
+/*
+ * FREE: names no transfer. ARMED: names the transfer of its slot. RETIRED:
+ * its transfer was terminated, and a late callback may still come.
+ */
+enum dma_token_state {
+	DMA_TOKEN_FREE,
+	DMA_TOKEN_ARMED,
+	DMA_TOKEN_RETIRED,
+};
+
+/* A callback's parameter. */
 struct dma_token {
 	struct dma_source *ds;
-	unsigned int gen;		/* stream generation at submission */
-	unsigned int slot;		/* its slot in the ring */
+	enum dma_token_state state;
+	unsigned int slot;		/* armed: its slot in the ring */
 };
 
 /*
@@ -70,26 +101,42 @@ struct dma_token {
  */
 struct dma_slot {
 	struct fpgacap_buf *buf;
-	bool armed;			/* submitted, callback expected */
+	struct dma_token *token;	/* armed, until its callback */
 	bool done;			/* the engine finished it */
 	bool held;			/* stall hook: as if it never finished */
 	enum dmaengine_tx_result result;
 	u32 residue;
 };
 
+/* memcpy: a buffer some of whose pieces are submitted (work item only). */
+struct dma_partial {
+	struct fpgacap_buf *buf;	/* NULL: none */
+	struct scatterlist *sg;		/* the segment being filled */
+	unsigned int index;		/* its index */
+	size_t off;			/* bytes of it submitted */
+	u64 phase;			/* stream position of the next piece */
+};
+
 struct dma_source {
 	struct fpgacap_source src;
-	struct dma_chan *chan;
+	struct device *parent;		/* names the channel, configures it */
+	struct dma_chan *chan;		/* NULL once lost (see dma_renew) */
 	bool memcpy;
-	struct work_struct work;	/* delivers and refills */
-	spinlock_t lock;		/* slots, head, count, running, gen */
+	struct delayed_work work;	/* delivers, refills, retries a prep */
+	spinlock_t lock;		/* slots, head, count, running, tokens */
 	bool running;			/* new transfers may be submitted */
-	unsigned int gen;		/* stream generation, bumped by stop */
-	bool ring_dry;			/* work item only */
+	bool callbacks_seen;		/* the engine has called back */
+	bool thread_callbacks;		/* from a thread that is not ours */
 	unsigned int max_in_flight;
 	unsigned int head, count;	/* the ring of slots in flight */
 	struct dma_slot slots[DMA_MAX_IN_FLIGHT];
-	struct dma_token tokens[DMA_TOKEN_GENERATIONS][DMA_MAX_IN_FLIGHT];
+	struct dma_token tokens[DMA_TOKENS];
+	unsigned int next_token;	/* where the search for a free one starts */
+	unsigned int retired;		/* tokens retired */
+	/* Work item only (and stop, once the work is cancelled). */
+	bool ring_dry;
+	unsigned long refused_since;	/* jiffies: prep refused, none in flight */
+	struct dma_partial part;
 	wait_queue_head_t idle;		/* stop waits for the ring to drain */
 	size_t buffer_size;		/* set at start */
 	/* memcpy: the window, mapped for the engine to read. */
@@ -99,71 +146,130 @@ struct dma_source {
 	u64 pos;			/* memcpy: stream position submitted */
 };
 
-/* Interrupt or tasklet context: record, and let the work item act. */
+/* A free token, armed for @slot; ds->lock held. */
+static struct dma_token *dma_token_arm(struct dma_source *ds,
+				       unsigned int slot)
+{
+	unsigned int n;
+
+	lockdep_assert_held(&ds->lock);
+	/* Round robin: a token freed last is reused last. */
+	for (n = 0; n < DMA_TOKENS; n++) {
+		struct dma_token *t = &ds->tokens[ds->next_token];
+
+		ds->next_token = (ds->next_token + 1) % DMA_TOKENS;
+		if (t->state == DMA_TOKEN_FREE) {
+			t->state = DMA_TOKEN_ARMED;
+			t->slot = slot;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* Tokens a new transfer may still take; ds->lock held. */
+static unsigned int dma_tokens_left(struct dma_source *ds)
+{
+	lockdep_assert_held(&ds->lock);
+	return DMA_TOKENS - ds->retired - ds->count;
+}
+
+/*
+ * Interrupt, tasklet or thread context: record, and let the work item act.
+ * Only a callback on an armed token is one of the current stream's.
+ */
 static void dma_callback(void *param, const struct dmaengine_result *res)
 {
 	struct dma_token *token = param;
 	struct dma_source *ds = token->ds;
-	struct dma_slot *slot = &ds->slots[token->slot];
 	unsigned long flags;
+	bool current_stream = false;
 
 	spin_lock_irqsave(&ds->lock, flags);
-	/* A transfer of a stopped stream: its buffer is not ours any more. */
-	if (token->gen == ds->gen && slot->armed && !slot->done) {
+	ds->callbacks_seen = true;
+	/* issue_pending may call back in our own work item (PL330). */
+	if (in_task() && current_work() != &ds->work.work)
+		ds->thread_callbacks = true;
+	if (token->state == DMA_TOKEN_ARMED) {
+		struct dma_slot *slot = &ds->slots[token->slot];
+
 		slot->result = res->result;
 		slot->residue = res->residue;
 		slot->done = true;
+		slot->token = NULL;
+		current_stream = true;
+	} else if (token->state == DMA_TOKEN_RETIRED) {
+		/* A terminated transfer's late callback: it is over now. */
+		ds->retired--;
 	}
+	token->state = DMA_TOKEN_FREE;
 	spin_unlock_irqrestore(&ds->lock, flags);
-	queue_work(system_highpri_wq, &ds->work);
+	if (current_stream)
+		mod_delayed_work(system_highpri_wq, &ds->work, 0);
 }
 
-/* memcpy: copy the window, cyclically, into every segment of @buf. */
+/*
+ * memcpy: copy the window, cyclically, into every segment of @buf, from
+ * where a refused call stopped. Every piece but the last is submitted as
+ * it is made (it has no callback: the last one's speaks for all, pieces
+ * complete in order); @submitted tells the caller to issue them.
+ *
+ * Return: the last piece, prepared, not submitted; NULL when the engine
+ * refused one (ds->part remembers where to go on); ERR_PTR on a failed
+ * submission.
+ */
 static struct dma_async_tx_descriptor *
-dma_prep_memcpy(struct dma_source *ds, struct fpgacap_buf *buf, u64 phase)
+dma_prep_memcpy(struct dma_source *ds, struct fpgacap_buf *buf,
+		bool *submitted)
 {
-	struct dma_async_tx_descriptor *tx = NULL;
-	struct scatterlist *sg;
-	unsigned int i;
+	struct dma_partial *p = &ds->part;
+	struct sg_table *sgt = buf->sgt;
 
-	for_each_sgtable_dma_sg(buf->sgt, sg, i) {
-		dma_addr_t dst = sg_dma_address(sg);
-		size_t left = sg_dma_len(sg);
-
-		while (left) {
+	if (p->buf != buf)
+		*p = (struct dma_partial){ .buf = buf, .sg = sgt->sgl,
+					   .phase = ds->pos };
+	for (; p->index < sgt->nents;
+	     p->index++, p->sg = sg_next(p->sg), p->off = 0) {
+		while (p->off < sg_dma_len(p->sg)) {
+			size_t left = sg_dma_len(p->sg) - p->off;
+			struct dma_async_tx_descriptor *tx;
 			size_t off, n;
 			bool last;
 			u64 rem;
 
-			div64_u64_rem(phase, ds->window_size, &rem);
+			div64_u64_rem(p->phase, ds->window_size, &rem);
 			off = rem;
 			n = min(left, ds->window_size - off);
-			last = n == left && i == buf->sgt->nents - 1;
-
-			/* Only the last piece interrupts and calls back. */
-			tx = dmaengine_prep_dma_memcpy(ds->chan, dst,
+			last = n == left && p->index == sgt->nents - 1;
+			tx = dmaengine_prep_dma_memcpy(ds->chan,
+						       sg_dma_address(p->sg) +
+						       p->off,
 						       ds->window_dma + off, n,
-						       last ? DMA_PREP_INTERRUPT :
-							      0);
-			if (!tx)
-				return NULL;
-			if (!last && dma_submit_error(dmaengine_submit(tx)))
-				return NULL;
-			dst += n;
-			left -= n;
-			phase += n;
+						       DMA_CTRL_ACK |
+						       (last ?
+							DMA_PREP_INTERRUPT :
+							0));
+			if (!tx || last)
+				return tx;
+			if (dma_submit_error(dmaengine_submit(tx)))
+				return ERR_PTR(-EIO);
+			*submitted = true;
+			p->off += n;
+			p->phase += n;
 		}
 	}
-	return tx;
+	return ERR_PTR(-EINVAL);	/* an empty table: never built */
 }
 
 static struct dma_async_tx_descriptor *dma_prep(struct dma_source *ds,
-						struct fpgacap_buf *buf)
+						struct fpgacap_buf *buf,
+						bool *submitted)
 {
 	if (ds->memcpy)
-		return dma_prep_memcpy(ds, buf, ds->pos);
+		return dma_prep_memcpy(ds, buf, submitted);
 	return dmaengine_prep_slave_sg(ds->chan, buf->sgt->sgl, buf->sgt->nents,
-				       DMA_DEV_TO_MEM, DMA_PREP_INTERRUPT);
+				       DMA_DEV_TO_MEM,
+				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
 }
 
 /*
@@ -197,7 +303,6 @@ static void dma_deliver(struct dma_source *ds)
 		result = slot->result;
 		residue = slot->residue;
 		slot->buf = NULL;
-		slot->armed = false;
 		ds->head = (ds->head + 1) % ds->max_in_flight;
 		ds->count--;
 		spin_unlock_irq(&ds->lock);
@@ -209,16 +314,50 @@ static void dma_deliver(struct dma_source *ds)
 			flags |= FPGACAP_BUF_ERROR;
 		if (fpgacap_inject(&inj->short_fill))
 			bytes = round_down(ds->buffer_size / 2, 8);
+		/* Synced for the CPU there: the CPU owns it from here. */
 		fpgacap_queue_complete(q, buf, bytes, flags);
 	}
 	wake_up(&ds->idle);
+}
+
+/*
+ * A prep was refused (@refused) or not. With transfers in flight the next
+ * completion tries again; with none, a timer does, until the grace period
+ * is over and the stream fails. Work item only.
+ */
+static void dma_backpressure(struct dma_source *ds, bool refused)
+{
+	unsigned long grace = msecs_to_jiffies(DMA_PREP_GRACE_MS);
+	bool in_flight;
+
+	spin_lock_irq(&ds->lock);
+	in_flight = ds->count;
+	spin_unlock_irq(&ds->lock);
+	if (!refused || in_flight) {
+		ds->refused_since = 0;
+		return;
+	}
+	if (!ds->refused_since) {
+		ds->refused_since = jiffies;
+	} else if (time_after(jiffies, ds->refused_since + grace)) {
+		dev_err_ratelimited(ds->parent,
+				    "%s: the engine takes no descriptor for a buffer of %u segments with nothing in flight\n",
+				    ds->src.name,
+				    ds->part.buf ? ds->part.buf->sgt->nents :
+						   0);
+		ds->refused_since = 0;
+		fpgacap_queue_fail(ds->src.q, -ENOMEM);
+		return;
+	}
+	queue_delayed_work(system_highpri_wq, &ds->work,
+			   msecs_to_jiffies(DMA_PREP_RETRY_MS) ?: 1);
 }
 
 /* Keep max_in_flight descriptors queued while running; work item only. */
 static void dma_refill(struct dma_source *ds)
 {
 	struct fpgacap_queue *q = ds->src.q;
-	bool submitted = false, dry;
+	bool submitted = false, refused = false, dry;
 
 	for (;;) {
 		struct dma_async_tx_descriptor *tx;
@@ -229,30 +368,39 @@ static void dma_refill(struct dma_source *ds)
 		bool room;
 
 		spin_lock_irq(&ds->lock);
-		room = ds->running && ds->count < ds->max_in_flight;
+		room = ds->running && ds->count < ds->max_in_flight &&
+		       dma_tokens_left(ds);
 		spin_unlock_irq(&ds->lock);
 		if (!room)
 			break;
 		/* Synced for the device: it owns the memory from here. */
-		buf = fpgacap_queue_take(q);
+		buf = ds->part.buf ? ds->part.buf : fpgacap_queue_take(q);
 		if (!buf)
 			break;
-		tx = dma_prep(ds, buf);
+		tx = dma_prep(ds, buf, &submitted);
 		if (!tx) {
-			fpgacap_queue_requeue(q, buf);
-			fpgacap_queue_fail(q, -ENOMEM);
+			/* Back-pressure: no descriptor free in the engine. */
+			if (!ds->memcpy)
+				fpgacap_queue_requeue(q, buf);
+			refused = true;
 			break;
 		}
+		if (IS_ERR(tx)) {
+			ds->part.buf = NULL;
+			fpgacap_queue_requeue(q, buf);
+			fpgacap_queue_fail(q, -EIO);
+			break;
+		}
+		ds->part.buf = NULL;
 
 		spin_lock_irq(&ds->lock);
 		i = (ds->head + ds->count) % ds->max_in_flight;
 		slot = &ds->slots[i];
+		token = dma_token_arm(ds, i);
 		slot->buf = buf;
-		slot->armed = true;
+		slot->token = token;
 		slot->done = false;
 		slot->held = false;
-		token = &ds->tokens[ds->gen % DMA_TOKEN_GENERATIONS][i];
-		token->gen = ds->gen;
 		ds->count++;
 		spin_unlock_irq(&ds->lock);
 
@@ -260,8 +408,9 @@ static void dma_refill(struct dma_source *ds)
 		tx->callback_param = token;
 		if (dma_submit_error(dmaengine_submit(tx))) {
 			spin_lock_irq(&ds->lock);
+			token->state = DMA_TOKEN_FREE;
 			slot->buf = NULL;
-			slot->armed = false;
+			slot->token = NULL;
 			ds->count--;
 			spin_unlock_irq(&ds->lock);
 			fpgacap_queue_requeue(q, buf);
@@ -273,6 +422,7 @@ static void dma_refill(struct dma_source *ds)
 	}
 	if (submitted)
 		dma_async_issue_pending(ds->chan);
+	dma_backpressure(ds, refused);
 
 	spin_lock_irq(&ds->lock);
 	dry = ds->running && !ds->count;
@@ -285,7 +435,8 @@ static void dma_refill(struct dma_source *ds)
 
 static void dma_work(struct work_struct *work)
 {
-	struct dma_source *ds = container_of(work, struct dma_source, work);
+	struct dma_source *ds = container_of(to_delayed_work(work),
+					     struct dma_source, work);
 
 	dma_deliver(ds);
 	dma_refill(ds);
@@ -295,13 +446,16 @@ static int dma_start(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
 
+	if (!ds->chan)
+		return -ENODEV;
 	ds->buffer_size = fpgacap_queue_buffer_size(src->q);
 	ds->pos = 0;
 	ds->ring_dry = false;
+	ds->refused_since = 0;
 	spin_lock_irq(&ds->lock);
 	ds->running = true;
 	spin_unlock_irq(&ds->lock);
-	queue_work(system_highpri_wq, &ds->work);
+	mod_delayed_work(system_highpri_wq, &ds->work, 0);
 	return 0;
 }
 
@@ -315,6 +469,49 @@ static bool dma_idle(struct dma_source *ds)
 	return idle;
 }
 
+static int dma_setup_slave(struct dma_source *ds, struct device *dev);
+
+/*
+ * Too many tokens are retired for a new stream: release the channel, which
+ * ends every callback of the engine for it (the dmaengine contract of
+ * device_free_chan_resources), and request it anew. If the channel cannot
+ * be had again, START fails with ENODEV from then on.
+ */
+static void dma_renew(struct dma_source *ds)
+{
+	struct dma_chan *chan;
+	unsigned int i;
+	int ret;
+
+	dma_release_channel(ds->chan);
+	ds->chan = NULL;
+	spin_lock_irq(&ds->lock);
+	for (i = 0; i < DMA_TOKENS; i++)
+		ds->tokens[i].state = DMA_TOKEN_FREE;
+	ds->retired = 0;
+	ds->callbacks_seen = false;
+	ds->thread_callbacks = false;
+	spin_unlock_irq(&ds->lock);
+
+	chan = dma_request_chan(ds->parent, "rx");
+	if (IS_ERR(chan)) {
+		dev_err(ds->parent, "%s: the rx channel could not be had again: %ld\n",
+			ds->src.name, PTR_ERR(chan));
+		return;
+	}
+	/* The pool is mapped for the old channel's device. */
+	ret = chan->device->dev == ds->src.dma_dev ? 0 : -EXDEV;
+	if (!ret && !ds->memcpy)
+		ret = dma_setup_slave(ds, ds->parent);
+	if (ret) {
+		dev_err(ds->parent, "%s: the rx channel came back unusable: %d\n",
+			ds->src.name, ret);
+		dma_release_channel(chan);
+		return;
+	}
+	ds->chan = chan;
+}
+
 /*
  * Stop: submit nothing more and let what is in flight finish and be
  * delivered (DEQUEUE drains it), for up to stop_drain_ms. Transfers that
@@ -324,6 +521,7 @@ static void dma_stop(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
 	struct fpgacap_queue *q = src->q;
+	bool quiet;
 	unsigned int i;
 
 	spin_lock_irq(&ds->lock);
@@ -332,9 +530,10 @@ static void dma_stop(struct fpgacap_source *src)
 	/*
 	 * A work item that submitted before seeing !running finishes with its
 	 * issue_pending now, not after the terminate below (which would leave
-	 * the engine an issue_pending with nothing to issue).
+	 * the engine an issue_pending with nothing to issue). A retry waiting
+	 * for its timer runs now and submits nothing.
 	 */
-	flush_work(&ds->work);
+	flush_delayed_work(&ds->work);
 	wait_event_timeout(ds->idle, dma_idle(ds),
 			   msecs_to_jiffies(READ_ONCE(stop_drain_ms)));
 
@@ -343,15 +542,29 @@ static void dma_stop(struct fpgacap_source *src)
 	 * terminate_sync waits for running callbacks through the engine's
 	 * device_synchronize. pl330 and altera-msgdma have none; they call
 	 * back from a tasklet, and a callback their tasklet already picked up
-	 * runs in softirq context, which a grace period waits out. Any later
-	 * straggler finds its generation gone.
+	 * runs in softirq context, which a grace period waits out.
 	 */
 	if (!ds->chan->device->device_synchronize)
 		synchronize_rcu();
+
+	/* Nothing may call back on these tokens now, or it is harmless. */
 	spin_lock_irq(&ds->lock);
-	ds->gen++;
+	quiet = ds->chan->device->device_synchronize ||
+		(ds->callbacks_seen && !ds->thread_callbacks);
+	for (i = 0; i < ds->count; i++) {
+		struct dma_slot *slot = &ds->slots[(ds->head + i) %
+						   ds->max_in_flight];
+
+		if (!slot->token)
+			continue;
+		slot->token->state = quiet ? DMA_TOKEN_FREE :
+					     DMA_TOKEN_RETIRED;
+		ds->retired += !quiet;
+		slot->token = NULL;
+	}
 	spin_unlock_irq(&ds->lock);
-	cancel_work_sync(&ds->work);
+	/* No token is armed: no callback queues the work item again. */
+	cancel_delayed_work_sync(&ds->work);
 
 	/* Nothing else touches the ring now. Finished transfers are data. */
 	dma_deliver(ds);
@@ -362,28 +575,39 @@ static void dma_stop(struct fpgacap_source *src)
 		/* Terminated: the device wrote what it wrote; unread. */
 		fpgacap_queue_requeue(q, slot->buf);
 		slot->buf = NULL;
-		slot->armed = false;
 	}
+	if (ds->part.buf)
+		fpgacap_queue_requeue(q, ds->part.buf);
+	ds->part.buf = NULL;
 	ds->head = 0;
 	ds->count = 0;
+
+	if (DMA_TOKENS - ds->retired < ds->max_in_flight)
+		dma_renew(ds);
 }
 
 static void dma_kick(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
 
-	queue_work(system_highpri_wq, &ds->work);
+	mod_delayed_work(system_highpri_wq, &ds->work, 0);
 }
 
 static void dma_destroy(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
 
-	cancel_work_sync(&ds->work);
+	/*
+	 * Release first: when it returns the engine calls back no more
+	 * (callbacks it still runs on the way find no armed token and queue
+	 * nothing). Only then can the work item be known to stay gone.
+	 */
+	if (ds->chan)
+		dma_release_channel(ds->chan);
+	cancel_delayed_work_sync(&ds->work);
 	if (ds->window_size)
-		dma_unmap_resource(ds->chan->device->dev, ds->window_dma,
+		dma_unmap_resource(ds->src.dma_dev, ds->window_dma,
 				   ds->window_size, DMA_TO_DEVICE, 0);
-	dma_release_channel(ds->chan);
 	kfree(ds);
 }
 
@@ -429,7 +653,7 @@ static int dma_setup_slave(struct dma_source *ds, struct device *dev)
  */
 static int dma_setup_window(struct dma_source *ds, struct device *dev)
 {
-	struct device *dma_dev = ds->chan->device->dev;
+	struct device *dma_dev = ds->src.dma_dev;
 	struct resource *res;
 
 	res = platform_get_resource(to_platform_device(dev), IORESOURCE_MEM, 0);
@@ -487,15 +711,10 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&ds->lock);
 	init_waitqueue_head(&ds->idle);
-	INIT_WORK(&ds->work, dma_work);
-	for (i = 0; i < DMA_MAX_IN_FLIGHT; i++) {
-		int g;
-
-		for (g = 0; g < DMA_TOKEN_GENERATIONS; g++) {
-			ds->tokens[g][i].ds = ds;
-			ds->tokens[g][i].slot = i;
-		}
-	}
+	INIT_DELAYED_WORK(&ds->work, dma_work);
+	for (i = 0; i < DMA_TOKENS; i++)
+		ds->tokens[i].ds = ds;
+	ds->parent = dev;
 	device_property_read_u32(dev, "fpgacap,max-in-flight", &n);
 	if (!n || n > DMA_MAX_IN_FLIGHT) {
 		dev_err(dev, "fpgacap,max-in-flight must be 1..%d\n",
@@ -512,6 +731,8 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 		kfree(ds);
 		return ERR_PTR(dev_err_probe(dev, ret, "no rx DMA channel\n"));
 	}
+	/* The device that writes the pool, which is mapped for it. */
+	ds->src.dma_dev = ds->chan->device->dev;
 
 	ret = memcpy ? dma_setup_window(ds, dev) : dma_setup_slave(ds, dev);
 	if (ret) {
@@ -526,7 +747,6 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	ds->src.q = &fdev->queue;
 	ds->src.inject = &fdev->inject;
 	ds->src.type = memcpy ? FPGACAP_SOURCE_MEMCPY : FPGACAP_SOURCE_SLAVE_DMA;
-	ds->src.dma_dev = ds->chan->device->dev;
 	strscpy(ds->src.name, dma_chan_name(ds->chan), sizeof(ds->src.name));
 	return &ds->src;
 }

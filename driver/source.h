@@ -15,8 +15,9 @@
  *    calls back from an interrupt or tasklet defers to a thread or a work
  *    item before it talks to the queue.
  * Errors: a buffer completed with FPGACAP_BUF_ERROR fails the stream (EIO);
- * fpgacap_queue_fail() fails it without a buffer (-ENOMEM when a descriptor
- * cannot be prepared). A failed stream hands out no more buffers. The
+ * fpgacap_queue_fail() fails it without a buffer (-ENOMEM when the engine
+ * gives no descriptor and nothing is in flight). A failed stream hands out
+ * no more buffers. The
  * core's watchdog fails a stream whose source holds buffers and completes
  * none for stall_timeout_ms plus the source's own fill time (-ETIMEDOUT).
  */
@@ -40,13 +41,16 @@ struct fpgacap_source;
  * @stop: stop filling. Called with the device lock held, after the queue
  *	stopped handing out buffers. May sleep. When it returns, every buffer
  *	the source took has been completed or requeued, no DMA targets any
- *	buffer, and no callback of the engine for this stream can still run.
- *	Transfers already finished may be completed (they are filled data).
+ *	buffer, and no callback of the engine for this stream can touch the
+ *	queue, a buffer or the source's work any more (a late one may still
+ *	run, and does nothing). Transfers already finished may be completed
+ *	(they are filled data).
  * @kick: buffers came back to the free list; a source that ran dry may
  *	take them now. Called with the device lock held while streaming;
  *	must not sleep for long. May be NULL.
  * @destroy: the device is being unbound; release channels and memory.
- *	Called once, after the last @stop, without the device lock.
+ *	Called once, after the last @stop, without the device lock. Nothing
+ *	of the source runs after it returns.
  */
 struct fpgacap_source_ops {
 	int (*start)(struct fpgacap_source *src);

@@ -2,13 +2,14 @@
 /*
  * The stream and who owns it, for the ioctls, read() and mmap().
  *
- * The first file opened for reading that configures, starts, stops,
- * dequeues, returns or reads becomes the owner; others get EBUSY for those
+ * The file whose CONFIGURE made the pool (or whose read() configured an
+ * unconfigured device) owns the stream; others get EBUSY for streaming
  * calls (EBADF if not opened for reading) but may ask INFO and STATS and
- * poll. The pool and the stream belong to the owner: they end when it is
- * released (its last reference: a mapping keeps the file) or the device
- * is unbound. After unbind every call but close fails with ENODEV;
- * mappings stay readable.
+ * poll. A call that fails never makes its caller the owner. The pool and
+ * the stream belong to the owner: they end when it frees the pool, when
+ * it is released (its last reference: a mapping keeps the file) or when
+ * the device is unbound. After unbind every call but close fails with
+ * ENODEV; mappings stay readable.
  */
 #include <linux/fs.h>
 #include <linux/lockdep.h>
@@ -17,13 +18,16 @@
 #include "fpgacap.h"
 
 /**
- * fpgacap_claim() - take or check ownership of the stream
+ * fpgacap_may_stream() - may @ff make a streaming call?
  * @ff: the calling file; the device lock held
  *
- * Return: 0 if @ff owns the stream now, -ENODEV after unbind, -EBADF if
- * @ff was not opened for reading, -EBUSY if another file owns it.
+ * It may if it owns the stream or nobody does (the device is then
+ * unconfigured). Only a successful CONFIGURE makes an owner.
+ *
+ * Return: 0, -ENODEV after unbind, -EBADF if @ff was not opened for
+ * reading, -EBUSY if another file owns the stream.
  */
-int fpgacap_claim(struct fpgacap_file *ff)
+int fpgacap_may_stream(struct fpgacap_file *ff)
 {
 	struct fpgacap_dev *fdev = ff->fdev;
 
@@ -34,7 +38,6 @@ int fpgacap_claim(struct fpgacap_file *ff)
 		return -EBADF;
 	if (fdev->owner && fdev->owner != ff)
 		return -EBUSY;
-	fdev->owner = ff;
 	return 0;
 }
 
@@ -49,7 +52,10 @@ void fpgacap_read_drop(struct fpgacap_file *ff)
 	memset(&ff->rd, 0, sizeof(ff->rd));
 }
 
-/* Detach the pool and let go of it; the device lock held, stopped. */
+/*
+ * Detach the pool and let go of it; the device lock held, stopped. A pool
+ * still mapped lives on as an orphan.
+ */
 static void drop_pool(struct fpgacap_dev *fdev)
 {
 	struct fpgacap_pool *pool;
@@ -59,8 +65,32 @@ static void drop_pool(struct fpgacap_dev *fdev)
 	if (pool) {
 		/* The DMA mapping is the device's; the pages are everyone's. */
 		fpgacap_pool_dma_unmap(pool);
+		if (fpgacap_pool_mapped(pool, 1))
+			fpgacap_pool_orphan(pool);
 		fpgacap_pool_put(pool);
 	}
+}
+
+/*
+ * Would letting go of the pool now leave more orphaned than an owner may?
+ * The device lock held: nothing maps it anew meanwhile.
+ */
+static bool orphans_full(struct fpgacap_file *ff)
+{
+	struct fpgacap_dev *fdev = ff->fdev;
+	struct fpgacap_pool *pool;
+	bool full = false;
+
+	lockdep_assert_held(&fdev->lock);
+	pool = fpgacap_queue_pool(&fdev->queue);
+	if (!pool)
+		return false;
+	/* Known holders: the device, this call, read()'s buffer. */
+	if (fpgacap_pool_mapped(pool, ff->rd.pool == pool ? 3 : 2))
+		full = atomic64_read(&fdev->budget.orphaned) + pool->bytes >
+		       READ_ONCE(fpgacap_limits.max_orphaned);
+	fpgacap_pool_put(pool);
+	return full;
 }
 
 /* Room for a DEQUEUE or RETURN batch as large as the pool, per file. */
@@ -71,8 +101,8 @@ static int alloc_scratch(struct fpgacap_file *ff, u32 count)
 	kvfree(ff->dq);
 	kvfree(ff->rt);
 	ff->scratch_len = 0;
-	ff->dq = kvcalloc(count, sizeof(*ff->dq), GFP_KERNEL_ACCOUNT);
-	ff->rt = kvcalloc(count, sizeof(*ff->rt), GFP_KERNEL_ACCOUNT);
+	ff->dq = kvcalloc(count, sizeof(*ff->dq), FPGACAP_GFP_ARRAY);
+	ff->rt = kvcalloc(count, sizeof(*ff->rt), FPGACAP_GFP_ARRAY);
 	if (!ff->dq || !ff->rt)
 		return -ENOMEM;
 	ff->scratch_len = count;
@@ -81,12 +111,16 @@ static int alloc_scratch(struct fpgacap_file *ff, u32 count)
 
 /**
  * fpgacap_configure() - replace the owner's pool, or free it
- * @ff: the owning file; its io_lock and the device lock held
+ * @ff: a file that may stream (fpgacap_may_stream()); its io_lock and the
+ *	device lock held
  * @cfg: in: count (0 frees), buffer_size, flags, rate; out: the geometry
  *
- * The old pool is let go first (both may not fit in memory at once); it
- * lives on while mapped, counting against the device's budget. A failed
- * CONFIGURE leaves the device unconfigured.
+ * A configuration the device refuses (its input, the stream running, an
+ * orphan past max_orphaned) changes nothing. Otherwise the old pool is let
+ * go first (both may not fit in memory at once); it lives on while
+ * mapped, counting against the device's budget. @ff owns the stream after
+ * a successful CONFIGURE of a pool, and nobody does once the device is
+ * unconfigured: after count 0, or when the new pool could not be had.
  *
  * Return: 0 or a negative errno as documented in uapi/fpgacap.h.
  */
@@ -108,15 +142,18 @@ int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
 		return -EOPNOTSUPP;
 	if (cfg->count) {
 		ret = fpgacap_pool_check_size(cfg->count, cfg->buffer_size,
-					      &total);
+					      src->dma_dev, &total);
 		if (ret)
 			return ret;
 	}
 	if (fpgacap_queue_streaming(&fdev->queue))
 		return -EBUSY;
+	if (orphans_full(ff))
+		return -EDQUOT;
 
 	fpgacap_read_drop(ff);
 	drop_pool(fdev);
+	fdev->owner = NULL;
 	ff->started = false;
 	cfg->mmap_size = 0;
 	cfg->chunks = 0;
@@ -139,6 +176,7 @@ int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
 		fpgacap_pool_put(pool);
 		return ret;
 	}
+	fdev->owner = ff;
 	src->rate = cfg->rate;
 	cfg->mmap_size = total;
 	cfg->chunks = pool->chunks;

@@ -86,10 +86,9 @@ static ssize_t stall_timeout_ms_store(struct device *dev,
 	int ret;
 
 	ret = kstrtouint(buf, 0, &ms);
-	if (ret)
-		return ret;
-	fpgacap_queue_set_stall_timeout(&to_fdev(dev)->queue, ms);
-	return count;
+	if (!ret)
+		ret = fpgacap_queue_set_stall_timeout(&to_fdev(dev)->queue, ms);
+	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(stall_timeout_ms);
 
