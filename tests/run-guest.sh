@@ -25,11 +25,11 @@ usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V] [--h
 load_target "${1:?$usage (targets: $(target_names))}"
 job=${2:?$usage}
 shift 2
-icount=0 tests= extra_env= hostfwds= host_done=
+icount=0 only= extra_env= hostfwds= host_done=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) icount=1 ;;
-	--tests) tests=$2; shift ;;
+	--tests) only=$2; shift ;;
 	--env) extra_env="$extra_env $2"; shift ;;
 	--hostfwd)
 		[[ $2 =~ ^[0-9]+:[0-9]+$ ]] || die "--hostfwd HOSTPORT:GUESTPORT, not $2"
@@ -44,6 +44,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 timeout_s=${FPGACAP_GUEST_TIMEOUT:-$timeout}
+# --tests, or the target's own list (tests), or every test.
+tests=${only:-$tests}
 
 logdir=$FPGACAP_WORK/logs
 mkdir -p "$logdir"

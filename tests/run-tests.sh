@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 . tests/lib/common.sh
 . tests/lib/target.sh
 
-default_targets="x86 x86-6.12 zynq zynq-6.12 zynqmp x86-debug"
+default_targets="x86 x86-6.12 x86-swiotlb zynq zynq-6.12 zynqmp x86-debug"
 targets=${FPGACAP_TARGETS:-$default_targets}
 soak= chosen=${FPGACAP_TARGETS:+1}
 while [ $# -gt 0 ]; do

@@ -10,7 +10,7 @@ load_target() {
 	kernel_package= kernel_source= kernel_config=() kernel_image=
 	kernel_targets=() dts= guest_modules=() test_kmods=() kbuild_args=()
 	qemu_cpus=() qemu_cpus_icount=() append= sources=pattern timeout=1500 gcov=0
-	udp_nic=-
+	udp_nic=- tests=
 	# shellcheck source=/dev/null
 	. "$file"
 	target=$name

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The x86 guest with swiotlb=force: every DMA mapping of the test engine
+# goes through real bounce buffers, so only fpgacap's dma_sync_*() calls
+# bring its data to the pool's pages, and swiotlb's 256 KiB limit on one
+# mapping meets the pool's large segments. The test engine's tests only.
+. "$FPGACAP_TOP/tests/targets/x86.sh"
+desc="x86_64, Debian's 6.1 image, swiotlb=force; testdma_test only"
+append="swiotlb=force"
+tests=testdma_test
+sources="pattern testdma"
