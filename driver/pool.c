@@ -87,6 +87,80 @@ int fpgacap_pool_check_size(u32 count, u64 buffer_size,
 	return 0;
 }
 
+/**
+ * fpgacap_layout_init() - the layout of buffers with datagram slots
+ * @l: filled in
+ * @buffer_size: bytes per buffer, a page multiple
+ * @slot_size: bytes per slot, 0 for plain buffers
+ * @slot_header: header room per slot
+ * @records: the source writes whole slots
+ *
+ * Return: 0, or -EINVAL for a geometry uapi/fpgacap.h does not allow.
+ */
+int fpgacap_layout_init(struct fpgacap_layout *l, size_t buffer_size,
+			u32 slot_size, u32 slot_header, bool records)
+{
+	memset(l, 0, sizeof(*l));
+	l->payload = buffer_size;
+	l->table = buffer_size;
+	if (!slot_size)
+		return slot_header || records ? -EINVAL : 0;
+	if (slot_size % 8 || slot_header % 8 || slot_header >= slot_size ||
+	    slot_size > buffer_size)
+		return -EINVAL;
+	l->slot_size = slot_size;
+	l->slot_header = slot_header;
+	l->records = records;
+	l->slots = buffer_size / slot_size;
+	l->payload = (size_t)l->slots * (slot_size - slot_header);
+	l->table = records ? (size_t)l->slots * slot_size : l->payload;
+	return 0;
+}
+
+/**
+ * fpgacap_layout_payload() - stream bytes in what a source wrote
+ * @l: the layout
+ * @written: bytes of a buffer's table the source wrote, from its start
+ *
+ * Return: the payload among them (with records, what is not header).
+ */
+size_t fpgacap_layout_payload(const struct fpgacap_layout *l, size_t written)
+{
+	size_t whole, part;
+
+	written = min(written, l->table);
+	if (!l->records)
+		return written;
+	whole = written / l->slot_size;
+	part = written % l->slot_size;
+	return whole * (l->slot_size - l->slot_header) +
+	       (part > l->slot_header ? part - l->slot_header : 0);
+}
+
+/**
+ * fpgacap_layout_offset() - where stream byte @pos of a buffer lies in it
+ * @l: the layout
+ * @pos: a payload position, below @l->payload
+ * @len: set to the payload bytes that follow it contiguously in the buffer
+ *
+ * Return: the byte offset in the buffer.
+ */
+size_t fpgacap_layout_offset(const struct fpgacap_layout *l, size_t pos,
+			     size_t *len)
+{
+	size_t per, slot, in;
+
+	if (!l->slot_size) {
+		*len = l->payload - pos;
+		return pos;
+	}
+	per = l->slot_size - l->slot_header;
+	slot = pos / per;
+	in = pos % per;
+	*len = per - in;
+	return slot * l->slot_size + l->slot_header + in;
+}
+
 static gfp_t pool_gfp(u32 flags, struct device *dma_dev)
 {
 	/*
@@ -278,6 +352,37 @@ static void pool_walk_range(struct pool_seg_walk *w, size_t off, size_t len)
 	}
 }
 
+/*
+ * The bytes a buffer's table holds: all of a plain buffer; of a slotted
+ * one, each slot's payload (whole slots with records), a range each, so a
+ * DMA engine writes nothing into the header rooms the CPU fills.
+ *
+ * A header room and the payload before it share a cache line (slots are
+ * not multiples of a line). That is safe because the CPU writes a header
+ * only while it owns the buffer (dequeued, not yet returned), and the
+ * syncs cover the table's ranges only: for the device they write back and
+ * invalidate the shared edge lines while the CPU's header bytes are still
+ * the newest data in them, before the device writes; for the CPU they
+ * invalidate again (a clean line, unless the CPU broke ownership by
+ * writing meanwhile) before anyone reads the payload. With swiotlb only
+ * the ranges are copied, so the header rooms keep what the CPU wrote
+ * (testdma_test's slots tests, under swiotlb=force and the checker).
+ */
+static void pool_walk_table(struct fpgacap_pool *pool, struct pool_seg_walk *w)
+{
+	const struct fpgacap_layout *l = &pool->layout;
+	size_t skip = l->records ? 0 : l->slot_header;
+	u32 k;
+
+	if (!l->slot_size) {
+		pool_walk_range(w, 0, pool->buffer_size);
+		return;
+	}
+	for (k = 0; k < l->slots; k++)
+		pool_walk_range(w, (size_t)k * l->slot_size + skip,
+				l->slot_size - skip);
+}
+
 /* One buffer's table: its bytes in as few segments as the device allows. */
 static int pool_build_sgt(struct fpgacap_pool *pool, struct sg_table *sgt,
 			  struct page **pages, struct device *dma_dev)
@@ -290,14 +395,14 @@ static int pool_build_sgt(struct fpgacap_pool *pool, struct sg_table *sgt,
 	unsigned int nents;
 	int ret;
 
-	pool_walk_range(&w, 0, pool->buffer_size);
+	pool_walk_table(pool, &w);
 	nents = w.nents;
 	ret = sg_alloc_table(sgt, nents, FPGACAP_GFP_ARRAY);
 	if (ret)
 		return ret;
 	w.sg = sgt->sgl;
 	w.nents = 0;
-	pool_walk_range(&w, 0, pool->buffer_size);
+	pool_walk_table(pool, &w);
 	WARN_ON_ONCE(w.nents != nents);
 	return 0;
 }
@@ -486,6 +591,7 @@ static void pool_free(struct fpgacap_pool *pool)
  * @count: number of buffers
  * @buffer_size: bytes per buffer; @count and @buffer_size must have passed
  *	fpgacap_pool_check_size()
+ * @layout: where the source writes in each buffer (fpgacap_layout_init())
  * @flags: FPGACAP_CFG_* (HIGHMEM allows highmem pages, WRITABLE writable
  *	mappings)
  * @dma_dev: the device that writes the buffers, or NULL for a CPU source
@@ -495,6 +601,7 @@ static void pool_free(struct fpgacap_pool *pool)
  */
 struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 					 u32 count, size_t buffer_size,
+					 const struct fpgacap_layout *layout,
 					 u32 flags, struct device *dma_dev)
 {
 	unsigned int order_cap = min_t(unsigned int, FPGACAP_MAX_PAGE_ORDER,
@@ -527,6 +634,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 	pool->buffer_pages = buffer_size >> PAGE_SHIFT;
 	pool->npages = (unsigned long)count * pool->buffer_pages;
 	pool->bytes = bytes;
+	pool->layout = *layout;
 
 	ret = -ENOMEM;
 	pool->pages = kvcalloc(pool->npages, sizeof(*pool->pages),

@@ -69,6 +69,34 @@ struct fpgacap_limits {
 extern struct fpgacap_limits fpgacap_limits;
 
 /**
+ * struct fpgacap_layout - where a source writes in each buffer
+ * @slot_size: bytes per datagram slot, 0 for a plain buffer
+ * @slot_header: header room at the start of each slot
+ * @records: the source writes whole slots, header included
+ * @slots: slots per buffer (0 for a plain buffer)
+ * @payload: stream bytes a full buffer carries (bytes_used when full)
+ * @table: bytes a buffer's DMA table holds (what a DMA source writes)
+ *
+ * A plain buffer is all payload. A slotted one carries the stream in its
+ * slots' payloads, slot k's at k * slot_size + slot_header; without
+ * @records the table holds only those, with @records the whole slots.
+ */
+struct fpgacap_layout {
+	u32 slot_size;
+	u32 slot_header;
+	bool records;
+	u32 slots;
+	size_t payload;
+	size_t table;
+};
+
+int fpgacap_layout_init(struct fpgacap_layout *l, size_t buffer_size,
+			u32 slot_size, u32 slot_header, bool records);
+size_t fpgacap_layout_payload(const struct fpgacap_layout *l, size_t written);
+size_t fpgacap_layout_offset(const struct fpgacap_layout *l, size_t pos,
+			     size_t *len);
+
+/**
  * struct fpgacap_pool - the buffers, their pages and DMA segments
  * @ref: one reference for the device while configured, one per VMA;
  *	the network stack holds page references of its own
@@ -81,6 +109,7 @@ extern struct fpgacap_limits fpgacap_limits;
  * @buffer_pages: pages per buffer
  * @npages: pages in the pool
  * @bytes: @count * @buffer_size
+ * @layout: where the source writes in each buffer
  * @pages: buffer i is pages[i * buffer_pages ...], each an order-0 page
  * @sgts: one table per buffer, physically contiguous runs merged
  * @dma_dev: the device the tables are mapped for, while @mapped
@@ -100,6 +129,7 @@ struct fpgacap_pool {
 	unsigned int buffer_pages;
 	unsigned long npages;
 	u64 bytes;
+	struct fpgacap_layout layout;
 	struct page **pages;
 	struct sg_table *sgts;
 	struct device *dma_dev;
@@ -115,6 +145,7 @@ int fpgacap_pool_check_size(u32 count, u64 buffer_size,
 			    struct device *dma_dev, u64 *total);
 struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 					 u32 count, size_t buffer_size,
+					 const struct fpgacap_layout *layout,
 					 u32 flags, struct device *dma_dev);
 void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool);
 bool fpgacap_pool_mapped(struct fpgacap_pool *pool, unsigned int refs);

@@ -68,6 +68,7 @@ int fpgacap_queue_attach(struct fpgacap_queue *q, struct fpgacap_pool *pool)
 	q->bufs = bufs;
 	q->count = pool->count;
 	q->buffer_size = pool->buffer_size;
+	q->layout = pool->layout;
 	q->nfree = pool->count;
 	q->nactive = 0;
 	q->ndone = 0;
@@ -97,6 +98,7 @@ struct fpgacap_pool *fpgacap_queue_detach(struct fpgacap_queue *q)
 	q->bufs = NULL;
 	q->count = 0;
 	q->buffer_size = 0;
+	memset(&q->layout, 0, sizeof(q->layout));
 	INIT_LIST_HEAD(&q->free);
 	INIT_LIST_HEAD(&q->done);
 	q->nfree = 0;
@@ -142,6 +144,18 @@ size_t fpgacap_queue_buffer_size(struct fpgacap_queue *q)
 	size = q->buffer_size;
 	spin_unlock(&q->lock);
 	return size;
+}
+
+/**
+ * fpgacap_queue_layout() - where the source writes in a buffer
+ * @q: the queue, with a pool
+ * @l: set to the attached pool's layout
+ */
+void fpgacap_queue_layout(struct fpgacap_queue *q, struct fpgacap_layout *l)
+{
+	spin_lock(&q->lock);
+	*l = q->layout;
+	spin_unlock(&q->lock);
 }
 
 /**
@@ -330,7 +344,8 @@ void fpgacap_queue_wait_free(struct fpgacap_queue *q, bool (*stop)(void))
  * fpgacap_queue_complete() - the source filled a buffer
  * @q: the queue
  * @buf: a buffer the source took
- * @bytes_used: valid bytes from the buffer's start
+ * @bytes_used: stream bytes the buffer carries (of a slotted buffer, its
+ *	slots' payloads, fpgacap_layout_payload())
  * @flags: FPGACAP_BUF_ERROR if the source reports a failure
  *
  * The buffer is synced for the CPU, stamped with its sequence, stream
@@ -352,7 +367,7 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 
 	spin_lock(&q->lock);
 	WARN_ON_ONCE(buf->state != FPGACAP_BUF_ACTIVE);
-	bytes_used = min(bytes_used, q->buffer_size);
+	bytes_used = min(bytes_used, q->layout.payload);
 	memset(info, 0, sizeof(*info));
 	info->index = buf->index;
 	info->bytes_used = bytes_used;
@@ -363,7 +378,7 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 	info->flags = flags & FPGACAP_BUF_ERROR;
 	if (q->pending_gap)
 		info->flags |= FPGACAP_BUF_LOST;
-	if (bytes_used < q->buffer_size)
+	if (bytes_used < q->layout.payload)
 		info->flags |= FPGACAP_BUF_SHORT;
 	q->offset += bytes_used;
 	q->pending_lost = 0;

@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 
 #include "../uapi/fpgacap.h"
+#include "pool.h"
 
 struct fpgacap_inject;
 struct fpgacap_pool;
@@ -66,6 +67,7 @@ struct fpgacap_buf {
  * @bufs: one entry per buffer of @pool
  * @count: buffers in @pool
  * @buffer_size: bytes per buffer
+ * @layout: @pool's, where the source writes in a buffer
  * @free: buffers the source may take, returned ones last
  * @done: filled buffers, oldest first
  * @nfree: buffers on @free
@@ -96,6 +98,7 @@ struct fpgacap_queue {
 	struct fpgacap_buf *bufs;
 	u32 count;
 	size_t buffer_size;
+	struct fpgacap_layout layout;
 	struct list_head free;
 	struct list_head done;
 	u32 nfree, nactive, ndone, nuser;
@@ -120,6 +123,7 @@ int fpgacap_queue_attach(struct fpgacap_queue *q, struct fpgacap_pool *pool);
 struct fpgacap_pool *fpgacap_queue_detach(struct fpgacap_queue *q);
 struct fpgacap_pool *fpgacap_queue_pool(struct fpgacap_queue *q);
 size_t fpgacap_queue_buffer_size(struct fpgacap_queue *q);
+void fpgacap_queue_layout(struct fpgacap_queue *q, struct fpgacap_layout *l);
 u32 fpgacap_queue_count(struct fpgacap_queue *q);
 
 void fpgacap_queue_stream_on(struct fpgacap_queue *q);

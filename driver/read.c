@@ -107,13 +107,16 @@ static ssize_t read_copy(struct fpgacap_file *ff, struct iov_iter *to)
 	size_t copied = 0;
 
 	while (iov_iter_count(to) && rd->pos < rd->len) {
-		size_t off = offset_in_page(rd->pos);
-		size_t len = min_t(size_t, rd->len - rd->pos, PAGE_SIZE - off);
+		/* The stream bytes: a slotted buffer's header rooms skipped. */
+		size_t run, at = fpgacap_layout_offset(&rd->pool->layout,
+						       rd->pos, &run);
+		size_t off = offset_in_page(at);
+		size_t len = min3(rd->len - rd->pos, run, PAGE_SIZE - off);
 		size_t n;
 
 		/* The CPU owns a buffer read() holds; highmem is mapped here. */
 		n = copy_page_to_iter(fpgacap_pool_page(rd->pool, rd->index,
-							rd->pos), off, len, to);
+							at), off, len, to);
 		rd->pos += n;
 		copied += n;
 		if (n < len) {

@@ -138,7 +138,7 @@ struct dma_source {
 	unsigned long refused_since;	/* jiffies: prep refused, none in flight */
 	struct dma_partial part;
 	wait_queue_head_t idle;		/* stop waits for the ring to drain */
-	size_t buffer_size;		/* set at start */
+	struct fpgacap_layout layout;	/* set at start */
 	/* memcpy: the window, mapped for the engine to read. */
 	phys_addr_t window_phys;
 	size_t window_size;
@@ -285,7 +285,7 @@ static void dma_deliver(struct dma_source *ds)
 		enum dmaengine_tx_result result;
 		struct fpgacap_buf *buf;
 		struct dma_slot *slot;
-		size_t bytes = ds->buffer_size;
+		size_t bytes = ds->layout.table;
 		u32 residue, flags = 0;
 
 		spin_lock_irq(&ds->lock);
@@ -310,10 +310,12 @@ static void dma_deliver(struct dma_source *ds)
 		/* A memcpy callback speaks for its last piece only. */
 		if (!ds->memcpy)
 			bytes -= min_t(size_t, residue, bytes);
+		/* The stream bytes: with records, not the slots' headers. */
+		bytes = fpgacap_layout_payload(&ds->layout, bytes);
 		if (result != DMA_TRANS_NOERROR || fpgacap_inject(&inj->error))
 			flags |= FPGACAP_BUF_ERROR;
 		if (fpgacap_inject(&inj->short_fill))
-			bytes = round_down(ds->buffer_size / 2, 8);
+			bytes = round_down(ds->layout.payload / 2, 8);
 		/* Synced for the CPU there: the CPU owns it from here. */
 		fpgacap_queue_complete(q, buf, bytes, flags);
 	}
@@ -417,7 +419,7 @@ static void dma_refill(struct dma_source *ds)
 			fpgacap_queue_fail(q, -EIO);
 			break;
 		}
-		ds->pos += ds->buffer_size;
+		ds->pos += ds->layout.table;
 		submitted = true;
 	}
 	if (submitted)
@@ -448,7 +450,7 @@ static int dma_start(struct fpgacap_source *src)
 
 	if (!ds->chan)
 		return -ENODEV;
-	ds->buffer_size = fpgacap_queue_buffer_size(src->q);
+	fpgacap_queue_layout(src->q, &ds->layout);
 	ds->pos = 0;
 	ds->ring_dry = false;
 	ds->refused_since = 0;
@@ -747,6 +749,8 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	ds->src.q = &fdev->queue;
 	ds->src.inject = &fdev->inject;
 	ds->src.type = memcpy ? FPGACAP_SOURCE_MEMCPY : FPGACAP_SOURCE_SLAVE_DMA;
+	/* It writes a buffer's table, whatever the layout made of it. */
+	ds->src.caps = FPGACAP_CAP_SLOTS | FPGACAP_CAP_RECORDS;
 	strscpy(ds->src.name, dma_chan_name(ds->chan), sizeof(ds->src.name));
 	return &ds->src;
 }

@@ -25,23 +25,91 @@ struct pattern_source {
 	struct device *dev;		/* names the thread */
 };
 
-/* The CPU writes it: the pool of a CPU source is never DMA-mapped. */
-static void pattern_fill(struct fpgacap_buf *buf, size_t bytes, u64 offset)
-{
-	u64 word = FPGACAP_PATTERN_WORD(offset);
-	size_t done = 0;
-	unsigned int p;
+/*
+ * The CPU writes the buffers: the pool of a CPU source is never
+ * DMA-mapped. kmap_local: the pages may be highmem on 32-bit.
+ */
 
-	for (p = 0; done < bytes; p++) {
-		/* kmap_local: the pages may be highmem on 32-bit. */
-		__le64 *v = kmap_local_page(buf->pages[p]);
-		size_t n = min_t(size_t, bytes - done, PAGE_SIZE);
+/* @len pattern bytes of the stream from @stream, at buffer byte @off. */
+static void pattern_words(struct fpgacap_buf *buf, size_t off, size_t len,
+			  u64 stream)
+{
+	u64 word = FPGACAP_PATTERN_WORD(stream);
+
+	while (len) {
+		size_t in = offset_in_page(off);
+		size_t n = min_t(size_t, len, PAGE_SIZE - in);
+		__le64 *v = kmap_local_page(buf->pages[off >> PAGE_SHIFT]) + in;
 		unsigned int i;
 
 		for (i = 0; i < n / sizeof(*v); i++)
 			v[i] = cpu_to_le64(word++);
 		kunmap_local(v);
-		done += n;
+		off += n;
+		len -= n;
+	}
+}
+
+/* @len bytes of @src (zeroes if NULL) at buffer byte @off. */
+static void pattern_copy(struct fpgacap_buf *buf, size_t off, const void *src,
+			 size_t len)
+{
+	while (len) {
+		size_t in = offset_in_page(off);
+		size_t n = min_t(size_t, len, PAGE_SIZE - in);
+		u8 *p = kmap_local_page(buf->pages[off >> PAGE_SHIFT]);
+
+		if (src)
+			memcpy(p + in, src, n);
+		else
+			memset(p + in, 0, n);
+		kunmap_local(p);
+		if (src)
+			src += n;
+		off += n;
+		len -= n;
+	}
+}
+
+/*
+ * Fill @buf with @bytes stream bytes from @offset where @l says: a plain
+ * buffer from its start, a slotted one slot by slot. With records each
+ * slot starts with a datagram header, *@seq counting them, the first
+ * flagged FIRST (and LOST after a drop, @lost).
+ */
+static void pattern_fill(const struct fpgacap_layout *l,
+			 struct fpgacap_buf *buf, size_t bytes, u64 offset,
+			 u64 *seq, bool lost)
+{
+	size_t per = l->slot_size - l->slot_header, pos;
+	u32 k;
+
+	if (!l->slot_size) {
+		pattern_words(buf, 0, bytes, offset);
+		return;
+	}
+	for (k = 0, pos = 0; pos < bytes; k++) {
+		size_t at = (size_t)k * l->slot_size;
+		size_t n = min(per, bytes - pos);
+
+		if (l->records) {
+			u16 flags = k ? 0 : FPGACAP_DGRAM_FIRST |
+				    (lost ? FPGACAP_DGRAM_LOST : 0);
+			struct fpgacap_dgram_header h = {
+				.magic = cpu_to_le32(FPGACAP_DGRAM_MAGIC),
+				.version = FPGACAP_DGRAM_VERSION,
+				.header_size = l->slot_header,
+				.flags = cpu_to_le16(flags),
+				.sequence = cpu_to_le64((*seq)++),
+				.offset = cpu_to_le64(offset + pos),
+			};
+
+			pattern_copy(buf, at, &h, sizeof(h));
+			pattern_copy(buf, at + sizeof(h), NULL,
+				     l->slot_header - sizeof(h));
+		}
+		pattern_words(buf, at + l->slot_header, n, offset + pos);
+		pos += n;
 	}
 }
 
@@ -91,27 +159,35 @@ static int pattern_thread(void *data)
 	struct pattern_source *ps = data;
 	struct fpgacap_queue *q = ps->src.q;
 	struct fpgacap_inject *inj = ps->src.inject;
-	size_t size = fpgacap_queue_buffer_size(q);
-	u64 period = ps->src.rate ?
-		     mul_u64_u64_div_u64(size, NSEC_PER_SEC, ps->src.rate) : 0;
-	u64 offset = 0, next = ktime_get_ns() + period;
+	struct fpgacap_layout l;
+	size_t size;
+	u64 period, offset = 0, records = 0, next;
+	bool lost = false;
+
+	/* A buffer carries this many stream bytes; a chunk falls due so. */
+	fpgacap_queue_layout(q, &l);
+	size = l.payload;
+	period = ps->src.rate ?
+		 mul_u64_u64_div_u64(size, NSEC_PER_SEC, ps->src.rate) : 0;
+	next = ktime_get_ns() + period;
 
 	fpgacap_queue_set_fill_time(q, DIV_ROUND_UP_ULL(period, NSEC_PER_MSEC));
 	while (!kthread_should_stop()) {
 		struct fpgacap_buf *buf;
 		size_t bytes = size;
-		u64 lost;
+		u64 dropped;
 
 		buf = fpgacap_queue_take(q);
 		if (!buf) {
 			fpgacap_queue_wait_free(q, kthread_should_stop);
 			if (!period)
 				continue;
-			lost = pattern_lost_chunks(&next, period,
-						   ktime_get_ns());
-			if (lost) {
-				fpgacap_queue_drop(q, lost * size);
-				offset += lost * size;
+			dropped = pattern_lost_chunks(&next, period,
+						      ktime_get_ns());
+			if (dropped) {
+				fpgacap_queue_drop(q, dropped * size);
+				offset += dropped * size;
+				lost = true;
 			}
 			continue;
 		}
@@ -126,7 +202,8 @@ static int pattern_thread(void *data)
 
 		if (fpgacap_inject(&inj->short_fill))
 			bytes = round_down(size / 2, sizeof(__le64));
-		pattern_fill(buf, bytes, offset);
+		pattern_fill(&l, buf, bytes, offset, &records, lost);
+		lost = false;
 		offset += bytes;
 		next += period;
 
@@ -197,7 +274,10 @@ struct fpgacap_source *fpgacap_pattern_create(struct fpgacap_dev *fdev)
 	ps->src.q = &fdev->queue;
 	ps->src.inject = &fdev->inject;
 	ps->src.type = FPGACAP_SOURCE_PATTERN;
-	ps->src.caps = FPGACAP_CAP_RATE;
+	ps->src.caps = FPGACAP_CAP_RATE | FPGACAP_CAP_SLOTS |
+		       FPGACAP_CAP_RECORDS;
+	/* With records it writes a datagram header into each slot. */
+	ps->src.record_header = sizeof(struct fpgacap_dgram_header);
 	strscpy(ps->src.name, "pattern", sizeof(ps->src.name));
 	ps->dev = &fdev->dev;
 	return &ps->src;

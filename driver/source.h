@@ -36,8 +36,12 @@ struct fpgacap_source;
  * struct fpgacap_source_ops - what the core asks of a source
  * @start: begin filling buffers taken from the queue. Called with the
  *	device lock held, the queue streaming and a pool attached; the
- *	configuration (@rate) is set. May sleep. Return 0 or a negative
- *	errno, in which case the source holds no buffer.
+ *	configuration (@rate, the pool's layout) is set. May sleep. Return
+ *	0 or a negative errno, in which case the source holds no buffer.
+ *	A source writes where the layout says (fpgacap_queue_layout()): a
+ *	DMA source its buffers' tables, a CPU source each slot's payload
+ *	(and header, with records); it completes a buffer with the stream
+ *	bytes it carries.
  * @stop: stop filling. Called with the device lock held, after the queue
  *	stopped handing out buffers. May sleep. When it returns, every buffer
  *	the source took has been completed or requeued, no DMA targets any
@@ -65,7 +69,11 @@ struct fpgacap_source_ops {
  * @q: the queue it takes buffers from and completes them to
  * @inject: the device's test hooks (inject.h)
  * @type: FPGACAP_SOURCE_*
- * @caps: FPGACAP_CAP_* it adds to the device's (FPGACAP_CAP_RATE)
+ * @caps: FPGACAP_CAP_* it adds to the device's (FPGACAP_CAP_RATE,
+ *	FPGACAP_CAP_SLOTS, FPGACAP_CAP_RECORDS)
+ * @record_header: with FPGACAP_CFG_RECORDS, the least header room per slot
+ *	the source needs (it writes a header there itself), 0 if it writes
+ *	whatever the fabric sends
  * @name: e.g. "pattern" or the DMA channel's name
  * @dma_dev: the device that writes the pool, or NULL for a CPU source;
  *	the pool is DMA-mapped for it
@@ -78,6 +86,7 @@ struct fpgacap_source {
 	struct fpgacap_inject *inject;
 	u32 type;
 	u32 caps;
+	u32 record_header;
 	char name[32];
 	struct device *dma_dev;
 	u64 rate;

@@ -128,6 +128,8 @@ int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
 {
 	struct fpgacap_dev *fdev = ff->fdev;
 	struct fpgacap_source *src = fdev->src;
+	bool records = cfg->flags & FPGACAP_CFG_RECORDS;
+	struct fpgacap_layout layout;
 	struct fpgacap_pool *pool;
 	u64 total = 0;
 	int ret;
@@ -140,11 +142,22 @@ int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
 		return -EOPNOTSUPP;
 	if (cfg->rate && !(src->caps & FPGACAP_CAP_RATE))
 		return -EOPNOTSUPP;
+	if ((cfg->slot_size && !(src->caps & FPGACAP_CAP_SLOTS)) ||
+	    (records && !(src->caps & FPGACAP_CAP_RECORDS)))
+		return -EOPNOTSUPP;
 	if (cfg->count) {
 		ret = fpgacap_pool_check_size(cfg->count, cfg->buffer_size,
 					      src->dma_dev, &total);
+		if (!ret)
+			ret = fpgacap_layout_init(&layout, cfg->buffer_size,
+						  cfg->slot_size,
+						  cfg->slot_header, records);
 		if (ret)
 			return ret;
+		/* A header the source writes must fit its room. */
+		if (records && (cfg->slot_header < src->record_header ||
+				(src->record_header && cfg->slot_header > U8_MAX)))
+			return -EINVAL;
 	}
 	if (fpgacap_queue_streaming(&fdev->queue))
 		return -EBUSY;
@@ -167,7 +180,8 @@ int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
 	if (ret)
 		return ret;
 	pool = fpgacap_pool_create(&fdev->budget, cfg->count,
-				   cfg->buffer_size, cfg->flags, src->dma_dev);
+				   cfg->buffer_size, &layout, cfg->flags,
+				   src->dma_dev);
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	ret = fpgacap_queue_attach(&fdev->queue, pool);

@@ -66,6 +66,8 @@
 /* 0x08 is reserved (was a coherent baseline pool, now bench-only). */
 #define FPGACAP_CAP_RATE	0x10U /* fpgacap_config.rate honoured */
 #define FPGACAP_CAP_WRITABLE	0x20U /* FPGACAP_CFG_WRITABLE accepted */
+#define FPGACAP_CAP_SLOTS	0x40U /* fpgacap_config.slot_size honoured */
+#define FPGACAP_CAP_RECORDS	0x80U /* FPGACAP_CFG_RECORDS accepted */
 
 /* Data sources, fpgacap_info.source. */
 #define FPGACAP_SOURCE_PATTERN	1 /* CPU test pattern, no hardware */
@@ -108,7 +110,14 @@ struct fpgacap_info {
  * long after the write.
  */
 #define FPGACAP_CFG_WRITABLE	0x04U
-#define FPGACAP_CFG_FLAGS_ALL	(FPGACAP_CFG_HIGHMEM | FPGACAP_CFG_WRITABLE)
+/*
+ * A slotted pool whose source writes whole slots, header included: the
+ * fabric sends records of slot_size bytes with its own header in front;
+ * the pattern source writes a struct fpgacap_dgram_header there.
+ */
+#define FPGACAP_CFG_RECORDS	0x08U
+#define FPGACAP_CFG_FLAGS_ALL	(FPGACAP_CFG_HIGHMEM | FPGACAP_CFG_WRITABLE | \
+				 FPGACAP_CFG_RECORDS)
 
 /*
  * CONFIGURE: allocate (count > 0) or free (count == 0) the pool. Only while
@@ -116,6 +125,19 @@ struct fpgacap_info {
  * and counts against max_pinned until then. The pages are zeroed and
  * charged to the caller's memory cgroup. A rate needs FPGACAP_CAP_RATE
  * (EOPNOTSUPP otherwise), FPGACAP_CFG_HIGHMEM needs FPGACAP_CAP_HIGHMEM.
+ *
+ * Slots (since 1.2, FPGACAP_CAP_SLOTS): with slot_size > 0 each buffer
+ * holds buffer_size / slot_size datagram slots, slot k at k * slot_size,
+ * each with slot_header bytes of header room in front of its payload. The
+ * source writes only the payloads (a DMA engine gets one segment per slot
+ * payload), so a library can write each datagram's header into its room
+ * through a writable mapping and send a run of whole slots as one UDP GSO
+ * send; with FPGACAP_CFG_RECORDS it writes whole slots. The stream counts
+ * payload bytes only: bytes_used, offsets, lost_bytes and the pattern run
+ * over the payloads, so slot k of a buffer at offset O carries the stream
+ * from O + k * (slot_size - slot_header). Both sizes are multiples of 8,
+ * slot_header < slot_size <= buffer_size; slot_header == 0 and no
+ * FPGACAP_CFG_RECORDS without slots (EINVAL).
  */
 struct fpgacap_config {
 	__u32 count;		/* in: number of buffers */
@@ -127,7 +149,10 @@ struct fpgacap_config {
 	__u32 max_segments;	/* out: most DMA segments in one buffer */
 	__u32 min_chunk_order;	/* out: smallest allocation order used */
 	__u32 max_chunk_order;	/* out: largest allocation order used */
-	__u64 reserved[4];
+	/* Since 1.2. */
+	__u32 slot_size;	/* in: bytes per datagram slot, 0: no slots */
+	__u32 slot_header;	/* in: header room at the start of each slot */
+	__u64 reserved[3];
 };
 
 /* fpgacap_buffer.flags */
@@ -211,6 +236,32 @@ struct fpgacap_stats {
  * a buffer at stream offset O starts with word O / 8.
  */
 #define FPGACAP_PATTERN_WORD(stream_offset) ((__u64)(stream_offset) / 8)
+
+/*
+ * A datagram of a datagram stream (libfpgacap's UDP streams, and records
+ * the pattern source writes): this header, all fields little-endian, then
+ * payload to the datagram's end. sequence counts datagrams from 0 with no
+ * gaps on the sending side (a receiver sees loss, reordering, duplicates);
+ * offset places the payload in the capture stream and jumps only after a
+ * datagram flagged FPGACAP_DGRAM_LOST (capture loss). header_size says
+ * where the payload starts (24, or a slot's whole header room).
+ */
+#define FPGACAP_DGRAM_MAGIC	0x47444346U	/* "FCDG" */
+#define FPGACAP_DGRAM_VERSION	1
+
+#define FPGACAP_DGRAM_FIRST	0x0001U	/* first datagram of a buffer */
+#define FPGACAP_DGRAM_LOST	0x0002U	/* capture lost data just before */
+#define FPGACAP_DGRAM_ERROR	0x0004U	/* the buffer came with an error */
+#define FPGACAP_DGRAM_END	0x8000U	/* the stream's last: no payload */
+
+struct fpgacap_dgram_header {
+	__le32 magic;
+	__u8 version;
+	__u8 header_size;
+	__le16 flags;
+	__le64 sequence;
+	__le64 offset;
+};
 
 #define FPGACAP_IOC_MAGIC 0xB8
 

@@ -1045,6 +1045,75 @@ TEST_F_TIMEOUT(testdma, mapping_limits, 900)
 				    page_size(), 0, 0, NULL));
 }
 
+/* ---- slotted pools: payload segments, header rooms the CPU keeps ---- */
+
+/*
+ * Datagram slots of 1472 bytes with 24 of header room: the engine gets
+ * one segment per slot payload and writes nothing else; the CPU writes
+ * each header room while it holds the buffer, and finds it again at the
+ * next dequeue, whatever the syncs did to the payloads around it (under
+ * the checker's poison, or swiotlb=force's bounce copies).
+ */
+TEST_F_TIMEOUT(testdma, slots_header_rooms, 600)
+{
+	const uint32_t S = 1472, H = 24, P = S - H;
+	const uint64_t size = 64 * KiB, slots = size / S;
+	struct fpgacap_config cfg = {
+		.count = 8, .buffer_size = size, .flags = FPGACAP_CFG_WRITABLE,
+		.slot_size = S, .slot_header = H,
+	};
+	struct fpgacap_buffer b[8];
+	uint64_t seen = 0, bad_rooms = 0, off = 0;
+	uint8_t *pool;
+	int n, i;
+
+	RETURN_IF_SKIPPED();
+	if (!swiotlb_forced() && engdev_set("bounce", 1) == -EOPNOTSUPP)
+		SKIP(return, "no per-device DMA operations here");
+	close(self->fd);
+	self->fd = open(node, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &cfg));
+	EXPECT_LE(slots, cfg.max_segments);
+	pool = mmap(NULL, cfg.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, pool);
+	ASSERT_EQ(0, start(self));
+	while (seen < scaled(400) + 16) {
+		n = dequeue(self->fd, b, 8, 30 * SEC);
+		ASSERT_LT(0, n);
+		for (i = 0; i < n; i++) {
+			uint8_t *p = pool + (uint64_t)b[i].index * size;
+			uint8_t mark = (uint8_t)(seen + i) | 1;
+			uint64_t k;
+
+			EXPECT_EQ(slots * P, b[i].bytes_used);
+			EXPECT_EQ(off, b[i].offset);
+			off = b[i].offset + b[i].bytes_used;
+			for (k = 0; k < slots; k++) {
+				uint8_t *h = p + k * S;
+				unsigned int z;
+
+				if (check_stream(h + H, P, b[i].offset + k * P) >= 0)
+					self->bad++;
+				/* Zero, or the last mark: never the device's. */
+				for (z = 1; z < H; z++)
+					bad_rooms += h[z] != h[0];
+				bad_rooms += h[0] == 0xa5;
+				memset(h, mark, H);
+			}
+		}
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+		seen += n;
+	}
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	while ((n = dequeue(self->fd, b, 8, 0)) > 0)
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+	munmap(pool, cfg.mmap_size);
+	EXPECT_EQ(0, self->bad);
+	EXPECT_EQ(0, bad_rooms);
+}
+
 /* ---- descriptor back-pressure (AXI DMA's fixed descriptors) ---- */
 
 /*

@@ -229,15 +229,10 @@ int fpgacap_frame_decode(const struct fpgacap_frame *wire,
 
 /* ---- datagrams: a header in every UDP datagram (since 1.1) ---- */
 
-#define FPGACAP_DGRAM_MAGIC 0x47444346U	/* "FCDG" little-endian */
-#define FPGACAP_DGRAM_VERSION 1
-
-#define FPGACAP_DGRAM_FIRST	0x0001U	/* first datagram of a buffer */
-#define FPGACAP_DGRAM_LOST	0x0002U	/* capture lost data just before */
-#define FPGACAP_DGRAM_ERROR	0x0004U	/* the buffer came with an error */
-#define FPGACAP_DGRAM_END	0x8000U	/* the stream's last: no payload */
-
 /*
+ * FPGACAP_DGRAM_MAGIC, _VERSION and the FPGACAP_DGRAM_* flags come from
+ * <fpgacap/fpgacap.h>, with the wire layout (struct fpgacap_dgram_header).
+ *
  * Each datagram of a datagram stream: this header (24 bytes, all fields
  * little-endian), then payload to the datagram's end. The sequence counts
  * datagrams (a receiver sees loss, reordering and duplicates); the offset
