@@ -65,4 +65,14 @@ static int fn##_platform(struct platform_device *pdev)		\
 }
 #endif
 
+/*
+ * Namespaced symbols (the dma-buf core's are in DMA_BUF since 5.16):
+ * MODULE_IMPORT_NS() takes a string literal from 6.13.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define FPGACAP_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS("DMA_BUF")
+#else
+#define FPGACAP_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
 #endif /* FPGACAP_COMPAT_H */

@@ -129,6 +129,17 @@ void fpgacap_stop(struct fpgacap_dev *fdev);
 void fpgacap_kick(struct fpgacap_dev *fdev);
 void fpgacap_release_stream(struct fpgacap_dev *fdev);
 
+/* export.c: buffers as dma-bufs (without the dma-buf core: EOPNOTSUPP) */
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags);
+#else
+static inline int fpgacap_export(struct fpgacap_file *ff, u32 index,
+				 u32 flags)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 /* ioctl.c, read.c, mmap.c */
 long fpgacap_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 ssize_t fpgacap_read_iter(struct kiocb *iocb, struct iov_iter *to);

@@ -34,6 +34,8 @@ static long ioctl_info(struct fpgacap_dev *fdev, void __user *arg)
 		    FPGACAP_CAP_WRITABLE | fdev->src->caps;
 	if (IS_ENABLED(CONFIG_HIGHMEM))
 		info.caps |= FPGACAP_CAP_HIGHMEM;
+	if (IS_ENABLED(CONFIG_DMA_SHARED_BUFFER))
+		info.caps |= FPGACAP_CAP_DMABUF;
 	info.source = fdev->src->type;
 	info.state = st.state;
 	info.page_size = PAGE_SIZE;
@@ -288,6 +290,30 @@ static long ioctl_return(struct fpgacap_file *ff, void __user *arg)
 	return ret;
 }
 
+static long ioctl_export(struct fpgacap_file *ff,
+			 struct fpgacap_export __user *uarg)
+{
+	struct fpgacap_dev *fdev = ff->fdev;
+	struct fpgacap_export ex;
+	int ret;
+
+	if (copy_from_user(&ex, uarg, sizeof(ex)))
+		return -EFAULT;
+	if (ex.reserved0 || !reserved_zero(ex.reserved, sizeof(ex.reserved)))
+		return -EINVAL;
+	mutex_lock(&fdev->lock);
+	ret = fpgacap_may_stream(ff);
+	if (!ret && fdev->owner != ff)
+		ret = -ENOBUFS;
+	if (!ret)
+		ret = fpgacap_export(ff, ex.index, ex.flags);
+	mutex_unlock(&fdev->lock);
+	if (ret < 0)
+		return ret;
+	/* The descriptor is installed: an unreadable reply closes nothing. */
+	return put_user(ret, &uarg->fd) ? -EFAULT : 0;
+}
+
 static long ioctl_stats(struct fpgacap_dev *fdev, void __user *arg)
 {
 	struct fpgacap_stats st;
@@ -330,6 +356,8 @@ long fpgacap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioctl_return(ff, uarg);
 	case FPGACAP_IOC_STATS:
 		return ioctl_stats(ff->fdev, uarg);
+	case FPGACAP_IOC_EXPORT:
+		return ioctl_export(ff, uarg);
 	default:
 		return -ENOTTY;
 	}

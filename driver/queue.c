@@ -192,6 +192,7 @@ static void queue_free_all(struct fpgacap_queue *q,
 		} else {
 			q->nuser--;
 		}
+		buf->accesses = 0;
 		buf->state = FPGACAP_BUF_FREE;
 		list_add_tail(&buf->list, &q->free);
 		q->nfree++;
@@ -279,6 +280,7 @@ void fpgacap_queue_reclaim(struct fpgacap_queue *q)
 	queue_free_all(q, FPGACAP_BUF_DONE);
 	queue_free_all(q, FPGACAP_BUF_USER);
 	queue_free_all(q, FPGACAP_BUF_READ);
+	queue_free_all(q, FPGACAP_BUF_LENT);
 	q->session++;
 	spin_unlock(&q->lock);
 }
@@ -574,13 +576,15 @@ out:
  * @idx: buffer indices
  * @n: how many
  *
- * All or nothing: every index must be one DEQUEUE handed out, once.
+ * All or nothing: every index must be one DEQUEUE handed out, once. A
+ * buffer whose dma-buf an importer still accesses is lent: it goes back
+ * to the source when the last access ends (fpgacap_queue_access_end()).
  *
  * Return: 0 or -EINVAL.
  */
 int fpgacap_queue_return(struct fpgacap_queue *q, const u32 *idx, u32 n)
 {
-	u32 i, j;
+	u32 i, j, freed = 0;
 
 	spin_lock(&q->lock);
 	for (i = 0; i < n; i++) {
@@ -590,11 +594,19 @@ int fpgacap_queue_return(struct fpgacap_queue *q, const u32 *idx, u32 n)
 		/* Mark as we go so a repeated index fails the check. */
 		q->bufs[idx[i]].state = FPGACAP_BUF_FREE;
 	}
-	for (i = 0; i < n; i++)
-		list_add_tail(&q->bufs[idx[i]].list, &q->free);
-	q->nuser -= n;
-	q->nfree += n;
-	q->stats.returned += n;
+	for (i = 0; i < n; i++) {
+		struct fpgacap_buf *buf = &q->bufs[idx[i]];
+
+		if (buf->accesses) {
+			buf->state = FPGACAP_BUF_LENT;
+			continue;
+		}
+		list_add_tail(&buf->list, &q->free);
+		freed++;
+	}
+	q->nuser -= freed;
+	q->nfree += freed;
+	q->stats.returned += freed;
 	spin_unlock(&q->lock);
 	wake_up(&q->free_wq);
 	return 0;
@@ -686,6 +698,83 @@ void fpgacap_queue_read_release(struct fpgacap_queue *q, u32 index,
 out:
 	spin_unlock(&q->lock);
 	wake_up(&q->free_wq);
+}
+
+/**
+ * fpgacap_queue_held() - does userspace hold buffer @index (dequeued)?
+ * @q: the queue
+ * @index: a buffer index, checked here
+ *
+ * Return: true if DEQUEUE handed it out and it was not returned.
+ */
+bool fpgacap_queue_held(struct fpgacap_queue *q, u32 index)
+{
+	bool held;
+
+	spin_lock(&q->lock);
+	held = index < q->count && q->bufs[index].state == FPGACAP_BUF_USER;
+	spin_unlock(&q->lock);
+	return held;
+}
+
+/**
+ * fpgacap_queue_access_begin() - an importer accesses a buffer's dma-buf
+ * @q: the queue
+ * @pool: the pool the dma-buf was made of
+ * @index: its buffer
+ *
+ * Return: 0, -EBUSY if userspace does not hold the buffer now, -ENODEV if
+ * @pool is no longer the queue's.
+ */
+int fpgacap_queue_access_begin(struct fpgacap_queue *q,
+			       struct fpgacap_pool *pool, u32 index)
+{
+	int ret = 0;
+
+	spin_lock(&q->lock);
+	if (q->pool != pool || index >= q->count)
+		ret = -ENODEV;
+	else if (q->bufs[index].state != FPGACAP_BUF_USER)
+		ret = -EBUSY;
+	else
+		q->bufs[index].accesses++;
+	spin_unlock(&q->lock);
+	return ret;
+}
+
+/**
+ * fpgacap_queue_access_end() - an importer's access ended
+ * @q: the queue
+ * @pool: the pool the dma-buf was made of
+ * @index: its buffer
+ *
+ * Return: true if that returned a lent buffer to the source (kick it).
+ */
+bool fpgacap_queue_access_end(struct fpgacap_queue *q,
+			      struct fpgacap_pool *pool, u32 index)
+{
+	struct fpgacap_buf *buf;
+	bool freed = false;
+
+	spin_lock(&q->lock);
+	if (q->pool != pool || index >= q->count)
+		goto out;
+	buf = &q->bufs[index];
+	if (WARN_ON_ONCE(!buf->accesses))
+		goto out;
+	if (--buf->accesses || buf->state != FPGACAP_BUF_LENT)
+		goto out;
+	buf->state = FPGACAP_BUF_FREE;
+	list_add_tail(&buf->list, &q->free);
+	q->nuser--;
+	q->nfree++;
+	q->stats.returned++;
+	freed = true;
+out:
+	spin_unlock(&q->lock);
+	if (freed)
+		wake_up(&q->free_wq);
+	return freed;
 }
 
 /**

@@ -25,6 +25,7 @@ struct fpgacap_pool;
  *   ^              |                   |   --read_take--> read --+     |
  *   +---requeue----+   (stream_on: done and read go back to free)  |     |
  *   +--------------------------------------------------------------+-----+
+ *   +---------- the last access ends ---- lent <--return while exported--+
  */
 enum fpgacap_buf_state {
 	FPGACAP_BUF_FREE,		/* the driver holds it, unfilled */
@@ -32,6 +33,7 @@ enum fpgacap_buf_state {
 	FPGACAP_BUF_DONE,		/* filled, waiting for DEQUEUE or read */
 	FPGACAP_BUF_USER,		/* DEQUEUE gave it to userspace */
 	FPGACAP_BUF_READ,		/* read() is copying it out */
+	FPGACAP_BUF_LENT,		/* returned, an importer still has it */
 };
 
 /**
@@ -41,6 +43,7 @@ enum fpgacap_buf_state {
  * @pages: its pages, buffer_size / PAGE_SIZE of them, for CPU sources
  * @list: on the free or done list (queue.c only)
  * @state: where it is (queue.c only)
+ * @accesses: importers' accesses of its dma-buf now (queue.c only)
  * @info: what DEQUEUE reports, set at completion (queue.c only)
  *
  * A source reads @index, @sgt and @pages of the buffers it took, and
@@ -52,6 +55,7 @@ struct fpgacap_buf {
 	struct page **pages;
 	struct list_head list;
 	enum fpgacap_buf_state state;
+	unsigned int accesses;
 	struct fpgacap_buffer info;
 };
 
@@ -153,6 +157,11 @@ int fpgacap_queue_read_take(struct fpgacap_queue *q, bool gap_ok,
 void fpgacap_queue_read_release(struct fpgacap_queue *q, u32 index,
 				u64 session);
 int fpgacap_queue_status(struct fpgacap_queue *q);
+bool fpgacap_queue_held(struct fpgacap_queue *q, u32 index);
+int fpgacap_queue_access_begin(struct fpgacap_queue *q,
+			       struct fpgacap_pool *pool, u32 index);
+bool fpgacap_queue_access_end(struct fpgacap_queue *q,
+			      struct fpgacap_pool *pool, u32 index);
 int fpgacap_queue_wait(struct fpgacap_queue *q, s64 timeout_ns);
 __poll_t fpgacap_queue_poll(struct fpgacap_queue *q, struct file *file,
 			    poll_table *wait);

@@ -46,6 +46,7 @@
  *             restart (SA_RESTART); DEQUEUE has stored the time left
  *   EIO       the source failed (engine error or stall); STOP then START
  *             recovers
+ *   EACCES    a writable mapping or export of a read-only pool
  *   ENODEV    the device was unbound; the mapping stays readable
  *   EFAULT    a user pointer is bad; nothing was consumed
  */
@@ -68,6 +69,7 @@
 #define FPGACAP_CAP_WRITABLE	0x20U /* FPGACAP_CFG_WRITABLE accepted */
 #define FPGACAP_CAP_SLOTS	0x40U /* fpgacap_config.slot_size honoured */
 #define FPGACAP_CAP_RECORDS	0x80U /* FPGACAP_CFG_RECORDS accepted */
+#define FPGACAP_CAP_DMABUF	0x100U /* FPGACAP_IOC_EXPORT works */
 
 /* Data sources, fpgacap_info.source. */
 #define FPGACAP_SOURCE_PATTERN	1 /* CPU test pattern, no hardware */
@@ -230,6 +232,25 @@ struct fpgacap_stats {
 };
 
 /*
+ * EXPORT (since 1.2, FPGACAP_CAP_DMABUF): a dma-buf of buffer @index, which
+ * userspace holds (dequeued, not returned), for another device or process
+ * to import. flags: O_CLOEXEC, and O_RDONLY or O_RDWR (O_RDWR only for a
+ * FPGACAP_CFG_WRITABLE pool, EACCES otherwise). An importer may access the
+ * buffer (map it for its device, or DMA_BUF_IOCTL_SYNC start) only while
+ * userspace holds it (EBUSY otherwise, ENODEV once the pool is no longer
+ * the device's); a RETURN while an access is open lends the buffer: the
+ * source gets it back when the last access ends. The dma-buf keeps the
+ * pages (and the module) until its last reference goes.
+ */
+struct fpgacap_export {
+	__u32 index;		/* in: a buffer userspace holds */
+	__u32 flags;		/* in: O_CLOEXEC | O_RDONLY or O_RDWR */
+	__s32 fd;		/* out: the dma-buf */
+	__u32 reserved0;	/* in: must be 0 */
+	__u64 reserved[2];
+};
+
+/*
  * The pattern source (FPGACAP_SOURCE_PATTERN, and the test windows of the
  * DMA sources): the stream is a sequence of little-endian 64-bit words, the
  * word at stream offset 8k holding k. Data lost in a drop keeps its place:
@@ -272,5 +293,6 @@ struct fpgacap_dgram_header {
 #define FPGACAP_IOC_DEQUEUE	_IOWR(FPGACAP_IOC_MAGIC, 0x04, struct fpgacap_dequeue)
 #define FPGACAP_IOC_RETURN	_IOW(FPGACAP_IOC_MAGIC, 0x05, struct fpgacap_return)
 #define FPGACAP_IOC_STATS	_IOR(FPGACAP_IOC_MAGIC, 0x06, struct fpgacap_stats)
+#define FPGACAP_IOC_EXPORT	_IOWR(FPGACAP_IOC_MAGIC, 0x07, struct fpgacap_export)
 
 #endif /* _UAPI_FPGACAP_H */
