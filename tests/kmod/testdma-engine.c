@@ -54,7 +54,9 @@
  *                     terminate returned
  *   late_callback_ms  how long (1000)
  *   synchronize       Y: device_synchronize waits for callbacks (AXI DMA);
- *                     N: it returns at once, as if absent (PL330, mSGDMA)
+ *                     N: the engine has none (PL330, mSGDMA, shdma): its
+ *                     dma_device's device_synchronize is NULL, as clients
+ *                     see it, and a terminate is all it gives them
  *   no_result         Y: callbacks get no dmaengine_result (PL330, mSGDMA);
  *                     the client sees DMA_TRANS_NOERROR, residue 0
  *   callbacks_in_issue Y: issue_pending runs completed callbacks in the
@@ -803,6 +805,9 @@ static int tdma_terminate_all(struct dma_chan *chan)
 	tc->stream_pos = 0;
 	tc->tokens = 0;
 	tc->n.terminates++;
+	/* Without synchronize the client is told no more than this. */
+	if (!READ_ONCE(tc->synchronize))
+		tc->synced_epoch = tc->epoch;
 	spin_unlock_irqrestore(&tc->lock, flags);
 
 	tdma_free_list(&head);
@@ -882,6 +887,32 @@ static bool tdma_filter(struct dma_chan *chan, void *param)
 	return to_tdma_chan(chan)->index == (unsigned long)param;
 }
 
+/*
+ * Without synchronize the engine has no device_synchronize at all, as its
+ * clients see it (the dma_device's; channel 0 is fpgacap's).
+ */
+static int synchronize_get(void *data, u64 *val)
+{
+	struct tdma_chan *tc = data;
+
+	*val = READ_ONCE(tc->synchronize);
+	return 0;
+}
+
+static int synchronize_set(void *data, u64 val)
+{
+	struct tdma_chan *tc = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(tc->synchronize, val);
+	WRITE_ONCE(tc->td->dd.device_synchronize,
+		   val ? tdma_synchronize : NULL);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(synchronize_fops, synchronize_get, synchronize_set,
+			 "%llu\n");
+
 /* Writing tlast_after arms the next transfer, unless more are armed. */
 static int tlast_after_get(void *data, u64 *val)
 {
@@ -923,7 +954,8 @@ static void tdma_debugfs_chan(struct tdma_chan *tc, struct dentry *root)
 	debugfs_create_atomic_t("late_callback", 0600, d, &tc->late_callback);
 	debugfs_create_u32("late_callback_ms", 0600, d,
 			   &tc->late_callback_ms);
-	debugfs_create_bool("synchronize", 0600, d, &tc->synchronize);
+	debugfs_create_file_unsafe("synchronize", 0600, d, tc,
+				   &synchronize_fops);
 	debugfs_create_bool("no_result", 0600, d, &tc->no_result);
 	debugfs_create_bool("callbacks_in_issue", 0600, d,
 			    &tc->callbacks_in_issue);

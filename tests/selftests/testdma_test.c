@@ -837,10 +837,11 @@ static void stream_fresh(struct __test_metadata *_metadata,
 
 /*
  * Unbind fpgacap-slave.0 while the engine is mid-stream, a thread blocked
- * in DEQUEUE and a late callback held (no synchronize): the thread wakes
- * with ENODEV, fpgacap lets the channel go (and with it this module), the
- * held callback never runs into the gone device, the pages go with the
- * mapping, and after bind the device streams exactly again.
+ * in DEQUEUE and a late callback held in the tasklet (no synchronize): the
+ * thread wakes with ENODEV, fpgacap lets the channel go (and with it this
+ * module), the held callback runs within the stop's grace period and
+ * never into the gone device, the pages go with the mapping, and after
+ * bind the device streams exactly again.
  */
 TEST_F_TIMEOUT(testdma, unbind_bind_streaming, 600)
 {
@@ -876,7 +877,7 @@ TEST_F_TIMEOUT(testdma, unbind_bind_streaming, 600)
 	EXPECT_EQ(0, testdma_refcnt());
 	EXPECT_EQ(0, eng_get("late_pending"));
 	eng_counts(&c1);
-	EXPECT_EQ(0, c1.late_callbacks - c0.late_callbacks);
+	EXPECT_GE(1, c1.late_callbacks - c0.late_callbacks);
 
 	munmap(self->pool, self->cfg.mmap_size);
 	self->pool = NULL;
