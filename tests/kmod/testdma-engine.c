@@ -555,6 +555,7 @@ static void tdma_deliver(struct tdma_chan *tc)
 {
 	struct tdma_desc *d;
 	unsigned long flags;
+	unsigned int ran = 0;
 
 	spin_lock_irqsave(&tc->lock, flags);
 	while (!tc->late) {
@@ -565,26 +566,32 @@ static void tdma_deliver(struct tdma_chan *tc)
 		if (!d)
 			break;
 		list_del(&d->node);
-		if (atomic_dec_if_positive(&tc->late_callback) < 0) {
+		/*
+		 * Only the first callback of a run is held: one picked up
+		 * after others ran would hold up their client's work item
+		 * queued on this CPU, and so run before the client's stop.
+		 */
+		if (ran++ || atomic_dec_if_positive(&tc->late_callback) < 0) {
 			spin_unlock_irqrestore(&tc->lock, flags);
 			tdma_callback(tc, d);
 			spin_lock_irqsave(&tc->lock, flags);
 			continue;
 		}
 		ms = READ_ONCE(tc->late_callback_ms);
-		tc->late = d;
 		tc->late_pending = 1;
 		if (READ_ONCE(tc->callbacks_from_thread)) {
+			/* Held by the thread: late_work runs it. */
+			tc->late = d;
 			queue_delayed_work(tc->td->wq, &tc->late_work,
 					   msecs_to_jiffies(ms));
 			break;
 		}
+		/* Held by this tasklet, which nothing else touches. */
 		spin_unlock_irqrestore(&tc->lock, flags);
 		while (ms--)
 			mdelay(1);
 		tdma_callback(tc, d);
 		spin_lock_irqsave(&tc->lock, flags);
-		tc->late = NULL;
 		tc->late_pending = 0;
 	}
 	spin_unlock_irqrestore(&tc->lock, flags);

@@ -93,6 +93,16 @@ static uint64_t scaled(uint64_t n)
 	return n * pct / 100 ? n * pct / 100 : 1;
 }
 
+/*
+ * A callback held in the engine's tasklet (softirq, busy) freezes every
+ * task of a one-CPU guest (QEMU's Zynq-7000 has one): nothing could see
+ * it held. Those cases need a second CPU.
+ */
+#define SKIP_IF_ONE_CPU() do {						\
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)				\
+		SKIP(return, "a callback held in softirq needs a second CPU"); \
+} while (0)
+
 static long long testdma_refcnt(void)
 {
 	return read_number("/sys/module/fpgacap_testdma/refcnt");
@@ -659,12 +669,14 @@ static void late_callback_case(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(testdma, late_callback_synchronized, 600)
 {
 	RETURN_IF_SKIPPED();
+	SKIP_IF_ONE_CPU();
 	late_callback_case(_metadata, self, true);
 }
 
 TEST_F_TIMEOUT(testdma, late_callback_unsynchronized, 600)
 {
 	RETURN_IF_SKIPPED();
+	SKIP_IF_ONE_CPU();
 	late_callback_case(_metadata, self, false);
 }
 
@@ -851,6 +863,7 @@ TEST_F_TIMEOUT(testdma, unbind_bind_streaming, 600)
 	long before;
 
 	RETURN_IF_SKIPPED();
+	SKIP_IF_ONE_CPU();
 	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
 	before = pool_pages();
 	ASSERT_EQ(0, eng_set("synchronize", 0));
@@ -1202,13 +1215,14 @@ TEST_F_TIMEOUT(testdma, descriptor_never_enough, 300)
 
 /*
  * An engine without device_synchronize whose callbacks run from a thread
- * (shdma's threaded interrupt): a callback it picked up before STOP comes
- * seconds later, after more STOP/START cycles than fpgacap's callback
- * parameters once had generations. It must complete nothing of the
- * streams that follow, whose transfers are in flight when it comes: every
- * buffer of every stream is exact. Many more cycles then wear out any
- * quarantine of parameters that never get a callback (terminated
- * transfers): the channel is taken anew, and streams stay exact.
+ * (shdma's threaded interrupt): a callback its thread picked up before
+ * STOP comes seconds later, and the thread runs the callbacks behind it
+ * only after it. Meanwhile more STOP/START cycles than fpgacap's callback
+ * parameters once had generations, each START leaving transfers in
+ * flight; the late callback must complete none of them: every buffer
+ * that follows is exact. Many more cycles then wear out any quarantine of
+ * parameters that never get a callback (terminated transfers): the
+ * channel is taken anew, and streams stay exact.
  */
 TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
 {
@@ -1221,6 +1235,8 @@ TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
 	ASSERT_EQ(0, eng_set("callbacks_from_thread", 1));
 	ASSERT_EQ(0, eng_set("rate", 4 * MiB));
 	ASSERT_EQ(0, eng_set("late_callback_ms", 4000));
+	/* The held callback holds up every completion: no stall verdict. */
+	ASSERT_EQ(0, set_dev_attr(node, "stall_timeout_ms", 20000));
 	setup_pool(_metadata, self, 8, 128 * KiB);
 	ASSERT_EQ(0, start(self));
 	stream(_metadata, self, 3 * 8);
@@ -1228,21 +1244,23 @@ TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
 	ASSERT_EQ(0, eng_set("late_callback", 1));
 	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 1,
 				 20 * MSEC));
-	/* Four cycles and more while it is held; transfers always in flight. */
-	for (cycle = 0; cycle < 6; cycle++) {
+	/*
+	 * Four cycles while it is held, each leaving transfers in flight: the
+	 * fourth new stream is where parameters of a four-generation window
+	 * would name its transfers again.
+	 */
+	for (cycle = 0; cycle < 4; cycle++) {
 		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 		drain(_metadata, self);
 		ASSERT_EQ(0, start(self));
-		stream(_metadata, self, 2);
-		if (cycle == 3)
-			break;	/* the fourth new stream: where it struck */
+		usleep(20000);
 	}
-	ASSERT_EQ(1, eng_get("late_pending"));
-	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 0,
-				 20 * MSEC));
-	stream(_metadata, self, 16);
+	EXPECT_EQ(1, eng_get("late_pending"));
+	/* It comes, then what was behind it: all of this stream, exact. */
+	stream(_metadata, self, 24);
 	eng_counts(&c1);
 	EXPECT_LE(1, c1.late_callbacks - c0.late_callbacks);
+	EXPECT_EQ(0, eng_get("late_pending"));
 	EXPECT_EQ(0, self->bad);
 
 	/* Cycles with transfers in flight until the channel is taken anew. */
@@ -1280,9 +1298,12 @@ TEST_F_TIMEOUT(testdma, late_callback_unbind_loops, 900)
 			self->fd = open(node, O_RDONLY);
 			ASSERT_LE(0, self->fd);
 		}
+		/* On one CPU only a thread can be seen holding it. */
+		bool thread = (loop & 1) || sysconf(_SC_NPROCESSORS_ONLN) < 2;
+
 		ASSERT_EQ(0, eng_set("synchronize", 0));
 		ASSERT_EQ(0, eng_set("flush_on_free", 1));
-		ASSERT_EQ(0, eng_set("callbacks_from_thread", loop & 1));
+		ASSERT_EQ(0, eng_set("callbacks_from_thread", thread));
 		ASSERT_EQ(0, eng_set("rate", 8 * MiB));
 		ASSERT_EQ(0, eng_set("late_callback_ms", 500));
 		setup_pool(_metadata, self, 8, 64 * KiB);
