@@ -71,6 +71,9 @@
  *                     worker thread, not in softirq context
  *   flush_on_free     Y: releasing the channel runs a held late callback
  *                     first, instead of dropping it
+ *   terminate         N: the engine cannot terminate (altera-msgdma): its
+ *                     dma_device's device_terminate_all is NULL; clients
+ *                     read it when they take the channel
  * and read-only counters since load: transfers (completed, failed ones
  * included), bytes, segments, failed, stalled, short (ended at TLAST),
  * callbacks, late_callbacks (callbacks of transfers completed before a
@@ -920,6 +923,28 @@ static int synchronize_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(synchronize_fops, synchronize_get, synchronize_set,
 			 "%llu\n");
 
+/* Without terminate the engine has no device_terminate_all at all. */
+static int terminate_get(void *data, u64 *val)
+{
+	struct tdma_chan *tc = data;
+
+	*val = !!READ_ONCE(tc->td->dd.device_terminate_all);
+	return 0;
+}
+
+static int terminate_set(void *data, u64 val)
+{
+	struct tdma_chan *tc = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(tc->td->dd.device_terminate_all,
+		   val ? tdma_terminate_all : NULL);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(terminate_fops, terminate_get, terminate_set,
+			 "%llu\n");
+
 /* Writing tlast_after arms the next transfer, unless more are armed. */
 static int tlast_after_get(void *data, u64 *val)
 {
@@ -971,6 +996,7 @@ static void tdma_debugfs_chan(struct tdma_chan *tc, struct dentry *root)
 	debugfs_create_bool("callbacks_from_thread", 0600, d,
 			    &tc->callbacks_from_thread);
 	debugfs_create_bool("flush_on_free", 0600, d, &tc->flush_on_free);
+	debugfs_create_file_unsafe("terminate", 0600, d, tc, &terminate_fops);
 
 	debugfs_create_u64("transfers", 0400, d, &tc->n.transfers);
 	debugfs_create_u64("bytes", 0400, d, &tc->n.bytes);
