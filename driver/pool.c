@@ -242,17 +242,62 @@ static unsigned long pool_zone_reserve(struct zone *z)
 	return max(high_wmark_pages(z), zone_managed_pages(z) / 32);
 }
 
+/* Free blocks the kernel keeps: fork's stacks are of order 1 or 2. */
+#define POOL_KEEP_ORDER		2
+#define POOL_ZONES_TRACKED	4
+
+/**
+ * struct pool_alloc - what one pool's allocation learned so far
+ * @order_cap: the largest order still tried
+ * @nzones: zones seen, up to POOL_ZONES_TRACKED
+ * @zones: each zone's floor: the pages in blocks of POOL_KEEP_ORDER and
+ *	above the pool leaves it (beyond the tracked ones, half the reserve)
+ */
+struct pool_alloc {
+	unsigned int order_cap;
+	unsigned int nzones;
+	struct {
+		struct zone *zone;
+		unsigned long floor;
+	} zones[POOL_ZONES_TRACKED];
+};
+
 /*
- * Fill @pages with @n pages, chunks of at most *@order_cap. A failed order,
- * or one whose zone runs short of it, lowers *@order_cap for the rest of
- * the pool: retrying it for every chunk would only repeat the failed
- * compaction, or take what the kernel needs.
+ * Half the zone's reserve, or half of what it had when the pool first
+ * took from it if that was less: a fragmented zone is not emptied either.
+ */
+static unsigned long pool_zone_floor(struct pool_alloc *pa, struct zone *z)
+{
+	unsigned long floor = pool_zone_reserve(z);
+	unsigned int i;
+
+	for (i = 0; i < pa->nzones; i++)
+		if (pa->zones[i].zone == z)
+			return pa->zones[i].floor;
+	floor = min(floor, pool_zone_free_from(z, POOL_KEEP_ORDER)) / 2;
+	if (pa->nzones < POOL_ZONES_TRACKED) {
+		pa->zones[pa->nzones].zone = z;
+		pa->zones[pa->nzones++].floor = floor;
+	}
+	return floor;
+}
+
+/*
+ * Fill @pages with @n pages, chunks of at most @pa->order_cap. A failed
+ * order, or one whose zone runs short of it, lowers the cap for the rest
+ * of the pool: retrying it for every chunk would only repeat the failed
+ * compaction, or take what the kernel needs. Single pages are no refuge:
+ * when a migratetype's order-0 lists run dry the allocator breaks up the
+ * largest free block, so the pool stops (-ENOMEM) at the zone's floor
+ * rather than leave fork and the network to the OOM killer.
  */
 static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
-			    unsigned int n, gfp_t gfp, unsigned int *order_cap)
+			    unsigned int n, gfp_t gfp, struct pool_alloc *pa)
 {
 	while (n) {
-		unsigned int order = min_t(unsigned int, ilog2(n), *order_cap);
+		unsigned int order = min_t(unsigned int, ilog2(n),
+					   pa->order_cap);
+		unsigned long floor = 0;
 		struct page *page;
 		struct zone *z;
 		unsigned int i;
@@ -266,15 +311,25 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 				alloc_pages(g, order);
 			if (page || !order)
 				break;
-			*order_cap = --order;
+			pa->order_cap = --order;
 		}
 		if (!page)
 			return -ENOMEM;
-		/* Stop climbing where the zone runs short of high orders. */
 		z = page_zone(page);
-		while (*order_cap &&
-		       pool_zone_free_from(z, *order_cap) < pool_zone_reserve(z))
-			(*order_cap)--;
+		if (!order)
+			floor = pool_zone_floor(pa, z);
+		if (floor && pool_zone_free_from(z, POOL_KEEP_ORDER) < floor) {
+			__free_page(page);
+			dev_warn_ratelimited(pool->budget->dev,
+					     "zone %s is short of free blocks of order %u: the pool stops here\n",
+					     z->name, POOL_KEEP_ORDER);
+			return -ENOMEM;
+		}
+		/* Stop climbing where the zone runs short of high orders. */
+		while (pa->order_cap &&
+		       pool_zone_free_from(z, pa->order_cap) <
+		       pool_zone_reserve(z))
+			pa->order_cap--;
 		if (order)
 			split_page(page, order);
 		for (i = 0; i < (1U << order); i++)
@@ -701,15 +756,17 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 					 const struct fpgacap_layout *layout,
 					 u32 flags, struct device *dma_dev)
 {
-	unsigned int order_cap = min_t(unsigned int, FPGACAP_MAX_PAGE_ORDER,
-				       READ_ONCE(fpgacap_limits.max_alloc_order));
+	struct pool_alloc pa = {
+		.order_cap = min_t(unsigned int, FPGACAP_MAX_PAGE_ORDER,
+				   READ_ONCE(fpgacap_limits.max_alloc_order)),
+	};
 	u64 bytes = (u64)count * buffer_size;
 	gfp_t gfp = pool_gfp(flags, dma_dev);
 	struct fpgacap_pool *pool;
 	u32 b;
 	int ret;
 
-	order_cap = min(order_cap, pool_useful_order(dma_dev));
+	pa.order_cap = min(pa.order_cap, pool_useful_order(dma_dev));
 
 	/* Reserve first: two configurations racing see each other. */
 	if (atomic64_add_return(bytes, &budget->held) >
@@ -741,7 +798,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 	for (b = 0; b < count; b++) {
 		ret = pool_alloc_pages(pool, pool->pages + (unsigned long)b *
 				       pool->buffer_pages, pool->buffer_pages,
-				       gfp, &order_cap);
+				       gfp, &pa);
 		if (ret)
 			goto err;
 	}

@@ -353,7 +353,9 @@ void fpgacap_queue_wait_free(struct fpgacap_queue *q, bool (*stop)(void))
  * The buffer is synced for the CPU, stamped with its sequence, stream
  * offset and the loss before it, and queued for DEQUEUE and read(). A
  * buffer completed with FPGACAP_BUF_ERROR fails the stream (-EIO) in the
- * same step, so whoever sees the buffer sees the failure too.
+ * same step, so whoever sees the buffer sees the failure too; buffers
+ * completed after it go back to the free list unseen: the failed stream
+ * ends at its failure.
  */
 void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 			    size_t bytes_used, u32 flags)
@@ -369,6 +371,20 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 
 	spin_lock(&q->lock);
 	WARN_ON_ONCE(buf->state != FPGACAP_BUF_ACTIVE);
+	if (q->error) {
+		/*
+		 * The stream ended at its failure: what the engine finished
+		 * behind it is not delivered, so nothing after the failed
+		 * buffer ever arrives, and the failed stream drains.
+		 */
+		buf->state = FPGACAP_BUF_FREE;
+		list_add_tail(&buf->list, &q->free);
+		q->nactive--;
+		q->nfree++;
+		spin_unlock(&q->lock);
+		wake_up(&q->done_wq);
+		return;
+	}
 	bytes_used = min(bytes_used, q->layout.payload);
 	memset(info, 0, sizeof(*info));
 	info->index = buf->index;

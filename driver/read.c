@@ -10,9 +10,9 @@
  * returns less only at EOF, on an error, on a signal, or where data was
  * lost: a read() never spans a drop, so the bytes one call returns are
  * contiguous in the stream, and the statistics count what was dropped.
- * Buffers the source marked failed are not delivered: read() reports EIO,
- * in a call of its own (the one before ends with the bytes before it), so
- * no byte after a failed buffer arrives without that error in between.
+ * A buffer the source marked failed ends the stream: the call that reaches
+ * it returns the bytes before it, and every call after says EIO until
+ * STOP (the queue delivers nothing the engine finished behind it).
  *
  * Copies run without the device lock, from pages the file holds a pool
  * reference on, so a slow user page never holds up unbind.

@@ -154,8 +154,8 @@ struct fpgacap_config {
 	__u64 rate;		/* in: bytes/s (CAP_RATE); 0: as buffers free */
 	__u64 mmap_size;	/* out: length to mmap, count * buffer_size */
 	__u32 chunks;		/* out: physically contiguous allocations */
-	__u32 max_segments;	/* out: most DMA segments in one buffer, 0 for
-				 * a CPU source */
+	/* out: most DMA segments in one buffer, 0 for a CPU source */
+	__u32 max_segments;
 	__u32 min_chunk_order;	/* out: smallest allocation order used */
 	__u32 max_chunk_order;	/* out: largest allocation order used */
 	/* Since 1.2. */
