@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "iiod.h"
+#include "demux.h"
 #include "map.h"
 #include "spawn.h"
 
@@ -295,6 +296,306 @@ TEST(sample_sizes)
 	EXPECT_EQ(16, d.buffers);
 	EXPECT_EQ(262144, d.buffer_size);
 	iiod_config_free(&cfg);
+}
+
+/* ---- a client's channels out of the device's samples ---- */
+
+/* A device from "id format [index=N]" lines, in scan order. */
+static unsigned int channels(struct iiod_devcfg *d, const char *text)
+{
+	struct iiod_config cfg;
+	char err[300], conf[2048];
+
+	snprintf(conf, sizeof(conf), "[t]\n%s", text);
+	iiod_config_init(&cfg);
+	if (iiod_config_parse(&cfg, conf, "t.conf", err, sizeof(err)))
+		return 0;
+	iiod_config_resolve(&cfg, "t", d);
+	iiod_config_free(&cfg);
+	return d->nchannels;
+}
+
+/*
+ * libiio's own computation of a mask's sample size, written as libiio
+ * writes it (iio_device_get_sample_size_mask): the previous enabled
+ * channel's index decides whether storage is shared.
+ */
+static uint32_t libiio_sample_size(const struct iiod_channel *ch,
+				   unsigned int n, const uint32_t *mask)
+{
+	const struct iiod_channel *prev = NULL;
+	uint32_t size = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t len = ch[i].length / 8 * ch[i].repeat;
+
+		if (!(mask[i / 32] >> (i % 32) & 1))
+			continue;
+		if (prev && ch[i].index == prev->index) {
+			prev = &ch[i];
+			continue;
+		}
+		if (size % len)
+			size += 2 * len - size % len;
+		else
+			size += len;
+		prev = &ch[i];
+	}
+	return size;
+}
+
+/*
+ * Where channel @k's element sits in a sample of the channels in @mask:
+ * channels of one index share it, which is there if any of them is on.
+ */
+static uint32_t element_at(const struct iiod_channel *ch, unsigned int n,
+			   const uint32_t *mask, unsigned int k)
+{
+	uint32_t size = 0, at;
+	unsigned int i, j;
+
+	for (i = 0; i < n; i = j) {
+		uint32_t len = ch[i].length / 8 * ch[i].repeat;
+		bool on = false, mine = false;
+
+		for (j = i; j < n && ch[j].index == ch[i].index; j++) {
+			on |= mask[j / 32] >> (j % 32) & 1;
+			mine |= j == k;
+		}
+		if (!on && !mine)
+			continue;
+		at = size % len ? size + len - size % len : size;
+		size = at + len;
+		if (mine)
+			return at;
+	}
+	return 0;
+}
+
+/* The expected client sample, channel by channel. */
+static void reference(const struct iiod_channel *ch, unsigned int n,
+		      const uint32_t *mask, const uint32_t *all,
+		      const uint8_t *in, uint8_t *out, uint32_t out_size)
+{
+	unsigned int k;
+
+	memset(out, 0, out_size);
+	for (k = 0; k < n; k++)
+		if (mask[k / 32] >> (k % 32) & 1)
+			memcpy(out + element_at(ch, n, mask, k),
+			       in + element_at(ch, n, all, k),
+			       ch[k].length / 8 * ch[k].repeat);
+}
+
+TEST(demux_every_subset_of_four_lanes)
+{
+	struct iiod_devcfg d;
+	struct iiod_demux dm;
+	uint16_t in[4 * 100], out[4 * 100];
+	uint32_t mask;
+
+	ASSERT_EQ(4, channels(&d, "channel voltage0 le:u16/16>>0\n"
+			      "channel voltage1 le:u16/16>>0\n"
+			      "channel voltage2 le:s12/16>>4\n"
+			      "channel voltage3 le:u16/16>>0\n"));
+	for (int j = 0; j < 400; j++)
+		in[j] = (uint16_t)(1000 + j);	/* sample j/4, lane j%4 */
+	for (mask = 1; mask < 16; mask++) {
+		unsigned int k = 0;
+
+		ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, d.nchannels,
+					     &mask, 1));
+		EXPECT_EQ(8, dm.in_size);
+		EXPECT_EQ(2 * __builtin_popcount(mask), dm.out_size);
+		EXPECT_EQ(libiio_sample_size(d.channels, 4, &mask),
+			  dm.out_size);
+		EXPECT_EQ(mask == 15, dm.identity);
+		EXPECT_EQ(__builtin_popcount(mask), dm.enabled);
+		memset(out, 0xee, sizeof(out));
+		iiod_demux_run(&dm, in, 100, out);
+		/* Sample j holds the enabled lanes of sample j, in order. */
+		for (int j = 0; j < 100; j++) {
+			for (int lane = 0; lane < 4; lane++) {
+				if (!(mask >> lane & 1))
+					continue;
+				ASSERT_EQ(1000 + 4 * j + lane, out[k++])
+					TH_LOG("mask %x sample %d", mask, j);
+			}
+		}
+	}
+	/* Two adjacent lanes are one run, two apart two. */
+	mask = 0x3;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(1, dm.nruns);
+	mask = 0x5;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(2, dm.nruns);
+}
+
+TEST(demux_mixed_sizes_padding_and_shared_storage)
+{
+	struct iiod_devcfg d;
+	struct iiod_demux dm;
+	uint8_t in[24], out[24];
+	uint32_t mask;
+
+	/* a u16 @0, b u32 @4, c u8 @8, e u64 @16: 24 bytes. */
+	ASSERT_EQ(4, channels(&d, "channel a le:u16/16>>0\n"
+			      "channel b le:u32/32>>0\n"
+			      "channel c le:u8/8>>0\n"
+			      "channel e le:u64/64>>0\n"));
+	for (int i = 0; i < 24; i++)
+		in[i] = (uint8_t)(i + 1);
+	/* a and c: a @0, c @2, 3 bytes. */
+	mask = 0x5;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(24, dm.in_size);
+	EXPECT_EQ(3, dm.out_size);
+	EXPECT_FALSE(dm.padded);
+	iiod_demux_run(&dm, in, 1, out);
+	EXPECT_EQ(0, memcmp(out, "\x01\x02\x09", 3));
+	/* c and e: c @0, seven bytes of padding, e @8; padding is zero. */
+	mask = 0xc;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(16, dm.out_size);
+	EXPECT_TRUE(dm.padded);
+	memset(out, 0xee, sizeof(out));
+	iiod_demux_run(&dm, in, 1, out);
+	EXPECT_EQ(9, out[0]);
+	for (int i = 1; i < 8; i++)
+		EXPECT_EQ(0, out[i]);
+	EXPECT_EQ(0, memcmp(out + 8, in + 16, 8));
+	/* a and b keep their places: same layout as their prefix. */
+	mask = 0x3;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(8, dm.out_size);
+	EXPECT_FALSE(dm.identity);
+
+	/* Adjacent in the device's sample, not in the client's: a u8 at 1
+	 * and a u16 at 2 become a u8 at 0 and a u16 at 2, two runs. */
+	ASSERT_EQ(3, channels(&d, "channel z le:u8/8>>0\n"
+			      "channel a le:u8/8>>0\n"
+			      "channel b le:u16/16>>0\n"));
+	mask = 0x6;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 3, &mask, 1));
+	EXPECT_EQ(4, dm.out_size);
+	EXPECT_EQ(2, dm.nruns);
+	memset(out, 0xee, sizeof(out));
+	iiod_demux_run(&dm, in, 1, out);
+	EXPECT_EQ(0, memcmp(out, "\x02\x00\x03\x04", 4));
+
+	/* Two channels in one word: either one brings the whole word. */
+	ASSERT_EQ(3, channels(&d, "channel hi le:u8/16>>8 index=0\n"
+			      "channel lo le:u8/16>>0 index=0\n"
+			      "channel v le:u16/16>>0 index=1\n"));
+	mask = 0x1;		/* lo alone (scan order: lo, hi, v) */
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 3, &mask, 1));
+	EXPECT_EQ(2, dm.out_size);
+	EXPECT_EQ(libiio_sample_size(d.channels, 3, &mask), dm.out_size);
+	mask = 0x6;		/* hi and v: every element, the full layout */
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 3, &mask, 1));
+	EXPECT_TRUE(dm.identity);
+	EXPECT_EQ(2, dm.enabled);
+}
+
+TEST(demux_refuses_empty_and_unknown_masks)
+{
+	struct iiod_devcfg d;
+	struct iiod_demux dm;
+	uint32_t mask[2] = { 0, 0 };
+
+	ASSERT_EQ(2, channels(&d, "channel a le:u16/16>>0\n"
+			      "channel b le:u16/16>>0\n"));
+	EXPECT_EQ(-EINVAL, iiod_demux_init(&dm, d.channels, 2, mask, 1));
+	mask[0] = 0x4;
+	EXPECT_EQ(-EINVAL, iiod_demux_init(&dm, d.channels, 2, mask, 1));
+	mask[0] = 0x1;
+	mask[1] = 0x1;
+	EXPECT_EQ(-EINVAL, iiod_demux_init(&dm, d.channels, 2, mask, 2));
+}
+
+/*
+ * Random layouts (sizes, repeats, shared words), random masks, a stream
+ * cut at random places as pool buffers cut it: every client sample is
+ * the reference's, and its size is libiio's.
+ */
+TEST(demux_random_layouts_against_a_reference)
+{
+	static const char *const fmt[] = {
+		"le:u8/8>>0", "le:u16/16>>0", "le:s12/16>>4", "le:u32/32>>0",
+		"le:u64/64>>0", "le:u16/16X3>>0", "be:u32/32>>0",
+		"le:u8/8X5>>0",
+	};
+	unsigned int seed = 1, round;
+
+	for (round = 0; round < 3000; round++) {
+		struct iiod_devcfg d;
+		struct iiod_demux dm;
+		char text[1500];
+		size_t at = 0, nsamp = 37, pos, outn;
+		unsigned int n = 1 + rand_r(&seed) % 12, k, index = 0;
+		uint32_t mask = 0, all = (1U << n) - 1, carry_len = 0;
+		uint8_t *in, *out, *want, *carry;
+
+		for (k = 0; k < n; k++) {
+			const char *f = fmt[rand_r(&seed) % 8];
+
+			/* Now and then a channel shares the last word. */
+			if (k && rand_r(&seed) % 5 == 0) {
+				f = "le:u8/16>>8";
+				at += snprintf(text + at, sizeof(text) - at,
+					       "channel p%u le:u8/16>>0 "
+					       "index=%u\n", k, index);
+			}
+			at += snprintf(text + at, sizeof(text) - at,
+				       "channel c%u %s index=%u\n", k, f,
+				       index);
+			if (!strcmp(f, "le:u8/16>>8"))
+				k++;
+			index++;
+		}
+		n = channels(&d, text);
+		ASSERT_LT(0, n) TH_LOG("%s", text);
+		all = n == 32 ? ~0U : (1U << n) - 1;
+		while (!mask)
+			mask = (uint32_t)rand_r(&seed) & all;
+		ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, n, &mask, 1));
+		ASSERT_EQ(iiod_sample_size(d.channels, n), dm.in_size);
+		ASSERT_EQ(libiio_sample_size(d.channels, n, &mask),
+			  dm.out_size) TH_LOG("%s mask %x", text, mask);
+		in = malloc(nsamp * dm.in_size);
+		out = malloc(nsamp * dm.out_size);
+		want = malloc(dm.out_size);
+		carry = malloc(dm.in_size);
+		ASSERT_TRUE(in && out && want && carry);
+		for (size_t i = 0; i < nsamp * dm.in_size; i++)
+			in[i] = (uint8_t)rand_r(&seed);
+		/* Fed in pieces of random lengths, 0 included. */
+		for (pos = 0, outn = 0; pos < nsamp * dm.in_size;) {
+			size_t piece = (size_t)rand_r(&seed) % (3 * dm.in_size);
+
+			if (piece > nsamp * dm.in_size - pos)
+				piece = nsamp * dm.in_size - pos;
+			outn += iiod_demux_feed(&dm, (char *)carry, &carry_len,
+						in + pos, piece,
+						out + outn * dm.out_size);
+			pos += piece;
+		}
+		ASSERT_EQ(nsamp, outn);
+		ASSERT_EQ(0, carry_len);
+		for (size_t j = 0; j < nsamp; j++) {
+			reference(d.channels, n, &mask, &all,
+				  in + j * dm.in_size, want, dm.out_size);
+			ASSERT_EQ(0, memcmp(want, out + j * dm.out_size,
+					    dm.out_size))
+				TH_LOG("%s mask %x sample %zu", text, mask, j);
+		}
+		free(in);
+		free(out);
+		free(want);
+		free(carry);
+	}
 }
 
 TEST(config_settings)
