@@ -8,7 +8,9 @@
  * a second with its summary. The binary comes from $FPGACAP_BIN.
  */
 #include <netdb.h>
+#include <linux/tcp.h>		/* tcp_info with tcpi_segs_in */
 #include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -210,6 +212,19 @@ TEST(map_failed_and_skipped_buffers_go_back_at_once)
  * The main thread reads the time, then each connection's send start: a
  * send that starts in between is younger than that time, not 2^64 ns old.
  */
+TEST(eviction_takes_only_quiet_connections_without_a_buffer)
+{
+	const uint64_t min = 2000000000ULL, t = 10000000000ULL;
+
+	/* Busy (0), streaming, or quiet too briefly: not to be closed. */
+	EXPECT_FALSE(iiod_evictable(0, false, t, min));
+	EXPECT_FALSE(iiod_evictable(t - min - 1, true, t, min));
+	EXPECT_FALSE(iiod_evictable(t - min + 1, false, t, min));
+	/* Idle since after the clock was read: no. */
+	EXPECT_FALSE(iiod_evictable(t + 5, false, t, min));
+	EXPECT_TRUE(iiod_evictable(t - min, false, t, min));
+}
+
 TEST(stall_check_ignores_a_send_started_after_the_clock_was_read)
 {
 	const uint64_t stall = 2000000000ULL;
@@ -676,14 +691,22 @@ struct server {
 	char portfile[64], port[16];
 };
 
-static int start_server(struct server *s, const char *listen,
-			const char *extra1, const char *extra2)
+/* Options after @listen, up to a NULL. */
+static int start_server(struct server *s, const char *listen, ...)
 {
 	/* The host has no capture device: an empty context. */
-	char *argv[] = { "fpgacap-iiod", "-l", (char *)listen, "--port-file",
-			 s->portfile, "-q", (char *)extra1, (char *)extra2,
-			 NULL };
+	char *argv[24] = { "fpgacap-iiod", "-l", (char *)listen,
+			   "--port-file", s->portfile, "-q" };
+	unsigned int n = 6;
+	va_list ap;
 	int i;
+
+	va_start(ap, listen);
+	while (n + 1 < sizeof(argv) / sizeof(argv[0]) &&
+	       (argv[n] = va_arg(ap, char *)))
+		n++;
+	argv[n] = NULL;
+	va_end(ap);
 
 	snprintf(s->portfile, sizeof(s->portfile), "/tmp/fc-iiod.%d",
 		 getpid());
@@ -769,7 +792,7 @@ FIXTURE_VARIANT_ADD(server, wildcard) { .listen = "*:0",
 FIXTURE_SETUP(server)
 {
 	ASSERT_EQ(0, start_server(&self->s, variant->listen, "--max-clients",
-				  "3"));
+				  "3", NULL));
 }
 
 FIXTURE_TEARDOWN(server)
@@ -798,12 +821,13 @@ TEST_F(server, replies_as_libiio_expects)
 	EXPECT_NE(NULL, strstr(p + 1, "<!DOCTYPE context ["));
 	EXPECT_NE(NULL, strstr(p + 1, "version-git=\"fpgacap\""));
 	EXPECT_EQ(0, strcmp(p + 1 + len, "\n"));
-	/* No compressed context; no such device; the empty line says
+	/* No compressed context nor libiio 1.0's binary protocol (its
+	 * clients go on in this one); no such device; the empty line says
 	 * nothing; lowercase works as the lexer's. */
-	ASSERT_EQ(0, say(fd, "ZPRINT\r\nOPEN x 1 00000001\r\n\r\n"
-			 "timeout 500\r\nREAD x\r\n"));
-	ASSERT_EQ(4, read_lines(fd, buf, sizeof(buf), 4));
-	EXPECT_STREQ("-22\n-19\n0\n-19\n", buf);
+	ASSERT_EQ(0, say(fd, "ZPRINT\r\nBINARY\r\nOPEN x 1 00000001\r\n"
+			 "\r\ntimeout 500\r\nREAD x\r\n"));
+	ASSERT_EQ(5, read_lines(fd, buf, sizeof(buf), 5));
+	EXPECT_STREQ("-22\n-22\n-19\n0\n-19\n", buf);
 	ASSERT_EQ(0, say(fd, "EXIT\r\n"));
 	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
 	close(fd);
@@ -872,6 +896,241 @@ TEST_F(server, connection_limit)
 	close(fds[1]);
 	close(fds[2]);
 }
+
+/* Segments received on @fd so far (TCP_INFO), or -1. */
+static long long segs_in(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_segs_in) +
+		  sizeof(ti.tcpi_segs_in))
+		return -1;
+	return ti.tcpi_segs_in;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Each reply is one send: a PRINT (length, XML, newline) arrives as one
+ * segment, and round trips never wait for a delayed ACK (a reply written
+ * in pieces without TCP_NODELAY waits 40 ms and more for the client's
+ * ACK of its first piece, once the connection has turned interactive).
+ */
+TEST_F(server, replies_leave_in_one_send)
+{
+	enum { N = 40 };
+	uint64_t rtt[N];
+	char buf[16384];
+	long long s0, s1;
+	int fd = dial(variant->host, self->s.port), i;
+
+	ASSERT_LE(0, fd);
+	s0 = segs_in(fd);
+	if (s0 < 0)
+		SKIP(return, "no tcpi_segs_in in this kernel's TCP_INFO");
+	for (i = 0; i < N; i++) {
+		uint64_t t0 = fc_now_ns();
+		long len;
+		char *p;
+
+		ASSERT_EQ(0, say(fd, "PRINT\r\n"));
+		ASSERT_LE(2, read_lines(fd, buf, sizeof(buf), 2));
+		len = strtol(buf, &p, 10);
+		ASSERT_EQ(len + 1, (long)strlen(p + 1));
+		rtt[i] = fc_now_ns() - t0;
+	}
+	s1 = segs_in(fd);
+	/* One segment per reply; a stray pure ACK or two at most. */
+	EXPECT_GE(N + 2, s1 - s0) TH_LOG("%lld segments for %d replies",
+					 s1 - s0, N);
+	qsort(rtt, N, sizeof(rtt[0]), cmp_u64);
+	EXPECT_GT(20000000ULL, rtt[N / 2])
+		TH_LOG("median PRINT round trip %.3f ms", rtt[N / 2] / 1e6);
+	/*
+	 * Two commands in one write: the second reply must not wait for
+	 * the ACK of the first (TCP_NODELAY). The same holds for the "0" or
+	 * error line that ends a READBUF after its data.
+	 */
+	for (i = 0; i < N; i++) {
+		uint64_t t0 = fc_now_ns();
+
+		ASSERT_EQ(0, say(fd, "PRINT\r\nVERSION\r\n"));
+		ASSERT_LE(3, read_lines(fd, buf, sizeof(buf), 3));
+		ASSERT_NE(NULL, strstr(buf, "0.24.fpgacap\n"));
+		rtt[i] = fc_now_ns() - t0;
+	}
+	qsort(rtt, N, sizeof(rtt[0]), cmp_u64);
+	EXPECT_GT(20000000ULL, rtt[N / 2])
+		TH_LOG("median pipelined round trip %.3f ms", rtt[N / 2] / 1e6);
+	close(fd);
+}
+
+/* The JSON summary of a server stopped with SIGTERM. */
+static const char *stop_summary(struct server *s)
+{
+	if (child_stop(&s->c, SIGTERM, 3000) < 0)
+		return "";
+	return s->c.outbuf;
+}
+
+static bool closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+
+	while (poll(&p, 1, ms) > 0) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A command begun must end within --command-timeout, and a connection
+ * must send its first one within it; a client quiet between commands
+ * stays (keepalive watches it instead).
+ */
+TEST(command_deadline)
+{
+	struct server s;
+	char buf[64];
+	int part, mute, quiet;
+	uint64_t t0;
+
+	ASSERT_EQ(0, start_server(&s, "127.0.0.1:0", "--json",
+				  "--command-timeout", "0.5", NULL));
+	part = dial("127.0.0.1", s.port);
+	mute = dial("127.0.0.1", s.port);
+	quiet = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, part);
+	ASSERT_LE(0, mute);
+	ASSERT_LE(0, quiet);
+	ASSERT_EQ(0, say(quiet, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(quiet, buf, sizeof(buf), 1));
+	t0 = fc_now_ns();
+	ASSERT_EQ(0, say(part, "VERS"));
+	EXPECT_TRUE(closed_within(part, 3000));
+	EXPECT_TRUE(closed_within(mute, 3000));
+	EXPECT_LE(400000000ULL, fc_now_ns() - t0);
+	/* Four times the deadline later, the quiet one is served. */
+	usleep(2000000);
+	ASSERT_EQ(0, say(quiet, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(quiet, buf, sizeof(buf), 1));
+	EXPECT_STREQ("0.24.fpgacap\n", buf);
+	EXPECT_NE(NULL, strstr(stop_summary(&s), "\"command_timeout\":2,"))
+		TH_LOG("%s", s.c.outbuf);
+	close(part);
+	close(mute);
+	close(quiet);
+}
+
+/*
+ * At the limit a newcomer takes the place of the connection quiet the
+ * longest (2 s at least), never of one in the middle of a command.
+ */
+TEST(idle_connections_make_room)
+{
+	struct server s;
+	char buf[64];
+	int fds[3], extra, i;
+
+	ASSERT_EQ(0, start_server(&s, "127.0.0.1:0", "--json",
+				  "--max-clients", "3", "--command-timeout",
+				  "30", NULL));
+	for (i = 0; i < 3; i++) {
+		fds[i] = dial("127.0.0.1", s.port);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, say(fds[i], "VERSION\r\n"));
+		ASSERT_EQ(1, read_lines(fds[i], buf, sizeof(buf), 1));
+		usleep(100000);
+	}
+	/* Quiet for less than 2 s: the newcomer is refused. */
+	extra = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, extra);
+	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
+	EXPECT_STREQ("-87\n", buf);
+	close(extra);
+	usleep(2300000);
+	/* Now the one quiet longest goes, the newcomer is served. */
+	extra = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, extra);
+	ASSERT_EQ(0, say(extra, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
+	EXPECT_STREQ("0.24.fpgacap\n", buf);
+	EXPECT_TRUE(closed_within(fds[0], 2000));
+	ASSERT_EQ(0, say(fds[1], "VERSION\r\n"));
+	EXPECT_EQ(1, read_lines(fds[1], buf, sizeof(buf), 1));
+	close(fds[0]);
+	/* Three in the middle of a command: none gives way. */
+	ASSERT_EQ(0, say(fds[1], "VERS"));
+	ASSERT_EQ(0, say(fds[2], "READ"));
+	ASSERT_EQ(0, say(extra, "PRI"));
+	usleep(2300000);
+	fds[0] = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, fds[0]);
+	ASSERT_EQ(1, read_lines(fds[0], buf, sizeof(buf), 1));
+	EXPECT_STREQ("-87\n", buf);
+	EXPECT_NE(NULL, strstr(stop_summary(&s), "\"evicted\":1,"))
+		TH_LOG("%s", s.c.outbuf);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	close(extra);
+}
+
+/*
+ * A client whose host vanished without a word (its socket closed in
+ * TCP repair mode: no FIN, no reset) is found by keepalive: its
+ * connection ends on the probe's answer, long before the server stops.
+ * Without keepalive it lasts until the stop.
+ */
+TEST(keepalive_finds_a_vanished_client)
+{
+	static const char *const ka[] = { "1", "0" };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct server s;
+		char buf[64];
+		int fd, one = 1;
+
+		ASSERT_EQ(0, start_server(&s, "127.0.0.1:0", "--json",
+					  "--keepalive", ka[i], NULL));
+		fd = dial("127.0.0.1", s.port);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, say(fd, "VERSION\r\n"));
+		ASSERT_EQ(1, read_lines(fd, buf, sizeof(buf), 1));
+		if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one,
+			       sizeof(one))) {
+			close(fd);
+			child_stop(&s.c, SIGKILL, 2000);
+			SKIP(return, "TCP_REPAIR needs CAP_NET_ADMIN");
+		}
+		close(fd);
+		/* Idle 1 s, then the first probe meets no socket. */
+		usleep(3500000);
+		stop_summary(&s);
+		if (!i) {
+			EXPECT_NE(NULL, strstr(s.c.outbuf,
+					       "\"left\":1,\"vanished\":0"))
+				TH_LOG("%s", s.c.outbuf);
+		} else {
+			EXPECT_NE(NULL, strstr(s.c.outbuf,
+					       "\"server_stop\":1"))
+				TH_LOG("%s", s.c.outbuf);
+		}
+	}
+}
+
 
 /* SIGINT and SIGTERM within a second, idle clients or not, summary. */
 TEST(stops_within_a_second_with_summary)
