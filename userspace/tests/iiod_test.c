@@ -973,6 +973,22 @@ TEST_F(server, replies_leave_in_one_send)
 	close(fd);
 }
 
+/* A server of the test's own, killed if a failed assertion left it. */
+FIXTURE(solo) {
+	struct server s;
+};
+
+FIXTURE_SETUP(solo)
+{
+	memset(&self->s, 0, sizeof(self->s));
+}
+
+FIXTURE_TEARDOWN(solo)
+{
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+}
+
 /* The JSON summary of a server stopped with SIGTERM. */
 static const char *stop_summary(struct server *s)
 {
@@ -1000,18 +1016,18 @@ static bool closed_within(int fd, int ms)
  * must send its first one within it; a client quiet between commands
  * stays (keepalive watches it instead).
  */
-TEST(command_deadline)
+TEST_F(solo, command_deadline)
 {
-	struct server s;
+	struct server *s = &self->s;
 	char buf[64];
 	int part, mute, quiet;
 	uint64_t t0;
 
-	ASSERT_EQ(0, start_server(&s, "127.0.0.1:0", "--json",
+	ASSERT_EQ(0, start_server(s, "127.0.0.1:0", "--json",
 				  "--command-timeout", "0.5", NULL));
-	part = dial("127.0.0.1", s.port);
-	mute = dial("127.0.0.1", s.port);
-	quiet = dial("127.0.0.1", s.port);
+	part = dial("127.0.0.1", s->port);
+	mute = dial("127.0.0.1", s->port);
+	quiet = dial("127.0.0.1", s->port);
 	ASSERT_LE(0, part);
 	ASSERT_LE(0, mute);
 	ASSERT_LE(0, quiet);
@@ -1027,8 +1043,8 @@ TEST(command_deadline)
 	ASSERT_EQ(0, say(quiet, "VERSION\r\n"));
 	ASSERT_EQ(1, read_lines(quiet, buf, sizeof(buf), 1));
 	EXPECT_STREQ("0.24.fpgacap\n", buf);
-	EXPECT_NE(NULL, strstr(stop_summary(&s), "\"command_timeout\":2,"))
-		TH_LOG("%s", s.c.outbuf);
+	EXPECT_NE(NULL, strstr(stop_summary(s), "\"command_timeout\":2,"))
+		TH_LOG("%s", s->c.outbuf);
 	close(part);
 	close(mute);
 	close(quiet);
@@ -1038,31 +1054,31 @@ TEST(command_deadline)
  * At the limit a newcomer takes the place of the connection quiet the
  * longest (2 s at least), never of one in the middle of a command.
  */
-TEST(idle_connections_make_room)
+TEST_F(solo, idle_connections_make_room)
 {
-	struct server s;
+	struct server *s = &self->s;
 	char buf[64];
 	int fds[3], extra, i;
 
-	ASSERT_EQ(0, start_server(&s, "127.0.0.1:0", "--json",
+	ASSERT_EQ(0, start_server(s, "127.0.0.1:0", "--json",
 				  "--max-clients", "3", "--command-timeout",
 				  "30", NULL));
 	for (i = 0; i < 3; i++) {
-		fds[i] = dial("127.0.0.1", s.port);
+		fds[i] = dial("127.0.0.1", s->port);
 		ASSERT_LE(0, fds[i]);
 		ASSERT_EQ(0, say(fds[i], "VERSION\r\n"));
 		ASSERT_EQ(1, read_lines(fds[i], buf, sizeof(buf), 1));
 		usleep(100000);
 	}
 	/* Quiet for less than 2 s: the newcomer is refused. */
-	extra = dial("127.0.0.1", s.port);
+	extra = dial("127.0.0.1", s->port);
 	ASSERT_LE(0, extra);
 	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
 	EXPECT_STREQ("-87\n", buf);
 	close(extra);
 	usleep(2300000);
 	/* Now the one quiet longest goes, the newcomer is served. */
-	extra = dial("127.0.0.1", s.port);
+	extra = dial("127.0.0.1", s->port);
 	ASSERT_LE(0, extra);
 	ASSERT_EQ(0, say(extra, "VERSION\r\n"));
 	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
@@ -1076,12 +1092,12 @@ TEST(idle_connections_make_room)
 	ASSERT_EQ(0, say(fds[2], "READ"));
 	ASSERT_EQ(0, say(extra, "PRI"));
 	usleep(2300000);
-	fds[0] = dial("127.0.0.1", s.port);
+	fds[0] = dial("127.0.0.1", s->port);
 	ASSERT_LE(0, fds[0]);
 	ASSERT_EQ(1, read_lines(fds[0], buf, sizeof(buf), 1));
 	EXPECT_STREQ("-87\n", buf);
-	EXPECT_NE(NULL, strstr(stop_summary(&s), "\"evicted\":1,"))
-		TH_LOG("%s", s.c.outbuf);
+	EXPECT_NE(NULL, strstr(stop_summary(s), "\"evicted\":1,"))
+		TH_LOG("%s", s->c.outbuf);
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
 	close(extra);
@@ -1093,40 +1109,40 @@ TEST(idle_connections_make_room)
  * connection ends on the probe's answer, long before the server stops.
  * Without keepalive it lasts until the stop.
  */
-TEST(keepalive_finds_a_vanished_client)
+TEST_F(solo, keepalive_finds_a_vanished_client)
 {
 	static const char *const ka[] = { "1", "0" };
+	struct server *s = &self->s;
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		struct server s;
 		char buf[64];
 		int fd, one = 1;
 
-		ASSERT_EQ(0, start_server(&s, "127.0.0.1:0", "--json",
+		ASSERT_EQ(0, start_server(s, "127.0.0.1:0", "--json",
 					  "--keepalive", ka[i], NULL));
-		fd = dial("127.0.0.1", s.port);
+		fd = dial("127.0.0.1", s->port);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, say(fd, "VERSION\r\n"));
 		ASSERT_EQ(1, read_lines(fd, buf, sizeof(buf), 1));
 		if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one,
 			       sizeof(one))) {
 			close(fd);
-			child_stop(&s.c, SIGKILL, 2000);
+			child_stop(&s->c, SIGKILL, 2000);
 			SKIP(return, "TCP_REPAIR needs CAP_NET_ADMIN");
 		}
 		close(fd);
 		/* Idle 1 s, then the first probe meets no socket. */
 		usleep(3500000);
-		stop_summary(&s);
+		stop_summary(s);
 		if (!i) {
-			EXPECT_NE(NULL, strstr(s.c.outbuf,
+			EXPECT_NE(NULL, strstr(s->c.outbuf,
 					       "\"left\":1,\"vanished\":0"))
-				TH_LOG("%s", s.c.outbuf);
+				TH_LOG("%s", s->c.outbuf);
 		} else {
-			EXPECT_NE(NULL, strstr(s.c.outbuf,
+			EXPECT_NE(NULL, strstr(s->c.outbuf,
 					       "\"server_stop\":1"))
-				TH_LOG("%s", s.c.outbuf);
+				TH_LOG("%s", s->c.outbuf);
 		}
 	}
 }
