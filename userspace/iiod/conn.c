@@ -538,6 +538,7 @@ const char *const iiod_end_names[IIOD_END_MAX] = {
 	[IIOD_END_EVICTED] = "evicted",
 	[IIOD_END_STALL] = "stall",
 	[IIOD_END_STOP] = "server_stop",
+	[IIOD_END_PROTOCOL] = "protocol",
 	[IIOD_END_ERROR] = "error",
 };
 
@@ -561,6 +562,8 @@ static enum iiod_end end_reason(struct iiod_conn *c, int ret)
 		return IIOD_END_VANISHED;
 	if (ret >= 0 || ret == -EPIPE || ret == -ECONNRESET)
 		return IIOD_END_LEFT;
+	if (ret == -EFBIG)
+		return IIOD_END_PROTOCOL;
 	return IIOD_END_ERROR;
 }
 
@@ -573,6 +576,7 @@ void *iiod_conn_main(void *arg)
 		[IIOD_END_EVICTED] = "evicted",
 		[IIOD_END_STALL] = "stall",
 		[IIOD_END_STOP] = "server stop",
+		[IIOD_END_PROTOCOL] = "protocol",
 		[IIOD_END_ERROR] = "error",
 	};
 	struct iiod_conn *c = arg;

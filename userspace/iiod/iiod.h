@@ -81,6 +81,7 @@ enum iiod_end {
 	IIOD_END_EVICTED,		/* idle, its place given to another */
 	IIOD_END_STALL,			/* its data made no progress */
 	IIOD_END_STOP,			/* the server stopped */
+	IIOD_END_PROTOCOL,		/* a payload past every limit */
 	IIOD_END_ERROR,
 	IIOD_END_MAX
 };
