@@ -37,10 +37,12 @@
 #define OPEN_WAIT_MS 500
 /*
  * Data waiting for a READBUF goes out at least this often: libiio's
- * clients give up on a reply after 5 s without bytes (and the client's
- * TIMEOUT, half its own, shortens it further).
+ * clients give up on a reply after 5 s without bytes by default, less
+ * where the application says so (Context.set_timeout()), and libiio 0.24
+ * does not tell the server on buffer connections. A client's TIMEOUT (1.0
+ * sends half its own) shortens it further.
  */
-#define FLUSH_MS 1000
+#define FLUSH_MS 250
 /* The subset copy's bounce buffer: samples of the client's channels. */
 #define BOUNCE_BYTES (256U << 10)
 
