@@ -61,7 +61,6 @@ struct iiod_session {
 	char mask[IIOD_MAX_CHANNELS / 4 + 2];	/* the client's, and "\n" */
 	enum fpgacap_send_mode requested;
 	uint64_t samples;
-	int pending_error;		/* for the READBUF being served */
 	int error;			/* the connection broke */
 	/* the subset copy: bounce buffer, a sample split across buffers */
 	char *bounce;
@@ -370,8 +369,6 @@ static int fill(struct iiod_session *s, uint64_t wake)
 			return -ECANCELED;
 		n = fpgacap_dequeue(s->fc, batch, want, 0);
 		if (n > 0) {
-			uint64_t errors = s->map.error_buffers;
-
 			for (i = 0; i < n; i++) {
 				note_rate(s, &batch[i]);
 				ret = iiod_map_push(&s->map, &batch[i], s->ret,
@@ -379,8 +376,6 @@ static int fill(struct iiod_session *s, uint64_t wake)
 				if (ret)
 					return ret;
 			}
-			if (s->map.error_buffers != errors)
-				s->pending_error = -EIO;
 			give_back(s);
 			return n;
 		}
@@ -559,12 +554,12 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 	if (limit_ns && limit_ns / 2 < flush_ns)
 		flush_ns = limit_ns / 2;
 	last_data = last_sent = fc_now_ns();
-	s->pending_error = 0;
 	while (sent < want) {
 		uint64_t avail = ready(s), need = want - sent, now, wake = 0;
+		bool failed = iiod_map_error_next(&s->map);
 
 		now = fc_now_ns();
-		if (avail >= need || (avail && (s->pending_error ||
+		if (avail >= need || (avail && (failed ||
 			iiod_map_queued(&s->map) >= s->gather ||
 			now - last_sent >= flush_ns))) {
 			uint64_t n = avail < need ? avail : need;
@@ -580,8 +575,9 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 			last_sent = fc_now_ns();
 			continue;
 		}
-		if (s->pending_error) {
-			err = s->pending_error;
+		/* A failed buffer: the request it falls in ends there. */
+		if (failed && iiod_map_clear_error(&s->map)) {
+			err = -EIO;
 			break;
 		}
 		/*

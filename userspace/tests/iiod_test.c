@@ -206,6 +206,52 @@ TEST(map_failed_and_skipped_buffers_go_back_at_once)
 	iiod_map_free(&m);
 }
 
+/*
+ * A failed buffer is a mark in the stream: what is available stops there,
+ * so the request it falls in ends with an error; after it, the stream
+ * goes on. Two failed buffers in a row are one mark.
+ */
+TEST(map_failed_buffer_marks_where_a_request_ends)
+{
+	struct iiod_map m;
+	struct iiod_span s[8];
+	uint32_t done[8];
+	unsigned int nd = 0;
+	struct fpgacap_buffer b;
+
+	ASSERT_EQ(0, iiod_map_init(&m, 8, 8));
+	b = buf(0, 0, 4096);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	b = buf(1, 4096, 4096);
+	b.flags = FPGACAP_BUF_ERROR;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	b = buf(2, 8192, 4096);
+	b.flags = FPGACAP_BUF_ERROR;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	EXPECT_TRUE(iiod_map_error_next(&m));
+	EXPECT_EQ(4096, iiod_map_avail(&m));
+	b = buf(3, 12288, 4096);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	/* Only what came before the mark, though more is queued. */
+	EXPECT_EQ(4096, iiod_map_avail(&m));
+	EXPECT_FALSE(iiod_map_clear_error(&m));	/* data before it left */
+	ASSERT_EQ(1, iiod_map_take(&m, 4096, s, 8));
+	EXPECT_EQ(0, iiod_map_avail(&m));
+	EXPECT_TRUE(iiod_map_clear_error(&m));
+	EXPECT_FALSE(iiod_map_error_next(&m));
+	EXPECT_EQ(4096, iiod_map_avail(&m));
+	ASSERT_EQ(1, iiod_map_take(&m, 4096, s + 1, 7));
+	EXPECT_EQ(3, s[1].index);
+	/* A failed buffer last: the mark waits at the end. */
+	b = buf(4, 16384, 4096);
+	b.flags = FPGACAP_BUF_ERROR;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	EXPECT_TRUE(iiod_map_error_next(&m));
+	EXPECT_TRUE(iiod_map_clear_error(&m));
+	EXPECT_FALSE(iiod_map_clear_error(&m));
+	iiod_map_free(&m);
+}
+
 /* ---- channel formats and the configuration ---- */
 
 /*
@@ -1147,6 +1193,435 @@ TEST_F(solo, keepalive_finds_a_vanished_client)
 	}
 }
 
+
+/* ---- buffer sessions over the in-process capture device ---- */
+
+/*
+ * The test build of the server with 'fake:' devices (tests/iiod/
+ * fakedev.c), next to this test: $(O)/tests/fpgacap-iiod-fakedev.
+ */
+static const char *fake_server(void)
+{
+	static char path[600];
+	const char *bin = getenv("FPGACAP_BIN");
+
+	snprintf(path, sizeof(path), "%s/../tests/fpgacap-iiod-fakedev",
+		 bin ? bin : ".");
+	return path;
+}
+
+static const char fake_conf[] =
+	"[cnt]\nbuffer-size 16K\n"
+	"[lanes]\nbuffer-size 64K\n"
+	"channel voltage0 le:u16/16>>0\nchannel voltage1 le:u16/16>>0\n"
+	"channel voltage2 le:u16/16>>0\nchannel voltage3 le:u16/16>>0\n"
+	"[tri]\nbuffer-size 64K\n"
+	"channel voltage0 le:u16/16>>0\nchannel voltage1 le:u16/16>>0\n"
+	"channel voltage2 le:u16/16>>0\n";
+
+/* Start the fake server on 127.0.0.1 with the devices above. */
+static int start_fake(struct server *s, char *conf, const char *extra)
+{
+	char *argv[] = { (char *)fake_server(), "-l", "127.0.0.1:0",
+			 "--port-file", s->portfile, "-q", "-C", conf,
+			 "-d", "fake:cnt", "-d", "fake:lanes", "-d", "fake:tri",
+			 (char *)extra, NULL };
+	int fd = mkstemp(conf), i;
+
+	if (fd < 0 || write(fd, fake_conf, sizeof(fake_conf) - 1) !=
+		      (ssize_t)sizeof(fake_conf) - 1)
+		return -1;
+	close(fd);
+	snprintf(s->portfile, sizeof(s->portfile), "/tmp/fc-iiod-fake.%d",
+		 getpid());
+	unlink(s->portfile);
+	if (child_start(&s->c, argv))
+		return -1;
+	for (i = 0; i < 300; i++) {
+		FILE *f = fopen(s->portfile, "r");
+
+		if (f) {
+			bool ok = fgets(s->port, sizeof(s->port), f) != NULL;
+
+			fclose(f);
+			if (ok && strchr(s->port, '\n')) {
+				*strchr(s->port, '\n') = 0;
+				unlink(s->portfile);
+				return 0;
+			}
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* A protocol connection with its own read buffer. */
+struct pc {
+	int fd;
+	size_t len;
+	char buf[1 << 16];
+};
+
+static int pc_fill(struct pc *p, int ms)
+{
+	struct pollfd q = { .fd = p->fd, .events = POLLIN };
+	ssize_t n;
+
+	if (p->len == sizeof(p->buf) || poll(&q, 1, ms) <= 0)
+		return -1;
+	n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
+	if (n <= 0)
+		return -1;
+	p->len += (size_t)n;
+	return 0;
+}
+
+/* The next line as text (without its newline) into @out; -1 on none. */
+static int pc_line(struct pc *p, char *out, size_t outlen, int ms)
+{
+	for (;;) {
+		char *nl = memchr(p->buf, '\n', p->len);
+
+		if (nl) {
+			size_t k = (size_t)(nl - p->buf);
+
+			snprintf(out, outlen, "%.*s", (int)k, p->buf);
+			p->len -= k + 1;
+			memmove(p->buf, nl + 1, p->len);
+			return 0;
+		}
+		if (pc_fill(p, ms))
+			return -1;
+	}
+}
+
+static long long pc_int(struct pc *p, int ms)
+{
+	char line[64];
+
+	return pc_line(p, line, sizeof(line), ms) ? -99999 :
+	       strtoll(line, NULL, 10);
+}
+
+static int pc_bytes(struct pc *p, void *out, size_t n, int ms)
+{
+	char *o = out;
+
+	while (n) {
+		size_t k = p->len < n ? p->len : n;
+
+		memcpy(o, p->buf, k);
+		o += k;
+		n -= k;
+		p->len -= k;
+		memmove(p->buf, p->buf + k, p->len);
+		if (n && pc_fill(p, ms))
+			return -1;
+	}
+	return 0;
+}
+
+static long long pc_cmd(struct pc *p, const char *cmd)
+{
+	if (say(p->fd, cmd) || say(p->fd, "\r\n"))
+		return -99999;
+	return pc_int(p, 5000);
+}
+
+/*
+ * READBUF @dev @n: the chunks into @out (room for @n), the mask before
+ * the first into @mask. Returns the bytes, and in *end what ended the
+ * reply: 1 the request filled, 0 a "0" line, or the negative errno.
+ */
+static long long readbuf(struct pc *p, const char *dev, size_t n, void *out,
+			 char *mask, long long *end, int ms)
+{
+	char cmd[96];
+	size_t got = 0;
+	bool first = true;
+
+	snprintf(cmd, sizeof(cmd), "READBUF %s %zu\r\n", dev, n);
+	if (say(p->fd, cmd))
+		return -1;
+	*end = 1;
+	while (got < n) {
+		long long k = pc_int(p, ms);
+
+		if (k <= 0) {
+			*end = k;
+			break;
+		}
+		if (first && pc_line(p, mask, 64, ms))
+			return -1;
+		first = false;
+		if ((size_t)k > n - got ||
+		    pc_bytes(p, (char *)out + got, (size_t)k, ms))
+			return -1;
+		got += (size_t)k;
+	}
+	return (long long)got;
+}
+
+/* The pattern stream's bytes [@off, @off + @n). */
+static void pattern_at(uint8_t *out, uint64_t off, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t w = (off + i) / 8;
+
+		out[i] = (uint8_t)(w >> (8 * ((off + i) % 8)));
+	}
+}
+
+/* Sample j of 16-bit lanes @mask (of @lanes) from the pattern. */
+static bool lanes_ok(const uint16_t *got, size_t nsamples, uint32_t mask,
+		     unsigned int lanes)
+{
+	unsigned int k = 0, l;
+	size_t j;
+	uint8_t full[16];
+
+	for (j = 0; j < nsamples; j++) {
+		pattern_at(full, j * 2 * lanes, 2 * lanes);
+		for (l = 0; l < lanes; l++) {
+			uint16_t v;
+
+			if (!(mask >> l & 1))
+				continue;
+			memcpy(&v, full + 2 * l, 2);
+			if (got[k++] != le16toh(v))
+				return false;
+		}
+	}
+	return true;
+}
+
+FIXTURE(fake) {
+	struct server s;
+	char conf[32];
+	struct pc p;
+};
+
+FIXTURE_SETUP(fake)
+{
+	strcpy(self->conf, "/tmp/fc-iiod-fake.XXXXXX");
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL));
+	self->p.fd = dial("127.0.0.1", self->s.port);
+	self->p.len = 0;
+	ASSERT_LE(0, self->p.fd);
+}
+
+FIXTURE_TEARDOWN(fake)
+{
+	close(self->p.fd);
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+	unlink(self->conf);
+}
+
+/*
+ * 6-byte samples in 64 KiB pool buffers: every request gets its whole
+ * samples, continuing the stream across the buffers' edges, then a "0"
+ * where a partial sample was left over; under a sample, "0" alone.
+ */
+TEST_F(fake, readbuf_sends_whole_samples_then_zero)
+{
+	static const size_t sizes[] = { 6005, 5, 1, 65537, 131072, 6, 7,
+					199999, 12 };
+	uint8_t *got = malloc(200000), *want = malloc(200000);
+	uint64_t off = 0;
+	char mask[64];
+	unsigned int i;
+
+	ASSERT_TRUE(got && want);
+	ASSERT_EQ(0, pc_cmd(&self->p, "OPEN tri 1000 00000007"));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t whole = sizes[i] - sizes[i] % 6;
+		long long end, n;
+
+		mask[0] = 0;
+		n = readbuf(&self->p, "tri", sizes[i], got, mask, &end, 5000);
+		ASSERT_EQ((long long)whole, n) TH_LOG("request %zu", sizes[i]);
+		/* The request filled, or a 0 for what was left of it. */
+		EXPECT_EQ(whole == sizes[i] ? 1 : 0, end)
+			TH_LOG("request %zu", sizes[i]);
+		if (whole)
+			EXPECT_STREQ("00000007", mask);
+		pattern_at(want, off, whole);
+		ASSERT_EQ(0, memcmp(got, want, whole))
+			TH_LOG("request %zu at stream offset %llu", sizes[i],
+			       (unsigned long long)off);
+		off += whole;
+	}
+	EXPECT_EQ(0, pc_cmd(&self->p, "CLOSE tri"));
+	free(got);
+	free(want);
+}
+
+/*
+ * Each of the 15 subsets of four 16-bit lanes, one after the other on one
+ * connection (CLOSE, then OPEN again): exactly the enabled lanes, the
+ * client's own mask before them, each session from the stream's start.
+ */
+TEST_F(fake, subsets_get_their_channels_and_open_again_after_close)
+{
+	uint16_t got[4 * 3001];
+	char mask[64], cmd[64];
+	uint32_t m;
+
+	for (m = 1; m < 16; m++) {
+		unsigned int k = (unsigned int)__builtin_popcount(m);
+		size_t n = 3001 * 2 * k;
+		long long end;
+
+		snprintf(cmd, sizeof(cmd), "OPEN lanes 3001 %08x", m);
+		ASSERT_EQ(0, pc_cmd(&self->p, cmd)) TH_LOG("mask %x", m);
+		ASSERT_EQ((long long)n, readbuf(&self->p, "lanes", n, got,
+						mask, &end, 5000));
+		snprintf(cmd, sizeof(cmd), "%08x", m);
+		EXPECT_STREQ(cmd, mask);
+		EXPECT_TRUE(lanes_ok(got, 3001, m, 4)) TH_LOG("mask %x", m);
+		/* A second OPEN before CLOSE: one session at a time. */
+		EXPECT_EQ(-EBUSY, pc_cmd(&self->p, "OPEN lanes 16 0000000f"));
+		EXPECT_EQ(0, pc_cmd(&self->p, "CLOSE lanes"));
+		EXPECT_EQ(-EBADF, pc_cmd(&self->p, "READBUF lanes 8"));
+	}
+}
+
+/*
+ * TIMEOUT bounds the wait for each pool buffer, not the reply: a source
+ * that fills a 16 KiB buffer every half second serves a 3 s block
+ * whole under TIMEOUT 1000; one that takes 16 s per buffer fails the
+ * READBUF with -ETIMEDOUT after about a second, never with a short reply,
+ * and the connection goes on.
+ */
+TEST_F(fake, timeout_bounds_each_pool_buffer_not_the_reply)
+{
+	static char got[98304];
+	uint8_t *want = malloc(sizeof(got));
+	struct pc *p = &self->p;
+	char mask[64];
+	long long end, n;
+	uint64_t t0, ms;
+
+	ASSERT_NE(NULL, want);
+	ASSERT_EQ(4, pc_cmd(p, "WRITE cnt sampling_frequency 4\r\n4096"));
+	ASSERT_EQ(0, pc_cmd(p, "TIMEOUT 1000"));
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 12288 00000001"));
+	t0 = fc_now_ns();
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	ms = (fc_now_ns() - t0) / 1000000;
+	EXPECT_EQ((long long)sizeof(got), n);
+	EXPECT_EQ(1, end);
+	EXPECT_LT(2000, ms);
+	pattern_at(want, 0, sizeof(got));
+	EXPECT_EQ(0, memcmp(got, want, sizeof(got)));
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+
+	ASSERT_EQ(3, pc_cmd(p, "WRITE cnt sampling_frequency 3\r\n128"));
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 12288 00000001"));
+	t0 = fc_now_ns();
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	ms = (fc_now_ns() - t0) / 1000000;
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(-ETIMEDOUT, end);
+	EXPECT_LE(900, ms);
+	EXPECT_GT(3000, ms);
+	n = readbuf(p, "cnt", 8, got, mask, &end, 5000);
+	EXPECT_EQ(-ETIMEDOUT, end);
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	EXPECT_EQ(1, pc_cmd(p, "WRITE cnt sampling_frequency 1\r\n0"));
+	free(want);
+}
+
+/*
+ * The context's buffer attributes (libiio 1.0 before July 2026 finds a
+ * device's buffer by them), read-only; BINARY refused so that 1.0 keeps
+ * this protocol; the rate a session measured.
+ */
+TEST_F(fake, buffer_attributes_binary_and_a_measured_rate)
+{
+	struct pc *p = &self->p;
+	static char xml[262144];
+	char mask[64], val[64];
+	long long len, end;
+
+	len = pc_cmd(p, "PRINT");
+	ASSERT_LT(0, len);
+	ASSERT_GT((long long)sizeof(xml), len);
+	ASSERT_EQ(0, pc_bytes(p, xml, (size_t)len + 1, 5000));
+	xml[len] = 0;
+	EXPECT_NE(NULL, strstr(xml, "<buffer-attribute name=\"length\" />"));
+	EXPECT_EQ(-EINVAL, pc_cmd(p, "BINARY"));
+	len = pc_cmd(p, "READ lanes BUFFER length");
+	ASSERT_LT(0, len);
+	ASSERT_EQ(0, pc_bytes(p, val, (size_t)len + 1, 5000));
+	EXPECT_STREQ("131072", val);	/* 16 x 64 KiB / 8 */
+	EXPECT_EQ(-EACCES, pc_cmd(p, "WRITE lanes BUFFER length 2\r\n16"));
+	EXPECT_EQ(-ENOENT, pc_cmd(p, "READ lanes BUFFER nosuch"));
+	/* Without a rate, the last session's measured one. */
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 16 00000001"));
+	ASSERT_EQ(262144, readbuf(p, "cnt", 262144, xml, mask,
+				  &end, 5000));
+	ASSERT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	len = pc_cmd(p, "READ cnt sampling_frequency_source");
+	ASSERT_LT(0, len);
+	ASSERT_EQ(0, pc_bytes(p, val, (size_t)len + 1, 5000));
+	EXPECT_STREQ("measured", val);
+}
+
+/*
+ * A buffer the source marked failed fails the READBUF it falls in with
+ * -EIO after the samples before it; the next READBUF goes on after it.
+ */
+FIXTURE(fakefail) {
+	struct server s;
+	char conf[32];
+	struct pc p;
+};
+
+FIXTURE_SETUP(fakefail)
+{
+	strcpy(self->conf, "/tmp/fc-iiod-fake.XXXXXX");
+	setenv("FPGACAP_FAKE_FAIL_EVERY", "3", 1);
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL));
+	unsetenv("FPGACAP_FAKE_FAIL_EVERY");
+	self->p.fd = dial("127.0.0.1", self->s.port);
+	self->p.len = 0;
+	ASSERT_LE(0, self->p.fd);
+}
+
+FIXTURE_TEARDOWN(fakefail)
+{
+	close(self->p.fd);
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+	unlink(self->conf);
+}
+
+TEST_F(fakefail, failed_buffer_fails_its_readbuf)
+{
+	static uint8_t got[16384 * 3], want[16384];
+	struct pc *p = &self->p;
+	char mask[64];
+	long long n, end;
+
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
+	/* Buffers 1 and 2, then the failed third. */
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	EXPECT_EQ(2 * 16384, n);
+	EXPECT_EQ(-EIO, end);
+	pattern_at(want, 16384, 16384);
+	EXPECT_EQ(0, memcmp(got + 16384, want, 16384));
+	/* The stream goes on after it. */
+	n = readbuf(p, "cnt", 16384, got, mask, &end, 5000);
+	EXPECT_EQ(16384, n);
+	EXPECT_EQ(1, end);
+	pattern_at(want, 3 * 16384, 16384);
+	EXPECT_EQ(0, memcmp(got, want, 16384));
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+}
 
 /* SIGINT and SIGTERM within a second, idle clients or not, summary. */
 TEST(stops_within_a_second_with_summary)
