@@ -66,7 +66,8 @@ static void usage(FILE *f)
 "      --command-timeout SECONDS  a command once begun, and a connection's\n"
 "                          first, must arrive whole within this (default 5)\n"
 "      --keepalive SECONDS TCP keepalive: a client whose host stops answering\n"
-"                          is found within twice this (default 10, 0: off)\n"
+"                          is found within twice this, from 5 s on\n"
+"                          (default 10, 0: off)\n"
 "      --port-file PATH    write the port listened on (for --listen ...:0)\n"
 "  -i, --interval SECONDS  report every SECONDS while running\n"
 "  -j, --json              one JSON document (start, sessions, end) on stdout\n"
@@ -368,7 +369,7 @@ static void on_wake(int sig)
 /*
  * Replies leave at once (each is one send: wire.c), and a client whose
  * host goes away without a word is found by keepalive within twice the
- * idle time; its session then ends and frees the device.
+ * idle time (from 5 s on); its session then ends and frees the device.
  */
 static void socket_options(const struct iiod_options *o, int fd)
 {
