@@ -66,6 +66,15 @@ int iiod_writev(struct iiod_conn *c, struct iovec *iov, unsigned int n)
 			if (errno != EAGAIN && errno != EINTR)
 				return -errno;
 			ret = iiod_wait_fd(c, POLLOUT, deadline);
+			if (ret == -ETIMEDOUT) {
+				/* The client reads nothing: a stall, as the
+				 * main thread calls a send that long stuck. */
+				int run = IIOD_RUN;
+
+				atomic_compare_exchange_strong(&c->abort, &run,
+							       IIOD_ABORT_STALL);
+				return -ECANCELED;
+			}
 			if (ret)
 				return ret;
 			continue;

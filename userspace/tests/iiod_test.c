@@ -1220,12 +1220,14 @@ static const char fake_conf[] =
 	"channel voltage2 le:u16/16>>0\n";
 
 /* Start the fake server on 127.0.0.1 with the devices above. */
-static int start_fake(struct server *s, char *conf, const char *extra)
+static int start_fake(struct server *s, char *conf, const char *extra1,
+		      const char *extra2)
 {
 	char *argv[] = { (char *)fake_server(), "-l", "127.0.0.1:0",
 			 "--port-file", s->portfile, "-q", "-C", conf,
 			 "-d", "fake:cnt", "-d", "fake:lanes", "-d", "fake:tri",
-			 (char *)extra, NULL };
+			 "--stall-timeout", "1", "--json", (char *)extra1,
+			 (char *)extra2, NULL };
 	int fd = mkstemp(conf), i;
 
 	if (fd < 0 || write(fd, fake_conf, sizeof(fake_conf) - 1) !=
@@ -1406,7 +1408,7 @@ FIXTURE(fake) {
 FIXTURE_SETUP(fake)
 {
 	strcpy(self->conf, "/tmp/fc-iiod-fake.XXXXXX");
-	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL));
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL, NULL));
 	self->p.fd = dial("127.0.0.1", self->s.port);
 	self->p.len = 0;
 	ASSERT_LE(0, self->p.fd);
@@ -1536,6 +1538,31 @@ TEST_F(fake, timeout_bounds_each_pool_buffer_not_the_reply)
 }
 
 /*
+ * A client of a channel subset that stops reading: its copied replies
+ * stall like the pool's, and the connection is reset after the stall
+ * time (ended as a stall), the device free again.
+ */
+TEST_F(fake, a_subset_client_that_stops_reading_is_reset)
+{
+	struct pc *p = &self->p;
+	int small = 4096;
+	uint64_t t0;
+
+	setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	ASSERT_EQ(0, pc_cmd(p, "OPEN lanes 65536 00000005"));
+	ASSERT_EQ(0, say(p->fd, "READBUF lanes 1073741824\r\n"));
+	t0 = fc_now_ns();
+	/* Nothing read: the server gives up after its stall time. */
+	usleep(3000000);
+	EXPECT_LE(0, child_stop(&self->s.c, SIGTERM, 3000));
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"stall\":1,"))
+		TH_LOG("%s", self->s.c.outbuf);
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"ended_by\":\"stall\""));
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"unreleased\":0,"));
+	(void)t0;
+}
+
+/*
  * The context's buffer attributes (libiio 1.0 before July 2026 finds a
  * device's buffer by them), read-only; BINARY refused so that 1.0 keeps
  * this protocol; the rate a session measured.
@@ -1585,7 +1612,7 @@ FIXTURE_SETUP(fakefail)
 {
 	strcpy(self->conf, "/tmp/fc-iiod-fake.XXXXXX");
 	setenv("FPGACAP_FAKE_FAIL_EVERY", "3", 1);
-	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL));
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL, NULL));
 	unsetenv("FPGACAP_FAKE_FAIL_EVERY");
 	self->p.fd = dial("127.0.0.1", self->s.port);
 	self->p.len = 0;
