@@ -1408,7 +1408,7 @@ FIXTURE(fake) {
 FIXTURE_SETUP(fake)
 {
 	strcpy(self->conf, "/tmp/fc-iiod-fake.XXXXXX");
-	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL, NULL));
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, "--keepalive", "1"));
 	self->p.fd = dial("127.0.0.1", self->s.port);
 	self->p.len = 0;
 	ASSERT_LE(0, self->p.fd);
@@ -1560,6 +1560,56 @@ TEST_F(fake, a_subset_client_that_stops_reading_is_reset)
 	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"ended_by\":\"stall\""));
 	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"unreleased\":0,"));
 	(void)t0;
+}
+
+/* An attribute's value through connection @p. */
+static int pc_attr(struct pc *p, const char *dev, const char *attr,
+		   char *val, size_t len)
+{
+	char cmd[128];
+	long long n;
+
+	snprintf(cmd, sizeof(cmd), "READ %s %s", dev, attr);
+	n = pc_cmd(p, cmd);
+	if (n <= 0 || (size_t)n >= len)
+		return -1;
+	return pc_bytes(p, val, (size_t)n + 1, 5000);
+}
+
+/*
+ * A client that OPENs and then vanishes without a word (its socket closed
+ * in TCP repair mode) holds the device only until keepalive's probe (1 s
+ * here) meets no socket; then the device is free for the next client.
+ */
+TEST_F(fake, a_client_that_vanishes_after_open_frees_its_device)
+{
+	struct pc other = { .len = 0 };
+	char val[64];
+	int one = 1, i;
+
+	ASSERT_EQ(0, pc_cmd(&self->p, "OPEN cnt 1024 00000001"));
+	if (setsockopt(self->p.fd, IPPROTO_TCP, TCP_REPAIR, &one,
+		       sizeof(one)))
+		SKIP(return, "TCP_REPAIR needs CAP_NET_ADMIN");
+	close(self->p.fd);
+	self->p.fd = -1;
+	other.fd = dial("127.0.0.1", self->s.port);
+	ASSERT_LE(0, other.fd);
+	ASSERT_EQ(0, pc_attr(&other, "cnt", "state", val, sizeof(val)));
+	EXPECT_STREQ("streaming", val);
+	for (i = 0; i < 40; i++) {
+		usleep(100000);
+		ASSERT_EQ(0, pc_attr(&other, "cnt", "state", val,
+				     sizeof(val)));
+		if (!strcmp(val, "idle"))
+			break;
+	}
+	EXPECT_STREQ("idle", val);
+	/* Within the idle time and a probe: 1 s, then 1 s at most. */
+	EXPECT_GT(30, i);
+	EXPECT_LE(5, i);
+	EXPECT_EQ(0, pc_cmd(&other, "OPEN cnt 1024 00000001"));
+	close(other.fd);
 }
 
 /*
