@@ -138,15 +138,16 @@ class Raw:
 
 
 class Streaming:
-    """A client that streams (and keeps reading) until the server goes."""
+    """A client that streams (and keeps reading) until the server goes,
+    or until stop()."""
 
-    def __init__(self, port):
+    def __init__(self, port, dev="fpgacap0"):
         self.r = Raw(port)
         self.got = 0
         self.ended = False
-        if self.r.cmd("OPEN fpgacap0 65536 00000001"):
+        if self.r.cmd(f"OPEN {dev} 65536 00000001"):
             return
-        self.r.send(b"READBUF fpgacap0 1099511627776\r\n")
+        self.r.send(f"READBUF {dev} 1099511627776\r\n".encode())
         threading.Thread(target=self.run, daemon=True).start()
         end = time.time() + 30
         while not self.got and time.time() < end:
@@ -164,6 +165,12 @@ class Streaming:
         except OSError:
             pass
         self.ended = True
+
+    def stop(self):
+        self.r.close(reset=True)
+        end = time.time() + 10
+        while not self.ended and time.time() < end:
+            time.sleep(0.1)
 
 
 def server_ready(port):
@@ -197,6 +204,141 @@ def pattern_ok(data, first_word=0, modulo=None):
         if v != k:
             return False, f"word {i}: {v:#x}, expected {k:#x}"
     return True, ""
+
+
+def pattern_bytes(first, n):
+    """Bytes [first, first + n) of the pattern stream."""
+    w0, w1 = first // 8, (first + n + 7) // 8
+    a = array.array("Q", range(w0, w1))
+    if sys.byteorder != "little":
+        a.byteswap()
+    b = a.tobytes()
+    return b[first - 8 * w0: first - 8 * w0 + n]
+
+
+class Layout:
+    """A device's channels as the job configures them: (storage bytes,
+    index) in scan order; libiio's rule places each element, aligned to
+    its own size, in the order of the enabled ones."""
+
+    def __init__(self, elements):
+        self.el = elements
+
+    def place(self, on):
+        size, at = 0, {}
+        prev = None
+        for k, (n, idx) in enumerate(self.el):
+            if not on[k]:
+                continue
+            if prev is not None and self.el[prev][1] == idx:
+                at[k] = at[prev]
+                prev = k
+                continue
+            o = size + (n - size % n) % n
+            at[k] = o
+            size = o + n
+            prev = k
+        return at, size
+
+    def sample_size(self, on=None):
+        return self.place(on or [True] * len(self.el))[1]
+
+    def expect(self, on, first_sample, nsamples):
+        """What a client with channels @on gets: samples cut from the
+        pattern stream, its channels copied out of each."""
+        full_at, full = self.place([True] * len(self.el))
+        at, size = self.place(on)
+        src = pattern_bytes(first_sample * full, nsamples * full)
+        if size == full and all(on):
+            return src
+        if all(n == 2 for n, _ in self.el) and \
+                len({i for _, i in self.el}) == len(self.el):
+            # 16-bit lanes: strided copies, fast enough for the bench.
+            lanes, k = len(self.el), sum(on)
+            a, out = array.array("H"), array.array("H", bytes(nsamples * size))
+            a.frombytes(src)
+            for j, lane in enumerate(i for i, v in enumerate(on) if v):
+                out[j::k] = a[lane::lanes]
+            return out.tobytes()
+        out = bytearray(nsamples * size)
+        for k, (n, _) in enumerate(self.el):
+            if not on[k]:
+                continue
+            for j in range(nsamples):
+                out[j * size + at[k]: j * size + at[k] + n] = \
+                    src[j * full + full_at[k]: j * full + full_at[k] + n]
+        return bytes(out)
+
+
+U16x4 = Layout([(2, 0), (2, 1), (2, 2), (2, 3)])
+U16x3 = Layout([(2, 0), (2, 1), (2, 2)])
+U64 = Layout([(8, 0)])
+
+
+def mask_of(on):
+    m = sum(1 << k for k, v in enumerate(on) if v)
+    return f"{m:08x}"
+
+
+def subsets(n):
+    """Every non-empty channel subset of n channels, as lists of bools."""
+    return [[bool(m >> k & 1) for k in range(n)] for m in range(1, 1 << n)]
+
+
+class Legacy10:
+    """What a libiio 1.0 client (main branch, network backend) does on the
+    wire against a server without its binary protocol, written here from
+    reading its source: every connection first asks for BINARY and, when
+    refused, goes on with the text protocol after TIMEOUT (half its own
+    5 s); a context asks ZPRINT, then PRINT; a buffer is a connection of
+    its own where starting is OPEN, stopping CLOSE (and a restart OPEN
+    again on the same socket), and each block is one READBUF whose reply
+    it takes as the whole block, whatever its length (block.c ignores the
+    count). Every read waits at most 5 s, as the client's do."""
+
+    TIMEOUT_S = 5.0
+
+    def __init__(self, port, timeout_ms=5000):
+        self.r = Raw(port, timeout=self.TIMEOUT_S)
+        self.binary = self.r.cmd("BINARY")
+        remote = 0 if timeout_ms < 0 else timeout_ms // 2
+        self.timeout_reply = self.r.cmd(f"TIMEOUT {remote}")
+
+    def context_xml(self):
+        rc = self.r.cmd("ZPRINT")
+        if rc != -22:
+            raise RuntimeError(f"ZPRINT answered {rc}")
+        n = self.r.cmd("PRINT")
+        xml = self.r.read(n + 1)
+        return xml[:-1].decode()
+
+    def open(self, dev, samples, mask):
+        return self.r.cmd(f"OPEN {dev} {samples} {mask}")
+
+    def close(self, dev):
+        return self.r.cmd(f"CLOSE {dev}")
+
+    def block(self, dev, nbytes):
+        """One block: (bytes, error). The client reads chunks until the
+        request is filled or a 0 ends it, and takes the block as full."""
+        self.r.send(f"READBUF {dev} {nbytes}\r\n".encode())
+        data, first, left = b"", True, nbytes
+        while left:
+            n = int(self.r.line())
+            if n < 0:
+                return data, n
+            if not n:
+                break
+            if first:
+                self.mask = self.r.line()
+                first = False
+            data += self.r.read(n)
+            left -= n
+        return data, 0
+
+    def exit(self):
+        self.r.send(b"\r\nEXIT\r\n")
+        self.r.close()
 
 
 class Iiod:
@@ -314,8 +456,8 @@ class Iiod:
         self.tap.result(good, "Python iio.Context: four refills, continuous "
                         "pattern", why)
 
-        # Two of the adc's four lanes: the server sends whole samples and
-        # says so in the mask; libiio takes the lanes out.
+        # Two of the adc's four lanes: the server sends those two only
+        # (copied out of each sample) with the client's own mask.
         adc = ctx.find_device("adc")
         v0, v2 = adc.find_channel("voltage0"), adc.find_channel("voltage2")
         v0.enabled = v2.enabled = True
@@ -326,7 +468,7 @@ class Iiod:
             raw0 = array.array("H", v0.read(buf, True))
             raw2 = array.array("H", v2.read(buf, True))
             conv2 = array.array("h", v2.read(buf, False))
-            if len(raw0) != 2048 or len(raw2) != 2048:
+            if len(raw0) != 4096 or len(raw2) != 4096:
                 good, why = False, f"refill {i}: {len(raw0)} samples"
                 break
             for k in range(len(raw0)):
@@ -517,6 +659,9 @@ class Iiod:
             ("GETTRIG fpgacap0", -2),
             ("TIMEOUT -1", -22),
             ("ZPRINT", -22),
+            ("BINARY", -22),
+            ("READ adc BUFFER nosuch", -2),
+            ("WRITE adc BUFFER length 2\r\n16", -13),
         ]
         got = [(t, r.cmd(t)) for t, _ in tests]
         bad = [(t, g, e) for (t, g), (_, e) in zip(got, tests) if g != e]
@@ -554,25 +699,353 @@ class Iiod:
         self.check_readdev("after the stall: verified", "fpgacap0", 65536,
                            65536 // self.scale)
 
-    def t_limit(self):
+    # ---- odd sample sizes, channel subsets ----
+
+    def readdev_check(self, name, dev, layout, on, chans, bufsize, samples):
+        rc, data, err = self.readdev(dev, bufsize, samples, *chans)
+        want = layout.expect(on, 0, samples)
+        good = rc == 0 and data == want
+        why = f"rc {rc}, {len(data)} bytes of {len(want)}"
+        if rc == 0 and len(data) == len(want) and data != want:
+            i = next(i for i in range(len(data)) if data[i] != want[i])
+            why += f"; first wrong byte at {i}"
+        if good:
+            self.verified += len(data)
+        return self.tap.result(good, name, why + "\n" + err)
+
+    def t_odd_sizes(self):
+        """Three u16 channels: 6-byte samples, which straddle the 64 KiB
+        pool buffers; requests of every size; every channel subset."""
+        names = ["voltage0", "voltage1", "voltage2"]
+        for b, n in ((1000, 5000), (7, 701), (333, 30001 // self.scale)):
+            self.readdev_check(f"three u16 channels, iio_readdev -b {b} -s "
+                               f"{n}: every sample", "tri", U16x3,
+                               [True] * 3, [], b, n)
+        bad = []
+        for on in subsets(3)[:-1]:
+            chans = [c for c, v in zip(names, on) if v]
+            rc, data, err = self.readdev("tri", 333, 2000, *chans)
+            if rc or data != U16x3.expect(on, 0, 2000):
+                bad.append(f"{chans}: rc {rc}, {len(data)} bytes {err}")
+        self.tap.result(not bad, "three u16 channels: each of the six "
+                        "subsets, iio_readdev -b 333 -s 2000 gets exactly "
+                        "its samples", "\n".join(bad))
+        # By hand: a request with a partial sample more is answered with
+        # the whole samples and a 0; less than a sample, 0 alone.
+        r = Raw(self.port)
+        rc = r.cmd("OPEN tri 1000 00000007")
+        if rc:
+            raise RuntimeError(f"OPEN tri: {rc}")
+        r.send(b"READBUF tri 6005\r\n")
+        n, mask = int(r.line()), r.line()
+        data = b""
+        while n > 0:
+            data += r.read(n)
+            n = int(r.line())
+        tail = n
+        small = r.cmd("READBUF tri 5")
+        closed = r.cmd("CLOSE tri")
+        r.close()
+        self.tap.result(
+            rc == 0 and mask == "00000007" and tail == 0 and
+            data == U16x3.expect([True] * 3, 0, 1000) and small == 0 and
+            closed == 0,
+            "READBUF of 6005 bytes of 6-byte samples: 6000 bytes, then 0; "
+            "of 5 bytes: 0", f"{rc} {mask} {len(data)} {tail} {small}")
+
+    def t_subsets(self):
+        """Every subset of the adc's four lanes through Python's iio, odd
+        buffer sizes: each refill holds the buffer's samples of exactly
+        the enabled lanes, continuing the stream."""
+        import iio
+        ctx = iio.Context(self.uri)
+        adc = ctx.find_device("adc")
+        chans = [adc.find_channel(f"voltage{i}") for i in range(4)]
+        bad = []
+        for on in subsets(4):
+            for c, v in zip(chans, on):
+                c.enabled = v
+            size = 1001
+            buf = iio.Buffer(adc, size, False)
+            got = b""
+            try:
+                for _ in range(2):
+                    buf.refill()
+                    got += buf.read()
+            except OSError as e:
+                bad.append(f"{mask_of(on)}: {e!r}")
+                continue
+            finally:
+                del buf
+            want = U16x4.expect(on, 0, 2 * size)
+            if got != want:
+                bad.append(f"{mask_of(on)}: {len(got)} bytes of "
+                           f"{len(want)}")
+            self.verified += len(got)
+        for c in chans:
+            c.enabled = False
+        del ctx
+        self.tap.result(not bad, "Python iio.Buffer of 1001 samples, two "
+                        "refills, each of the 15 subsets of four lanes: "
+                        "exactly its samples", "\n".join(bad))
+        rc, data, err = self.readdev("adc", 500, 3001, "voltage1",
+                                     "voltage3")
+        self.tap.result(
+            rc == 0 and data == U16x4.expect([False, True, False, True], 0,
+                                             3001),
+            "iio_readdev -s 3001 of two lanes: 3001 samples of them",
+            f"rc {rc}, {len(data)} bytes {err}")
+
+    # ---- libiio 1.0 on the wire ----
+
+    def t_libiio10(self):
+        c = Legacy10(self.port)
+        xml = c.context_xml()
+        devs = re.findall(r'<device id="([^"]+)" name="([^"]+)">(.*?)'
+                          r'</device>', xml)
+        nobuf = [n for _, n, body in devs
+                 if "<buffer-attribute " not in body or
+                 "<scan-element " not in body]
+        length = c.r.cmd("READ adc BUFFER length")
+        value = c.r.read(length + 1)[:-1].rstrip(b"\0").decode() \
+            if length > 0 else ""
+        c.exit()
+        self.tap.result(
+            c.binary < 0 and c.timeout_reply == 0 and devs and not nobuf,
+            "libiio 1.0 context: BINARY refused (text protocol goes on), "
+            "TIMEOUT 2500, ZPRINT refused then PRINT; every device has "
+            "buffer attributes (1.0 before July 2026 finds its buffer by "
+            "them)", f"{c.binary} {c.timeout_reply} {nobuf}")
+        self.tap.result(value == str(16 * 65536 // 8),
+                        "buffer attribute length: the pool in samples",
+                        value)
+
+        # A buffer: OPEN, blocks, stop (CLOSE), start (OPEN) again on the
+        # same connection with other channels, blocks, CLOSE.
+        c = Legacy10(self.port)
+        good, why = True, ""
+        steps = []
+        for on, blocks in (([True, False, True, False], 3),
+                           ([True] * 4, 2), ([False, False, False, True], 2)):
+            rc = c.open("adc", 4096, mask_of(on))
+            size = U16x4.sample_size(on)
+            got = b""
+            c.mask = None
+            for _ in range(blocks):
+                data, err = c.block("adc", 4096 * size)
+                if err or len(data) != 4096 * size:
+                    good, why = False, f"{mask_of(on)}: {len(data)} {err}"
+                    break
+                got += data
+            ok = rc == 0 and c.mask == mask_of(on) and \
+                got == U16x4.expect(on, 0, 4096 * blocks)
+            good = good and ok
+            steps.append(f"{mask_of(on)} rc {rc} mask {c.mask} ok {ok}")
+            closed = c.close("adc")
+            good = good and closed == 0
+            self.verified += len(got)
+        c.exit()
+        self.tap.result(good, "libiio 1.0 buffer: OPEN, blocks, CLOSE, "
+                        "OPEN again on one connection (three times, other "
+                        "channels each): every block whole, its channels, "
+                        "each session from the stream's start",
+                        why + "\n" + "\n".join(steps))
+        self.t_slow_source()
+
+    def t_slow_source(self):
+        """A source slower than the client's TIMEOUT per block, but with a
+        pool buffer well within it: every block whole. A source with no
+        pool buffer within it: the READBUF fails with -ETIMEDOUT, never a
+        short block the client would take as full."""
+        # "guest": 8-byte samples, 16 KiB pool buffers.
+        self.set_attr("guest", "sampling_frequency", 4096)  # 32 KB/s
+        c = Legacy10(self.port)
+        rc = c.open("guest", 16384, "00000001")
+        t0 = time.time()
+        data, err = c.block("guest", 16384 * 8)      # 4 s of samples
+        secs = time.time() - t0
+        closed = c.close("guest")
+        c.exit()
+        ok, why = pattern_ok(data)
+        self.verified += len(data)
+        self.tap.result(
+            rc == 0 and not err and len(data) == 16384 * 8 and ok and
+            closed == 0 and secs > 2.5,
+            f"a 128 KiB block from a 32 KB/s source with TIMEOUT 2500: "
+            f"whole, in {secs:.1f} s", f"{rc} {err} {len(data)} {why}")
+        self.set_attr("guest", "sampling_frequency", 128)   # 1 KB/s
+        c = Legacy10(self.port, timeout_ms=2000)
+        rc = c.open("guest", 16384, "00000001")
+        t0 = time.time()
+        data, err = c.block("guest", 16384 * 8)
+        secs = time.time() - t0
+        again, err2 = c.block("guest", 8)
+        closed = c.close("guest")
+        c.exit()
+        self.set_attr("guest", "sampling_frequency", 0)
+        self.tap.result(
+            rc == 0 and err == -110 and 0.8 < secs < 4.5 and
+            err2 == -110 and closed == 0 and
+            int(self.attr("guest", "readbuf_timeouts")) >= 2,
+            f"a source with no pool buffer within TIMEOUT 1000: -ETIMEDOUT "
+            f"after {secs:.1f} s ({len(data)} bytes before it), the "
+            "connection goes on", f"{rc} {err} {err2} {closed}")
+
+        # libiio 0.24 sends no TIMEOUT on buffer connections; its own
+        # socket timeout (here 600 ms) must not expire while a block
+        # fills slowly: waiting samples go out at least every 250 ms.
+        import iio
+        self.set_attr("guest", "sampling_frequency", 16384)  # 128 KB/s
+        ctx = iio.Context(self.uri)
+        ctx.set_timeout(600)
+        dev = ctx.find_device("guest")
+        dev.channels[0].enabled = True
+        buf = iio.Buffer(dev, 32768, False)                 # 2 s
+        try:
+            t0 = time.time()
+            buf.refill()
+            data = buf.read()
+            secs = time.time() - t0
+            ok, why = pattern_ok(data)
+            err = ""
+        except OSError as e:
+            ok, why, secs, data, err = False, "", 0, b"", repr(e)
+        del buf
+        del ctx
+        self.set_attr("guest", "sampling_frequency", 0)
+        self.verified += len(data)
+        self.tap.result(ok and len(data) == 32768 * 8,
+                        f"Python with a 600 ms timeout, a 256 KiB refill "
+                        f"from a 128 KB/s source: whole in {secs:.1f} s",
+                        f"{len(data)} {why} {err}")
+
+    # ---- latency, idle and vanished clients ----
+
+    def t_latency(self):
+        r = Raw(self.port)
+        rtt = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            n = r.cmd("READ fpgacap0 sample_size")
+            r.read(n + 1)
+            rtt.append(time.perf_counter() - t0)
+        r.close()
+        rtt.sort()
+        med = rtt[len(rtt) // 2] * 1e3
+        t0 = time.time()
+        rc = self.run("iio_info", "-u", self.uri).returncode
+        info = time.time() - t0
+        self.latency = (med, rtt[len(rtt) * 9 // 10] * 1e3, info)
+        self.tap.result(med < 20 and rc == 0,
+                        f"attribute reads through the forward: median "
+                        f"{med:.2f} ms, 90% {self.latency[1]:.2f} ms; "
+                        f"iio_info {info:.2f} s", f"{med} {rc}")
+
+    def t_second_context(self):
+        """While one client streams, others still get a context (and
+        EBUSY only for a buffer)."""
+        import iio
+        reader = Streaming(self.port, "fpgacap0")
+        bad = []
+        for i in range(5):
+            try:
+                ctx = iio.Context(self.uri)
+                if not ctx.find_device("fpgacap0"):
+                    bad.append(f"{i}: no device")
+                del ctx
+            except OSError as e:
+                bad.append(f"{i}: {e!r}")
+            r = self.run("iio_info", "-u", self.uri)
+            if r.returncode:
+                bad.append(f"iio_info {i}: {r.stderr.decode()}")
+        streaming = self.attr("fpgacap0", "state")
+        got = reader.got
+        reader.stop()
+        self.tap.result(not bad and got > 0 and streaming == "streaming",
+                        f"while a client streams ({got} bytes), five more "
+                        "contexts and iio_info are served", "\n".join(bad))
+        self.wait_idle("fpgacap0", 10)
+
+    def t_idle(self):
+        # Quiet connections at the limit: a newcomer is refused at once,
+        # served once they were quiet for 2 s (the oldest one goes).
         time.sleep(0.5)
         held = [Raw(self.port) for _ in range(8)]
-        versions = [h.cmd("TIMEOUT 1000") for h in held]
-        extra = Raw(self.port)
+        replies = [h.cmd("TIMEOUT 1000") for h in held]
+        early = Raw(self.port)
         try:
-            said = extra.line()
+            said = early.line()
         except (EOFError, OSError) as e:
             said = repr(e)
-        gone = extra.closed()
+        early.close()
+        time.sleep(2.3)
+        late = Raw(self.port)
+        try:
+            v = late.cmd("TIMEOUT 1000")
+        except (EOFError, OSError, ValueError) as e:
+            v = repr(e)
+        gone = [h.closed(0.2) for h in held]
+        late.close()
         for h in held:
             h.close()
-        time.sleep(0.5)
         self.tap.result(
-            versions == [0] * 8 and said == "-87" and gone,
-            "connection limit: the ninth is told -EUSERS and closed",
-            f"{versions} {said} {gone}")
+            replies == [0] * 8 and said == "-87" and v == 0 and
+            gone.count(True) == 1,
+            "eight quiet connections at the limit: a newcomer is refused "
+            "at once, served 2 s later in place of the one quiet longest",
+            f"{replies} {said} {v} {gone}")
+        # Connections that began a command and went quiet: closed after
+        # the command deadline (3 s); a real client is served then.
+        time.sleep(0.5)
+        stuck = [Raw(self.port) for _ in range(8)]
+        for h in stuck:
+            h.send(b"READ fpgac")
+        t0 = time.time()
+        gone = [h.closed(6) for h in stuck]
+        secs = time.time() - t0
         r = self.run("iio_info", "-u", self.uri)
-        self.tap.result(r.returncode == 0, "below the limit again: served")
+        for h in stuck:
+            h.close()
+        self.tap.result(
+            all(gone) and 2 < secs < 6.5 and r.returncode == 0,
+            f"eight connections stuck in a command: closed after "
+            f"{secs:.1f} s (deadline 3 s), then iio_info is served",
+            f"{gone} {r.returncode}")
+
+    def t_rate(self):
+        """sampling_frequency: a clock's, a declared, or a measured rate."""
+        self.set_attr("guest", "sampling_frequency", 50000)
+        rate, src = self.attr("guest", "sampling_frequency"), \
+            self.attr("guest", "sampling_frequency_source")
+        self.set_attr("guest", "sampling_frequency", 0)
+        self.tap.result(rate == "50000" and src == "clock",
+                        "a pattern device's clock: sampling_frequency is "
+                        "its rate", f"{rate} {src}")
+        # fpgacap0 streamed at full speed before: what it measured.
+        rate, src = self.attr("fpgacap0", "sampling_frequency"), \
+            self.attr("fpgacap0", "sampling_frequency_source")
+        self.tap.result(src == "measured" and int(rate) > 0,
+                        f"without a clock's rate: measured, {rate} "
+                        "samples/s", f"{rate} {src}")
+        if "fpgacap-testdma" in self.info:
+            # The job limits the test engine to 800 kB/s: 100000 samples/s.
+            self.check_readdev("the test DMA engine through iiod",
+                               "fpgacap-testdma", 8192, 131072)
+            self.wait_idle("fpgacap-testdma", 10)
+            rate = float(self.attr("fpgacap-testdma",
+                                   "sampling_frequency_measured"))
+            src = self.attr("fpgacap-testdma", "sampling_frequency_source")
+            self.tap.result(src == "measured" and 80000 < rate < 120000,
+                            f"a slave DMA source at 800 kB/s: measured "
+                            f"{rate:.0f} samples/s", f"{rate} {src}")
+        if "fpgacap-memcpy" in self.info:
+            rate, src = self.attr("fpgacap-memcpy", "sampling_frequency"), \
+                self.attr("fpgacap-memcpy", "sampling_frequency_source")
+            ok, out = self.set_attr("fpgacap-memcpy", "sampling_frequency",
+                                    1000)
+            self.tap.result(rate == "250000" and src == "configured" and
+                            not ok, "a DMA source's declared rate: read, "
+                            "not writable", f"{rate} {src} {out}")
 
     def t_memcpy(self):
         if "fpgacap-memcpy" not in self.info:
@@ -595,13 +1068,42 @@ def guest_json(log):
     return json.loads(body)
 
 
+def build_peer(target):
+    """tests/iiod/iiod_peer.c, static, for the target's architecture (the
+    job runs it in the guest); its path, or None if it cannot be built."""
+    q = subprocess.run(
+        ["bash", "-c", '. tests/lib/common.sh && . tests/lib/target.sh && '
+         'load_target "$1" >/dev/null && echo "$arch $cross"', "-", target],
+        cwd=TOP, capture_output=True, text=True)
+    if q.returncode:
+        say("no target", target, q.stderr.strip())
+        return None
+    arch, _, cross = q.stdout.strip().partition(" ")
+    out = os.path.join(WORK, "build", f"iiod_peer-{arch}", "iiod_peer")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    r = subprocess.run([f"{cross}gcc", "-std=c11", "-D_GNU_SOURCE", "-O2",
+                        "-Wall", "-Wextra", "-Werror", "-static", "-o", out,
+                        os.path.join(TOP, "tests/iiod/iiod_peer.c")],
+                       capture_output=True, text=True)
+    if r.returncode:
+        say("iiod_peer build failed:", r.stderr)
+        return None
+    return out
+
+
 def boot(args, port, done):
     cmd = [os.path.join(TOP, "tests/run-guest.sh"), args.target, "iiod",
            "--hostfwd", f"{port}:{IIOD_PORT}", "--host-done", done]
     if args.icount:
         cmd.append("--icount")
+    env = dict(os.environ)
+    peer = build_peer(args.target)
+    if peer:
+        extra = env.get("FPGACAP_EXTRA_BIN", "")
+        env["FPGACAP_EXTRA_BIN"] = (extra + " " + peer).strip()
     say("booting", " ".join(cmd))
-    return subprocess.Popen(cmd, stdout=sys.stderr, stderr=sys.stderr)
+    return subprocess.Popen(cmd, stdout=sys.stderr, stderr=sys.stderr,
+                            env=env)
 
 
 def wait_server(guest, port):
@@ -637,8 +1139,38 @@ def check_summary(tap, summary, bench):
     tap.result(zc and not empty and mostly_zerocopy(comp, copied),
                f"{len(zc)} MSG_ZEROCOPY sessions, {comp} completions, "
                f"{copied} copied", empty)
-    if not bench:
-        pass
+    if bench:
+        return
+    # A subset's bytes are all copied out of the pool; the whole set's
+    # never are (its sessions stay on the send mode's path).
+    sub = [s for s in sessions if s["channels"] < s["channels_all"]]
+    wrong = [s for s in sessions if s["subset_bytes"] !=
+             (s["bytes"] if s["channels"] < s["channels_all"] else 0)]
+    tap.result(len(sub) >= 20 and not wrong and
+               all(s["mode"] == "copy" for s in sub),
+               f"{len(sub)} sessions of a channel subset went by the copy "
+               "path, every whole-set session by its send mode", wrong[:3])
+    ended = end["ended"]
+    tap.result(ended["evicted"] >= 1 and ended["command_timeout"] >= 8 and
+               ended["error"] == 0,
+               f"connections ended: {ended}", ended)
+
+
+def guest_tap(tap, log):
+    """The checks the job ran in the guest, as results of this run."""
+    with open(log, "rb") as f:
+        text = f.read().decode(errors="replace").replace("\r", "")
+    m = re.search(r"^FPGACAP-TEST-BEGIN iiod\n(.*?)^FPGACAP-TEST-END",
+                  text, re.S | re.M)
+    for line in (m.group(1).splitlines() if m else []):
+        g = re.match(r"^(not )?ok [0-9]+ (.*)$", line)
+        if not g:
+            continue
+        if "# SKIP" in g.group(2):
+            name, why = g.group(2).split("# SKIP", 1)
+            tap.skip("guest: " + name.strip(), why.strip())
+        else:
+            tap.result(not g.group(1), "guest: " + g.group(2))
 
 
 def bench_runs(it, args):
@@ -655,6 +1187,68 @@ def bench_runs(it, args):
                           f"bench run {r + 1} {mode}: {args.bytes >> 20} MiB "
                           f"verified in {time.time() - t0:.1f} s", err + why)
             it.verified += len(data)
+
+
+def bench_subset_runs(it, args):
+    """Alternate, on the adc (four u16 lanes, 8-byte samples), sessions of
+    every lane (the zero-copy path) and of two lanes (copied out of the
+    pool), each reading the same samples from the device."""
+    samples = args.bytes // 8
+    it.set_attr("adc", "send_mode", "zerocopy")
+    for r in range(args.runs):
+        for lanes in ((4, 2) if r % 2 == 0 else (2, 4)):
+            on = [True] * 4 if lanes == 4 else [True, True, False, False]
+            chans = [] if lanes == 4 else ["voltage0", "voltage1"]
+            t0 = time.time()
+            rc, data, err = it.readdev("adc", 65536, samples, *chans)
+            good = rc == 0 and data == U16x4.expect(on, 0, samples)
+            it.tap.result(good, f"bench run {r + 1}, {lanes} of 4 lanes: "
+                          f"{samples} samples verified in "
+                          f"{time.time() - t0:.1f} s", err)
+            it.verified += len(data)
+
+
+def bench_subset_report(summary, args):
+    rows = {}
+    dev_gb = args.bytes / 1e9
+    for s in summary["sessions"]:
+        if s["device"] != "adc" or s["samples_count"] != 65536 or \
+                s["bytes"] not in (args.bytes, args.bytes // 2):
+            continue
+        key = (s["channels"], s["mode"])
+        rows.setdefault(key, []).append(
+            (s["busy_s"] / dev_gb, s["thread_cpu_s"] / dev_gb,
+             s["bytes"] / 1e6 / s["seconds"], s["completions"]))
+    lines = [f"fpgacap-iiod on {args.target}"
+             f"{' (-icount)' if args.icount else ''}: {args.runs} runs per "
+             f"row of {args.bytes >> 20} MiB of device samples (4 u16 "
+             "lanes), iio_readdev -b 65536 on the host",
+             "| lanes read | path | guest busy CPU s per GB of samples, "
+             "median (min-max) | server thread CPU s per GB of samples, "
+             "median (min-max) | MB/s sent, median | completions per run |",
+             "|---|---|---|---|---|---|"]
+    out = {"target": args.target, "icount": args.icount,
+           "device_bytes_per_run": args.bytes, "runs": args.runs,
+           "rows": {}}
+    for (ch, mode), r in sorted(rows.items(), reverse=True):
+        busy = [x[0] for x in r]
+        thr = [x[1] for x in r]
+        mbs = [x[2] for x in r]
+        path = "pool, " + mode if ch == 4 else "subset copy"
+        out["rows"][f"{ch}/4"] = {"busy_s_per_gb": busy,
+                                  "thread_s_per_gb": thr, "MBps": mbs}
+        lines.append(
+            f"| {ch} of 4 | {path} | {statistics.median(busy):.3f} "
+            f"({min(busy):.3f}-{max(busy):.3f}) | "
+            f"{statistics.median(thr):.3f} ({min(thr):.3f}-{max(thr):.3f}) "
+            f"| {statistics.median(mbs):.1f} | {r[0][3]} |")
+    os.makedirs(os.path.join(WORK, "bench"), exist_ok=True)
+    path = os.path.join(WORK, "bench", f"iiod-subset-{args.target}.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+    for l in lines:
+        print(f"# {l}")
+    say("bench figures in", path)
 
 
 def bench_report(summary, args):
@@ -700,6 +1294,8 @@ def main():
                                  formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("target")
     ap.add_argument("--bench", action="store_true")
+    ap.add_argument("--subset", action="store_true",
+                    help="with --bench: every lane against two of four")
     ap.add_argument("--icount", action="store_true",
                     help="guest time counts instructions (bench figures)")
     ap.add_argument("--runs", type=int, default=5)
@@ -731,12 +1327,16 @@ def main():
         scale = 2 if args.target.startswith("zynq") else 1
         it = Iiod(port, tap, args.target, scale)
         t0 = time.time()
-        if args.bench:
+        if args.bench and args.subset:
+            bench_subset_runs(it, args)
+        elif args.bench:
             bench_runs(it, args)
         else:
             for t in (it.t_info, it.t_readdev, it.t_python, it.t_modes,
-                      it.t_attrs, it.t_busy, it.t_disconnect, it.t_garbage,
-                      it.t_stall, it.t_limit, it.t_memcpy):
+                      it.t_odd_sizes, it.t_subsets, it.t_libiio10,
+                      it.t_attrs, it.t_busy, it.t_second_context,
+                      it.t_disconnect, it.t_garbage, it.t_stall,
+                      it.t_idle, it.t_latency, it.t_rate, it.t_memcpy):
                 try:
                     t()
                 except Exception as e:  # a client's failure is a test's
@@ -763,9 +1363,13 @@ def main():
         tap.result(rc == 0, "the guest's job passed and its kernel log is "
                    "clean", f"run-guest.sh exit {rc}")
         log = os.path.join(WORK, "logs", f"{args.target}-iiod.log")
+        if os.path.exists(log):
+            guest_tap(tap, log)
         summary = guest_json(log)
         check_summary(tap, summary, args.bench)
-        if args.bench and summary:
+        if args.bench and args.subset and summary:
+            bench_subset_report(summary, args)
+        elif args.bench and summary:
             bench_report(summary, args)
     return tap.end()
 

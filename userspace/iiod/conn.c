@@ -2,10 +2,12 @@
 /*
  * One client connection: libiio 0.24's text protocol, a command per line,
  * each answered with a decimal integer line (a length, or a negative
- * errno) and what follows it. A bad line is answered with -EINVAL and
- * parsing goes on at the next line; a line past IIOD_LINE_MAX is skipped to
- * its end. The thread ends when the client leaves (EXIT, EOF, an error) or
- * the server tells it to (stall, stop).
+ * errno) and what follows it, in one send. A bad line is answered with
+ * -EINVAL and parsing goes on at the next line; a line past IIOD_LINE_MAX
+ * is skipped to its end. A command once begun (and the first one, from
+ * the connection's start) must arrive whole within the command deadline.
+ * The thread ends when the client leaves (EXIT, EOF, an error, keepalive
+ * finding it gone) or the server tells it to (stall, stop, eviction).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -46,11 +48,40 @@ static void consume(struct iiod_conn *c, size_t n)
 }
 
 /*
- * The next line, without its "\r\n", into @line. 1: a line, 0: the client
- * closed, -E2BIG: a line too long (skipped), other -errno: end.
+ * The deadline of what is being read: a line begun at @line_start, or
+ * the first command of a connection that started at @t0; 0 for none (a
+ * connection between commands may stay quiet: keepalive watches it).
  */
-static int read_line(struct iiod_conn *c, char *line)
+static uint64_t command_deadline(const struct iiod_conn *c,
+				 uint64_t line_start, uint64_t t0)
 {
+	uint64_t ns = c->srv->o.command_ns;
+
+	if (line_start)
+		return line_start + ns;
+	return c->commanded ? 0 : t0 + ns;
+}
+
+/* -ETIMEDOUT from a wait with @deadline is -ETIME, the command deadline's
+ * (the socket's own -ETIMEDOUT says keepalive found the client gone). */
+static ssize_t fill_until(struct iiod_conn *c, uint64_t deadline)
+{
+	ssize_t n = fill(c, deadline);
+
+	if (n == -ETIMEDOUT && deadline && fc_now_ns() >= deadline)
+		return -ETIME;
+	return n;
+}
+
+/*
+ * The next line, without its "\r\n", into @line. 1: a line, 0: the client
+ * closed, -E2BIG: a line too long (skipped), -ETIME: the command deadline
+ * passed, other -errno: end.
+ */
+static int read_line(struct iiod_conn *c, char *line, uint64_t t0)
+{
+	uint64_t line_start = c->inlen ? fc_now_ns() : 0;
+
 	for (;;) {
 		char *nl = memchr(c->in, '\n', c->inlen);
 		ssize_t n;
@@ -74,9 +105,16 @@ static int read_line(struct iiod_conn *c, char *line)
 			c->overlong = true;
 			c->inlen = 0;
 		}
-		n = fill(c, 0);
+		/* Quiet between commands, with nothing of one read: a
+		 * connection another one may take the place of. */
+		if (!c->inlen && !c->overlong)
+			atomic_store(&c->idle_since, fc_now_ns());
+		n = fill_until(c, command_deadline(c, line_start, t0));
+		atomic_store(&c->idle_since, 0);
 		if (n <= 0)
 			return (int)n;
+		if (!line_start)
+			line_start = fc_now_ns();
 		c->inlen += (size_t)n;
 	}
 }
@@ -84,7 +122,7 @@ static int read_line(struct iiod_conn *c, char *line)
 /* Exactly @len bytes of payload after a command line. */
 static int read_payload(struct iiod_conn *c, char *buf, size_t len)
 {
-	uint64_t deadline = iiod_deadline(c);
+	uint64_t deadline = fc_now_ns() + c->srv->o.command_ns;
 
 	while (len) {
 		size_t k = c->inlen < len ? c->inlen : len;
@@ -99,7 +137,7 @@ static int read_payload(struct iiod_conn *c, char *buf, size_t len)
 			len -= k;
 			continue;
 		}
-		n = fill(c, deadline);
+		n = fill_until(c, deadline);
 		if (n < 0)
 			return (int)n;
 		if (!n)
@@ -146,7 +184,7 @@ static int cmd_help(struct iiod_conn *c)
 {
 	static const char help[] =
 		"fpgacap-iiod speaks libiio 0.24's protocol:\n"
-		"\tVERSION | PRINT | ZPRINT | TIMEOUT <ms> | EXIT | HELP\n"
+		"\tVERSION | PRINT | TIMEOUT <ms> | EXIT | HELP\n"
 		"\tOPEN <device> <samples_count> <mask> [CYCLIC]\n"
 		"\tCLOSE <device>\n"
 		"\tREAD <device> DEBUG|BUFFER|[INPUT|OUTPUT <channel>] "
@@ -173,13 +211,9 @@ static int cmd_version(struct iiod_conn *c)
 static int cmd_print(struct iiod_conn *c)
 {
 	struct iiod_server *srv = c->srv;
-	int ret = iiod_reply_int(c, (long long)srv->xml_len);
 
-	if (!ret)
-		ret = iiod_write(c, srv->xml, srv->xml_len);
-	if (!ret)
-		ret = iiod_write(c, "\n", 1);
-	return ret;
+	return iiod_reply_data(c, (long long)srv->xml_len, srv->xml,
+			       srv->xml_len);
 }
 
 static int cmd_timeout(struct iiod_conn *c, struct cmd *m)
@@ -241,10 +275,11 @@ static int cmd_open(struct iiod_conn *c, struct cmd *m)
 	/* Cyclic buffers replay what a client wrote: output devices only. */
 	if (m->n == 5)
 		return iiod_reply_int(c, -EOPNOTSUPP);
-	/* One buffer session per connection, as libiio opens them. */
-	if (c->session || c->had_session)
+	/* One buffer session at a time; another may follow its CLOSE (as
+	 * libiio 1.0 stops and starts a buffer on one connection). */
+	if (c->session)
 		return iiod_reply_int(c, -EBUSY);
-	ret = iiod_session_open(c, d, samples, mask);
+	ret = iiod_session_open(c, d, samples, mask, d->mask_words);
 	return iiod_reply_int(c, ret);
 }
 
@@ -278,15 +313,12 @@ static int cmd_readbuf(struct iiod_conn *c, struct cmd *m)
 	return iiod_session_readbuf(c, n);
 }
 
-/* Send a value read: its length, the bytes, a newline. */
+/* Send a value read: its length, the bytes, a newline; one send. */
 static int reply_value(struct iiod_conn *c, long ret, const char *buf)
 {
-	int err = iiod_reply_int(c, ret);
-
-	if (err || ret < 0)
-		return err;
-	err = iiod_write(c, buf, (size_t)ret);
-	return err ? err : iiod_write(c, "\n", 1);
+	if (ret < 0)
+		return iiod_reply_int(c, ret);
+	return iiod_reply_data(c, ret, buf, (size_t)ret);
 }
 
 /*
@@ -466,8 +498,10 @@ static int dispatch(struct iiod_conn *c, char *line)
 		return cmd_version(c);
 	if (is(w, "PRINT") && m.n == 1)
 		return cmd_print(c);
-	/* No compressed context here: clients fall back to PRINT. */
-	if (is(w, "ZPRINT") && m.n == 1)
+	/* No compressed context here: clients fall back to PRINT. Nor the
+	 * binary protocol of libiio 1.0: its clients go on in this one, as
+	 * they do with libiio 0.x's iiod, which answers both so. */
+	if ((is(w, "ZPRINT") || is(w, "BINARY")) && m.n == 1)
 		return iiod_reply_int(c, -EINVAL);
 	if (is(w, "TIMEOUT"))
 		return cmd_timeout(c, &m);
@@ -497,15 +531,62 @@ static int dispatch(struct iiod_conn *c, char *line)
 	return iiod_reply_int(c, -EINVAL);
 }
 
+const char *const iiod_end_names[IIOD_END_MAX] = {
+	[IIOD_END_LEFT] = "left",
+	[IIOD_END_VANISHED] = "vanished",
+	[IIOD_END_COMMAND_TIMEOUT] = "command_timeout",
+	[IIOD_END_EVICTED] = "evicted",
+	[IIOD_END_STALL] = "stall",
+	[IIOD_END_STOP] = "server_stop",
+	[IIOD_END_PROTOCOL] = "protocol",
+	[IIOD_END_ERROR] = "error",
+};
+
+/* Why the connection ended, from its abort and the last result. */
+static enum iiod_end end_reason(struct iiod_conn *c, int ret)
+{
+	switch (atomic_load(&c->abort)) {
+	case IIOD_ABORT_STALL:
+		return IIOD_END_STALL;
+	case IIOD_ABORT_STOP:
+		return IIOD_END_STOP;
+	case IIOD_ABORT_EVICT:
+		return IIOD_END_EVICTED;
+	default:
+		break;
+	}
+	if (ret == -ETIME)
+		return IIOD_END_COMMAND_TIMEOUT;
+	/* Keepalive: the client's host no longer answers. */
+	if (ret == -ETIMEDOUT || ret == -EHOSTUNREACH)
+		return IIOD_END_VANISHED;
+	if (ret >= 0 || ret == -EPIPE || ret == -ECONNRESET)
+		return IIOD_END_LEFT;
+	if (ret == -EFBIG)
+		return IIOD_END_PROTOCOL;
+	return IIOD_END_ERROR;
+}
+
 void *iiod_conn_main(void *arg)
 {
+	static const char *const session_end[IIOD_END_MAX] = {
+		[IIOD_END_LEFT] = "the client left",
+		[IIOD_END_VANISHED] = "vanished",
+		[IIOD_END_COMMAND_TIMEOUT] = "command timeout",
+		[IIOD_END_EVICTED] = "evicted",
+		[IIOD_END_STALL] = "stall",
+		[IIOD_END_STOP] = "server stop",
+		[IIOD_END_PROTOCOL] = "protocol",
+		[IIOD_END_ERROR] = "error",
+	};
 	struct iiod_conn *c = arg;
 	char *line = malloc(IIOD_LINE_MAX + 1);
-	const char *end = "the client left";
+	uint64_t t0 = fc_now_ns();
+	enum iiod_end why;
 	int ret = line ? 0 : -ENOMEM;
 
 	while (!ret) {
-		ret = read_line(c, line);
+		ret = read_line(c, line, t0);
 		if (ret == -E2BIG) {
 			pthread_mutex_lock(&c->srv->lock);
 			c->srv->bad_commands++;
@@ -515,21 +596,15 @@ void *iiod_conn_main(void *arg)
 		}
 		if (ret <= 0)
 			break;
+		c->commanded = true;
 		ret = dispatch(c, line);
 	}
-	switch (atomic_load(&c->abort)) {
-	case IIOD_ABORT_STALL:
-		end = "stall";
-		break;
-	case IIOD_ABORT_STOP:
-		end = "server stop";
-		break;
-	default:
-		if (ret < 0 && ret != -EPIPE && ret != -ECONNRESET)
-			end = "error";
-	}
+	why = end_reason(c, ret);
 	if (c->session)
-		iiod_session_close(c, end, false);
+		iiod_session_close(c, session_end[why], false);
+	pthread_mutex_lock(&c->srv->lock);
+	c->srv->ended[why]++;
+	pthread_mutex_unlock(&c->srv->lock);
 	free(line);
 	atomic_store(&c->done, true);
 	return NULL;

@@ -133,7 +133,44 @@ static void fn(struct iiod_server *srv, struct iiod_device *d, char *buf) \
 RD_U64(rd_buffers, d->cfg.buffers)
 RD_U64(rd_buffer_size, d->cfg.buffer_size)
 RD_U64(rd_sample_size, d->sample_size)
-RD_U64(rd_frequency, d->cfg.sampling_frequency)
+/*
+ * The rate clients label their axes with: the clock's where the source
+ * has one, else the rate the configuration declares (the design's ADC
+ * clock: the driver cannot know it), else what the last (or running)
+ * session measured from the buffers' stream offsets and capture times,
+ * drops included. 0 only before any session of a device without either.
+ */
+static const char *frequency_source(const struct iiod_device *d)
+{
+	if (d->cfg.sampling_frequency)
+		return d->info.caps & FPGACAP_CAP_RATE ? "clock" : "configured";
+	return d->rate_measured > 0 ? "measured" : "none";
+}
+
+static void rd_frequency(struct iiod_server *srv, struct iiod_device *d,
+			 char *buf)
+{
+	unsigned long long v = d->cfg.sampling_frequency;
+
+	(void)srv;
+	if (!v && d->rate_measured > 0)
+		v = (unsigned long long)(d->rate_measured + 0.5);
+	snprintf(buf, IIOD_ATTR_MAX, "%llu", v);
+}
+
+static void rd_frequency_source(struct iiod_server *srv,
+				struct iiod_device *d, char *buf)
+{
+	(void)srv;
+	snprintf(buf, IIOD_ATTR_MAX, "%s", frequency_source(d));
+}
+
+static void rd_frequency_measured(struct iiod_server *srv,
+				  struct iiod_device *d, char *buf)
+{
+	(void)srv;
+	snprintf(buf, IIOD_ATTR_MAX, "%.3f", d->rate_measured);
+}
 RD_STAT(rd_sessions, sessions)
 RD_STAT(rd_refused, refused_busy)
 RD_STAT(rd_readbufs, readbufs)
@@ -148,6 +185,8 @@ RD_STAT(rd_gaps, gaps)
 RD_STAT(rd_skipped, bytes_skipped)
 RD_STAT(rd_error_buffers, error_buffers)
 RD_STAT(rd_unreleased, unreleased)
+RD_STAT(rd_subset_bytes, subset_bytes)
+RD_STAT(rd_timeouts, timeouts)
 
 static void rd_mode(struct iiod_server *srv, struct iiod_device *d,
 		    char *buf)
@@ -270,7 +309,9 @@ static int wr_frequency(struct iiod_server *srv, struct iiod_device *d,
 	ret = parse_value(val, 0, 0, (1ULL << 40) / d->sample_size, &v);
 	if (ret)
 		return ret;
-	if (v && !(d->info.caps & FPGACAP_CAP_RATE))
+	/* Without a clock, the rate is the design's, declared in the
+	 * configuration: a client cannot change it. */
+	if (!(d->info.caps & FPGACAP_CAP_RATE))
 		return -EOPNOTSUPP;
 	if (d->owner)
 		return -EBUSY;
@@ -298,6 +339,8 @@ static const struct dev_attr dev_attrs[] = {
 	{ "buffer_size", rd_buffer_size, wr_buffer_size },
 	{ "sample_size", rd_sample_size, NULL },
 	{ "sampling_frequency", rd_frequency, wr_frequency },
+	{ "sampling_frequency_source", rd_frequency_source, NULL },
+	{ "sampling_frequency_measured", rd_frequency_measured, NULL },
 	{ "send_mode", rd_mode, wr_mode },
 	{ "send_mode_available", rd_modes, NULL },
 	{ "send_mode_used", rd_mode_used, NULL },
@@ -319,17 +362,54 @@ static const struct dev_attr dev_attrs[] = {
 	{ "bytes_skipped", rd_skipped, NULL },
 	{ "error_buffers", rd_error_buffers, NULL },
 	{ "unreleased_buffers", rd_unreleased, NULL },
+	{ "subset_bytes", rd_subset_bytes, NULL },
+	{ "readbuf_timeouts", rd_timeouts, NULL },
 	{ "last_session", rd_last, NULL },
 };
 static const unsigned int ndev_attrs = sizeof(dev_attrs) / sizeof(dev_attrs[0]);
 
-static const struct dev_attr *find_attr(const char *name)
-{
-	unsigned int i;
+/*
+ * Buffer attributes, as the kernel's IIO buffers name theirs (in
+ * samples): what the next (or running) session's pool holds, what one
+ * pool buffer holds, whether a client streams. libiio 1.0 clients built
+ * before July 2026 find a device's buffer by these.
+ */
+RD_U64(rd_buf_length, d->cfg.buffers * d->cfg.buffer_size / d->sample_size)
+RD_U64(rd_buf_watermark, d->cfg.buffer_size / d->sample_size)
+RD_U64(rd_buf_enable, d->owner ? 1 : 0)
 
-	for (i = 0; i < ndev_attrs; i++)
-		if (!strcmp(dev_attrs[i].name, name))
-			return &dev_attrs[i];
+static const struct dev_attr buf_attrs[] = {
+	{ "length", rd_buf_length, NULL },
+	{ "watermark", rd_buf_watermark, NULL },
+	{ "enable", rd_buf_enable, NULL },
+};
+static const unsigned int nbuf_attrs = sizeof(buf_attrs) / sizeof(buf_attrs[0]);
+
+static const struct dev_attr *attr_table(enum iiod_attr_kind kind,
+					 unsigned int *n)
+{
+	switch (kind) {
+	case IIOD_ATTR_DEVICE:
+		*n = ndev_attrs;
+		return dev_attrs;
+	case IIOD_ATTR_BUFFER:
+		*n = nbuf_attrs;
+		return buf_attrs;
+	default:
+		*n = 0;
+		return NULL;
+	}
+}
+
+static const struct dev_attr *find_attr(enum iiod_attr_kind kind,
+					const char *name)
+{
+	unsigned int i, n;
+	const struct dev_attr *t = attr_table(kind, &n);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return &t[i];
 	return NULL;
 }
 
@@ -355,15 +435,14 @@ long iiod_attr_read(struct iiod_server *srv, struct iiod_device *d,
 		    size_t len)
 {
 	char val[IIOD_ATTR_MAX];
-	const struct dev_attr *a;
+	const struct dev_attr *a, *t;
 	size_t at = 0;
-	unsigned int i;
+	unsigned int i, n;
 
-	/* No debug or buffer attributes: their blocks are empty. */
-	if (kind != IIOD_ATTR_DEVICE)
-		return attr ? -ENOENT : 0;
+	/* No debug attributes: their block is empty. */
+	t = attr_table(kind, &n);
 	if (attr) {
-		a = find_attr(attr);
+		a = find_attr(kind, attr);
 		if (!a)
 			return -ENOENT;
 		pthread_mutex_lock(&srv->lock);
@@ -373,8 +452,8 @@ long iiod_attr_read(struct iiod_server *srv, struct iiod_device *d,
 		return (long)strlen(buf) + 1;
 	}
 	pthread_mutex_lock(&srv->lock);
-	for (i = 0; i < ndev_attrs; i++) {
-		dev_attrs[i].read(srv, d, val);
+	for (i = 0; i < n; i++) {
+		t[i].read(srv, d, val);
 		at = block_put(buf, len, at, (long)strlen(val) + 1, val);
 	}
 	pthread_mutex_unlock(&srv->lock);
@@ -413,10 +492,12 @@ long iiod_attr_write(struct iiod_server *srv, struct iiod_device *d,
 	unsigned int i;
 	long ret;
 
+	if (kind == IIOD_ATTR_BUFFER && attr)
+		return find_attr(kind, attr) ? -EACCES : -ENOENT;
 	if (kind != IIOD_ATTR_DEVICE)
-		return attr ? -ENOENT : -EINVAL;
+		return attr ? -ENOENT : -EACCES;
 	if (attr) {
-		a = find_attr(attr);
+		a = find_attr(kind, attr);
 		if (!a)
 			return -ENOENT;
 		ret = write_one(srv, d, a, val, len);
@@ -533,6 +614,9 @@ int iiod_build_xml(struct iiod_server *srv)
 		for (k = 0; k < ndev_attrs; k++)
 			fprintf(f, "<attribute name=\"%s\" />",
 				dev_attrs[k].name);
+		for (k = 0; k < nbuf_attrs; k++)
+			fprintf(f, "<buffer-attribute name=\"%s\" />",
+				buf_attrs[k].name);
 		fputs("</device>", f);
 	}
 	fputs("</context>", f);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "libfpgacap.h"
 #include "config.h"
@@ -42,6 +43,8 @@ struct iiod_stats {
 	uint64_t bytes_skipped;		/* dropped to keep samples whole */
 	uint64_t error_buffers;		/* buffers the source marked failed */
 	uint64_t unreleased;		/* buffers whose release never came */
+	uint64_t subset_bytes;		/* of bytes_sent: a channel subset's copy */
+	uint64_t timeouts;		/* READBUFs ended by the client's TIMEOUT */
 };
 
 /* One buffer session (OPEN to CLOSE), for the summary and the bench. */
@@ -56,6 +59,10 @@ struct iiod_record {
 	uint64_t buffer_size;
 	uint64_t bytes, readbufs, sends, completions, copied;
 	uint64_t drops, bytes_dropped, bytes_skipped, unreleased;
+	uint64_t subset_bytes, timeouts;
+	unsigned int channels;		/* the client enabled */
+	unsigned int channels_all;	/* the device has */
+	double rate;			/* samples/s measured, 0: unknown */
 	double seconds;			/* OPEN to the end */
 	double thread_cpu_s;		/* the session's thread */
 	double busy_s;			/* every CPU, from /proc/stat */
@@ -65,6 +72,20 @@ struct iiod_record {
 
 struct iiod_conn;
 struct iiod_session;
+
+/* Why a connection ended, counted in the summary. */
+enum iiod_end {
+	IIOD_END_LEFT,			/* EXIT, closed or reset by the client */
+	IIOD_END_VANISHED,		/* keepalive: its host stopped answering */
+	IIOD_END_COMMAND_TIMEOUT,	/* a command not finished in time */
+	IIOD_END_EVICTED,		/* idle, its place given to another */
+	IIOD_END_STALL,			/* its data made no progress */
+	IIOD_END_STOP,			/* the server stopped */
+	IIOD_END_PROTOCOL,		/* a payload past every limit */
+	IIOD_END_ERROR,
+	IIOD_END_MAX
+};
+extern const char *const iiod_end_names[IIOD_END_MAX];
 
 struct iiod_device {
 	char path[256];
@@ -80,6 +101,7 @@ struct iiod_device {
 	struct iiod_stats live;		/* the session running now */
 	char live_mode[12];
 	char last_session[400];
+	double rate_measured;		/* samples/s of the last session, or 0 */
 };
 
 struct iiod_options {
@@ -91,6 +113,8 @@ struct iiod_options {
 	unsigned int max_clients;
 	uint64_t stall_ns;		/* a send making no progress this long */
 	uint64_t timeout_ms;		/* data wait of a READBUF (0: none) */
+	uint64_t command_ns;		/* to finish a command once begun */
+	unsigned int keepalive_s;	/* idle before probes (0: off) */
 	uint64_t interval_ns;
 	/* command-line settings for every device (has_* below) */
 	uint32_t buffers;
@@ -113,6 +137,8 @@ struct iiod_server {
 	struct iiod_conn *conns;	/* live connection threads */
 	unsigned int nconns;
 	uint64_t accepted, refused_limit, bad_commands;
+	uint64_t evicted;		/* idle, told to make room */
+	uint64_t ended[IIOD_END_MAX];	/* connections, by why they ended */
 	struct iiod_record *records;
 	unsigned int nrecords, records_cap;
 	uint64_t records_lost;
@@ -134,7 +160,20 @@ enum iiod_abort {
 	IIOD_RUN,
 	IIOD_ABORT_STALL,		/* a send made no progress */
 	IIOD_ABORT_STOP,		/* the server stops */
+	IIOD_ABORT_EVICT,		/* idle, its place given to another */
 };
+
+/*
+ * Whether a connection idle since @idle_since (0: busy) may be closed at
+ * @now to make room for a new one: it holds no buffer session, is not in
+ * the middle of a command, and has been quiet for at least @min_ns.
+ */
+static inline bool iiod_evictable(uint64_t idle_since, bool streaming,
+				  uint64_t now, uint64_t min_ns)
+{
+	return idle_since && !streaming && now > idle_since &&
+	       now - idle_since >= min_ns;
+}
 
 struct iiod_conn {
 	struct iiod_server *srv;
@@ -144,6 +183,9 @@ struct iiod_conn {
 	char peer[80];
 	atomic_int abort;		/* enum iiod_abort */
 	atomic_uint_fast64_t busy_since; /* a send to the client started */
+	/* waiting for a command with nothing of it read, since (0: not) */
+	atomic_uint_fast64_t idle_since;
+	atomic_bool has_session;	/* holds a device */
 	atomic_bool done;		/* the thread ended */
 	uint64_t timeout_ms;		/* TIMEOUT */
 	char in[IIOD_LINE_MAX + 512];	/* bytes read, not yet parsed */
@@ -151,13 +193,21 @@ struct iiod_conn {
 	bool overlong;			/* discarding a line past the limit */
 	struct iiod_session *session;
 	struct iiod_device *streaming;	/* the session's device, or NULL */
-	bool had_session;		/* one per connection */
+	bool commanded;			/* a whole command came */
 };
 
 /* ---- wire.c: a connection's socket ---- */
-/* Reply with @len bytes; 0 or -errno (the client stalls or is gone). */
+/*
+ * Reply with @len bytes, or the @n pieces of @iov, in one send where the
+ * socket takes it whole; 0 or -errno (the client stalls or is gone).
+ * @iov is consumed.
+ */
 int iiod_write(struct iiod_conn *c, const void *buf, size_t len);
+int iiod_writev(struct iiod_conn *c, struct iovec *iov, unsigned int n);
 int iiod_reply_int(struct iiod_conn *c, long long v);
+/* "@v\n", @len bytes of @data, "\n": a value read, PRINT. */
+int iiod_reply_data(struct iiod_conn *c, long long v, const void *data,
+		    size_t len);
 /* The stall deadline of a write or payload read that starts now. */
 uint64_t iiod_deadline(const struct iiod_conn *c);
 /*
@@ -170,12 +220,21 @@ int iiod_wait_fd(struct iiod_conn *c, short events, uint64_t deadline);
 void *iiod_conn_main(void *arg);
 
 /* ---- session.c: streaming a device to one connection ---- */
-int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
-		      uint64_t samples, const uint32_t *mask);
 /*
- * Serve READBUF: reply with up to @nbytes of whole samples. Returns 0
- * when the connection may go on (an error was sent to the client, or the
- * data), -errno when it must end.
+ * OPEN: the client's channels (@mask, @words 32-bit words) from @dev. One
+ * session at a time per connection; a new one may follow CLOSE.
+ */
+int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
+		      uint64_t samples, const uint32_t *mask,
+		      unsigned int words);
+/*
+ * Serve READBUF: reply with whole samples of the client's channels, as
+ * chunks, up to @nbytes: all of them, then "0" if @nbytes held a partial
+ * sample more; or, where the data stops (the client's TIMEOUT without a
+ * pool buffer, a failed buffer, the device's error), the chunks sent so
+ * far and then the negative errno, never a short reply that looks
+ * complete. Returns 0 when the connection may go on, -errno when it must
+ * end.
  */
 int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes);
 /* End the session; @how says why ("CLOSE", "disconnect", ...). */

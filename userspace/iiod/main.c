@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,10 @@
 #define REJECT_LINGER_MS 1000
 #define TICK_MS 50
 #define STOP_BUDGET_MS 800
+/* At the limit, a connection quiet this long may make room (iiod.h). */
+#define EVICT_IDLE_MS 2000
+/* Keepalive probes after the idle time: this many, a fifth of it apart. */
+#define KEEPALIVE_PROBES 5
 
 static void usage(FILE *f)
 {
@@ -50,12 +55,19 @@ static void usage(FILE *f)
 "  -s, --buffer-size BYTES bytes per pool buffer, page multiple (default 256K)\n"
 "  -m, --mode MODE         auto | copy | zerocopy | uring (default auto);\n"
 "                          copy turns zero-copy off\n"
-"      --max-clients N     connections at once (default 16); more are told\n"
-"                          -EUSERS and closed\n"
+"      --max-clients N     connections at once (default 16); at the limit the\n"
+"                          one idle longest (2 s at least, no buffer) makes\n"
+"                          room, else a new one is told -EUSERS and closed\n"
 "      --stall-timeout SECONDS  reset a client whose data makes no progress\n"
 "                          for this long (default 10)\n"
-"      --timeout SECONDS   longest wait for device data in a READBUF when the\n"
-"                          client set none with TIMEOUT (default 0: no limit)\n"
+"      --timeout SECONDS   longest wait for a pool buffer in a READBUF when\n"
+"                          the client set none with TIMEOUT (default 0: no\n"
+"                          limit); then the READBUF fails with -ETIMEDOUT\n"
+"      --command-timeout SECONDS  a command once begun, and a connection's\n"
+"                          first, must arrive whole within this (default 5)\n"
+"      --keepalive SECONDS TCP keepalive: a client whose host stops answering\n"
+"                          is found within twice this, from 5 s on\n"
+"                          (default 10, 0: off)\n"
 "      --port-file PATH    write the port listened on (for --listen ...:0)\n"
 "  -i, --interval SECONDS  report every SECONDS while running\n"
 "  -j, --json              one JSON document (start, sessions, end) on stdout\n"
@@ -65,7 +77,10 @@ static void usage(FILE *f)
 "a second, with the summary.\n");
 }
 
-enum { OPT_MAX_CLIENTS = 256, OPT_STALL, OPT_TIMEOUT, OPT_PORT_FILE };
+enum {
+	OPT_MAX_CLIENTS = 256, OPT_STALL, OPT_TIMEOUT, OPT_PORT_FILE,
+	OPT_COMMAND_TIMEOUT, OPT_KEEPALIVE,
+};
 
 static void parse_args(int argc, char **argv, struct iiod_options *o)
 {
@@ -79,6 +94,9 @@ static void parse_args(int argc, char **argv, struct iiod_options *o)
 		{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 		{ "stall-timeout", required_argument, NULL, OPT_STALL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "command-timeout", required_argument, NULL,
+		  OPT_COMMAND_TIMEOUT },
+		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "interval", required_argument, NULL, 'i' },
 		CLI_OPTS_TAIL,
@@ -89,6 +107,8 @@ static void parse_args(int argc, char **argv, struct iiod_options *o)
 	o->listen = "*:" IIOD_DEFAULT_PORT;
 	o->max_clients = 16;
 	o->stall_ns = 10000000000ULL;
+	o->command_ns = 5000000000ULL;
+	o->keepalive_s = 10;
 	while ((c = getopt_long(argc, argv, "l:d:C:c:s:m:i:jqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
@@ -134,6 +154,17 @@ static void parse_args(int argc, char **argv, struct iiod_options *o)
 		case OPT_TIMEOUT:
 			o->timeout_ms = cli_opt_seconds("--timeout", optarg,
 							86400) / 1000000;
+			break;
+		case OPT_COMMAND_TIMEOUT:
+			ns = cli_opt_seconds("--command-timeout", optarg, 3600);
+			if (ns < 100000000)
+				cli_bad_arg("--command-timeout", optarg,
+					    "at least 0.1 s");
+			o->command_ns = ns;
+			break;
+		case OPT_KEEPALIVE:
+			o->keepalive_s = (unsigned int)cli_opt_u64(
+				"--keepalive", optarg, 0, 0, 7200);
 			break;
 		case OPT_PORT_FILE: o->port_file = optarg; break;
 		case 'i': o->interval_ns = cli_opt_interval(optarg); break;
@@ -220,12 +251,6 @@ static int add_device(struct iiod_server *srv, struct iiod_config *cfg,
 			"multiple of the page size %u\n", path,
 			(unsigned long long)d->cfg.buffer_size,
 			d->info.page_size);
-		return -EINVAL;
-	}
-	if (d->cfg.sampling_frequency &&
-	    !(d->info.caps & FPGACAP_CAP_RATE)) {
-		fprintf(stderr, "fpgacap-iiod: %s: its source has no clock: "
-			"sampling-frequency must be 0\n", path);
 		return -EINVAL;
 	}
 	if (!srv->o.json && !srv->o.quiet)
@@ -341,6 +366,26 @@ static void on_wake(int sig)
 	(void)sig;
 }
 
+/*
+ * Replies leave at once (each is one send: wire.c), and a client whose
+ * host goes away without a word is found by keepalive within twice the
+ * idle time (from 5 s on); its session then ends and frees the device.
+ */
+static void socket_options(const struct iiod_options *o, int fd)
+{
+	int one = 1, idle = (int)o->keepalive_s;
+	int intvl = idle / KEEPALIVE_PROBES ? idle / KEEPALIVE_PROBES : 1;
+	int cnt = KEEPALIVE_PROBES;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!idle)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 static int start_conn(struct iiod_server *srv, int fd)
 {
 	struct iiod_conn *c = calloc(1, sizeof(*c));
@@ -349,6 +394,7 @@ static int start_conn(struct iiod_server *srv, int fd)
 
 	if (!c)
 		return -ENOMEM;
+	socket_options(&srv->o, fd);
 	c->srv = srv;
 	c->fd = fd;
 	c->timeout_ms = srv->o.timeout_ms;
@@ -375,7 +421,8 @@ static int start_conn(struct iiod_server *srv, int fd)
 
 /*
  * Join the threads that ended; wake the ones told to end, and those whose
- * send made no progress for the stall time. How many are left.
+ * send made no progress for the stall time. How many are left that were
+ * not told to end (those still take a place until their thread is done).
  * A connection told to end is also shut down: a send it was finishing
  * fails at once instead of waiting for a slow or absent reader (its
  * session then resets the connection and collects the completions).
@@ -420,10 +467,49 @@ static unsigned int tend_conns(struct iiod_server *srv, bool stopping)
 			}
 			pthread_kill(c->thread, SIGUSR1);
 		}
-		left++;
+		if (stopping || atomic_load(&c->abort) == IIOD_RUN)
+			left++;
 		pp = &c->next;
 	}
 	return left;
+}
+
+/*
+ * At the limit: close the connection that has been quiet the longest,
+ * holding no buffer session and in no command, so that a newcomer is not
+ * locked out by idle ones. false if none may go.
+ */
+static bool evict_idle(struct iiod_server *srv)
+{
+	struct iiod_conn *c, *oldest = NULL;
+	uint64_t now = fc_now_ns(), since = 0;
+	int run = IIOD_RUN;
+
+	for (c = srv->conns; c; c = c->next) {
+		uint64_t idle = atomic_load(&c->idle_since);
+
+		if (atomic_load(&c->done) || atomic_load(&c->abort) != IIOD_RUN ||
+		    !iiod_evictable(idle, atomic_load(&c->has_session), now,
+				    EVICT_IDLE_MS * 1000000ULL))
+			continue;
+		if (!oldest || idle < since) {
+			oldest = c;
+			since = idle;
+		}
+	}
+	if (!oldest || !atomic_compare_exchange_strong(&oldest->abort, &run,
+						       IIOD_ABORT_EVICT))
+		return false;
+	shutdown(oldest->fd, SHUT_RDWR);
+	pthread_kill(oldest->thread, SIGUSR1);
+	pthread_mutex_lock(&srv->lock);
+	srv->evicted++;
+	pthread_mutex_unlock(&srv->lock);
+	if (!srv->o.quiet && !srv->o.json)
+		fprintf(stderr, "fpgacap-iiod: at the limit of %u connections: "
+			"closing %s, idle for %.1f s\n", srv->o.max_clients,
+			oldest->peer, (double)(now - since) / 1e9);
+	return true;
 }
 
 /* ---- reports ---- */
@@ -488,6 +574,11 @@ static void json_record(struct cli_json *j, const struct iiod_record *r)
 	cli_json_u64(j, "bytes_dropped", r->bytes_dropped);
 	cli_json_u64(j, "bytes_skipped", r->bytes_skipped);
 	cli_json_u64(j, "unreleased", r->unreleased);
+	cli_json_u64(j, "channels", r->channels);
+	cli_json_u64(j, "channels_all", r->channels_all);
+	cli_json_u64(j, "subset_bytes", r->subset_bytes);
+	cli_json_u64(j, "timeouts", r->timeouts);
+	cli_json_dbl(j, "rate", r->rate);
 	cli_json_dbl(j, "seconds", r->seconds);
 	cli_json_dbl(j, "thread_cpu_s", r->thread_cpu_s);
 	cli_json_dbl(j, "busy_s", r->busy_s);
@@ -537,6 +628,11 @@ static void summary(struct iiod_server *srv, const char *stopped_by,
 		cli_json_u64(&j, "connections", srv->accepted);
 		cli_json_u64(&j, "refused_limit", srv->refused_limit);
 		cli_json_u64(&j, "bad_commands", srv->bad_commands);
+		cli_json_u64(&j, "evicted", srv->evicted);
+		cli_json_open(&j, "ended", '{');
+		for (i = 0; i < IIOD_END_MAX; i++)
+			cli_json_u64(&j, iiod_end_names[i], srv->ended[i]);
+		cli_json_close(&j, '}');
 		cli_json_u64(&j, "records_lost", srv->records_lost);
 		cli_json_u64(&j, "threads_left", left);
 		cli_json_open(&j, "devices", '[');
@@ -555,6 +651,8 @@ static void summary(struct iiod_server *srv, const char *stopped_by,
 			cli_json_u64(&j, "drops", t.drops);
 			cli_json_u64(&j, "bytes_skipped", t.bytes_skipped);
 			cli_json_u64(&j, "unreleased", t.unreleased);
+			cli_json_u64(&j, "subset_bytes", t.subset_bytes);
+			cli_json_u64(&j, "timeouts", t.timeouts);
 			cli_json_close(&j, '}');
 		}
 		cli_json_close(&j, ']');
@@ -563,10 +661,14 @@ static void summary(struct iiod_server *srv, const char *stopped_by,
 	} else {
 		printf("fpgacap-iiod: stopped by %s after %.1f s: %llu "
 		       "connections (%llu refused at the limit), %llu bad "
-		       "commands\n", stopped_by, secs,
+		       "commands; ended:", stopped_by, secs,
 		       (unsigned long long)srv->accepted,
 		       (unsigned long long)srv->refused_limit,
 		       (unsigned long long)srv->bad_commands);
+		for (i = 0; i < IIOD_END_MAX; i++)
+			printf(" %s %llu", iiod_end_names[i],
+			       (unsigned long long)srv->ended[i]);
+		printf("\n");
 		for (i = 0; i < srv->ndevs; i++) {
 			struct iiod_stats t;
 
@@ -681,7 +783,7 @@ int main(int argc, char **argv)
 					 SOCK_CLOEXEC);
 
 			if (fd >= 0 && tend_conns(&srv, false) >=
-				       srv.o.max_clients) {
+				       srv.o.max_clients && !evict_idle(&srv)) {
 				pthread_mutex_lock(&srv.lock);
 				srv.refused_limit++;
 				pthread_mutex_unlock(&srv.lock);

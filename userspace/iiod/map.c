@@ -88,10 +88,15 @@ int iiod_map_push(struct iiod_map *m, const struct fpgacap_buffer *fb,
 	memset(b, 0, sizeof(*b));
 	b->held = true;
 	if (fb->flags & FPGACAP_BUF_ERROR) {
-		/* Its data is not to be trusted: a loss of its length. */
+		/* Its data is not to be trusted: a loss of its length, and a
+		 * mark where the stream has it. */
 		m->error_buffers++;
 		trim_tail(m, done, ndone);
 		m->started = false;
+		if (!m->error_at_end) {
+			m->error_at_end = true;
+			m->marks++;
+		}
 		b->held = false;
 		done[(*ndone)++] = fb->index;
 		return 0;
@@ -115,6 +120,8 @@ int iiod_map_push(struct iiod_map *m, const struct fpgacap_buffer *fb,
 	b->consumed = skip;
 	b->end = fb->bytes_used;
 	b->queued = true;
+	b->after_error = m->error_at_end;
+	m->error_at_end = false;
 	m->queue[(m->head + m->len) % m->count] = fb->index;
 	m->len++;
 	m->avail += b->end - b->consumed;
@@ -125,7 +132,39 @@ int iiod_map_push(struct iiod_map *m, const struct fpgacap_buffer *fb,
 
 uint64_t iiod_map_avail(const struct iiod_map *m)
 {
-	return m->avail - m->avail % m->sample_size;
+	uint64_t n = 0;
+	uint32_t i;
+
+	if (!m->marks)
+		return m->avail - m->avail % m->sample_size;
+	/* Up to the first buffer after a failed one. */
+	for (i = 0; i < m->len; i++) {
+		const struct iiod_map_buf *b = &m->buf[queue_at(m, i)];
+
+		if (b->after_error)
+			break;
+		n += b->end - b->consumed;
+	}
+	return n - n % m->sample_size;
+}
+
+bool iiod_map_error_next(const struct iiod_map *m)
+{
+	return m->marks > 0;
+}
+
+bool iiod_map_clear_error(struct iiod_map *m)
+{
+	if (!m->marks || iiod_map_avail(m))
+		return false;
+	if (m->len && m->buf[queue_at(m, 0)].after_error)
+		m->buf[queue_at(m, 0)].after_error = false;
+	else if (!m->len && m->error_at_end)
+		m->error_at_end = false;
+	else
+		return false;
+	m->marks--;
+	return true;
 }
 
 uint32_t iiod_map_queued(const struct iiod_map *m)
@@ -219,6 +258,8 @@ unsigned int iiod_map_drop(struct iiod_map *m, uint32_t *done,
 	m->head = m->len = 0;
 	m->avail = 0;
 	m->started = false;
+	m->marks = 0;
+	m->error_at_end = false;
 	for (i = 0; i < m->count; i++) {
 		struct iiod_map_buf *b = &m->buf[i];
 

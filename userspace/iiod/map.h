@@ -12,6 +12,11 @@
  * failed) the partial sample before the gap and the bytes before the next
  * sample boundary after it are skipped and counted.
  *
+ * A failed buffer also leaves a mark in the stream: what is available is
+ * only what comes before the first mark, so that the request it falls in
+ * ends there with an error; iiod_map_error_next() says a mark follows,
+ * iiod_map_clear_error() passes it once everything before it was taken.
+ *
  * Pure bookkeeping: no device, no socket; the host unit tests drive it.
  */
 #ifndef FPGACAP_IIOD_MAP_H
@@ -31,6 +36,7 @@ struct iiod_span {
 struct iiod_map_buf {
 	bool held;			/* dequeued, not yet given back */
 	bool queued;			/* in the queue: bytes left to send */
+	bool after_error;		/* a failed buffer came just before */
 	unsigned int inflight;		/* sends from it not yet released */
 	uint64_t consumed;		/* next byte to send, within the buffer */
 	uint64_t end;			/* one past the last byte to send */
@@ -45,6 +51,8 @@ struct iiod_map {
 	uint64_t avail;			/* bytes queued, not yet taken */
 	uint64_t next_offset;		/* stream offset after the last kept byte */
 	bool started;			/* next_offset is known */
+	unsigned int marks;		/* failed buffers not yet passed */
+	bool error_at_end;		/* one came after the last queued */
 	/* counters */
 	uint64_t gaps;			/* discontinuities met */
 	uint64_t skipped;		/* bytes dropped to keep samples whole */
@@ -64,8 +72,15 @@ void iiod_map_free(struct iiod_map *m);
 int iiod_map_push(struct iiod_map *m, const struct fpgacap_buffer *b,
 		  uint32_t *done, unsigned int *ndone);
 
-/* Bytes queued; whole samples of them: avail - avail % sample_size. */
+/* Bytes queued before the first error mark, in whole samples. */
 uint64_t iiod_map_avail(const struct iiod_map *m);
+/* Whether an error mark follows what iiod_map_avail() counts. */
+bool iiod_map_error_next(const struct iiod_map *m);
+/*
+ * Pass the first error mark, once nothing is available before it
+ * (iiod_map_avail() is 0): true if there was one to pass.
+ */
+bool iiod_map_clear_error(struct iiod_map *m);
 /* Buffers in the queue (holding bytes not yet taken). */
 uint32_t iiod_map_queued(const struct iiod_map *m);
 

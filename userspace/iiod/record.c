@@ -28,6 +28,8 @@ void iiod_stats_add(struct iiod_stats *a, const struct iiod_stats *b)
 	a->bytes_skipped += b->bytes_skipped;
 	a->error_buffers += b->error_buffers;
 	a->unreleased += b->unreleased;
+	a->subset_bytes += b->subset_bytes;
+	a->timeouts += b->timeouts;
 }
 
 /* ---- /proc/stat ---- */

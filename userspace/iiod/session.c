@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * A buffer session: a client OPENed a device; its pool streams to that
- * client's connection, READBUF by READBUF, straight from the pool
- * (MSG_ZEROCOPY or io_uring SEND_ZC, or plain sends when zero-copy is
- * off). Each buffer goes back to the driver only once every send from it
- * was released by the network stack. When the session ends badly (the
- * client vanished or stalls, the server stops) the connection is reset
- * first, so that the kernel drops what it still queued and releases it.
+ * client's connection, READBUF by READBUF. When the client enabled every
+ * channel, the samples leave straight from the pool (MSG_ZEROCOPY or
+ * io_uring SEND_ZC, or plain sends when zero-copy is off), and each pool
+ * buffer goes back to the driver only once every send from it was
+ * released by the network stack. When it enabled a subset, its channels
+ * are copied out of each sample into a bounce buffer that is sent instead
+ * (demux.h): the pool buffers go back as soon as they were read.
+ *
+ * When the session ends badly (the client vanished or stalls, the server
+ * stops) the connection is reset first, so that the kernel drops what it
+ * still queued and releases it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "demux.h"
 #include "iiod.h"
 #include "map.h"
 
@@ -28,6 +35,16 @@
 #define WAIT_SLICE_MS 50
 /* How long OPEN waits for a device's owner to go. */
 #define OPEN_WAIT_MS 500
+/*
+ * Data waiting for a READBUF goes out at least this often: libiio's
+ * clients give up on a reply after 5 s without bytes by default, less
+ * where the application says so (Context.set_timeout()), and libiio 0.24
+ * does not tell the server on buffer connections. A client's TIMEOUT (1.0
+ * sends half its own) shortens it further.
+ */
+#define FLUSH_MS 250
+/* The subset copy's bounce buffer: samples of the client's channels. */
+#define BOUNCE_BYTES (256U << 10)
 
 struct iiod_session {
 	struct iiod_conn *c;
@@ -35,18 +52,26 @@ struct iiod_session {
 	struct fpgacap *fc;
 	struct fpgacap_sender *sender;
 	struct iiod_map map;
+	struct iiod_demux demux;
 	uint32_t count;			/* pool buffers */
 	uint64_t buffer_size;
 	uint32_t gather;		/* queued buffers that make a chunk */
 	uint32_t *ret;			/* to give back to the driver */
 	unsigned int nret;
-	char mask[IIOD_MAX_CHANNELS / 4 + 2];	/* the stream's, and "\n" */
+	char mask[IIOD_MAX_CHANNELS / 4 + 2];	/* the client's, and "\n" */
 	enum fpgacap_send_mode requested;
 	uint64_t samples;
-	int pending_error;		/* for the READBUF being served */
 	int error;			/* the connection broke */
+	/* the subset copy: bounce buffer, a sample split across buffers */
+	char *bounce;
+	size_t bounce_samples;
+	char *carry;
+	uint32_t carry_len;
+	/* the source's rate: stream end and capture time of buffers */
+	uint64_t rate_end0, rate_ts0, rate_end, rate_ts;
+	bool rate_started;
 	/* counters and times */
-	uint64_t bytes, readbufs, sends, returned;
+	uint64_t bytes, readbufs, sends, returned, subset_bytes, timeouts;
 	uint64_t t0, cpu0;
 	double busy0, total0;
 };
@@ -57,6 +82,11 @@ static uint64_t thread_cpu_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static bool subset(const struct iiod_session *s)
+{
+	return !s->demux.identity;
 }
 
 static void on_release(void *ctx, uint64_t cookie)
@@ -82,6 +112,32 @@ static void give_back(struct iiod_session *s)
 	s->nret = 0;
 }
 
+/* Samples per second the source delivered, drops included; 0: unknown. */
+static double rate(const struct iiod_session *s)
+{
+	if (!s->rate_started || s->rate_ts <= s->rate_ts0 ||
+	    s->rate_end <= s->rate_end0)
+		return 0;
+	return (double)(s->rate_end - s->rate_end0) * 1e9 /
+	       (double)(s->rate_ts - s->rate_ts0) / s->dev->sample_size;
+}
+
+static void note_rate(struct iiod_session *s, const struct fpgacap_buffer *b)
+{
+	uint64_t end = b->offset + b->bytes_used;
+
+	if (b->flags & FPGACAP_BUF_ERROR)
+		return;
+	if (!s->rate_started) {
+		s->rate_end0 = s->rate_end = end;
+		s->rate_ts0 = s->rate_ts = b->timestamp_ns;
+		s->rate_started = true;
+		return;
+	}
+	s->rate_end = end;
+	s->rate_ts = b->timestamp_ns;
+}
+
 /* The session's counters, for the attributes (lock held). */
 static void snapshot(struct iiod_session *s, struct iiod_stats *st)
 {
@@ -104,18 +160,31 @@ static void snapshot(struct iiod_session *s, struct iiod_stats *st)
 	st->gaps = s->map.gaps;
 	st->bytes_skipped = s->map.skipped;
 	st->error_buffers = s->map.error_buffers;
+	st->subset_bytes = s->subset_bytes;
+	st->timeouts = s->timeouts;
+}
+
+static const char *mode_used(const struct iiod_session *s)
+{
+	struct fpgacap_sender_stats ss = { .size = sizeof(ss) };
+
+	if (subset(s))
+		return fpgacap_send_mode_name(FPGACAP_SEND_COPY);
+	fpgacap_sender_get_stats(s->sender, &ss);
+	return fpgacap_send_mode_name(ss.mode);
 }
 
 static void publish(struct iiod_session *s)
 {
 	struct iiod_server *srv = s->c->srv;
-	struct fpgacap_sender_stats ss = { .size = sizeof(ss) };
+	double r = rate(s);
 
-	fpgacap_sender_get_stats(s->sender, &ss);
 	pthread_mutex_lock(&srv->lock);
 	snapshot(s, &s->dev->live);
 	snprintf(s->dev->live_mode, sizeof(s->dev->live_mode), "%s",
-		 fpgacap_send_mode_name(ss.mode));
+		 mode_used(s));
+	if (r > 0)
+		s->dev->rate_measured = r;
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -126,25 +195,41 @@ static void session_free(struct iiod_session *s)
 	fpgacap_close(s->fc);
 	iiod_map_free(&s->map);
 	free(s->ret);
+	free(s->bounce);
+	free(s->carry);
 	free(s);
 }
 
+/* "0000000f" words, most significant first, and a newline. */
+static void mask_text(char *out, size_t len, const uint32_t *mask,
+		      unsigned int words)
+{
+	unsigned int i;
+	size_t at = 0;
+
+	for (i = words; i > 0 && at + 9 < len; i--, at += 8)
+		snprintf(out + at, len - at, "%08" PRIx32, mask[i - 1]);
+	snprintf(out + at, len - at, "\n");
+}
+
 int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
-		      uint64_t samples, const uint32_t *mask)
+		      uint64_t samples, const uint32_t *mask,
+		      unsigned int words)
 {
 	struct iiod_server *srv = c->srv;
 	struct fpgacap_sender_opts so = { .size = sizeof(so) };
 	const struct fpgacap_config *cfg;
+	struct iiod_demux demux;
 	struct iovec region;
 	struct iiod_session *s;
 	struct iiod_devcfg set;
 	unsigned int i;
 	int ret;
 
-	/* The client's channels are a subset of the stream's: it gets every
-	 * channel (the mask echoed before the data says so), and libiio
-	 * picks its own out of each sample. */
-	(void)mask;
+	ret = iiod_demux_init(&demux, dev->cfg.channels, dev->cfg.nchannels,
+			      mask, words);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&srv->lock);
 	/* libiio's tools leave without CLOSE: a client that just left may
 	 * not have been seen yet. Give its session the time to end. */
@@ -179,11 +264,23 @@ int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
 	s->dev = dev;
 	s->samples = samples;
 	s->requested = set.mode;
+	s->demux = demux;
+	if (subset(s)) {
+		s->bounce_samples = BOUNCE_BYTES / demux.out_size ?
+				    BOUNCE_BYTES / demux.out_size : 1;
+		s->bounce = malloc(s->bounce_samples * demux.out_size);
+		s->carry = malloc(demux.in_size);
+		if (!s->bounce || !s->carry) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+	}
 	ret = fpgacap_open(dev->path, 0, &s->fc);
 	if (ret)
 		goto fail;
 	ret = fpgacap_configure(s->fc, set.buffers, set.buffer_size, 0,
-				set.sampling_frequency * dev->sample_size);
+				dev->info.caps & FPGACAP_CAP_RATE ?
+				set.sampling_frequency * dev->sample_size : 0);
 	if (ret)
 		goto fail;
 	cfg = fpgacap_layout(s->fc);
@@ -198,7 +295,7 @@ int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
 	region.iov_base = (void *)fpgacap_buffer_data(s->fc, 0);
 	region.iov_len = cfg->mmap_size;
 	so.fd = c->fd;
-	so.mode = set.mode;
+	so.mode = subset(s) ? FPGACAP_SEND_COPY : set.mode;
 	so.max_inflight = 4 * s->count > 64 ? 4 * s->count : 64;
 	so.regions = &region;
 	so.nregions = 1;
@@ -210,22 +307,14 @@ int iiod_session_open(struct iiod_conn *c, struct iiod_device *dev,
 	ret = fpgacap_start(s->fc);
 	if (ret)
 		goto fail;
-	/* Every channel is in the stream. */
-	for (i = 0; i < dev->mask_words; i++) {
-		unsigned int w = dev->mask_words - 1 - i, b;
-		uint32_t m = 0;
-
-		for (b = 0; b < 32 && w * 32 + b < dev->cfg.nchannels; b++)
-			m |= 1U << b;
-		snprintf(s->mask + 8 * i, 9, "%08x", m);
-	}
-	strcat(s->mask, "\n");
+	/* The mask before the data: the client's own channels. */
+	mask_text(s->mask, sizeof(s->mask), mask, words);
 	s->t0 = fc_now_ns();
 	s->cpu0 = thread_cpu_ns();
 	iiod_cpu_times(&s->busy0, &s->total0);
 	c->session = s;
 	c->streaming = dev;
-	c->had_session = true;
+	atomic_store(&c->has_session, true);
 	publish(s);
 	return 0;
 fail:
@@ -237,7 +326,10 @@ fail:
 	return ret;
 }
 
-/* The client hung up, or the socket has an error: -errno, else 0. */
+/*
+ * The client hung up (-EPIPE), or the socket has an error, a reset or
+ * keepalive finding the client gone (-ECONNRESET); else 0.
+ */
 static int socket_gone(int fd, short revents)
 {
 	int err = 0;
@@ -247,18 +339,18 @@ static int socket_gone(int fd, short revents)
 		return -EPIPE;
 	if ((revents & POLLERR) &&
 	    !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
-		return -err;
+		return -ECONNRESET;
 	return 0;
 }
 
 /*
- * Dequeue what the device filled, waiting until @deadline (0: as long as
- * the client stays). Completions are reaped meanwhile, so buffers in flight
+ * Dequeue what the device filled, waiting until @wake (0: as long as the
+ * client stays). Completions are reaped meanwhile, so buffers in flight
  * come back to the driver and it can fill them. How many buffers came,
- * -ETIMEDOUT, -ECANCELED (told to end), -EPIPE (the client left), or the
- * device's -errno.
+ * -ETIMEDOUT at @wake, -ECANCELED (told to end), -EPIPE (the client
+ * left), or the device's -errno.
  */
-static int fill(struct iiod_session *s, uint64_t deadline)
+static int fill(struct iiod_session *s, uint64_t wake)
 {
 	struct fpgacap_buffer batch[BATCH];
 	struct iiod_conn *c = s->c;
@@ -277,16 +369,13 @@ static int fill(struct iiod_session *s, uint64_t deadline)
 			return -ECANCELED;
 		n = fpgacap_dequeue(s->fc, batch, want, 0);
 		if (n > 0) {
-			uint64_t errors = s->map.error_buffers;
-
 			for (i = 0; i < n; i++) {
+				note_rate(s, &batch[i]);
 				ret = iiod_map_push(&s->map, &batch[i], s->ret,
 						    &s->nret);
 				if (ret)
 					return ret;
 			}
-			if (s->map.error_buffers != errors)
-				s->pending_error = -EIO;
 			give_back(s);
 			return n;
 		}
@@ -297,10 +386,10 @@ static int fill(struct iiod_session *s, uint64_t deadline)
 		if (ret < 0 && ret != -EINTR)
 			return ret;
 		now = fc_now_ns();
-		if (deadline && now >= deadline)
+		if (wake && now >= wake)
 			return -ETIMEDOUT;
-		if (deadline && (deadline - now) / 1000000 < WAIT_SLICE_MS)
-			slice = (int)((deadline - now) / 1000000) + 1;
+		if (wake && (wake - now) / 1000000 < WAIT_SLICE_MS)
+			slice = (int)((wake - now) / 1000000) + 1;
 		ret = poll(p, 2, slice);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
@@ -312,11 +401,16 @@ static int fill(struct iiod_session *s, uint64_t deadline)
 	}
 }
 
+static int chunk_header(char *hdr, size_t len, uint64_t n, const char *mask)
+{
+	return snprintf(hdr, len, "%" PRIu64 "\n%s", n, mask ? mask : "");
+}
+
 /*
- * One chunk of a READBUF reply: its length, the mask before the first,
- * then @n bytes straight from the pool, a send per span.
+ * One chunk of a READBUF reply with every channel: its length, the mask
+ * before the first, then @n bytes straight from the pool, a send per span.
  */
-static int send_chunk(struct iiod_session *s, uint64_t n, bool first)
+static int send_chunk_pool(struct iiod_session *s, uint64_t n, bool first)
 {
 	struct iiod_span spans[MAX_SPANS];
 	struct iiod_conn *c = s->c;
@@ -324,8 +418,7 @@ static int send_chunk(struct iiod_session *s, uint64_t n, bool first)
 	uint64_t done = 0;
 	int hl, k, j, q, ret;
 
-	hl = snprintf(hdr, sizeof(hdr), "%llu\n%s", (unsigned long long)n,
-		      first ? s->mask : "");
+	hl = chunk_header(hdr, sizeof(hdr), n, first ? s->mask : NULL);
 	while (done < n) {
 		k = iiod_map_take(&s->map, n - done, spans, MAX_SPANS);
 		if (k <= 0)
@@ -363,43 +456,148 @@ static int send_chunk(struct iiod_session *s, uint64_t n, bool first)
 	return 0;
 }
 
+/*
+ * Copy the client's channels of the samples in @spans into the bounce
+ * buffer; a sample split across two pool buffers is put together first.
+ * The spans' buffers are read: they may go back at once. Samples out.
+ */
+static size_t demux_spans(struct iiod_session *s,
+			  const struct iiod_span *spans, int k)
+{
+	const struct iiod_demux *d = &s->demux;
+	char *out = s->bounce;
+	int j;
+
+	for (j = 0; j < k; j++) {
+		const char *p = (const char *)fpgacap_buffer_data(s->fc,
+					spans[j].index) + spans[j].offset;
+
+		out += d->out_size * iiod_demux_feed(d, s->carry,
+						     &s->carry_len, p,
+						     spans[j].len, out);
+		/* Read, never sent: the span ends here. */
+		on_release(s, spans[j].index);
+	}
+	give_back(s);
+	return (size_t)(out - s->bounce) / d->out_size;
+}
+
+/*
+ * One or more chunks of a READBUF reply with a subset of the channels:
+ * @nsamples samples of the client's channels, copied out of the pool.
+ */
+static int send_chunk_subset(struct iiod_session *s, uint64_t nsamples,
+			     bool first)
+{
+	const struct iiod_demux *d = &s->demux;
+	struct iiod_span spans[MAX_SPANS];
+	struct iiod_conn *c = s->c;
+	char hdr[40 + sizeof(s->mask)];
+	uint64_t done = 0;
+	int k, ret;
+
+	while (done < nsamples) {
+		uint64_t want = nsamples - done;
+		struct iovec iov[2];
+		size_t got;
+
+		if (want > s->bounce_samples)
+			want = s->bounce_samples;
+		k = iiod_map_take(&s->map, want * d->in_size, spans, MAX_SPANS);
+		if (k <= 0)
+			return s->error = -EIO;
+		got = demux_spans(s, spans, k);
+		if (!got || s->carry_len)
+			return s->error = -EIO;
+		iov[0].iov_base = hdr;
+		iov[0].iov_len = (size_t)chunk_header(hdr, sizeof(hdr),
+					got * d->out_size,
+					first ? s->mask : NULL);
+		iov[1].iov_base = s->bounce;
+		iov[1].iov_len = got * d->out_size;
+		first = false;
+		atomic_store(&c->busy_since, fc_now_ns());
+		ret = iiod_writev(c, iov, 2);
+		atomic_store(&c->busy_since, 0);
+		if (ret)
+			return s->error = ret;
+		s->sends++;
+		s->bytes += got * d->out_size;
+		s->subset_bytes += got * d->out_size;
+		done += got;
+	}
+	return 0;
+}
+
+/* Bytes of the client's samples that are ready. */
+static uint64_t ready(const struct iiod_session *s)
+{
+	return iiod_map_avail(&s->map) / s->demux.in_size * s->demux.out_size;
+}
+
 int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 {
 	struct iiod_session *s = c->session;
-	uint64_t ss = s->dev->sample_size, want, sent = 0, deadline = 0;
-	uint64_t chunk_max = CHUNK_MAX - CHUNK_MAX % ss;
-	bool first = true, expired = false;
+	uint64_t out_ss = s->demux.out_size, want, sent = 0;
+	uint64_t chunk_max = CHUNK_MAX - CHUNK_MAX % out_ss;
+	uint64_t limit_ns = c->timeout_ms * 1000000ULL;
+	uint64_t flush_ns = FLUSH_MS * 1000000ULL, last_data, last_sent;
+	bool first = true;
 	int err = 0, ret;
 
 	if (s->error)
 		return s->error;
-	want = nbytes - nbytes % ss;
+	want = nbytes - nbytes % out_ss;
+	/* Less than a sample: nothing, as libiio's iiod answers it. */
 	if (!want)
 		return iiod_reply_int(c, 0);
-	if (c->timeout_ms)
-		deadline = fc_now_ns() + c->timeout_ms * 1000000ULL;
-	s->pending_error = 0;
+	if (limit_ns && limit_ns / 2 < flush_ns)
+		flush_ns = limit_ns / 2;
+	last_data = last_sent = fc_now_ns();
 	while (sent < want) {
-		uint64_t avail = iiod_map_avail(&s->map), need = want - sent;
+		uint64_t avail = ready(s), need = want - sent, now, wake = 0;
+		bool failed = iiod_map_error_next(&s->map);
 
-		if (avail >= need || (avail && (expired || s->pending_error ||
-			iiod_map_queued(&s->map) >= s->gather))) {
+		now = fc_now_ns();
+		if (avail >= need || (avail && (failed ||
+			iiod_map_queued(&s->map) >= s->gather ||
+			now - last_sent >= flush_ns))) {
 			uint64_t n = avail < need ? avail : need;
 
 			if (n > chunk_max)
 				n = chunk_max;
-			ret = send_chunk(s, n, first);
+			ret = subset(s) ? send_chunk_subset(s, n / out_ss, first) :
+			      send_chunk_pool(s, n, first);
 			if (ret)
 				return ret;
 			first = false;
 			sent += n;
+			last_sent = fc_now_ns();
 			continue;
 		}
-		if (expired || s->pending_error)
+		/* A failed buffer: the request it falls in ends there. */
+		if (failed && iiod_map_clear_error(&s->map)) {
+			err = -EIO;
 			break;
-		ret = fill(s, deadline);
-		if (ret == -ETIMEDOUT) {
-			expired = true;
+		}
+		/*
+		 * Wait for the next pool buffer: without one for the
+		 * client's TIMEOUT, the reply fails; with samples waiting,
+		 * they go out at the next flush.
+		 */
+		if (limit_ns)
+			wake = last_data + limit_ns;
+		if (avail && (!wake || last_sent + flush_ns < wake))
+			wake = last_sent + flush_ns;
+		ret = fill(s, wake);
+		if (ret > 0) {
+			last_data = fc_now_ns();
+		} else if (ret == -ETIMEDOUT) {
+			if (limit_ns && fc_now_ns() >= last_data + limit_ns) {
+				err = -ETIMEDOUT;
+				s->timeouts++;
+				break;
+			}
 		} else if (ret == -ECANCELED || ret == -EPIPE ||
 			   ret == -ECONNRESET) {
 			return ret;
@@ -410,14 +608,10 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 	}
 	s->readbufs++;
 	publish(s);
-	if (sent == want)
-		return 0;
-	if (!err)
-		err = s->pending_error ? s->pending_error : -ETIMEDOUT;
-	/* After data, a timeout ends the reply short; an error voids it. */
-	if (sent && err == -ETIMEDOUT)
-		err = 0;
-	return iiod_reply_int(c, err);
+	if (err)
+		return iiod_reply_int(c, err);
+	/* The rest of the request was less than a sample: say it ends. */
+	return want < nbytes ? iiod_reply_int(c, 0) : 0;
 }
 
 /* Reset the connection: the kernel drops and releases what it queued. */
@@ -470,7 +664,7 @@ void iiod_session_close(struct iiod_conn *c, const char *how, bool graceful)
 	memset(&r, 0, sizeof(r));
 	snprintf(r.device, sizeof(r.device), "%s", dev->cfg.name);
 	snprintf(r.peer, sizeof(r.peer), "%s", c->peer);
-	snprintf(r.mode, sizeof(r.mode), "%s", fpgacap_send_mode_name(ss.mode));
+	snprintf(r.mode, sizeof(r.mode), "%s", mode_used(s));
 	snprintf(r.requested, sizeof(r.requested), "%s",
 		 fpgacap_send_mode_name(s->requested));
 	snprintf(r.ended_by, sizeof(r.ended_by), "%s", how);
@@ -484,6 +678,9 @@ void iiod_session_close(struct iiod_conn *c, const char *how, bool graceful)
 		r.cpu_total_s = total - s->total0;
 	}
 	r.error = s->error;
+	r.channels = s->demux.enabled;
+	r.channels_all = dev->cfg.nchannels;
+	r.rate = rate(s);
 
 	snapshot(s, &st);
 	st.unreleased = unreleased;
@@ -496,19 +693,25 @@ void iiod_session_close(struct iiod_conn *c, const char *how, bool graceful)
 	r.bytes_dropped = st.bytes_dropped;
 	r.bytes_skipped = st.bytes_skipped;
 	r.unreleased = unreleased;
+	r.subset_bytes = st.subset_bytes;
+	r.timeouts = st.timeouts;
 	c->session = NULL;
 	c->streaming = NULL;
+	atomic_store(&c->has_session, false);
 	/* The pool goes before the device is free for the next client. */
 	session_free(s);
 
 	pthread_mutex_lock(&srv->lock);
 	iiod_stats_add(&dev->st, &st);
 	memset(&dev->live, 0, sizeof(dev->live));
+	if (r.rate > 0)
+		dev->rate_measured = r.rate;
 	snprintf(dev->last_session, sizeof(dev->last_session),
-		 "bytes=%llu seconds=%.3f mode=%s completions=%llu copied=%llu "
-		 "drops=%llu unreleased=%u ended_by=%s",
-		 (unsigned long long)r.bytes, r.seconds, r.mode,
-		 (unsigned long long)r.completions,
+		 "bytes=%llu seconds=%.3f mode=%s channels=%u/%u "
+		 "completions=%llu copied=%llu drops=%llu unreleased=%u "
+		 "ended_by=%s",
+		 (unsigned long long)r.bytes, r.seconds, r.mode, r.channels,
+		 r.channels_all, (unsigned long long)r.completions,
 		 (unsigned long long)r.copied, (unsigned long long)r.drops,
 		 unreleased, how);
 	dev->owner = NULL;

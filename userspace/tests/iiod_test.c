@@ -8,7 +8,9 @@
  * a second with its summary. The binary comes from $FPGACAP_BIN.
  */
 #include <netdb.h>
+#include <linux/tcp.h>		/* tcp_info with tcpi_segs_in */
 #include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -17,6 +19,7 @@
 #include "cli.h"
 #include "config.h"
 #include "iiod.h"
+#include "demux.h"
 #include "map.h"
 #include "spawn.h"
 
@@ -203,12 +206,71 @@ TEST(map_failed_and_skipped_buffers_go_back_at_once)
 	iiod_map_free(&m);
 }
 
+/*
+ * A failed buffer is a mark in the stream: what is available stops there,
+ * so the request it falls in ends with an error; after it, the stream
+ * goes on. Two failed buffers in a row are one mark.
+ */
+TEST(map_failed_buffer_marks_where_a_request_ends)
+{
+	struct iiod_map m;
+	struct iiod_span s[8];
+	uint32_t done[8];
+	unsigned int nd = 0;
+	struct fpgacap_buffer b;
+
+	ASSERT_EQ(0, iiod_map_init(&m, 8, 8));
+	b = buf(0, 0, 4096);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	b = buf(1, 4096, 4096);
+	b.flags = FPGACAP_BUF_ERROR;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	b = buf(2, 8192, 4096);
+	b.flags = FPGACAP_BUF_ERROR;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	EXPECT_TRUE(iiod_map_error_next(&m));
+	EXPECT_EQ(4096, iiod_map_avail(&m));
+	b = buf(3, 12288, 4096);
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	/* Only what came before the mark, though more is queued. */
+	EXPECT_EQ(4096, iiod_map_avail(&m));
+	EXPECT_FALSE(iiod_map_clear_error(&m));	/* data before it left */
+	ASSERT_EQ(1, iiod_map_take(&m, 4096, s, 8));
+	EXPECT_EQ(0, iiod_map_avail(&m));
+	EXPECT_TRUE(iiod_map_clear_error(&m));
+	EXPECT_FALSE(iiod_map_error_next(&m));
+	EXPECT_EQ(4096, iiod_map_avail(&m));
+	ASSERT_EQ(1, iiod_map_take(&m, 4096, s + 1, 7));
+	EXPECT_EQ(3, s[1].index);
+	/* A failed buffer last: the mark waits at the end. */
+	b = buf(4, 16384, 4096);
+	b.flags = FPGACAP_BUF_ERROR;
+	ASSERT_EQ(0, iiod_map_push(&m, &b, done, &nd));
+	EXPECT_TRUE(iiod_map_error_next(&m));
+	EXPECT_TRUE(iiod_map_clear_error(&m));
+	EXPECT_FALSE(iiod_map_clear_error(&m));
+	iiod_map_free(&m);
+}
+
 /* ---- channel formats and the configuration ---- */
 
 /*
  * The main thread reads the time, then each connection's send start: a
  * send that starts in between is younger than that time, not 2^64 ns old.
  */
+TEST(eviction_takes_only_quiet_connections_without_a_buffer)
+{
+	const uint64_t min = 2000000000ULL, t = 10000000000ULL;
+
+	/* Busy (0), streaming, or quiet too briefly: not to be closed. */
+	EXPECT_FALSE(iiod_evictable(0, false, t, min));
+	EXPECT_FALSE(iiod_evictable(t - min - 1, true, t, min));
+	EXPECT_FALSE(iiod_evictable(t - min + 1, false, t, min));
+	/* Idle since after the clock was read: no. */
+	EXPECT_FALSE(iiod_evictable(t + 5, false, t, min));
+	EXPECT_TRUE(iiod_evictable(t - min, false, t, min));
+}
+
 TEST(stall_check_ignores_a_send_started_after_the_clock_was_read)
 {
 	const uint64_t stall = 2000000000ULL;
@@ -297,6 +359,306 @@ TEST(sample_sizes)
 	iiod_config_free(&cfg);
 }
 
+/* ---- a client's channels out of the device's samples ---- */
+
+/* A device from "id format [index=N]" lines, in scan order. */
+static unsigned int channels(struct iiod_devcfg *d, const char *text)
+{
+	struct iiod_config cfg;
+	char err[300], conf[2048];
+
+	snprintf(conf, sizeof(conf), "[t]\n%s", text);
+	iiod_config_init(&cfg);
+	if (iiod_config_parse(&cfg, conf, "t.conf", err, sizeof(err)))
+		return 0;
+	iiod_config_resolve(&cfg, "t", d);
+	iiod_config_free(&cfg);
+	return d->nchannels;
+}
+
+/*
+ * libiio's own computation of a mask's sample size, written as libiio
+ * writes it (iio_device_get_sample_size_mask): the previous enabled
+ * channel's index decides whether storage is shared.
+ */
+static uint32_t libiio_sample_size(const struct iiod_channel *ch,
+				   unsigned int n, const uint32_t *mask)
+{
+	const struct iiod_channel *prev = NULL;
+	uint32_t size = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t len = ch[i].length / 8 * ch[i].repeat;
+
+		if (!(mask[i / 32] >> (i % 32) & 1))
+			continue;
+		if (prev && ch[i].index == prev->index) {
+			prev = &ch[i];
+			continue;
+		}
+		if (size % len)
+			size += 2 * len - size % len;
+		else
+			size += len;
+		prev = &ch[i];
+	}
+	return size;
+}
+
+/*
+ * Where channel @k's element sits in a sample of the channels in @mask:
+ * channels of one index share it, which is there if any of them is on.
+ */
+static uint32_t element_at(const struct iiod_channel *ch, unsigned int n,
+			   const uint32_t *mask, unsigned int k)
+{
+	uint32_t size = 0, at;
+	unsigned int i, j;
+
+	for (i = 0; i < n; i = j) {
+		uint32_t len = ch[i].length / 8 * ch[i].repeat;
+		bool on = false, mine = false;
+
+		for (j = i; j < n && ch[j].index == ch[i].index; j++) {
+			on |= mask[j / 32] >> (j % 32) & 1;
+			mine |= j == k;
+		}
+		if (!on && !mine)
+			continue;
+		at = size % len ? size + len - size % len : size;
+		size = at + len;
+		if (mine)
+			return at;
+	}
+	return 0;
+}
+
+/* The expected client sample, channel by channel. */
+static void reference(const struct iiod_channel *ch, unsigned int n,
+		      const uint32_t *mask, const uint32_t *all,
+		      const uint8_t *in, uint8_t *out, uint32_t out_size)
+{
+	unsigned int k;
+
+	memset(out, 0, out_size);
+	for (k = 0; k < n; k++)
+		if (mask[k / 32] >> (k % 32) & 1)
+			memcpy(out + element_at(ch, n, mask, k),
+			       in + element_at(ch, n, all, k),
+			       ch[k].length / 8 * ch[k].repeat);
+}
+
+TEST(demux_every_subset_of_four_lanes)
+{
+	struct iiod_devcfg d;
+	struct iiod_demux dm;
+	uint16_t in[4 * 100], out[4 * 100];
+	uint32_t mask;
+
+	ASSERT_EQ(4, channels(&d, "channel voltage0 le:u16/16>>0\n"
+			      "channel voltage1 le:u16/16>>0\n"
+			      "channel voltage2 le:s12/16>>4\n"
+			      "channel voltage3 le:u16/16>>0\n"));
+	for (int j = 0; j < 400; j++)
+		in[j] = (uint16_t)(1000 + j);	/* sample j/4, lane j%4 */
+	for (mask = 1; mask < 16; mask++) {
+		unsigned int k = 0;
+
+		ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, d.nchannels,
+					     &mask, 1));
+		EXPECT_EQ(8, dm.in_size);
+		EXPECT_EQ(2 * __builtin_popcount(mask), dm.out_size);
+		EXPECT_EQ(libiio_sample_size(d.channels, 4, &mask),
+			  dm.out_size);
+		EXPECT_EQ(mask == 15, dm.identity);
+		EXPECT_EQ(__builtin_popcount(mask), dm.enabled);
+		memset(out, 0xee, sizeof(out));
+		iiod_demux_run(&dm, in, 100, out);
+		/* Sample j holds the enabled lanes of sample j, in order. */
+		for (int j = 0; j < 100; j++) {
+			for (int lane = 0; lane < 4; lane++) {
+				if (!(mask >> lane & 1))
+					continue;
+				ASSERT_EQ(1000 + 4 * j + lane, out[k++])
+					TH_LOG("mask %x sample %d", mask, j);
+			}
+		}
+	}
+	/* Two adjacent lanes are one run, two apart two. */
+	mask = 0x3;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(1, dm.nruns);
+	mask = 0x5;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(2, dm.nruns);
+}
+
+TEST(demux_mixed_sizes_padding_and_shared_storage)
+{
+	struct iiod_devcfg d;
+	struct iiod_demux dm;
+	uint8_t in[24], out[24];
+	uint32_t mask;
+
+	/* a u16 @0, b u32 @4, c u8 @8, e u64 @16: 24 bytes. */
+	ASSERT_EQ(4, channels(&d, "channel a le:u16/16>>0\n"
+			      "channel b le:u32/32>>0\n"
+			      "channel c le:u8/8>>0\n"
+			      "channel e le:u64/64>>0\n"));
+	for (int i = 0; i < 24; i++)
+		in[i] = (uint8_t)(i + 1);
+	/* a and c: a @0, c @2, 3 bytes. */
+	mask = 0x5;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(24, dm.in_size);
+	EXPECT_EQ(3, dm.out_size);
+	EXPECT_FALSE(dm.padded);
+	iiod_demux_run(&dm, in, 1, out);
+	EXPECT_EQ(0, memcmp(out, "\x01\x02\x09", 3));
+	/* c and e: c @0, seven bytes of padding, e @8; padding is zero. */
+	mask = 0xc;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(16, dm.out_size);
+	EXPECT_TRUE(dm.padded);
+	memset(out, 0xee, sizeof(out));
+	iiod_demux_run(&dm, in, 1, out);
+	EXPECT_EQ(9, out[0]);
+	for (int i = 1; i < 8; i++)
+		EXPECT_EQ(0, out[i]);
+	EXPECT_EQ(0, memcmp(out + 8, in + 16, 8));
+	/* a and b keep their places: same layout as their prefix. */
+	mask = 0x3;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 4, &mask, 1));
+	EXPECT_EQ(8, dm.out_size);
+	EXPECT_FALSE(dm.identity);
+
+	/* Adjacent in the device's sample, not in the client's: a u8 at 1
+	 * and a u16 at 2 become a u8 at 0 and a u16 at 2, two runs. */
+	ASSERT_EQ(3, channels(&d, "channel z le:u8/8>>0\n"
+			      "channel a le:u8/8>>0\n"
+			      "channel b le:u16/16>>0\n"));
+	mask = 0x6;
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 3, &mask, 1));
+	EXPECT_EQ(4, dm.out_size);
+	EXPECT_EQ(2, dm.nruns);
+	memset(out, 0xee, sizeof(out));
+	iiod_demux_run(&dm, in, 1, out);
+	EXPECT_EQ(0, memcmp(out, "\x02\x00\x03\x04", 4));
+
+	/* Two channels in one word: either one brings the whole word. */
+	ASSERT_EQ(3, channels(&d, "channel hi le:u8/16>>8 index=0\n"
+			      "channel lo le:u8/16>>0 index=0\n"
+			      "channel v le:u16/16>>0 index=1\n"));
+	mask = 0x1;		/* lo alone (scan order: lo, hi, v) */
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 3, &mask, 1));
+	EXPECT_EQ(2, dm.out_size);
+	EXPECT_EQ(libiio_sample_size(d.channels, 3, &mask), dm.out_size);
+	mask = 0x6;		/* hi and v: every element, the full layout */
+	ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, 3, &mask, 1));
+	EXPECT_TRUE(dm.identity);
+	EXPECT_EQ(2, dm.enabled);
+}
+
+TEST(demux_refuses_empty_and_unknown_masks)
+{
+	struct iiod_devcfg d;
+	struct iiod_demux dm;
+	uint32_t mask[2] = { 0, 0 };
+
+	ASSERT_EQ(2, channels(&d, "channel a le:u16/16>>0\n"
+			      "channel b le:u16/16>>0\n"));
+	EXPECT_EQ(-EINVAL, iiod_demux_init(&dm, d.channels, 2, mask, 1));
+	mask[0] = 0x4;
+	EXPECT_EQ(-EINVAL, iiod_demux_init(&dm, d.channels, 2, mask, 1));
+	mask[0] = 0x1;
+	mask[1] = 0x1;
+	EXPECT_EQ(-EINVAL, iiod_demux_init(&dm, d.channels, 2, mask, 2));
+}
+
+/*
+ * Random layouts (sizes, repeats, shared words), random masks, a stream
+ * cut at random places as pool buffers cut it: every client sample is
+ * the reference's, and its size is libiio's.
+ */
+TEST(demux_random_layouts_against_a_reference)
+{
+	static const char *const fmt[] = {
+		"le:u8/8>>0", "le:u16/16>>0", "le:s12/16>>4", "le:u32/32>>0",
+		"le:u64/64>>0", "le:u16/16X3>>0", "be:u32/32>>0",
+		"le:u8/8X5>>0",
+	};
+	unsigned int seed = 1, round;
+
+	for (round = 0; round < 3000; round++) {
+		struct iiod_devcfg d;
+		struct iiod_demux dm;
+		char text[1500];
+		size_t at = 0, nsamp = 37, pos, outn;
+		unsigned int n = 1 + rand_r(&seed) % 12, k, index = 0;
+		uint32_t mask = 0, all = (1U << n) - 1, carry_len = 0;
+		uint8_t *in, *out, *want, *carry;
+
+		for (k = 0; k < n; k++) {
+			const char *f = fmt[rand_r(&seed) % 8];
+
+			/* Now and then a channel shares the last word. */
+			if (k && rand_r(&seed) % 5 == 0) {
+				f = "le:u8/16>>8";
+				at += snprintf(text + at, sizeof(text) - at,
+					       "channel p%u le:u8/16>>0 "
+					       "index=%u\n", k, index);
+			}
+			at += snprintf(text + at, sizeof(text) - at,
+				       "channel c%u %s index=%u\n", k, f,
+				       index);
+			if (!strcmp(f, "le:u8/16>>8"))
+				k++;
+			index++;
+		}
+		n = channels(&d, text);
+		ASSERT_LT(0, n) TH_LOG("%s", text);
+		all = n == 32 ? ~0U : (1U << n) - 1;
+		while (!mask)
+			mask = (uint32_t)rand_r(&seed) & all;
+		ASSERT_EQ(0, iiod_demux_init(&dm, d.channels, n, &mask, 1));
+		ASSERT_EQ(iiod_sample_size(d.channels, n), dm.in_size);
+		ASSERT_EQ(libiio_sample_size(d.channels, n, &mask),
+			  dm.out_size) TH_LOG("%s mask %x", text, mask);
+		in = malloc(nsamp * dm.in_size);
+		out = malloc(nsamp * dm.out_size);
+		want = malloc(dm.out_size);
+		carry = malloc(dm.in_size);
+		ASSERT_TRUE(in && out && want && carry);
+		for (size_t i = 0; i < nsamp * dm.in_size; i++)
+			in[i] = (uint8_t)rand_r(&seed);
+		/* Fed in pieces of random lengths, 0 included. */
+		for (pos = 0, outn = 0; pos < nsamp * dm.in_size;) {
+			size_t piece = (size_t)rand_r(&seed) % (3 * dm.in_size);
+
+			if (piece > nsamp * dm.in_size - pos)
+				piece = nsamp * dm.in_size - pos;
+			outn += iiod_demux_feed(&dm, (char *)carry, &carry_len,
+						in + pos, piece,
+						out + outn * dm.out_size);
+			pos += piece;
+		}
+		ASSERT_EQ(nsamp, outn);
+		ASSERT_EQ(0, carry_len);
+		for (size_t j = 0; j < nsamp; j++) {
+			reference(d.channels, n, &mask, &all,
+				  in + j * dm.in_size, want, dm.out_size);
+			ASSERT_EQ(0, memcmp(want, out + j * dm.out_size,
+					    dm.out_size))
+				TH_LOG("%s mask %x sample %zu", text, mask, j);
+		}
+		free(in);
+		free(out);
+		free(want);
+		free(carry);
+	}
+}
+
 TEST(config_settings)
 {
 	struct iiod_config cfg;
@@ -375,14 +737,22 @@ struct server {
 	char portfile[64], port[16];
 };
 
-static int start_server(struct server *s, const char *listen,
-			const char *extra1, const char *extra2)
+/* Options after @listen, up to a NULL. */
+static int start_server(struct server *s, const char *listen, ...)
 {
 	/* The host has no capture device: an empty context. */
-	char *argv[] = { "fpgacap-iiod", "-l", (char *)listen, "--port-file",
-			 s->portfile, "-q", (char *)extra1, (char *)extra2,
-			 NULL };
+	char *argv[24] = { "fpgacap-iiod", "-l", (char *)listen,
+			   "--port-file", s->portfile, "-q" };
+	unsigned int n = 6;
+	va_list ap;
 	int i;
+
+	va_start(ap, listen);
+	while (n + 1 < sizeof(argv) / sizeof(argv[0]) &&
+	       (argv[n] = va_arg(ap, char *)))
+		n++;
+	argv[n] = NULL;
+	va_end(ap);
 
 	snprintf(s->portfile, sizeof(s->portfile), "/tmp/fc-iiod.%d",
 		 getpid());
@@ -468,7 +838,7 @@ FIXTURE_VARIANT_ADD(server, wildcard) { .listen = "*:0",
 FIXTURE_SETUP(server)
 {
 	ASSERT_EQ(0, start_server(&self->s, variant->listen, "--max-clients",
-				  "3"));
+				  "3", NULL));
 }
 
 FIXTURE_TEARDOWN(server)
@@ -497,12 +867,13 @@ TEST_F(server, replies_as_libiio_expects)
 	EXPECT_NE(NULL, strstr(p + 1, "<!DOCTYPE context ["));
 	EXPECT_NE(NULL, strstr(p + 1, "version-git=\"fpgacap\""));
 	EXPECT_EQ(0, strcmp(p + 1 + len, "\n"));
-	/* No compressed context; no such device; the empty line says
+	/* No compressed context nor libiio 1.0's binary protocol (its
+	 * clients go on in this one); no such device; the empty line says
 	 * nothing; lowercase works as the lexer's. */
-	ASSERT_EQ(0, say(fd, "ZPRINT\r\nOPEN x 1 00000001\r\n\r\n"
-			 "timeout 500\r\nREAD x\r\n"));
-	ASSERT_EQ(4, read_lines(fd, buf, sizeof(buf), 4));
-	EXPECT_STREQ("-22\n-19\n0\n-19\n", buf);
+	ASSERT_EQ(0, say(fd, "ZPRINT\r\nBINARY\r\nOPEN x 1 00000001\r\n"
+			 "\r\ntimeout 500\r\nREAD x\r\n"));
+	ASSERT_EQ(5, read_lines(fd, buf, sizeof(buf), 5));
+	EXPECT_STREQ("-22\n-22\n-19\n0\n-19\n", buf);
 	ASSERT_EQ(0, say(fd, "EXIT\r\n"));
 	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
 	close(fd);
@@ -570,6 +941,763 @@ TEST_F(server, connection_limit)
 	close(extra);
 	close(fds[1]);
 	close(fds[2]);
+}
+
+/* Segments received on @fd so far (TCP_INFO), or -1. */
+static long long segs_in(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_segs_in) +
+		  sizeof(ti.tcpi_segs_in))
+		return -1;
+	return ti.tcpi_segs_in;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Each reply is one send: a PRINT (length, XML, newline) arrives as one
+ * segment, and round trips never wait for a delayed ACK (a reply written
+ * in pieces without TCP_NODELAY waits 40 ms and more for the client's
+ * ACK of its first piece, once the connection has turned interactive).
+ */
+TEST_F(server, replies_leave_in_one_send)
+{
+	enum { N = 40 };
+	uint64_t rtt[N];
+	char buf[16384];
+	long long s0, s1;
+	int fd = dial(variant->host, self->s.port), i;
+
+	ASSERT_LE(0, fd);
+	s0 = segs_in(fd);
+	if (s0 < 0)
+		SKIP(return, "no tcpi_segs_in in this kernel's TCP_INFO");
+	for (i = 0; i < N; i++) {
+		uint64_t t0 = fc_now_ns();
+		long len;
+		char *p;
+
+		ASSERT_EQ(0, say(fd, "PRINT\r\n"));
+		ASSERT_LE(2, read_lines(fd, buf, sizeof(buf), 2));
+		len = strtol(buf, &p, 10);
+		ASSERT_EQ(len + 1, (long)strlen(p + 1));
+		rtt[i] = fc_now_ns() - t0;
+	}
+	s1 = segs_in(fd);
+	/* One segment per reply; a stray pure ACK or two at most. */
+	EXPECT_GE(N + 2, s1 - s0) TH_LOG("%lld segments for %d replies",
+					 s1 - s0, N);
+	qsort(rtt, N, sizeof(rtt[0]), cmp_u64);
+	EXPECT_GT(20000000ULL, rtt[N / 2])
+		TH_LOG("median PRINT round trip %.3f ms", rtt[N / 2] / 1e6);
+	/*
+	 * Two commands in one write: the second reply must not wait for
+	 * the ACK of the first (TCP_NODELAY). The same holds for the "0" or
+	 * error line that ends a READBUF after its data.
+	 */
+	for (i = 0; i < N; i++) {
+		uint64_t t0 = fc_now_ns();
+
+		ASSERT_EQ(0, say(fd, "PRINT\r\nVERSION\r\n"));
+		ASSERT_LE(3, read_lines(fd, buf, sizeof(buf), 3));
+		ASSERT_NE(NULL, strstr(buf, "0.24.fpgacap\n"));
+		rtt[i] = fc_now_ns() - t0;
+	}
+	qsort(rtt, N, sizeof(rtt[0]), cmp_u64);
+	EXPECT_GT(20000000ULL, rtt[N / 2])
+		TH_LOG("median pipelined round trip %.3f ms", rtt[N / 2] / 1e6);
+	close(fd);
+}
+
+/* A server of the test's own, killed if a failed assertion left it. */
+FIXTURE(solo) {
+	struct server s;
+};
+
+FIXTURE_SETUP(solo)
+{
+	memset(&self->s, 0, sizeof(self->s));
+}
+
+FIXTURE_TEARDOWN(solo)
+{
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+}
+
+/* The JSON summary of a server stopped with SIGTERM. */
+static const char *stop_summary(struct server *s)
+{
+	if (child_stop(&s->c, SIGTERM, 3000) < 0)
+		return "";
+	return s->c.outbuf;
+}
+
+static bool closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+
+	while (poll(&p, 1, ms) > 0) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A command begun must end within --command-timeout, and a connection
+ * must send its first one within it; a client quiet between commands
+ * stays (keepalive watches it instead).
+ */
+TEST_F(solo, command_deadline)
+{
+	struct server *s = &self->s;
+	char buf[64];
+	int part, mute, quiet;
+	uint64_t t0;
+
+	ASSERT_EQ(0, start_server(s, "127.0.0.1:0", "--json",
+				  "--command-timeout", "0.5", NULL));
+	part = dial("127.0.0.1", s->port);
+	mute = dial("127.0.0.1", s->port);
+	quiet = dial("127.0.0.1", s->port);
+	ASSERT_LE(0, part);
+	ASSERT_LE(0, mute);
+	ASSERT_LE(0, quiet);
+	ASSERT_EQ(0, say(quiet, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(quiet, buf, sizeof(buf), 1));
+	t0 = fc_now_ns();
+	ASSERT_EQ(0, say(part, "VERS"));
+	EXPECT_TRUE(closed_within(part, 3000));
+	EXPECT_TRUE(closed_within(mute, 3000));
+	EXPECT_LE(400000000ULL, fc_now_ns() - t0);
+	/* Four times the deadline later, the quiet one is served. */
+	usleep(2000000);
+	ASSERT_EQ(0, say(quiet, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(quiet, buf, sizeof(buf), 1));
+	EXPECT_STREQ("0.24.fpgacap\n", buf);
+	EXPECT_NE(NULL, strstr(stop_summary(s), "\"command_timeout\":2,"))
+		TH_LOG("%s", s->c.outbuf);
+	close(part);
+	close(mute);
+	close(quiet);
+}
+
+/*
+ * At the limit a newcomer takes the place of the connection quiet the
+ * longest (2 s at least), never of one in the middle of a command.
+ */
+TEST_F(solo, idle_connections_make_room)
+{
+	struct server *s = &self->s;
+	char buf[64];
+	int fds[3], extra, i;
+
+	ASSERT_EQ(0, start_server(s, "127.0.0.1:0", "--json",
+				  "--max-clients", "3", "--command-timeout",
+				  "30", NULL));
+	for (i = 0; i < 3; i++) {
+		fds[i] = dial("127.0.0.1", s->port);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, say(fds[i], "VERSION\r\n"));
+		ASSERT_EQ(1, read_lines(fds[i], buf, sizeof(buf), 1));
+		usleep(100000);
+	}
+	/* Quiet for less than 2 s: the newcomer is refused. */
+	extra = dial("127.0.0.1", s->port);
+	ASSERT_LE(0, extra);
+	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
+	EXPECT_STREQ("-87\n", buf);
+	close(extra);
+	usleep(2300000);
+	/* Now the one quiet longest goes, the newcomer is served. */
+	extra = dial("127.0.0.1", s->port);
+	ASSERT_LE(0, extra);
+	ASSERT_EQ(0, say(extra, "VERSION\r\n"));
+	ASSERT_EQ(1, read_lines(extra, buf, sizeof(buf), 1));
+	EXPECT_STREQ("0.24.fpgacap\n", buf);
+	EXPECT_TRUE(closed_within(fds[0], 2000));
+	ASSERT_EQ(0, say(fds[1], "VERSION\r\n"));
+	EXPECT_EQ(1, read_lines(fds[1], buf, sizeof(buf), 1));
+	close(fds[0]);
+	/* Three in the middle of a command: none gives way. */
+	ASSERT_EQ(0, say(fds[1], "VERS"));
+	ASSERT_EQ(0, say(fds[2], "READ"));
+	ASSERT_EQ(0, say(extra, "PRI"));
+	usleep(2300000);
+	fds[0] = dial("127.0.0.1", s->port);
+	ASSERT_LE(0, fds[0]);
+	ASSERT_EQ(1, read_lines(fds[0], buf, sizeof(buf), 1));
+	EXPECT_STREQ("-87\n", buf);
+	EXPECT_NE(NULL, strstr(stop_summary(s), "\"evicted\":1,"))
+		TH_LOG("%s", s->c.outbuf);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	close(extra);
+}
+
+/*
+ * A client whose host vanished without a word (its socket closed in
+ * TCP repair mode: no FIN, no reset) is found by keepalive: its
+ * connection ends on the probe's answer, long before the server stops.
+ * Without keepalive it lasts until the stop.
+ */
+TEST_F(solo, keepalive_finds_a_vanished_client)
+{
+	static const char *const ka[] = { "1", "0" };
+	struct server *s = &self->s;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		char buf[64];
+		int fd, one = 1;
+
+		ASSERT_EQ(0, start_server(s, "127.0.0.1:0", "--json",
+					  "--keepalive", ka[i], NULL));
+		fd = dial("127.0.0.1", s->port);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, say(fd, "VERSION\r\n"));
+		ASSERT_EQ(1, read_lines(fd, buf, sizeof(buf), 1));
+		if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one,
+			       sizeof(one))) {
+			close(fd);
+			child_stop(&s->c, SIGKILL, 2000);
+			SKIP(return, "TCP_REPAIR needs CAP_NET_ADMIN");
+		}
+		close(fd);
+		/* Idle 1 s, then the first probe meets no socket. */
+		usleep(3500000);
+		stop_summary(s);
+		if (!i) {
+			EXPECT_NE(NULL, strstr(s->c.outbuf,
+					       "\"left\":1,\"vanished\":0"))
+				TH_LOG("%s", s->c.outbuf);
+		} else {
+			EXPECT_NE(NULL, strstr(s->c.outbuf,
+					       "\"server_stop\":1"))
+				TH_LOG("%s", s->c.outbuf);
+		}
+	}
+}
+
+
+/* ---- buffer sessions over the in-process capture device ---- */
+
+/*
+ * The test build of the server with 'fake:' devices (tests/iiod/
+ * fakedev.c), next to this test: $(O)/tests/fpgacap-iiod-fakedev.
+ */
+static const char *fake_server(void)
+{
+	static char path[600];
+	const char *bin = getenv("FPGACAP_BIN");
+
+	snprintf(path, sizeof(path), "%s/../tests/fpgacap-iiod-fakedev",
+		 bin ? bin : ".");
+	return path;
+}
+
+static const char fake_conf[] =
+	"[cnt]\nbuffer-size 16K\n"
+	"[lanes]\nbuffer-size 64K\n"
+	"channel voltage0 le:u16/16>>0\nchannel voltage1 le:u16/16>>0\n"
+	"channel voltage2 le:u16/16>>0\nchannel voltage3 le:u16/16>>0\n"
+	"[tri]\nbuffer-size 64K\n"
+	"channel voltage0 le:u16/16>>0\nchannel voltage1 le:u16/16>>0\n"
+	"channel voltage2 le:u16/16>>0\n";
+
+/* Start the fake server on 127.0.0.1 with the devices above. */
+static int start_fake(struct server *s, char *conf, const char *extra1,
+		      const char *extra2)
+{
+	char *argv[] = { (char *)fake_server(), "-l", "127.0.0.1:0",
+			 "--port-file", s->portfile, "-q", "-C", conf,
+			 "-d", "fake:cnt", "-d", "fake:lanes", "-d", "fake:tri",
+			 "--stall-timeout", "1", "--json", (char *)extra1,
+			 (char *)extra2, NULL };
+	int fd = mkstemp(conf), i;
+
+	if (fd < 0 || write(fd, fake_conf, sizeof(fake_conf) - 1) !=
+		      (ssize_t)sizeof(fake_conf) - 1)
+		return -1;
+	close(fd);
+	snprintf(s->portfile, sizeof(s->portfile), "/tmp/fc-iiod-fake.%d",
+		 getpid());
+	unlink(s->portfile);
+	if (child_start(&s->c, argv))
+		return -1;
+	for (i = 0; i < 300; i++) {
+		FILE *f = fopen(s->portfile, "r");
+
+		if (f) {
+			bool ok = fgets(s->port, sizeof(s->port), f) != NULL;
+
+			fclose(f);
+			if (ok && strchr(s->port, '\n')) {
+				*strchr(s->port, '\n') = 0;
+				unlink(s->portfile);
+				return 0;
+			}
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* A protocol connection with its own read buffer. */
+struct pc {
+	int fd;
+	size_t len;
+	char buf[1 << 16];
+};
+
+static int pc_fill(struct pc *p, int ms)
+{
+	struct pollfd q = { .fd = p->fd, .events = POLLIN };
+	ssize_t n;
+
+	if (p->len == sizeof(p->buf) || poll(&q, 1, ms) <= 0)
+		return -1;
+	n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
+	if (n <= 0)
+		return -1;
+	p->len += (size_t)n;
+	return 0;
+}
+
+/* The next line as text (without its newline) into @out; -1 on none. */
+static int pc_line(struct pc *p, char *out, size_t outlen, int ms)
+{
+	for (;;) {
+		char *nl = memchr(p->buf, '\n', p->len);
+
+		if (nl) {
+			size_t k = (size_t)(nl - p->buf);
+
+			snprintf(out, outlen, "%.*s", (int)k, p->buf);
+			p->len -= k + 1;
+			memmove(p->buf, nl + 1, p->len);
+			return 0;
+		}
+		if (pc_fill(p, ms))
+			return -1;
+	}
+}
+
+static long long pc_int(struct pc *p, int ms)
+{
+	char line[64];
+
+	return pc_line(p, line, sizeof(line), ms) ? -99999 :
+	       strtoll(line, NULL, 10);
+}
+
+static int pc_bytes(struct pc *p, void *out, size_t n, int ms)
+{
+	char *o = out;
+
+	while (n) {
+		size_t k = p->len < n ? p->len : n;
+
+		memcpy(o, p->buf, k);
+		o += k;
+		n -= k;
+		p->len -= k;
+		memmove(p->buf, p->buf + k, p->len);
+		if (n && pc_fill(p, ms))
+			return -1;
+	}
+	return 0;
+}
+
+static long long pc_cmd(struct pc *p, const char *cmd)
+{
+	if (say(p->fd, cmd) || say(p->fd, "\r\n"))
+		return -99999;
+	return pc_int(p, 5000);
+}
+
+/*
+ * READBUF @dev @n: the chunks into @out (room for @n), the mask before
+ * the first into @mask. Returns the bytes, and in *end what ended the
+ * reply: 1 the request filled, 0 a "0" line, or the negative errno.
+ */
+static long long readbuf(struct pc *p, const char *dev, size_t n, void *out,
+			 char *mask, long long *end, int ms)
+{
+	char cmd[96];
+	size_t got = 0;
+	bool first = true;
+
+	snprintf(cmd, sizeof(cmd), "READBUF %s %zu\r\n", dev, n);
+	if (say(p->fd, cmd))
+		return -1;
+	*end = 1;
+	while (got < n) {
+		long long k = pc_int(p, ms);
+
+		if (k <= 0) {
+			*end = k;
+			break;
+		}
+		if (first && pc_line(p, mask, 64, ms))
+			return -1;
+		first = false;
+		if ((size_t)k > n - got ||
+		    pc_bytes(p, (char *)out + got, (size_t)k, ms))
+			return -1;
+		got += (size_t)k;
+	}
+	return (long long)got;
+}
+
+/* The pattern stream's bytes [@off, @off + @n). */
+static void pattern_at(uint8_t *out, uint64_t off, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t w = (off + i) / 8;
+
+		out[i] = (uint8_t)(w >> (8 * ((off + i) % 8)));
+	}
+}
+
+/* Sample j of 16-bit lanes @mask (of @lanes) from the pattern. */
+static bool lanes_ok(const uint16_t *got, size_t nsamples, uint32_t mask,
+		     unsigned int lanes)
+{
+	unsigned int k = 0, l;
+	size_t j;
+	uint8_t full[16];
+
+	for (j = 0; j < nsamples; j++) {
+		pattern_at(full, j * 2 * lanes, 2 * lanes);
+		for (l = 0; l < lanes; l++) {
+			uint16_t v;
+
+			if (!(mask >> l & 1))
+				continue;
+			memcpy(&v, full + 2 * l, 2);
+			if (got[k++] != le16toh(v))
+				return false;
+		}
+	}
+	return true;
+}
+
+FIXTURE(fake) {
+	struct server s;
+	char conf[32];
+	struct pc p;
+};
+
+FIXTURE_SETUP(fake)
+{
+	strcpy(self->conf, "/tmp/fc-iiod-fake.XXXXXX");
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, "--keepalive", "1"));
+	self->p.fd = dial("127.0.0.1", self->s.port);
+	self->p.len = 0;
+	ASSERT_LE(0, self->p.fd);
+}
+
+FIXTURE_TEARDOWN(fake)
+{
+	close(self->p.fd);
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+	unlink(self->conf);
+}
+
+/*
+ * 6-byte samples in 64 KiB pool buffers: every request gets its whole
+ * samples, continuing the stream across the buffers' edges, then a "0"
+ * where a partial sample was left over; under a sample, "0" alone.
+ */
+TEST_F(fake, readbuf_sends_whole_samples_then_zero)
+{
+	static const size_t sizes[] = { 6005, 5, 1, 65537, 131072, 6, 7,
+					199999, 12 };
+	uint8_t *got = malloc(200000), *want = malloc(200000);
+	uint64_t off = 0;
+	char mask[64];
+	unsigned int i;
+
+	ASSERT_TRUE(got && want);
+	ASSERT_EQ(0, pc_cmd(&self->p, "OPEN tri 1000 00000007"));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t whole = sizes[i] - sizes[i] % 6;
+		long long end, n;
+
+		mask[0] = 0;
+		n = readbuf(&self->p, "tri", sizes[i], got, mask, &end, 5000);
+		ASSERT_EQ((long long)whole, n) TH_LOG("request %zu", sizes[i]);
+		/* The request filled, or a 0 for what was left of it. */
+		EXPECT_EQ(whole == sizes[i] ? 1 : 0, end)
+			TH_LOG("request %zu", sizes[i]);
+		if (whole)
+			EXPECT_STREQ("00000007", mask);
+		pattern_at(want, off, whole);
+		ASSERT_EQ(0, memcmp(got, want, whole))
+			TH_LOG("request %zu at stream offset %llu", sizes[i],
+			       (unsigned long long)off);
+		off += whole;
+	}
+	EXPECT_EQ(0, pc_cmd(&self->p, "CLOSE tri"));
+	free(got);
+	free(want);
+}
+
+/*
+ * Each of the 15 subsets of four 16-bit lanes, one after the other on one
+ * connection (CLOSE, then OPEN again): exactly the enabled lanes, the
+ * client's own mask before them, each session from the stream's start.
+ */
+TEST_F(fake, subsets_get_their_channels_and_open_again_after_close)
+{
+	uint16_t got[4 * 3001];
+	char mask[64], cmd[64];
+	uint32_t m;
+
+	for (m = 1; m < 16; m++) {
+		unsigned int k = (unsigned int)__builtin_popcount(m);
+		size_t n = 3001 * 2 * k;
+		long long end;
+
+		snprintf(cmd, sizeof(cmd), "OPEN lanes 3001 %08x", m);
+		ASSERT_EQ(0, pc_cmd(&self->p, cmd)) TH_LOG("mask %x", m);
+		ASSERT_EQ((long long)n, readbuf(&self->p, "lanes", n, got,
+						mask, &end, 5000));
+		snprintf(cmd, sizeof(cmd), "%08x", m);
+		EXPECT_STREQ(cmd, mask);
+		EXPECT_TRUE(lanes_ok(got, 3001, m, 4)) TH_LOG("mask %x", m);
+		/* A second OPEN before CLOSE: one session at a time. */
+		EXPECT_EQ(-EBUSY, pc_cmd(&self->p, "OPEN lanes 16 0000000f"));
+		EXPECT_EQ(0, pc_cmd(&self->p, "CLOSE lanes"));
+		EXPECT_EQ(-EBADF, pc_cmd(&self->p, "READBUF lanes 8"));
+	}
+}
+
+/*
+ * TIMEOUT bounds the wait for each pool buffer, not the reply: a source
+ * that fills a 16 KiB buffer every half second serves a 3 s block
+ * whole under TIMEOUT 1000; one that takes 16 s per buffer fails the
+ * READBUF with -ETIMEDOUT after about a second, never with a short reply,
+ * and the connection goes on.
+ */
+TEST_F(fake, timeout_bounds_each_pool_buffer_not_the_reply)
+{
+	static char got[98304];
+	uint8_t *want = malloc(sizeof(got));
+	struct pc *p = &self->p;
+	char mask[64];
+	long long end, n;
+	uint64_t t0, ms;
+
+	ASSERT_NE(NULL, want);
+	ASSERT_EQ(4, pc_cmd(p, "WRITE cnt sampling_frequency 4\r\n4096"));
+	ASSERT_EQ(0, pc_cmd(p, "TIMEOUT 1000"));
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 12288 00000001"));
+	t0 = fc_now_ns();
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	ms = (fc_now_ns() - t0) / 1000000;
+	EXPECT_EQ((long long)sizeof(got), n);
+	EXPECT_EQ(1, end);
+	EXPECT_LT(2000, ms);
+	pattern_at(want, 0, sizeof(got));
+	EXPECT_EQ(0, memcmp(got, want, sizeof(got)));
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+
+	ASSERT_EQ(3, pc_cmd(p, "WRITE cnt sampling_frequency 3\r\n128"));
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 12288 00000001"));
+	t0 = fc_now_ns();
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	ms = (fc_now_ns() - t0) / 1000000;
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(-ETIMEDOUT, end);
+	EXPECT_LE(900, ms);
+	EXPECT_GT(3000, ms);
+	n = readbuf(p, "cnt", 8, got, mask, &end, 5000);
+	EXPECT_EQ(-ETIMEDOUT, end);
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	EXPECT_EQ(1, pc_cmd(p, "WRITE cnt sampling_frequency 1\r\n0"));
+	free(want);
+}
+
+/*
+ * A client of a channel subset that stops reading: its copied replies
+ * stall like the pool's, and the connection is reset after the stall
+ * time (ended as a stall), the device free again.
+ */
+TEST_F(fake, a_subset_client_that_stops_reading_is_reset)
+{
+	struct pc *p = &self->p;
+	int small = 4096;
+	uint64_t t0;
+
+	setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	ASSERT_EQ(0, pc_cmd(p, "OPEN lanes 65536 00000005"));
+	ASSERT_EQ(0, say(p->fd, "READBUF lanes 1073741824\r\n"));
+	t0 = fc_now_ns();
+	/* Nothing read: the server gives up after its stall time. */
+	usleep(3000000);
+	EXPECT_LE(0, child_stop(&self->s.c, SIGTERM, 3000));
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"stall\":1,"))
+		TH_LOG("%s", self->s.c.outbuf);
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"ended_by\":\"stall\""));
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"unreleased\":0,"));
+	(void)t0;
+}
+
+/* An attribute's value through connection @p. */
+static int pc_attr(struct pc *p, const char *dev, const char *attr,
+		   char *val, size_t len)
+{
+	char cmd[128];
+	long long n;
+
+	snprintf(cmd, sizeof(cmd), "READ %s %s", dev, attr);
+	n = pc_cmd(p, cmd);
+	if (n <= 0 || (size_t)n >= len)
+		return -1;
+	return pc_bytes(p, val, (size_t)n + 1, 5000);
+}
+
+/*
+ * A client that OPENs and then vanishes without a word (its socket closed
+ * in TCP repair mode) holds the device only until keepalive's probe (1 s
+ * here) meets no socket; then the device is free for the next client.
+ */
+TEST_F(fake, a_client_that_vanishes_after_open_frees_its_device)
+{
+	struct pc other = { .len = 0 };
+	char val[64];
+	int one = 1, i;
+
+	ASSERT_EQ(0, pc_cmd(&self->p, "OPEN cnt 1024 00000001"));
+	if (setsockopt(self->p.fd, IPPROTO_TCP, TCP_REPAIR, &one,
+		       sizeof(one)))
+		SKIP(return, "TCP_REPAIR needs CAP_NET_ADMIN");
+	close(self->p.fd);
+	self->p.fd = -1;
+	other.fd = dial("127.0.0.1", self->s.port);
+	ASSERT_LE(0, other.fd);
+	ASSERT_EQ(0, pc_attr(&other, "cnt", "state", val, sizeof(val)));
+	EXPECT_STREQ("streaming", val);
+	for (i = 0; i < 40; i++) {
+		usleep(100000);
+		ASSERT_EQ(0, pc_attr(&other, "cnt", "state", val,
+				     sizeof(val)));
+		if (!strcmp(val, "idle"))
+			break;
+	}
+	EXPECT_STREQ("idle", val);
+	/* Within the idle time and a probe: 1 s, then 1 s at most. */
+	EXPECT_GT(30, i);
+	EXPECT_LE(5, i);
+	EXPECT_EQ(0, pc_cmd(&other, "OPEN cnt 1024 00000001"));
+	close(other.fd);
+}
+
+/*
+ * The context's buffer attributes (libiio 1.0 before July 2026 finds a
+ * device's buffer by them), read-only; BINARY refused so that 1.0 keeps
+ * this protocol; the rate a session measured.
+ */
+TEST_F(fake, buffer_attributes_binary_and_a_measured_rate)
+{
+	struct pc *p = &self->p;
+	static char xml[262144];
+	char mask[64], val[64];
+	long long len, end;
+
+	len = pc_cmd(p, "PRINT");
+	ASSERT_LT(0, len);
+	ASSERT_GT((long long)sizeof(xml), len);
+	ASSERT_EQ(0, pc_bytes(p, xml, (size_t)len + 1, 5000));
+	xml[len] = 0;
+	EXPECT_NE(NULL, strstr(xml, "<buffer-attribute name=\"length\" />"));
+	EXPECT_EQ(-EINVAL, pc_cmd(p, "BINARY"));
+	len = pc_cmd(p, "READ lanes BUFFER length");
+	ASSERT_LT(0, len);
+	ASSERT_EQ(0, pc_bytes(p, val, (size_t)len + 1, 5000));
+	EXPECT_STREQ("131072", val);	/* 16 x 64 KiB / 8 */
+	EXPECT_EQ(-EACCES, pc_cmd(p, "WRITE lanes BUFFER length 2\r\n16"));
+	EXPECT_EQ(-ENOENT, pc_cmd(p, "READ lanes BUFFER nosuch"));
+	/* Without a rate, the last session's measured one. */
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 16 00000001"));
+	ASSERT_EQ(262144, readbuf(p, "cnt", 262144, xml, mask,
+				  &end, 5000));
+	ASSERT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	len = pc_cmd(p, "READ cnt sampling_frequency_source");
+	ASSERT_LT(0, len);
+	ASSERT_EQ(0, pc_bytes(p, val, (size_t)len + 1, 5000));
+	EXPECT_STREQ("measured", val);
+}
+
+/*
+ * A buffer the source marked failed fails the READBUF it falls in with
+ * -EIO after the samples before it; the next READBUF goes on after it.
+ */
+FIXTURE(fakefail) {
+	struct server s;
+	char conf[32];
+	struct pc p;
+};
+
+FIXTURE_SETUP(fakefail)
+{
+	strcpy(self->conf, "/tmp/fc-iiod-fake.XXXXXX");
+	setenv("FPGACAP_FAKE_FAIL_EVERY", "3", 1);
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL, NULL));
+	unsetenv("FPGACAP_FAKE_FAIL_EVERY");
+	self->p.fd = dial("127.0.0.1", self->s.port);
+	self->p.len = 0;
+	ASSERT_LE(0, self->p.fd);
+}
+
+FIXTURE_TEARDOWN(fakefail)
+{
+	close(self->p.fd);
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+	unlink(self->conf);
+}
+
+TEST_F(fakefail, failed_buffer_fails_its_readbuf)
+{
+	static uint8_t got[16384 * 3], want[16384];
+	struct pc *p = &self->p;
+	char mask[64];
+	long long n, end;
+
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
+	/* Buffers 1 and 2, then the failed third. */
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	EXPECT_EQ(2 * 16384, n);
+	EXPECT_EQ(-EIO, end);
+	pattern_at(want, 16384, 16384);
+	EXPECT_EQ(0, memcmp(got + 16384, want, 16384));
+	/* The stream goes on after it. */
+	n = readbuf(p, "cnt", 16384, got, mask, &end, 5000);
+	EXPECT_EQ(16384, n);
+	EXPECT_EQ(1, end);
+	pattern_at(want, 3 * 16384, 16384);
+	EXPECT_EQ(0, memcmp(got, want, 16384));
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
 }
 
 /* SIGINT and SIGTERM within a second, idle clients or not, summary. */

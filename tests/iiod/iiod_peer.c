@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iiod_peer: a client of fpgacap-iiod that runs inside the guest, for what
+ * a client on the host cannot do through QEMU's user networking (which
+ * answers for a host socket that went away, and adds its own latency).
+ * Built static by tests/iiod/iiod_test.py for the target and put in the
+ * guest's /bin; run by tests/guest/job-iiod.sh.
+ *
+ *   iiod_peer vanish PORT DEVICE MASK
+ *	OPEN DEVICE with MASK, then leave without a word: the socket is
+ *	closed in TCP repair mode (no FIN, no reset). Only the server's
+ *	keepalive can find out, when its probe meets no socket here.
+ *   iiod_peer latency PORT DEVICE ATTR COUNT
+ *	COUNT attribute reads one after the other on one connection; prints
+ *	the median, 90th percentile and largest round trip in microseconds.
+ *
+ * Exit 0 on success, 1 on a failure (said on stderr), 2 on bad usage.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int dial(const char *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char *end;
+	long p = strtol(port, &end, 10);
+	int fd;
+
+	if (*end || p <= 0 || p > 65535) {
+		fprintf(stderr, "iiod_peer: bad port %s\n", port);
+		exit(2);
+	}
+	sa.sin_port = htons((uint16_t)p);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		perror("iiod_peer: connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static void say(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (write(fd, s, len) != (ssize_t)len) {
+		perror("iiod_peer: write");
+		exit(1);
+	}
+}
+
+/* One reply line (without its newline) into @buf; the rest is kept. */
+static char pending[8192];
+static size_t npending;
+
+static void read_line(int fd, char *buf, size_t len)
+{
+	for (;;) {
+		char *nl = memchr(pending, '\n', npending);
+		ssize_t n;
+
+		if (nl) {
+			size_t k = (size_t)(nl - pending);
+
+			if (k >= len)
+				k = len - 1;
+			memcpy(buf, pending, k);
+			buf[k] = 0;
+			npending -= (size_t)(nl - pending) + 1;
+			memmove(pending, nl + 1, npending);
+			return;
+		}
+		if (npending == sizeof(pending)) {
+			fprintf(stderr, "iiod_peer: reply line too long\n");
+			exit(1);
+		}
+		n = read(fd, pending + npending, sizeof(pending) - npending);
+		if (n <= 0) {
+			fprintf(stderr, "iiod_peer: connection ended\n");
+			exit(1);
+		}
+		npending += (size_t)n;
+	}
+}
+
+static void read_bytes(int fd, size_t len)
+{
+	while (npending < len) {
+		ssize_t n = read(fd, pending + npending,
+				 sizeof(pending) - npending);
+
+		if (n <= 0) {
+			fprintf(stderr, "iiod_peer: connection ended\n");
+			exit(1);
+		}
+		npending += (size_t)n;
+	}
+	npending -= len;
+	memmove(pending, pending + len, npending);
+}
+
+static int vanish(char **argv)
+{
+	char cmd[256], line[64];
+	int fd = dial(argv[0]), one = 1;
+
+	snprintf(cmd, sizeof(cmd), "OPEN %s 1024 %s\r\n", argv[1], argv[2]);
+	say(fd, cmd);
+	read_line(fd, line, sizeof(line));
+	if (strcmp(line, "0")) {
+		fprintf(stderr, "iiod_peer: OPEN answered %s\n", line);
+		return 1;
+	}
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one))) {
+		perror("iiod_peer: TCP_REPAIR");
+		return 1;
+	}
+	close(fd);
+	printf("opened %s and vanished\n", argv[1]);
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int latency(char **argv)
+{
+	char cmd[256], line[64], *end;
+	long count = strtol(argv[3], &end, 10), i;
+	int fd = dial(argv[0]);
+	uint64_t *rtt;
+
+	if (*end || count < 10 || count > 100000) {
+		fprintf(stderr, "iiod_peer: COUNT: 10 to 100000\n");
+		return 2;
+	}
+	rtt = calloc((size_t)count, sizeof(*rtt));
+	if (!rtt)
+		return 1;
+	snprintf(cmd, sizeof(cmd), "READ %s %s\r\n", argv[1], argv[2]);
+	for (i = 0; i < count; i++) {
+		uint64_t t0 = now_ns();
+		long n;
+
+		say(fd, cmd);
+		read_line(fd, line, sizeof(line));
+		n = strtol(line, &end, 10);
+		if (*end || n < 0) {
+			fprintf(stderr, "iiod_peer: READ answered %s\n", line);
+			return 1;
+		}
+		read_bytes(fd, (size_t)n + 1);	/* value and newline */
+		rtt[i] = now_ns() - t0;
+	}
+	qsort(rtt, (size_t)count, sizeof(*rtt), cmp_u64);
+	printf("median_us=%llu p90_us=%llu max_us=%llu\n",
+	       (unsigned long long)(rtt[count / 2] / 1000),
+	       (unsigned long long)(rtt[count * 9 / 10] / 1000),
+	       (unsigned long long)(rtt[count - 1] / 1000));
+	say(fd, "EXIT\r\n");
+	close(fd);
+	free(rtt);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && !strcmp(argv[1], "vanish"))
+		return vanish(argv + 2);
+	if (argc == 6 && !strcmp(argv[1], "latency"))
+		return latency(argv + 2);
+	fprintf(stderr, "usage: iiod_peer vanish PORT DEVICE MASK\n"
+		"       iiod_peer latency PORT DEVICE ATTR COUNT\n");
+	return 2;
+}
