@@ -316,7 +316,9 @@ TEST_F(slots, intact)
 	struct fpgacap_sender_opts o = {
 		.size = sizeof(o), .fd = self->tx, .mode = variant->mode,
 		.max_inflight = NBUF, .release = on_release, .ctx = &self->p,
-		.gso_segments = variant->gso, XX = { .size = sizeof(st) };
+		.gso_segments = variant->gso, .slot_size = S, .slot_header = H,
+	};
+	struct fpgacap_sender_stats st = { .size = sizeof(st) };
 	struct iovec region = { self->p.mem, NBUF * LEN };
 	uint64_t datagrams = 1, payload = 0;
 	struct fpgacap_sender *s;
