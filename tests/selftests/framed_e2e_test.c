@@ -21,6 +21,7 @@
 #include "fpgacap_test.h"
 #include "libfpgacap.h"
 #include "udp_sink.h"
+#include "../../userspace/tests/spawn.h"
 
 #define S 1472U			/* a slot: one datagram at MTU 1500, IPv4 */
 #define S6 1448U		/* the same over IPv6 (1452, down to 8) */
@@ -276,6 +277,37 @@ TEST_F_TIMEOUT(framed, byte_exact, 300)
 	ASSERT_EQ(0, stream(_metadata, &k, &r));
 	expect_sent(_metadata, &k, &r);
 	expect_received(_metadata, &k, &r);
+}
+
+/*
+ * The tool's way in: fpgacap-stream --udp --slot to the sink, its verdict
+ * and its account of the sends in the JSON summary.
+ */
+TEST_F_TIMEOUT(framed, tool, 300)
+{
+	char ctl[64], *argv[] = {
+		"fpgacap-stream", "-d", (char *)dev_path(), "-c", "16",
+		"-s", "64K", "--udp", "--slot", "1472", "-m", "zerocopy",
+		"--control", ctl, "--verdict", "-b", "2M", "--json",
+		"10.0.3.100:5000", NULL,
+	};
+	struct child c;
+	int ret;
+
+	RETURN_IF_SKIPPED();
+	if (variant->mode != FPGACAP_SEND_ZEROCOPY || variant->records ||
+	    variant->family != AF_INET)
+		SKIP(return, "one variant is enough");
+	snprintf(ctl, sizeof(ctl), "%s", getenv("FPGACAP_UDP_SINK"));
+	ret = child_run(&c, argv, 240000);
+	EXPECT_EQ(0, ret) TH_LOG("%s\n%s", c.outbuf, c.errbuf);
+	EXPECT_NE(NULL, strstr(c.outbuf, "\"slot_size\":1472"));
+	EXPECT_NE(NULL, strstr(c.outbuf, "\"payload_bytes\":2097152"));
+	/* 33 buffers (the last cut by -b) and the END datagram. */
+	EXPECT_EQ(34, field(c.outbuf, "datagram_sends")) TH_LOG("%s", c.outbuf);
+	EXPECT_EQ(34, field(c.outbuf, "datagram_iovecs"));
+	EXPECT_EQ(datagrams_for(S, 2 * MiB), field(c.outbuf, "datagrams"));
+	EXPECT_NE(NULL, strstr(c.outbuf, "\"ok\":true"));
 }
 
 /* ---- the header rooms: written only while the buffer is held ---- */
