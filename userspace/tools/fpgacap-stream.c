@@ -685,8 +685,11 @@ static int setup(struct run *r)
 	if (!ret)
 		ret = fpgacap_start(r->dev);
 	if (ret)
-		fprintf(stderr, "fpgacap-stream: start: %s\n",
-			fpgacap_strerror(ret));
+		fprintf(stderr, "fpgacap-stream: start: %s%s\n",
+			fpgacap_strerror(ret), ret == -EMSGSIZE && o->slot_size ?
+			" (a slot is one datagram: it must fit the path's MTU "
+			"whole, 1472 bytes over IPv4 and 1448 over IPv6 at MTU "
+			"1500)" : "");
 	return ret;
 }
 
