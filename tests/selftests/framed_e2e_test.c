@@ -494,7 +494,7 @@ TEST_F_TIMEOUT(framed, dma_engine_payloads, 600)
 	if (checker)
 		write_file(bounce, "0");
 	TH_LOG("DMA view: %s", checker ? "the test engine's checker" :
-	       "as the kernel maps it (swiotlb=force bounces)");
+	       "the kernel's DMA mapping (bounce buffers under swiotlb=force)");
 	expect_sent(_metadata, &k, &r);
 	expect_received(_metadata, &k, &r);
 }
