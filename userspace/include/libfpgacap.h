@@ -180,7 +180,8 @@ struct fpgacap_sender_stats {
 	/* Since 1.1: datagram sockets. */
 	bool datagram;			/* a datagram socket */
 	uint32_t datagram_size;		/* bytes per datagram, header included */
-	uint32_t gso_segments;		/* datagrams per send now (1: no GSO) */
+	uint32_t gso_segments;		/* datagrams per send now (1: no GSO;
+					 * whole slots with slot_size) */
 	int gso_error;			/* why UDP_SEGMENT was refused, or 0 */
 	uint64_t datagrams;		/* datagrams sent */
 	uint64_t gso_shrunk;		/* sends refused as too big (EMSGSIZE) */
