@@ -58,19 +58,8 @@ static int send_runs(struct fpgacap_sender *s, struct send_entry *e,
 		}, *vp = &v;
 
 		ret = sender_send_rest(s, e, &vp, &one);
-		/* Refused whole before any byte went out: fewer per send. */
-		if (ret == -EMSGSIZE && g > 1) {
-			*sender_gso_now(s, true) = g - 1;
-			s->st.gso_shrunk++;
+		if (sender_gso_retry(s, ret, g, true))
 			continue;
-		}
-		if (ret == -EIO && g > 1 && !s->st.gso_error) {
-			/* UDP GSO refused (no checksum offload on the route). */
-			s->gso_copy = s->gso_zc = 1;
-			s->slot_gso_copy = s->slot_gso_zc = 1;
-			s->st.gso_error = EIO;
-			continue;
-		}
 		if (ret)
 			return ret;
 		i += g;

@@ -183,6 +183,25 @@ unsigned int *sender_gso_now(struct fpgacap_sender *s, bool slots)
 	return s->use->ops->zerocopy ? &s->gso_zc : &s->gso_copy;
 }
 
+bool sender_gso_retry(struct fpgacap_sender *s, int err, unsigned int g,
+		      bool slots)
+{
+	if (g <= 1)
+		return false;
+	if (err == -EMSGSIZE) {
+		*sender_gso_now(s, slots) = g - 1;
+		s->st.gso_shrunk++;
+		return true;
+	}
+	if (err == -EIO && !s->st.gso_error) {
+		s->gso_copy = s->gso_zc = 1;
+		s->slot_gso_copy = s->slot_gso_zc = 1;
+		s->st.gso_error = EIO;
+		return true;
+	}
+	return false;
+}
+
 void sender_note_datagrams(struct fpgacap_sender *s, unsigned int datagrams,
 			   unsigned int iovecs)
 {
@@ -493,8 +512,8 @@ FPGACAP_API int fpgacap_sender_send_datagrams(struct fpgacap_sender *s,
 				    DGRAM_HDR);
 	ret = 0;
 	for (i = 0; i < count && !ret;) {
-		unsigned int *gso = sender_gso_now(s, false);
-		unsigned int g = count - i < *gso ? count - i : *gso, n = 2 * g;
+		unsigned int gso = *sender_gso_now(s, false);
+		unsigned int g = count - i < gso ? count - i : gso, n = 2 * g;
 		struct iovec *v = s->giov;
 
 		for (k = 0; k < g; k++) {
@@ -508,16 +527,7 @@ FPGACAP_API int fpgacap_sender_send_datagrams(struct fpgacap_sender *s,
 					       payload;
 		}
 		ret = sender_send_rest(s, e, &v, &n);
-		/* Refused whole before any byte went out: fewer per send. */
-		if (ret == -EMSGSIZE && g > 1) {
-			*gso = g - 1;
-			s->st.gso_shrunk++;
-			ret = 0;
-			continue;
-		}
-		if (ret == -EIO && g > 1 && !s->st.gso_error) {
-			s->gso_copy = s->gso_zc = 1;
-			s->st.gso_error = EIO;
+		if (sender_gso_retry(s, ret, g, false)) {
 			ret = 0;
 			continue;
 		}

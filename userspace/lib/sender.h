@@ -140,6 +140,13 @@ int sender_entry_end(struct fpgacap_sender *s, struct send_entry *e, int ret,
 /* Datagrams per send now, for the backend in use (a cap that shrinks on
  * EMSGSIZE): of two-piece datagrams, or of whole slots. */
 unsigned int *sender_gso_now(struct fpgacap_sender *s, bool slots);
+/*
+ * A datagram send of @g refused whole with @err before any byte went out:
+ * fewer a send (EMSGSIZE, gso_shrunk), or one (EIO: UDP GSO refused, no
+ * checksum offload on the route; gso_error). True: send again.
+ */
+bool sender_gso_retry(struct fpgacap_sender *s, int err, unsigned int g,
+		      bool slots);
 /* One datagram header at @p: FPGACAP_DGRAM_* @flags, @header_size bytes
  * to the payload (the room after the 24 header bytes is not touched). */
 void sender_dgram_encode(void *p, uint64_t seq, uint64_t offset,
