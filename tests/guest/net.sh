@@ -42,4 +42,13 @@ udp_net_up() {
 		ip -6 addr add fd00:fc::15/128 dev "$FPGACAP_UDP_IF"
 		ip -6 route add fd00:fc::100/128 dev "$FPGACAP_UDP_IF"
 	fi
+	# Until the link is up the qdisc drops every frame (e1000 takes a
+	# few seconds): a stream sent right after boot would vanish whole.
+	i=0
+	while [ "$(cat /sys/class/net/"$FPGACAP_UDP_IF"/carrier 2>/dev/null)" != 1 ] &&
+	      [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(cat /sys/class/net/"$FPGACAP_UDP_IF"/carrier 2>/dev/null)" = 1 ]
 }

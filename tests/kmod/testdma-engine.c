@@ -1033,7 +1033,9 @@ static int max_seg_size_set(void *data, u64 val)
 {
 	if (val < PAGE_SIZE || val > UINT_MAX)
 		return -EINVAL;
-	return dma_set_max_seg_size(data, val);
+	/* Returns void since 6.12.y; a platform device has its dma_parms. */
+	dma_set_max_seg_size(data, val);
+	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(max_seg_size_fops, max_seg_size_get,
 			 max_seg_size_set, "%llu\n");
@@ -1051,7 +1053,8 @@ static int seg_boundary_set(void *data, u64 val)
 	if (val && (!is_power_of_2(val) || val < PAGE_SIZE ||
 		    val - 1 > ULONG_MAX))
 		return -EINVAL;
-	return dma_set_seg_boundary(data, val ? val - 1 : ULONG_MAX);
+	dma_set_seg_boundary(data, val ? val - 1 : ULONG_MAX);
+	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(seg_boundary_fops, seg_boundary_get,
 			 seg_boundary_set, "%llu\n");

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define LIBFPGACAP_VERSION_MAJOR 1
-#define LIBFPGACAP_VERSION_MINOR 1
+#define LIBFPGACAP_VERSION_MINOR 2
 
 /* The library's version at run time: (major << 16) | minor. */
 unsigned int fpgacap_version(void);
@@ -70,9 +70,28 @@ int fpgacap_get_info(struct fpgacap *dev, struct fpgacap_info *info);
  */
 int fpgacap_configure(struct fpgacap *dev, uint32_t count, uint64_t size,
 		      uint32_t flags, uint64_t rate);
+/*
+ * Since 1.2: CONFIGURE with every input field of @req as the caller set it
+ * (count, flags, buffer_size, rate, slot_size, slot_header; reserved
+ * fields zero), then map the pool as fpgacap_configure() does. A slotted
+ * pool (slot_size > 0) is what fpgacap_sender_send_slots() and
+ * fpgacap_sender_send_records() send from: framed (the library writes
+ * each datagram header into its slot's header room, so the pool must be
+ * FPGACAP_CFG_WRITABLE) or FPGACAP_CFG_RECORDS (the source writes them).
+ * fpgacap_layout() gives what the driver filled in.
+ */
+int fpgacap_configure_pool(struct fpgacap *dev,
+			   const struct fpgacap_config *req);
 const struct fpgacap_config *fpgacap_layout(const struct fpgacap *dev);
 /* Start of buffer @index in the mapping; NULL if out of range. */
 const void *fpgacap_buffer_data(const struct fpgacap *dev, uint32_t index);
+/*
+ * Since 1.2: the same address for writing, or NULL unless the pool is
+ * mapped writable (FPGACAP_CFG_WRITABLE). Write only into a buffer you
+ * hold (dequeued, not yet returned), and only where the source does not
+ * write (a slotted pool's header rooms): see fpgacap_sender_send_slots().
+ */
+void *fpgacap_buffer_data_writable(const struct fpgacap *dev, uint32_t index);
 
 int fpgacap_start(struct fpgacap *dev);
 int fpgacap_stop(struct fpgacap *dev);
@@ -129,6 +148,14 @@ struct fpgacap_sender_opts {
 	 * datagrams per send with UDP GSO (0: as many as fit; 1: no GSO). */
 	uint32_t datagram_size;
 	uint32_t gso_segments;
+	/* Since 1.2. Buffers of datagram slots (a slotted pool: the UAPI's
+	 * fpgacap_config.slot_size and slot_header) for
+	 * fpgacap_sender_send_slots() and fpgacap_sender_send_records():
+	 * each slot is one datagram of slot_size bytes, slot_header of them
+	 * header room in front of the payload. datagram_size must then be 0
+	 * or slot_size. 0: no slots. */
+	uint32_t slot_size;
+	uint32_t slot_header;
 };
 
 struct fpgacap_sender_stats {
@@ -153,10 +180,17 @@ struct fpgacap_sender_stats {
 	/* Since 1.1: datagram sockets. */
 	bool datagram;			/* a datagram socket */
 	uint32_t datagram_size;		/* bytes per datagram, header included */
-	uint32_t gso_segments;		/* datagrams per send now (1: no GSO) */
+	uint32_t gso_segments;		/* datagrams per send now (1: no GSO;
+					 * whole slots with slot_size) */
 	int gso_error;			/* why UDP_SEGMENT was refused, or 0 */
 	uint64_t datagrams;		/* datagrams sent */
 	uint64_t gso_shrunk;		/* sends refused as too big (EMSGSIZE) */
+	/* Since 1.2: what the datagrams took. */
+	uint64_t datagram_sends;	/* sendmsg() calls or io_uring requests */
+	uint64_t datagram_iovecs;	/* memory pieces in them (the kernel
+					 * pins each one apart) */
+	uint64_t fixed_sends;		/* io_uring requests from registered
+					 * buffers: nothing pinned */
 };
 
 struct fpgacap_sender;
@@ -190,6 +224,39 @@ int fpgacap_sender_send(struct fpgacap_sender *s, const struct iovec *iov,
 int fpgacap_sender_send_datagrams(struct fpgacap_sender *s, const void *data,
 				  size_t len, uint64_t offset, uint32_t flags,
 				  uint64_t cookie);
+/*
+ * Since 1.2, a sender created with slot_size: send a buffer of datagram
+ * slots straight from the pool, one datagram per slot, a run of whole
+ * slots per send (one piece of memory: UDP GSO with the segment size
+ * slot_size; 44 datagrams of 1472 bytes from a 64 KiB buffer). @payload
+ * is the buffer's payload bytes (fpgacap_buffer.bytes_used: slots hold
+ * slot_size - slot_header each, the last may be short).
+ *
+ * Framed: before sending, the library writes each slot's datagram header
+ * into its header room at @buffer + k * slot_size (a struct
+ * fpgacap_dgram_header with header_size = slot_header, the rest of the
+ * room zeroed): sequence on from the stream's last datagram, offset
+ * @offset + k * (slot_size - slot_header), FIRST on slot 0 with @flags
+ * (FPGACAP_DGRAM_LOST, _ERROR). @buffer must be writable and held by the
+ * caller until release (the buffer was dequeued and is not yet returned);
+ * nothing is written after this call returns. Needs 24 <= slot_header
+ * <= 255 (-EINVAL).
+ *
+ * Records: the source wrote every header; the library reads and writes
+ * nothing of @buffer (a read-only mapping will do) and sends the slots as
+ * they are. The stream's sequence counts the records sent, so the source
+ * must number its records from 0 at START, one a record, as the pattern
+ * source does; @offset is the stream offset of the first payload byte.
+ *
+ * Release, signals and errors as fpgacap_sender_send_datagrams();
+ * -EINVAL without slot geometry, -EPROTOTYPE on a stream socket.
+ */
+int fpgacap_sender_send_slots(struct fpgacap_sender *s, void *buffer,
+			      size_t payload, uint64_t offset, uint32_t flags,
+			      uint64_t cookie);
+int fpgacap_sender_send_records(struct fpgacap_sender *s, const void *buffer,
+				size_t payload, uint64_t offset,
+				uint64_t cookie);
 /* Since 1.1: the stream's last datagram, a header flagged
  * FPGACAP_DGRAM_END that tells the receiver how many came before it. */
 int fpgacap_sender_end_datagrams(struct fpgacap_sender *s);
@@ -320,7 +387,11 @@ struct fpgacap_pump_opts {
 	uint64_t max_buffers;		/* stop after (0: no limit) */
 	int64_t timeout_ns;		/* longest dequeue wait (0: forever) */
 	/* fd, mode and fallback of the sender; the pump sets its release,
-	 * ctx, max_inflight and regions. */
+	 * ctx, max_inflight and regions, and for a slotted pool (since 1.2)
+	 * slot_size and slot_header: such a pool goes out as datagrams from
+	 * its slots (fpgacap_sender_send_slots(), or _records() with
+	 * FPGACAP_CFG_RECORDS), on a UDP socket only (-EPROTOTYPE), and a
+	 * framed one must be writable (-EACCES). */
 	const struct fpgacap_sender_opts *send;
 };
 

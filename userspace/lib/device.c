@@ -13,7 +13,7 @@
 struct fpgacap {
 	int fd;
 	struct fpgacap_config cfg;
-	uint8_t *map;			/* the whole pool, read-only */
+	uint8_t *map;			/* the whole pool (writable if asked) */
 };
 
 /*
@@ -86,6 +86,31 @@ FPGACAP_API int fpgacap_get_info(struct fpgacap *dev,
 	return xioctl(dev->fd, FPGACAP_IOC_INFO, info);
 }
 
+FPGACAP_API int fpgacap_configure_pool(struct fpgacap *dev,
+				       const struct fpgacap_config *req)
+{
+	/* The caller's fields as they are: the kernel checks them all. */
+	struct fpgacap_config cfg = *req;
+	void *map;
+	int ret;
+
+	unmap(dev);
+	memset(&dev->cfg, 0, sizeof(dev->cfg));
+	ret = xioctl(dev->fd, FPGACAP_IOC_CONFIGURE, &cfg);
+	if (ret || !cfg.count)
+		return ret;
+	/* Writable only when asked (FPGACAP_CFG_WRITABLE: io_uring fixed
+	 * buffers, a slotted pool's header rooms): a write into a buffer the
+	 * device owns corrupts captured data. */
+	map = mmap(NULL, cfg.mmap_size, cfg.flags & FPGACAP_CFG_WRITABLE ?
+		   PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, dev->fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	dev->map = map;
+	dev->cfg = cfg;
+	return 0;
+}
+
 FPGACAP_API int fpgacap_configure(struct fpgacap *dev, uint32_t count,
 				  uint64_t size, uint32_t flags, uint64_t rate)
 {
@@ -95,24 +120,8 @@ FPGACAP_API int fpgacap_configure(struct fpgacap *dev, uint32_t count,
 		.buffer_size = size,
 		.rate = rate,
 	};
-	void *map;
-	int ret;
 
-	unmap(dev);
-	memset(&dev->cfg, 0, sizeof(dev->cfg));
-	ret = xioctl(dev->fd, FPGACAP_IOC_CONFIGURE, &cfg);
-	if (ret || !count)
-		return ret;
-	/* Writable only when asked (FPGACAP_CFG_WRITABLE, io_uring fixed
-	 * buffers on 6.1): a write into a buffer the device owns corrupts
-	 * captured data. */
-	map = mmap(NULL, cfg.mmap_size, flags & FPGACAP_CFG_WRITABLE ?
-		   PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, dev->fd, 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	dev->map = map;
-	dev->cfg = cfg;
-	return 0;
+	return fpgacap_configure_pool(dev, &cfg);
 }
 
 FPGACAP_API const struct fpgacap_config *
@@ -127,6 +136,14 @@ FPGACAP_API const void *fpgacap_buffer_data(const struct fpgacap *dev,
 	if (!dev->map || index >= dev->cfg.count)
 		return NULL;
 	return dev->map + (uint64_t)index * dev->cfg.buffer_size;
+}
+
+FPGACAP_API void *fpgacap_buffer_data_writable(const struct fpgacap *dev,
+					       uint32_t index)
+{
+	if (!(dev->cfg.flags & FPGACAP_CFG_WRITABLE))
+		return NULL;
+	return (void *)fpgacap_buffer_data(dev, index);
 }
 
 FPGACAP_API int fpgacap_start(struct fpgacap *dev)

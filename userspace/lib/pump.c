@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The pump: dequeue filled buffers, send them (with a frame header if
- * asked), and return each to the driver only when the sender says the
- * network stack released it. A signal between buffers leaves the rest of
- * the batch for the next step, so nothing is skipped.
+ * asked; a slotted pool's as datagrams from its slots), and return each to
+ * the driver only when the sender says the network stack released it. A
+ * signal between buffers leaves the rest of the batch for the next step,
+ * so nothing is skipped.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct fpgacap_pump {
 	struct fpgacap_pump_stats st;
 	struct histogram latency;
 	bool datagram;			/* the sender sends datagrams */
+	bool slots, records;		/* a slotted pool; its source's headers */
 	int error;
 };
 
@@ -83,6 +85,14 @@ FPGACAP_API int fpgacap_pump_create(struct fpgacap *dev,
 		return ret;
 	}
 	p->dev = dev;
+	/* A framed pool's headers are ours to write, through the mapping. */
+	if (cfg->slot_size && !(cfg->flags & FPGACAP_CFG_RECORDS) &&
+	    !(cfg->flags & FPGACAP_CFG_WRITABLE)) {
+		free(p);
+		return -EACCES;
+	}
+	p->slots = cfg->slot_size != 0;
+	p->records = cfg->flags & FPGACAP_CFG_RECORDS;
 	if (!p->opts.batch)
 		p->opts.batch = 16;
 	if (!p->opts.timeout_ns)
@@ -105,6 +115,8 @@ FPGACAP_API int fpgacap_pump_create(struct fpgacap *dev,
 	region.iov_len = cfg->mmap_size;
 	p->send.regions = &region;
 	p->send.nregions = 1;
+	p->send.slot_size = cfg->slot_size;
+	p->send.slot_header = cfg->slot_header;
 	ret = fpgacap_sender_create(&p->send, &p->sender);
 	p->send.regions = NULL;
 	p->send.nregions = 0;
@@ -152,7 +164,24 @@ static int send_buffer(struct fpgacap_pump *p, const struct fpgacap_buffer *b)
 	if (p->opts.max_bytes && p->st.payload_bytes + len > p->opts.max_bytes)
 		len = p->opts.max_bytes - p->st.payload_bytes;
 	p->captured[b->index] = b->timestamp_ns;
-	if (len && p->datagram) {
+	if (len && p->records) {
+		/* The source wrote every datagram's header. */
+		ret = fpgacap_sender_send_records(p->sender,
+			fpgacap_buffer_data(p->dev, b->index), len, b->offset,
+			b->index);
+		if (ret == -EINTR)
+			return ret;
+	} else if (len && p->slots) {
+		/* The headers go into the slots' rooms while we hold it. */
+		ret = fpgacap_sender_send_slots(p->sender,
+			fpgacap_buffer_data_writable(p->dev, b->index), len,
+			b->offset,
+			(b->flags & FPGACAP_BUF_LOST ? FPGACAP_DGRAM_LOST : 0) |
+			(b->flags & FPGACAP_BUF_ERROR ? FPGACAP_DGRAM_ERROR : 0),
+			b->index);
+		if (ret == -EINTR)
+			return ret;
+	} else if (len && p->datagram) {
 		/* Every datagram carries its own header. */
 		ret = fpgacap_sender_send_datagrams(p->sender,
 			fpgacap_buffer_data(p->dev, b->index), len, b->offset,

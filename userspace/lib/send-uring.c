@@ -161,8 +161,10 @@ static int cancel_current(struct fpgacap_sender *s, struct uring *u)
 }
 
 /*
- * One SEND_ZC for @v (on a datagram socket: one SENDMSG_ZC for all @n
- * elements, one send); wait for its result CQE. Returns bytes or -errno.
+ * One SEND_ZC for @v; on a datagram socket all @n elements are one send:
+ * one element (a run of datagram slots) is a SEND_ZC, from the registered
+ * buffers if it lies in one, several (headers and payloads interleaved) a
+ * SENDMSG_ZC. Wait for its result CQE. Returns bytes or -errno.
  */
 static int send_one(struct fpgacap_sender *s, struct uring *u,
 		    struct send_entry *e, struct iovec *v, unsigned int n)
@@ -170,25 +172,27 @@ static int send_one(struct fpgacap_sender *s, struct uring *u,
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 	unsigned int zc_flags = u->report_usage ?
 				IORING_SEND_ZC_REPORT_USAGE : 0;
-	int buf = s->datagram ? -1 : fixed_index(u, v);
+	bool vectored = s->datagram && n > 1;
+	/* MSG_WAITALL: the kernel itself resumes short stream sends. */
+	int msg_flags = s->datagram ? 0 : MSG_WAITALL;
+	int buf = vectored ? -1 : fixed_index(u, v);
 	int ret;
 
 	if (!sqe)
 		return -EBUSY;
-	if (s->datagram) {
+	if (vectored) {
 		memset(&u->msg, 0, sizeof(u->msg));
 		u->msg.msg_iov = v;
 		u->msg.msg_iovlen = n;
 		io_uring_prep_sendmsg_zc(sqe, s->opts.fd, &u->msg, 0);
 		sqe->ioprio |= (uint16_t)zc_flags;
 	} else if (buf >= 0) {
-		/* MSG_WAITALL: the kernel itself resumes short sends. */
 		io_uring_prep_send_zc_fixed(sqe, s->opts.fd, v->iov_base,
-					    v->iov_len, MSG_WAITALL, zc_flags,
+					    v->iov_len, msg_flags, zc_flags,
 					    (unsigned int)buf);
 	} else {
 		io_uring_prep_send_zc(sqe, s->opts.fd, v->iov_base, v->iov_len,
-				      MSG_WAITALL, zc_flags);
+				      msg_flags, zc_flags);
 	}
 	u->cur = user_data_of(s, e);
 	u->cur_done = false;
@@ -217,6 +221,8 @@ static int send_one(struct fpgacap_sender *s, struct uring *u,
 		if (ret < 0)
 			return ret;
 	}
+	if (buf >= 0 && u->cur_res > 0)
+		s->st.fixed_sends++;
 	return u->cur_res;
 }
 
@@ -267,9 +273,9 @@ static int uring_init(struct fpgacap_sender *s, void *priv)
 	if (ret < 0)
 		return ret;
 	probe = io_uring_get_probe_ring(&u->ring);
-	if (!probe || !io_uring_opcode_supported(probe, s->datagram ?
-						 IORING_OP_SENDMSG_ZC :
-						 IORING_OP_SEND_ZC)) {
+	if (!probe || !io_uring_opcode_supported(probe, IORING_OP_SEND_ZC) ||
+	    (s->datagram &&
+	     !io_uring_opcode_supported(probe, IORING_OP_SENDMSG_ZC))) {
 		if (probe)
 			io_uring_free_probe(probe);
 		io_uring_queue_exit(&u->ring);
@@ -277,8 +283,9 @@ static int uring_init(struct fpgacap_sender *s, void *priv)
 	}
 	io_uring_free_probe(probe);
 
-	/* SENDMSG_ZC, which datagram sends need, takes no fixed buffers. */
-	if (s->opts.nregions && !s->datagram) {
+	/* Datagrams of two pieces go by SENDMSG_ZC, which takes no fixed
+	 * buffers; runs of slots (one piece) do go by SEND_ZC. */
+	if (s->opts.nregions && (!s->datagram || s->opts.slot_size)) {
 		ret = io_uring_register_buffers(&u->ring, s->opts.regions,
 						s->opts.nregions);
 		if (!ret) {

@@ -175,9 +175,40 @@ void sender_note_completions(struct fpgacap_sender *s, uint64_t n,
 }
 
 /* Datagrams per send now: zero-copy sends are limited by fragments. */
-static unsigned int *gso_now(struct fpgacap_sender *s)
+unsigned int *sender_gso_now(struct fpgacap_sender *s, bool slots)
 {
+	if (slots)
+		return s->use->ops->zerocopy ? &s->slot_gso_zc :
+		       &s->slot_gso_copy;
 	return s->use->ops->zerocopy ? &s->gso_zc : &s->gso_copy;
+}
+
+bool sender_gso_retry(struct fpgacap_sender *s, int err, unsigned int g,
+		      bool slots)
+{
+	if (g <= 1)
+		return false;
+	if (err == -EMSGSIZE) {
+		*sender_gso_now(s, slots) = g - 1;
+		s->st.gso_shrunk++;
+		return true;
+	}
+	if (err == -EIO && !s->st.gso_error) {
+		s->gso_copy = s->gso_zc = 1;
+		s->slot_gso_copy = s->slot_gso_zc = 1;
+		s->st.gso_error = EIO;
+		return true;
+	}
+	return false;
+}
+
+void sender_note_datagrams(struct fpgacap_sender *s, unsigned int datagrams,
+			   unsigned int iovecs)
+{
+	s->dgram_seq += datagrams;
+	s->st.datagrams += datagrams;
+	s->st.datagram_sends++;
+	s->st.datagram_iovecs += iovecs;
 }
 
 /* ---- the ring ---- */
@@ -258,7 +289,8 @@ FPGACAP_API int fpgacap_sender_get_stats(const struct fpgacap_sender *s,
 	now.mode = s->use->ops->mode;
 	now.requested = s->opts.mode;
 	if (s->datagram)
-		now.gso_segments = *gso_now((struct fpgacap_sender *)s);
+		now.gso_segments = *sender_gso_now((struct fpgacap_sender *)s,
+						   s->opts.slot_size != 0);
 	return struct_out(st, &now, sizeof(now));
 }
 
@@ -279,8 +311,7 @@ static int copy_send(struct fpgacap_sender *s, struct send_entry *e,
 	return s->copy.ops->send(s, s->copy.priv, e, v, n, more);
 }
 
-/* What is left in *v through the backend in use. */
-static int send_rest(struct fpgacap_sender *s, struct send_entry *e,
+int sender_send_rest(struct fpgacap_sender *s, struct send_entry *e,
 		     struct iovec **v, unsigned int *n)
 {
 	int ret;
@@ -302,8 +333,8 @@ static int send_rest(struct fpgacap_sender *s, struct send_entry *e,
 	}
 }
 
-/* A new ring entry for @cookie, once there is room; NULL with *err. */
-static struct send_entry *entry_begin(struct fpgacap_sender *s,
+/* A new ring entry for @cookie, once there is room. */
+struct send_entry *sender_entry_begin(struct fpgacap_sender *s,
 				      uint64_t cookie, int *err)
 {
 	struct send_entry *e;
@@ -326,8 +357,7 @@ static struct send_entry *entry_begin(struct fpgacap_sender *s,
 	return e;
 }
 
-/* The entry's sends are over, with @ret: 0, or the error to return. */
-static int entry_end(struct fpgacap_sender *s, struct send_entry *e, int ret,
+int sender_entry_end(struct fpgacap_sender *s, struct send_entry *e, int ret,
 		     size_t total)
 {
 	s->drain_deadline = 0;
@@ -360,7 +390,7 @@ FPGACAP_API int fpgacap_sender_send(struct fpgacap_sender *s,
 
 	if (!iovcnt || iovcnt > 8)
 		return -EINVAL;
-	e = entry_begin(s, cookie, &ret);
+	e = sender_entry_begin(s, cookie, &ret);
 	if (!e)
 		return ret;
 	for (i = 0; i < iovcnt; i++) {
@@ -381,26 +411,24 @@ FPGACAP_API int fpgacap_sender_send(struct fpgacap_sender *s,
 				n--;
 			continue;
 		}
-		ret = send_rest(s, e, &v, &n);
+		ret = sender_send_rest(s, e, &v, &n);
 	}
-	if (s->datagram && !ret) {
-		s->st.datagrams++;
-		s->dgram_seq++;
-	}
-	return entry_end(s, e, ret, total);
+	if (s->datagram && !ret)
+		sender_note_datagrams(s, 1, iovcnt);
+	return sender_entry_end(s, e, ret, total);
 }
 
 /* ---- datagram sockets ---- */
 
 #define DGRAM_HDR ((uint32_t)sizeof(struct fpgacap_datagram))
 
-static void dgram_encode(uint8_t *p, uint64_t seq, uint64_t offset,
-			 uint16_t flags)
+void sender_dgram_encode(void *p, uint64_t seq, uint64_t offset,
+			 uint16_t flags, uint8_t header_size)
 {
-	struct fpgacap_datagram h = {
+	struct fpgacap_dgram_header h = {
 		.magic = htole32(FPGACAP_DGRAM_MAGIC),
 		.version = FPGACAP_DGRAM_VERSION,
-		.header_size = sizeof(h),
+		.header_size = header_size,
 		.flags = htole16(flags),
 		.sequence = htole64(seq),
 		.offset = htole64(offset),
@@ -467,7 +495,7 @@ FPGACAP_API int fpgacap_sender_send_datagrams(struct fpgacap_sender *s,
 	if ((len + payload - 1) / payload > UINT32_MAX / DGRAM_HDR_STRIDE)
 		return -E2BIG;
 	count = (unsigned int)((len + payload - 1) / payload);
-	e = entry_begin(s, cookie, &ret);
+	e = sender_entry_begin(s, cookie, &ret);
 	if (!e)
 		return ret;
 	hdrs = slot_headers(s, sender_slot(s, e), count);
@@ -476,15 +504,16 @@ FPGACAP_API int fpgacap_sender_send_datagrams(struct fpgacap_sender *s,
 		return -ENOMEM;
 	}
 	for (i = 0; i < count; i++)
-		dgram_encode(hdrs + (size_t)i * DGRAM_HDR_STRIDE,
-			     s->dgram_seq + i, offset + i * payload,
-			     (uint16_t)(i ? 0 : FPGACAP_DGRAM_FIRST |
-					(flags & (FPGACAP_DGRAM_LOST |
-						  FPGACAP_DGRAM_ERROR))));
+		sender_dgram_encode(hdrs + (size_t)i * DGRAM_HDR_STRIDE,
+				    s->dgram_seq + i, offset + i * payload,
+				    (uint16_t)(i ? 0 : FPGACAP_DGRAM_FIRST |
+					       (flags & (FPGACAP_DGRAM_LOST |
+							 FPGACAP_DGRAM_ERROR))),
+				    DGRAM_HDR);
 	ret = 0;
 	for (i = 0; i < count && !ret;) {
-		unsigned int *gso = gso_now(s);
-		unsigned int g = count - i < *gso ? count - i : *gso, n = 2 * g;
+		unsigned int gso = *sender_gso_now(s, false);
+		unsigned int g = count - i < gso ? count - i : gso, n = 2 * g;
 		struct iovec *v = s->giov;
 
 		for (k = 0; k < g; k++) {
@@ -497,29 +526,19 @@ FPGACAP_API int fpgacap_sender_send_datagrams(struct fpgacap_sender *s,
 			v[2 * k + 1].iov_len = len - at < payload ? len - at :
 					       payload;
 		}
-		ret = send_rest(s, e, &v, &n);
-		/* Refused whole before any byte went out: fewer per send. */
-		if (ret == -EMSGSIZE && g > 1) {
-			*gso = g - 1;
-			s->st.gso_shrunk++;
-			ret = 0;
-			continue;
-		}
-		if (ret == -EIO && g > 1 && !s->st.gso_error) {
-			s->gso_copy = s->gso_zc = 1;
-			s->st.gso_error = EIO;
+		ret = sender_send_rest(s, e, &v, &n);
+		if (sender_gso_retry(s, ret, g, false)) {
 			ret = 0;
 			continue;
 		}
 		if (ret)
 			break;
 		i += g;
-		s->dgram_seq += g;
-		s->st.datagrams += g;
+		sender_note_datagrams(s, g, 2 * g);
 	}
 	if (i == count)
 		s->dgram_end = offset + len;
-	return entry_end(s, e, ret, len + (size_t)count * DGRAM_HDR);
+	return sender_entry_end(s, e, ret, len + (size_t)count * DGRAM_HDR);
 }
 
 FPGACAP_API int fpgacap_sender_end_datagrams(struct fpgacap_sender *s)
@@ -529,15 +548,15 @@ FPGACAP_API int fpgacap_sender_end_datagrams(struct fpgacap_sender *s)
 
 	if (!s->datagram)
 		return -EPROTOTYPE;
-	dgram_encode(h, s->dgram_seq, s->dgram_end, FPGACAP_DGRAM_END);
+	sender_dgram_encode(h, s->dgram_seq, s->dgram_end, FPGACAP_DGRAM_END,
+			    DGRAM_HDR);
 	do
 		n = send(s->opts.fd, h, DGRAM_HDR, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	s->st.syscalls++;
 	if (n < 0)
 		return -errno;
-	s->dgram_seq++;
-	s->st.datagrams++;
+	sender_note_datagrams(s, 1, 1);
 	return 0;
 }
 
@@ -590,7 +609,8 @@ static int datagram_setup(struct fpgacap_sender *s)
 	len = sizeof(type);
 	if (getsockopt(s->opts.fd, SOL_SOCKET, SO_TYPE, &type, &len) ||
 	    type != SOCK_DGRAM)
-		return 0;
+		/* Slots are datagrams: a stream has no place for them. */
+		return s->opts.slot_size ? -EPROTOTYPE : 0;
 	s->datagram = true;
 	len = sizeof(ss);
 	if (getsockname(s->opts.fd, (struct sockaddr *)&ss, &len))
@@ -606,6 +626,14 @@ static int datagram_setup(struct fpgacap_sender *s)
 		ret = (int)bytes_max;
 	size = s->opts.datagram_size ? s->opts.datagram_size :
 	       (unsigned int)ret;
+	if (s->opts.slot_size) {
+		/* A slot is a datagram: its size is the pool's. */
+		if (s->opts.slot_header >= s->opts.slot_size ||
+		    (s->opts.datagram_size &&
+		     s->opts.datagram_size != s->opts.slot_size))
+			return -EINVAL;
+		size = s->opts.slot_size;
+	}
 	if (size <= DGRAM_HDR || size > (unsigned int)ret)
 		return -EMSGSIZE;
 	payload = size - DGRAM_HDR;
@@ -616,16 +644,28 @@ static int datagram_setup(struct fpgacap_sender *s)
 		    (unsigned int)page <= frags)
 			break;
 	s->gso_zc = g;
+	/* Whole slots: one piece of memory a send, a fragment per page it
+	 * touches wherever it starts (a run of slots need not start on a
+	 * page): 44 slots of 1472 bytes touch 17 pages at most. */
+	s->slot_gso_copy = s->gso_copy;
+	for (g = s->slot_gso_copy; g > 1; g--)
+		if ((g * size + 2 * ((unsigned int)page - 1)) /
+		    (unsigned int)page <= frags)
+			break;
+	s->slot_gso_zc = g;
 	if (s->opts.gso_segments) {
-		if (s->gso_copy > s->opts.gso_segments)
-			s->gso_copy = s->opts.gso_segments;
-		if (s->gso_zc > s->opts.gso_segments)
-			s->gso_zc = s->opts.gso_segments;
+		unsigned int *caps[] = { &s->gso_copy, &s->gso_zc,
+					 &s->slot_gso_copy, &s->slot_gso_zc };
+
+		for (g = 0; g < 4; g++)
+			if (*caps[g] > s->opts.gso_segments)
+				*caps[g] = s->opts.gso_segments;
 	}
 	if (s->gso_copy > 1 &&
 	    setsockopt(s->opts.fd, SOL_UDP, UDP_SEGMENT, &size, sizeof(size))) {
 		s->st.gso_error = errno;
 		s->gso_copy = s->gso_zc = 1;
+		s->slot_gso_copy = s->slot_gso_zc = 1;
 	}
 	s->giov = calloc(2 * (size_t)s->gso_copy + 2, sizeof(*s->giov));
 	s->dslots = calloc(s->opts.max_inflight, sizeof(*s->dslots));

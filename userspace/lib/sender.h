@@ -96,6 +96,9 @@ struct fpgacap_sender {
 	uint64_t dgram_seq, dgram_end;	/* next sequence, stream offset */
 	struct dgram_slot *dslots;	/* per ring slot */
 	struct iovec *giov;		/* one send: 2 per datagram */
+	/* Slotted buffers (send-slots.c): whole slots per send, by backend
+	 * (caps that shrink on EMSGSIZE). */
+	unsigned int slot_gso_copy, slot_gso_zc;
 };
 
 /* The i-th oldest entry in use. */
@@ -122,6 +125,36 @@ int sender_interrupted(struct fpgacap_sender *s, const struct send_entry *e);
  */
 int sender_advance(struct fpgacap_sender *s, struct send_entry *e,
 		   struct iovec **iov, unsigned int *n, size_t bytes);
+/*
+ * The core's steps of one fpgacap_sender_*() call: a ring entry for
+ * @cookie (NULL with *err), what is left in *v through the backend in use
+ * (a zero-copy one falling back as the mode allows), and the entry's end
+ * with @ret and @total bytes (0, or the error to return).
+ */
+struct send_entry *sender_entry_begin(struct fpgacap_sender *s,
+				      uint64_t cookie, int *err);
+int sender_send_rest(struct fpgacap_sender *s, struct send_entry *e,
+		     struct iovec **v, unsigned int *n);
+int sender_entry_end(struct fpgacap_sender *s, struct send_entry *e, int ret,
+		     size_t total);
+/* Datagrams per send now, for the backend in use (a cap that shrinks on
+ * EMSGSIZE): of two-piece datagrams, or of whole slots. */
+unsigned int *sender_gso_now(struct fpgacap_sender *s, bool slots);
+/*
+ * A datagram send of @g refused whole with @err before any byte went out:
+ * fewer a send (EMSGSIZE, gso_shrunk), or one (EIO: UDP GSO refused, no
+ * checksum offload on the route; gso_error). True: send again.
+ */
+bool sender_gso_retry(struct fpgacap_sender *s, int err, unsigned int g,
+		      bool slots);
+/* One datagram header at @p: FPGACAP_DGRAM_* @flags, @header_size bytes
+ * to the payload (the room after the 24 header bytes is not touched). */
+void sender_dgram_encode(void *p, uint64_t seq, uint64_t offset,
+			 uint16_t flags, uint8_t header_size);
+/* A whole send of datagrams went out: @datagrams in @iovecs pieces. */
+void sender_note_datagrams(struct fpgacap_sender *s, unsigned int datagrams,
+			   unsigned int iovecs);
+
 /* While draining: 0, or -ETIMEDOUT once the deadline passed. */
 int sender_drain_check(const struct fpgacap_sender *s);
 bool sender_draining(const struct fpgacap_sender *s);

@@ -22,32 +22,6 @@
 #define LEN (64 * 1024)
 #define COUNT 200
 
-/* ---- a connected loopback UDP pair ---- */
-
-static int udp_pair(int family, int *tx, int *rx)
-{
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&a6 :
-			      (struct sockaddr *)&a4;
-	socklen_t len = family == AF_INET6 ? sizeof(a6) : sizeof(a4);
-	int size = 64 << 20;
-
-	*rx = socket(family, SOCK_DGRAM, 0);
-	*tx = socket(family, SOCK_DGRAM, 0);
-	if (*rx < 0 || *tx < 0)
-		return -errno;
-	/* Room for all of a test's datagrams: loss is not under test here. */
-	if (setsockopt(*rx, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		setsockopt(*rx, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (bind(*rx, sa, len) || getsockname(*rx, sa, &len) ||
-	    connect(*tx, sa, len))
-		return -errno;
-	return 0;
-}
-
 /* ---- the sender on a UDP socket ---- */
 
 struct producer {

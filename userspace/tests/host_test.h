@@ -31,6 +31,7 @@ static inline int tcp_pair(int *tx, int *rx)
 	socklen_t len = sizeof(sa);
 	int l, ret = -1;
 
+	*tx = *rx = -1;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	l = socket(AF_INET, SOCK_STREAM, 0);
 	if (l < 0)
@@ -46,6 +47,31 @@ static inline int tcp_pair(int *tx, int *rx)
 out:
 	close(l);
 	return ret ? -errno : 0;
+}
+
+/* A connected loopback UDP pair (AF_INET or AF_INET6): *tx sends to *rx. */
+static inline int udp_pair(int family, int *tx, int *rx)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&a6 :
+			      (struct sockaddr *)&a4;
+	socklen_t len = family == AF_INET6 ? sizeof(a6) : sizeof(a4);
+	int size = 64 << 20;
+
+	*rx = socket(family, SOCK_DGRAM, 0);
+	*tx = socket(family, SOCK_DGRAM, 0);
+	if (*rx < 0 || *tx < 0)
+		return -errno;
+	/* Room for all of a test's datagrams: loss is not under test here. */
+	if (setsockopt(*rx, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(*rx, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(*rx, sa, len) || getsockname(*rx, sa, &len) ||
+	    connect(*tx, sa, len))
+		return -errno;
+	return 0;
 }
 
 #endif

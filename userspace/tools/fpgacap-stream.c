@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * fpgacap-stream: capture from a device and stream it to a TCP peer, as
- * UDP datagrams (--udp), or to a file, zero-copy where the kernel allows,
- * recycling each buffer only after the network stack released it. Stops on a limit, after -t, or on
- * SIGINT/SIGTERM, and always ends with a summary.
+ * UDP datagrams (--udp; with --slot straight from a pool of datagram
+ * slots), or to a file, zero-copy where the kernel allows, recycling each
+ * buffer only after the network stack released it. Stops on a limit,
+ * after -t, or on SIGINT/SIGTERM, and always ends with a summary.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@ struct stream_opts {
 	bool framing, verdict, json, quiet;
 	bool udp;
 	uint32_t datagram_size, gso;
+	uint32_t slot_size, slot_header;	/* --slot, --slot-header */
+	bool records;
 };
 
 static void usage(FILE *f)
@@ -71,6 +74,18 @@ static void usage(FILE *f)
 "      --control HOST:PORT UDP: the sink's control connection (fpgacap-sink\n"
 "                          --control): wait until it receives; with\n"
 "                          --verdict, its verdict at the end\n"
+"      --slot BYTES        UDP: a pool of datagram slots of BYTES each (a\n"
+"                          multiple of 8 the path takes whole: 1472 at MTU\n"
+"                          1500 over IPv4, 1448 over IPv6); each slot goes\n"
+"                          out as one datagram straight from the pool, a run\n"
+"                          of whole slots a send; the tool writes each\n"
+"                          header into its slot (the pool is mapped\n"
+"                          writable)\n"
+"      --slot-header BYTES header room in front of each slot's payload\n"
+"                          (default 24, the header's size; a multiple of 8)\n"
+"      --records           with --slot: the source writes whole records,\n"
+"                          header included, and the tool only sends them\n"
+"                          (the pool stays read-only unless --writable)\n"
 "  -j, --json              one JSON document (start, intervals, end) on stdout\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
@@ -80,7 +95,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_WRITABLE, OPT_BATCH, OPT_FALLBACK,
-       OPT_VERDICT, OPT_FILE, OPT_DGRAM, OPT_GSO, OPT_CONTROL };
+       OPT_VERDICT, OPT_FILE, OPT_DGRAM, OPT_GSO, OPT_CONTROL, OPT_SLOT,
+       OPT_SLOT_HEADER, OPT_RECORDS };
 
 static void parse_args(int argc, char **argv, struct stream_opts *o)
 {
@@ -106,6 +122,9 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 		{ "datagram", required_argument, NULL, OPT_DGRAM },
 		{ "gso", required_argument, NULL, OPT_GSO },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "slot", required_argument, NULL, OPT_SLOT },
+		{ "slot-header", required_argument, NULL, OPT_SLOT_HEADER },
+		{ "records", no_argument, NULL, OPT_RECORDS },
 		CLI_OPTS_TAIL,
 	};
 	int c;
@@ -174,6 +193,20 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 			o->gso = (uint32_t)cli_opt_u64("--gso", optarg, 0, 1, 128);
 			break;
 		case OPT_CONTROL: o->control = optarg; break;
+		case OPT_SLOT:
+			o->slot_size = (uint32_t)cli_opt_u64("--slot", optarg,
+				CLI_SUFFIX, 32, 65504);
+			if (o->slot_size % 8)
+				cli_bad_arg("--slot", optarg, "a multiple of 8");
+			break;
+		case OPT_SLOT_HEADER:
+			o->slot_header = (uint32_t)cli_opt_u64("--slot-header",
+				optarg, 0, 24, 248);
+			if (o->slot_header % 8)
+				cli_bad_arg("--slot-header", optarg,
+					    "a multiple of 8");
+			break;
+		case OPT_RECORDS: o->records = true; break;
 		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
@@ -205,6 +238,32 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 			"every datagram has its header already (no --framing)\n");
 		exit(2);
 	}
+	if (o->slot_size && !o->udp) {
+		fprintf(stderr, "fpgacap-stream: --slot is for --udp\n");
+		exit(2);
+	}
+	if (!o->slot_size && (o->slot_header || o->records)) {
+		fprintf(stderr, "fpgacap-stream: --slot-header and --records "
+			"need --slot\n");
+		exit(2);
+	}
+	if (o->slot_size && o->datagram_size) {
+		fprintf(stderr, "fpgacap-stream: with --slot each datagram is "
+			"a slot (no --datagram)\n");
+		exit(2);
+	}
+	if (o->slot_size && !o->slot_header)
+		o->slot_header = 24;
+	if (o->slot_size && o->slot_header >= o->slot_size) {
+		fprintf(stderr, "fpgacap-stream: --slot-header must be below "
+			"--slot\n");
+		exit(2);
+	}
+	/* Framed slots: the headers are written through the mapping. */
+	if (o->slot_size && !o->records)
+		o->cfg_flags |= FPGACAP_CFG_WRITABLE;
+	if (o->records)
+		o->cfg_flags |= FPGACAP_CFG_RECORDS;
 	if (o->udp && o->verdict && !o->control) {
 		fprintf(stderr, "fpgacap-stream: --udp --verdict needs --control "
 			"HOST:PORT\n");
@@ -332,6 +391,11 @@ static void json_start(struct run *r, struct cli_json *j)
 	cli_json_u64(j, "buffer_size", cfg->buffer_size);
 	cli_json_u64(j, "rate", r->o->rate);
 	cli_json_bool(j, "framing", r->o->framing);
+	if (cfg->slot_size) {
+		cli_json_u64(j, "slot_size", cfg->slot_size);
+		cli_json_u64(j, "slot_header", cfg->slot_header);
+		cli_json_bool(j, "records", cfg->flags & FPGACAP_CFG_RECORDS);
+	}
 	cli_json_close(j, '}');
 }
 
@@ -366,7 +430,10 @@ static void json_end(struct run *r, struct cli_json *j,
 		cli_json_u64(j, "gso_segments", ss->gso_segments);
 		cli_json_i64(j, "gso_error", ss->gso_error);
 		cli_json_u64(j, "gso_shrunk", ss->gso_shrunk);
+		cli_json_u64(j, "datagram_sends", ss->datagram_sends);
+		cli_json_u64(j, "datagram_iovecs", ss->datagram_iovecs);
 	}
+	cli_json_u64(j, "fixed_sends", ss->fixed_sends);
 	cli_json_u64(j, "lost_bytes", ps->lost_bytes);
 	cli_json_u64(j, "lost_events", ps->lost_events);
 	cli_json_u64(j, "capture_drops", ds->drops);
@@ -419,18 +486,31 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 	} else {
 		printf("copied sends: the kernel copied every byte\n");
 	}
-	if (ss->datagram)
-		printf("datagrams: %llu of %u bytes (24 of them the header), "
+	if (ss->datagram) {
+		const struct fpgacap_config *cfg = fpgacap_layout(r->dev);
+
+		printf("datagrams: %llu of %u bytes (%u of them the header%s), "
 		       "%u per send%s%s\n", (unsigned long long)ss->datagrams,
-		       ss->datagram_size, ss->gso_segments,
-		       ss->gso_segments > 1 ? " with UDP GSO" : "",
-		       ss->gso_error ? "; UDP GSO refused" : "");
+		       ss->datagram_size, cfg->slot_size ? cfg->slot_header : 24,
+		       !cfg->slot_size ? "" : cfg->flags & FPGACAP_CFG_RECORDS ?
+		       ", written by the source" : ", written into the slots",
+		       ss->gso_segments, ss->gso_segments > 1 ? " with UDP GSO" :
+		       "", ss->gso_error ? "; UDP GSO refused" : "");
+		printf("sends: %llu carrying datagrams, %.1f datagrams and %.1f "
+		       "pieces of memory each\n",
+		       (unsigned long long)ss->datagram_sends,
+		       ss->datagram_sends ? (double)ss->datagrams /
+		       (double)ss->datagram_sends : 0.0,
+		       ss->datagram_sends ? (double)ss->datagram_iovecs /
+		       (double)ss->datagram_sends : 0.0);
+	}
 	if (ss->nobufs_copied)
 		printf("socket memory ran out %llu times with nothing in "
 		       "flight: %llu sends went by copy\n",
 		       (unsigned long long)ss->enobufs,
 		       (unsigned long long)ss->nobufs_copied);
-	if (ss->mode == FPGACAP_SEND_URING && ss->datagram)
+	if (ss->mode == FPGACAP_SEND_URING && ss->datagram &&
+	    !fpgacap_layout(r->dev)->slot_size)
 		printf("io_uring fixed buffers: not used: datagram sends are "
 		       "vectored (SENDMSG_ZC), which takes none\n");
 	else if (ss->mode == FPGACAP_SEND_URING && !ss->fixed_buffers)
@@ -439,7 +519,8 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 		       "6.1), so each send pins its pages\n",
 		       strerror(ss->fixed_buffers_error));
 	else if (ss->mode == FPGACAP_SEND_URING)
-		printf("io_uring fixed buffers: registered\n");
+		printf("io_uring fixed buffers: registered, %llu sends from "
+		       "them\n", (unsigned long long)ss->fixed_sends);
 	if (ds->drops)
 		printf("capture: %llu drops, %llu bytes lost: the source found "
 		       "no free buffer (buffers wait for the network; a "
@@ -525,6 +606,8 @@ static const char *setup_hint(int err)
 		return " (no such device: is the module loaded?)";
 	case -EDQUOT:
 		return " (fewer or smaller buffers, or raise max_pinned)";
+	case -EOPNOTSUPP:
+		return " (the source cannot: see its caps in fpgacap-ctl info)";
 	default:
 		return "";
 	}
@@ -551,6 +634,14 @@ static int setup(struct run *r)
 		.timeout_ns = 100000000,
 		.send = &so,
 	};
+	struct fpgacap_config cfg = {
+		.count = o->count,
+		.flags = o->cfg_flags,
+		.buffer_size = o->size,
+		.rate = o->rate,
+		.slot_size = o->slot_size,
+		.slot_header = o->slot_header,
+	};
 	char err[300];
 	int ret;
 
@@ -558,9 +649,10 @@ static int setup(struct run *r)
 			   O_RDWR : 0, &r->dev);
 	if (!ret)
 		ret = fpgacap_get_info(r->dev, &r->info);
+	if (!ret && o->slot_size && !(r->info.caps & FPGACAP_CAP_SLOTS))
+		ret = -EOPNOTSUPP;
 	if (!ret)
-		ret = fpgacap_configure(r->dev, o->count, o->size, o->cfg_flags,
-					o->rate);
+		ret = fpgacap_configure_pool(r->dev, &cfg);
 	if (ret) {
 		fprintf(stderr, "fpgacap-stream: %s: %s%s\n", dev,
 			fpgacap_strerror(ret), setup_hint(ret));
@@ -593,8 +685,11 @@ static int setup(struct run *r)
 	if (!ret)
 		ret = fpgacap_start(r->dev);
 	if (ret)
-		fprintf(stderr, "fpgacap-stream: start: %s\n",
-			fpgacap_strerror(ret));
+		fprintf(stderr, "fpgacap-stream: start: %s%s\n",
+			fpgacap_strerror(ret), ret == -EMSGSIZE && o->slot_size ?
+			" (a slot is one datagram: it must fit the path's MTU "
+			"whole, 1472 bytes over IPv4 and 1448 over IPv6 at MTU "
+			"1500)" : "");
 	return ret;
 }
 
