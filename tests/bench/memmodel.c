@@ -97,7 +97,8 @@ struct device {
 struct block {
 	uint64_t vaddr;
 	uint32_t insns;
-	uint64_t execs, l1i_miss, l1d_miss, l2_miss, io;
+	uint64_t execs, l1i_miss, l1d_miss, l2_miss, io_read, io_write;
+	uint64_t nc_bytes;
 	struct block *next;
 };
 
@@ -270,11 +271,12 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		if (store) {
 			d->write++;
 			m.c.io_write++;
+			b->io_write++;
 		} else {
 			d->read++;
 			m.c.io_read++;
+			b->io_read++;
 		}
-		b->io++;
 		return;
 	}
 	pa = qemu_plugin_hwaddr_phys_addr(hw);
@@ -283,6 +285,7 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		nc_add(pa >> 12);
 	}
 	if (!m.like_cache_c && nc_page(pa >> 12)) {
+		b->nc_bytes += size;
 		if (store) {
 			m.c.nc_write++;
 			m.c.nc_write_bytes += size;
@@ -355,7 +358,7 @@ static void print_window(void)
 
 static void print_profile(void)
 {
-	char line[160];
+	char line[256];
 	struct block *b;
 
 	for (b = m.blocks; b; b = b->next) {
@@ -364,8 +367,10 @@ static void print_profile(void)
 		snprintf(line, sizeof(line), "memmodel block id=%" PRIu32
 			 " va=0x%" PRIx64 " insns=%" PRIu32 " execs=%" PRIu64
 			 " l1i_miss=%" PRIu64 " l1d_miss=%" PRIu64 " l2_miss=%"
-			 PRIu64 " io=%" PRIu64 "\n", m.id, b->vaddr, b->insns,
-			 b->execs, b->l1i_miss, b->l1d_miss, b->l2_miss, b->io);
+			 PRIu64 " io_read=%" PRIu64 " io_write=%" PRIu64
+			 " nc_bytes=%" PRIu64 "\n", m.id, b->vaddr, b->insns,
+			 b->execs, b->l1i_miss, b->l1d_miss, b->l2_miss,
+			 b->io_read, b->io_write, b->nc_bytes);
 		qemu_plugin_outs(line);
 	}
 }
@@ -375,7 +380,8 @@ static void zero_blocks(void)
 	struct block *b;
 
 	for (b = m.blocks; b; b = b->next)
-		b->execs = b->l1i_miss = b->l1d_miss = b->l2_miss = b->io = 0;
+		b->execs = b->l1i_miss = b->l1d_miss = b->l2_miss = b->io_read =
+			b->io_write = b->nc_bytes = 0;
 }
 
 static void sum_paused(void)
