@@ -211,10 +211,26 @@ def load_guest(name, log):
             "kernels": sorted(kernels), "emu": emu, "uname": uname}
 
 
+def modes_of(g):
+    """The modes a guest ran: the known ones in their order, then any
+    mode a newer bench added, by name."""
+    ran = {m for m, _ in g["cells"]}
+    return [m for m in ORDER if m in ran] + sorted(ran - set(ORDER))
+
+
+def twin(mode):
+    """The copying mode a zero-copy mode replaces, or None."""
+    if mode in TWINS:
+        return TWINS[mode]
+    if mode.startswith("udp-") and "copy" not in mode.split("-")[-1]:
+        return "udp-copy"
+    return None
+
+
 def cells_by(g):
     sizes = sorted({s for _, s in g["cells"]})
     for s in sizes:
-        for mode in ORDER:
+        for mode in modes_of(g):
             c = g["cells"].get((mode, s))
             if c:
                 yield mode, s, c
@@ -237,7 +253,7 @@ def main_table(g):
         r = c.ok[0]
         zc = ("%d / %d" % (c.run_median("completions") -
                            c.run_median("copied"), c.run_median("copied"))
-              if mode in TWINS else "-")
+              if twin(mode) else "-")
         dg = ("%d" % r["gso_segments"] if mode.startswith("udp") and
               r.get("gso_segments") else "-")
         md.append("| %s | %d KiB | %d | **%s** | %s - %s | %.1f %% | %.0f %% "
@@ -280,12 +296,12 @@ def comparisons(g):
     """(size, mode, twin, saved cycles/B, share of memcpy, apart)."""
     rows, mc = [], memcpy_cycles(g)
     for (mode, s), c in sorted(g["cells"].items()):
-        twin = g["cells"].get((TWINS.get(mode), s))
-        if mode not in TWINS or c.error or not twin or twin.error:
+        t = g["cells"].get((twin(mode), s))
+        if not twin(mode) or c.error or not t or t.error:
             continue
-        saved = twin.med - c.med
-        rows.append((s, mode, TWINS[mode], saved, saved / mc if mc else 0,
-                     c.hi < twin.lo))
+        saved = t.med - c.med
+        rows.append((s, mode, twin(mode), saved, saved / mc if mc else 0,
+                     c.hi < t.lo))
     return rows
 
 
@@ -444,7 +460,7 @@ def plot(out, guests):
     blocks, idx = [], 0
     with open(dat, "w") as f:
         for gi, g in enumerate(guests):
-            for mode in ORDER:
+            for mode in modes_of(g):
                 pts = sorted((s, c) for (m, s), c in g["cells"].items()
                              if m == mode and not c.error and c.med > 0)
                 if not pts:

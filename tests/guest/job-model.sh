@@ -11,7 +11,7 @@
 #   FPGACAP_BENCH_SIZES   buffer sizes (default 16K,64K,256K)
 #   FPGACAP_BENCH_POOL    pool bytes at every size (default 2M)
 #   FPGACAP_BENCH_MODES   modes, comma-separated (default: every mode the
-#                         guest can run)
+#                         bench and the guest can run, --compare)
 #   FPGACAP_BENCH_PROFILE the size whose first run of each mode is also
 #                         profiled per code block (default 64K; none: off)
 #   FPGACAP_BENCH_RUN_TIMEOUT  seconds a run may take (default: no limit)
@@ -24,12 +24,17 @@ if [ -n "$FPGACAP_UDP_SINK" ] && udp_net_up; then
 fi
 dev=/dev/fpgacap-memcpy
 [ -e $dev ] || { echo "FPGACAP-MODEL no DMA source ($dev)"; rc=1; }
-modes=
-for m in $(echo "${FPGACAP_BENCH_MODES:-capture,copy,zerocopy,uring,coherent-copy,udp-copy,udp-zerocopy,udp-uring}" | tr , " "); do
-	# A guest without the datagram NIC runs the TCP modes only.
-	case $m in udp-*) [ -n "$udp" ] || continue ;; esac
-	modes="$modes -m $m"
-done
+# Every mode the bench and this guest can run (fpgacap-bench --compare:
+# a mode the bench learns is measured without a change here), or a list.
+modes=--compare
+if [ -n "$FPGACAP_BENCH_MODES" ]; then
+	modes=
+	for m in $(echo "$FPGACAP_BENCH_MODES" | tr , " "); do
+		# A guest without the datagram NIC runs the TCP modes only.
+		case $m in udp-*) [ -n "$udp" ] || continue ;; esac
+		modes="$modes -m $m"
+	done
+fi
 pool=${FPGACAP_BENCH_POOL:-2M}
 kib() {
 	case $1 in

@@ -9,3 +9,6 @@ desc="ZynqMP ZCU102 (arm64), ZDMA, GEM; linux-source-6.1, arm64 defconfig (BSP-l
 kernel_defconfig=defconfig
 kernel_config=(bsp-arm64 zynqmp)
 qemu_cpus_icount=(-smp 1)
+# GEM1 as well: the datagram NIC of the UDP modes.
+dts=fpgacap-zcu102-emu-udp.dts
+udp_nic=cadence_gem
