@@ -27,7 +27,8 @@
  * physically indexed (code by its host address, which keeps the set index
  * as QEMU maps guest RAM aligned), a unified level 2 behind split level 1
  * caches, each level 1 miss one level 2 access, each dirty level 1
- * eviction a write into level 2. What a plugin cannot see: other bus
+ * eviction a write into level 2. A miss to a line next to one of the last
+ * eight misses of its level counts as sequential as well. What a plugin cannot see: other bus
  * masters (DMA engines, the NIC) and cache maintenance by address (a
  * DMA-mapped line stays in the model until evicted), so a bench keeps
  * its buffers larger than the level 2 cache.
@@ -72,17 +73,18 @@ struct cache {
 /* Everything counted; a window is a difference of two of these. */
 struct counts {
 	uint64_t insn_user, insn_kernel;
-	uint64_t l1i, l1i_miss;
-	uint64_t l1d, l1d_miss, l1d_wb;
-	uint64_t l2, l2_miss, l2_wb;
+	uint64_t l1i, l1i_miss, l1i_miss_seq;
+	uint64_t l1d, l1d_miss, l1d_miss_seq, l1d_wb;
+	uint64_t l2, l2_miss, l2_miss_seq, l2_wb;
 	uint64_t io_read, io_write;
 	uint64_t nc_read, nc_write, nc_read_bytes, nc_write_bytes;
 };
 
 #define NR_COUNTS (sizeof(struct counts) / sizeof(uint64_t))
 static const char *const count_names[NR_COUNTS] = {
-	"insn_user", "insn_kernel", "l1i", "l1i_miss", "l1d", "l1d_miss",
-	"l1d_wb", "l2", "l2_miss", "l2_wb", "io_read", "io_write", "nc_read",
+	"insn_user", "insn_kernel", "l1i", "l1i_miss", "l1i_miss_seq", "l1d",
+	"l1d_miss", "l1d_miss_seq", "l1d_wb", "l2", "l2_miss", "l2_miss_seq",
+	"l2_wb", "io_read", "io_write", "nc_read",
 	"nc_write", "nc_read_bytes", "nc_write_bytes",
 };
 
@@ -98,9 +100,34 @@ struct block {
 	uint64_t vaddr;
 	uint32_t insns;
 	uint64_t execs, l1i_miss, l1d_miss, l2_miss, io_read, io_write;
+	uint64_t l1_seq, l2_seq;	/* misses next to a recent miss */
 	uint64_t nc_bytes;
 	struct block *next;
 };
+
+/*
+ * Misses next to one of the last few misses of the same level: what a
+ * stream prefetcher and overlapping line fills hide, as in a copy. The
+ * model charges them less than a lone miss.
+ */
+#define STREAM_DEPTH 8
+struct stream {
+	uint64_t line[STREAM_DEPTH];	/* + 1; 0: empty */
+	unsigned int next;
+};
+
+static bool stream_next(struct stream *s, uint64_t line)
+{
+	bool seq = false;
+	unsigned int i;
+
+	for (i = 0; i < STREAM_DEPTH; i++)
+		if (s->line[i] && (s->line[i] == line || s->line[i] == line + 2))
+			seq = true;	/* line - 1 or line + 1 missed lately */
+	s->line[s->next] = line + 1;
+	s->next = (s->next + 1) % STREAM_DEPTH;
+	return seq;
+}
 
 /* Uncached pages: an open-addressing set of page frame numbers. */
 #define NC_SLOTS 4096
@@ -110,6 +137,7 @@ static struct {
 	bool like_cache_c;	/* check=on: count as contrib/plugins/cache.c */
 	uint64_t kernel_base;
 	struct cache l1i, l1d, l2;
+	struct stream s1i, s1d, s2;
 	struct counts c;
 	struct device dev[MAX_DEVICES];
 	unsigned int ndev;
@@ -185,15 +213,25 @@ static bool cache_access(struct cache *c, uint64_t line, bool write,
 	return false;
 }
 
-/* A level 1 miss (or write-back) reaching level 2, by byte address. */
-static bool l2_access(uint64_t addr, bool write)
+/*
+ * A level 1 miss (or write-back) reaching level 2, by byte address: a
+ * fill's miss counted into @b, and whether it was one.
+ */
+static bool l2_access(uint64_t addr, bool write, struct block *b)
 {
-	uint64_t ev;
-	bool hit = cache_access(&m.l2, addr >> m.l2.line_shift, write, &ev);
+	uint64_t ev, line = addr >> m.l2.line_shift;
+	bool hit = cache_access(&m.l2, line, write, &ev);
 
 	if (!write) {
 		m.c.l2++;
-		m.c.l2_miss += !hit;
+		if (!hit) {
+			bool seq = stream_next(&m.s2, line);
+
+			m.c.l2_miss++;
+			m.c.l2_miss_seq += seq;
+			b->l2_miss++;
+			b->l2_seq += seq;
+		}
 	}
 	m.c.l2_wb += ev != 0;
 	return hit;
@@ -207,7 +245,7 @@ static bool l1_access(struct cache *c, uint64_t addr, bool write,
 
 	if (ev && !m.like_cache_c) {
 		(*wb)++;
-		l2_access((ev - 1) << c->line_shift, true);
+		l2_access((ev - 1) << c->line_shift, true, NULL);
 	}
 	return hit;
 }
@@ -303,10 +341,13 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 
 		m.c.l1d++;
 		if (!l1_access(&m.l1d, addr, store, &m.c.l1d_wb)) {
+			bool seq = stream_next(&m.s1d, line);
+
 			m.c.l1d_miss++;
+			m.c.l1d_miss_seq += seq;
 			b->l1d_miss++;
-			if (!l2_access(addr, false))
-				b->l2_miss++;
+			b->l1_seq += seq;
+			l2_access(addr, false, b);
 		}
 	}
 }
@@ -321,10 +362,13 @@ static void on_fetch(unsigned int vcpu, void *udata)
 	(void)vcpu;
 	m.c.l1i++;
 	if (!l1_access(&m.l1i, addr, false, &never_dirty)) {
+		bool seq = stream_next(&m.s1i, addr >> m.l1i.line_shift);
+
 		m.c.l1i_miss++;
+		m.c.l1i_miss_seq += seq;
 		b->l1i_miss++;
-		if (!l2_access(addr, false))
-			b->l2_miss++;
+		b->l1_seq += seq;
+		l2_access(addr, false, b);
 	}
 }
 
@@ -366,11 +410,13 @@ static void print_profile(void)
 			continue;
 		snprintf(line, sizeof(line), "memmodel block id=%" PRIu32
 			 " va=0x%" PRIx64 " insns=%" PRIu32 " execs=%" PRIu64
-			 " l1i_miss=%" PRIu64 " l1d_miss=%" PRIu64 " l2_miss=%"
-			 PRIu64 " io_read=%" PRIu64 " io_write=%" PRIu64
+			 " l1i_miss=%" PRIu64 " l1d_miss=%" PRIu64 " l1_seq=%"
+			 PRIu64 " l2_miss=%" PRIu64 " l2_seq=%" PRIu64
+			 " io_read=%" PRIu64 " io_write=%" PRIu64
 			 " nc_bytes=%" PRIu64 "\n", m.id, b->vaddr, b->insns,
-			 b->execs, b->l1i_miss, b->l1d_miss, b->l2_miss,
-			 b->io_read, b->io_write, b->nc_bytes);
+			 b->execs, b->l1i_miss, b->l1d_miss, b->l1_seq,
+			 b->l2_miss, b->l2_seq, b->io_read, b->io_write,
+			 b->nc_bytes);
 		qemu_plugin_outs(line);
 	}
 }
@@ -381,7 +427,7 @@ static void zero_blocks(void)
 
 	for (b = m.blocks; b; b = b->next)
 		b->execs = b->l1i_miss = b->l1d_miss = b->l2_miss = b->io_read =
-			b->io_write = b->nc_bytes = 0;
+			b->io_write = b->nc_bytes = b->l1_seq = b->l2_seq = 0;
 }
 
 static void sum_paused(void)

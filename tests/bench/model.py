@@ -5,10 +5,15 @@ two are calibrated, in the same run, so that the memcpy micro-benchmark
 costs what memcpy is published to cost on the board, cached and uncached.
 
     cycles = CPI * instructions
-           + L2_HIT * (L1 instruction misses + L1 data misses)
-           + DRAM * L2 misses                      (calibrated: cached memcpy)
+           + L2_HIT * lone L1 misses + L2_STREAM * sequential L1 misses
+           + RAM * lone L2 misses
+           + DRAM_STREAM * sequential L2 misses   (calibrated: cached memcpy)
            + UNCACHED * bytes read or written uncached (calibrated: uncached)
            + DEV_READ * device register reads + DEV_WRITE * device writes
+
+A miss is sequential when a line next to it missed among the last eight
+misses of its level (the plugin's stream detector): what a prefetcher and
+overlapping line fills hide in a copy, and not in pointer-chasing code.
 """
 import re
 import statistics
@@ -29,7 +34,9 @@ SOURCES = {
                 "instructions usually take only one or two cycles\"; misses "
                 "stall dependent instructions \"for tens of cycles\".",
     "7cpu-a9": "7-cpu.com, *ARM Cortex-A9* (measured, Exynos 4210): L1 hit "
-               "4 cycles, L2 hit 4 + 19 cycles, RAM 110 ns beyond it. "
+               "4 cycles, L2 hit 4 + 19 cycles, RAM 110 ns beyond it; L2 to "
+               "L1 reading line after line 8.7 cycles a line; RAM reading "
+               "independent lines 68 ns a line. "
                "<https://7-cpu.com/cpu/Cortex-A9.html>",
     "zedboard": "bmartini/zynq-xdma issue #10 (Zedboard, Zynq-7020 at "
                 "667 MHz): memcpy between ordinary buffers ~256 MB/s, out of "
@@ -50,9 +57,10 @@ SOURCES = {
     "udmabuf16": "ikwzm/udmabuf issue #16 (ZynqMP): copying a DMA buffer "
                  "~800 MB/s cached, ~250 MB/s uncached. "
                  "<https://github.com/ikwzm/udmabuf/issues/16>",
-    "seed": "The seed (a Cyclone V SoC, two Cortex-A9): write() from "
-            "dma_alloc_coherent() buffers tops out at 55 MB/s. "
-            "<https://stackoverflow.com/questions/53472616>",
+    "seed": "Stack Overflow, *Zero-copy user-space TCP send of "
+            "dma_mmap_coherent() mapped memory* (Linux 5.1 on a Cyclone V "
+            "SoC, two Cortex-A9): write() to a TCP socket from the driver's "
+            "dma_alloc_coherent() buffers \"tops out at 55MB/s\".",
 }
 
 # Per CPU: the plugin's cache geometry and the model's constants; each
@@ -65,7 +73,12 @@ CPUS = {
         "cache_sources": ["ug585", "a9trm"],
         "cpi": (1.0, "xapp1206", "cycles per instruction when every access "
                 "hits L1 (the low end of one or two)"),
-        "l2_hit": (19.0, "7cpu-a9", "cycles an L1 miss costs when L2 hits"),
+        "l2_hit": (19.0, "7cpu-a9", "cycles a lone L1 miss costs when L2 "
+                   "hits"),
+        "l2_stream": (8.7, "7cpu-a9", "cycles a sequential L1 miss costs "
+                      "when L2 hits"),
+        "ram": (110e-9 * 666.667e6, "7cpu-a9", "cycles a lone L2 miss "
+                "costs besides (110 ns)"),
         "dev_read": (19.0 + 110e-9 * 666.667e6, "7cpu-a9",
                      "cycles a device register read costs (an L2 "
                      "round trip and the RAM latency)"),
@@ -83,8 +96,12 @@ CPUS = {
         "cache_sources": ["ug1085", "a53trm"],
         "cpi": (1.0, "xapp1206", "cycles per instruction when every access "
                 "hits L1 (the A9's figure: no published A53 one was found)"),
-        "l2_hit": (19.0, "7cpu-a9", "cycles an L1 miss costs when L2 hits "
-                   "(the A9's figure: no published A53 one was found)"),
+        "l2_hit": (19.0, "7cpu-a9", "cycles a lone L1 miss costs when L2 "
+                   "hits (the A9's figure: no published A53 one was found)"),
+        "l2_stream": (8.7, "7cpu-a9", "cycles a sequential L1 miss costs "
+                      "when L2 hits (the A9's figure)"),
+        "ram": (110e-9 * 1.2e9, "7cpu-a9", "cycles a lone L2 miss costs "
+                "besides (the A9's 110 ns, at this clock)"),
         "dev_read": (19.0 + 110e-9 * 1.2e9, "7cpu-a9",
                      "cycles a device register read costs (the A9's L2 "
                      "round trip and RAM latency, at this clock)"),
@@ -98,9 +115,10 @@ CPUS = {
 
 GBE = 125e6 * 1448 / 1538      # GbE payload at MTU 1500 (TCP, timestamps)
 
-COUNTS = ("insn_user", "insn_kernel", "l1i", "l1i_miss", "l1d", "l1d_miss",
-          "l1d_wb", "l2", "l2_miss", "l2_wb", "io_read", "io_write",
-          "nc_read", "nc_write", "nc_read_bytes", "nc_write_bytes")
+COUNTS = ("insn_user", "insn_kernel", "l1i", "l1i_miss", "l1i_miss_seq",
+          "l1d", "l1d_miss", "l1d_miss_seq", "l1d_wb", "l2", "l2_miss",
+          "l2_miss_seq", "l2_wb", "io_read", "io_write", "nc_read",
+          "nc_write", "nc_read_bytes", "nc_write_bytes")
 
 
 def cpu_of(arch):
@@ -149,6 +167,8 @@ class Model:
         self.hz = c["hz"]
         self.cpi = c["cpi"][0]
         self.l2_hit = c["l2_hit"][0]
+        self.l2_stream = c["l2_stream"][0]
+        self.ram = c["ram"][0]
         self.dev_read = c["dev_read"][0]
         self.dev_write = c["dev_write"][0]
         self.dram = self.uncached = None
@@ -156,33 +176,29 @@ class Model:
         if not cached_windows:
             return
         # Cached: the published cycles per byte, less what the model
-        # charges besides L2 misses, over the L2 misses per byte.
+        # charges besides sequential L2 misses, over those per byte.
         want = self.hz / c["memcpy_cached"][0]
         per = median_per_byte(cached_windows)
-        rest = self.core(per)
-        self.dram = (want - rest) / per["l2_miss"]
+        self.dram = 0.0
+        rest = self.cycles(per)
+        self.dram = (want - rest) / per["l2_miss_seq"]
         self.uncached = 0.0
         if uncached_windows:
             want_u = self.hz / c["memcpy_uncached"][0]
             per_u = median_per_byte(uncached_windows)
-            rest_u = self.core(per_u) + self.dram * per_u["l2_miss"]
+            rest_u = self.cycles(per_u)
             nc = per_u["nc_read_bytes"] + per_u["nc_write_bytes"]
             self.uncached = (want_u - rest_u) / nc
 
-    def core(self, per):
-        """Cycles of everything but L2 misses and uncached bytes."""
-        return (self.cpi * (per["insn_user"] + per["insn_kernel"]) +
-                self.l2_hit * (per["l1i_miss"] + per["l1d_miss"]) +
-                self.dev_read * per["io_read"] +
-                self.dev_write * per["io_write"])
-
     def parts(self, w):
         """Cycles of a window (or per-byte counts), by cause."""
+        l1_seq = w["l1i_miss_seq"] + w["l1d_miss_seq"]
+        l1 = w["l1i_miss"] + w["l1d_miss"] - l1_seq
         return {
             "instructions": self.cpi * (w["insn_user"] + w["insn_kernel"]),
-            "L1 misses (L2 hits)": self.l2_hit * (w["l1i_miss"] +
-                                                  w["l1d_miss"]),
-            "L2 misses (DRAM)": (self.dram or 0) * w["l2_miss"],
+            "L1 misses (L2 hits)": self.l2_hit * l1 + self.l2_stream * l1_seq,
+            "L2 misses (DRAM)": (self.ram * (w["l2_miss"] - w["l2_miss_seq"]) +
+                                 (self.dram or 0) * w["l2_miss_seq"]),
             "uncached bytes": (self.uncached or 0) * (w["nc_read_bytes"] +
                                                       w["nc_write_bytes"]),
             "device registers": (self.dev_read * w["io_read"] +
@@ -194,9 +210,11 @@ class Model:
 
     def block_cycles(self, b):
         """Cycles of one profiled code block (its own counts)."""
+        l1 = b["l1i_miss"] + b["l1d_miss"] - b["l1_seq"]
         return (self.cpi * b["insns"] * b["execs"] +
-                self.l2_hit * (b["l1i_miss"] + b["l1d_miss"]) +
-                (self.dram or 0) * b["l2_miss"] +
+                self.l2_hit * l1 + self.l2_stream * b["l1_seq"] +
+                self.ram * (b["l2_miss"] - b["l2_seq"]) +
+                (self.dram or 0) * b["l2_seq"] +
                 (self.uncached or 0) * b["nc_bytes"] +
                 self.dev_read * b["io_read"] + self.dev_write * b["io_write"])
 
