@@ -429,6 +429,26 @@ def targets(g, spread_rows):
     return md
 
 
+def devices(g, size):
+    """Device register accesses per KiB of payload, by device (QEMU's
+    name of its memory region), in each mode's median run."""
+    md = []
+    for mode, s, c in cells_by(g):
+        if s != size or c.error:
+            continue
+        r = min(c.ok, key=lambda x: abs(
+            g["mdl"].cycles(M.per_byte(g["windows"][x["model_id"]],
+                                       x["bytes"])) - c.med))
+        dev = g["windows"][r["model_id"]]["devices"]
+        kib = r["bytes"] / 1024
+        top = sorted(dev.items(), key=lambda x: -(x[1][0] + x[1][1]))
+        if top:
+            md.append("- %s: %s." % (mode, ", ".join(
+                "%s %.2f reads + %.2f writes" % (n, rw[0] / kib, rw[1] / kib)
+                for n, rw in top[:6])))
+    return md
+
+
 def where(g, size):
     """The profiled runs: where the cycles go, by function."""
     md, name = [], symbolizer(g["info"], g["notes"], g["info"].get("arch"))
@@ -525,8 +545,6 @@ def cross_check(guests):
     """The model's cache against QEMU's own cache plugin, same run."""
     md = []
     for g in guests:
-        log = os.path.join(os.path.dirname(g["info"].get("log", "")),
-                           "check.model")
         if not g["info"].get("check_log") or \
                 not os.path.exists(g["info"]["check_log"]):
             continue
@@ -537,17 +555,19 @@ def cross_check(guests):
         if m:
             ours = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)",
                                                      m.group(0))}
-        s = re.search(r"^sum\s+(.*)$", text, re.M)
+        # cache.c's table: one row per core ("0 ..."), then a "sum" row
+        # when there are more; columns: data accesses, misses, rate,
+        # instruction accesses, misses, rate, L2 accesses, misses, rate.
+        s = re.search(r"^(?:sum|0)\s+(\d+)\s+(\d+)\s+\S+\s+(\d+)\s+(\d+)"
+                      r"\s+\S+\s+(\d+)\s+(\d+)", text, re.M)
         if s:
-            v = s.group(1).split()
-            theirs = {"l1d": int(v[0]), "l1d_miss": int(v[1]),
-                      "l1i_miss": int(v[4]), "l2": int(v[6]),
-                      "l2_miss": int(v[7])}
+            v = [int(x) for x in s.groups()]
+            theirs = {"l1d": v[0], "l1d_miss": v[1], "l1i_miss": v[3],
+                      "l2": v[4], "l2_miss": v[5]}
         if ours and theirs:
             md.append("- %s: %s." % (g["name"], ", ".join(
                 "%s %d against %d" % (k, ours[k], theirs[k])
                 for k in ("l1d", "l1d_miss", "l1i_miss", "l2", "l2_miss"))))
-        del log
     return md
 
 
@@ -624,6 +644,10 @@ def main():
         md += ["", "### Calibration", ""]
         md += calibration(g)
         md += classic_check(g)
+        dev = devices(g, 65536)
+        if dev:
+            md += ["", "Device register accesses per KiB of payload at 64 "
+                   "KiB, by device (QEMU's names):", ""] + dev
         prof = where(g, 65536)
         if prof:
             md += ["", "### Where the cycles go, by function (64 KiB, "
