@@ -13,6 +13,10 @@
  * per batch size, pool setup time and segments, what copying the same
  * bytes costs this CPU. SIGINT or SIGTERM stops within a second and prints
  * what was measured; the exit status is 1 if any mode failed.
+ *
+ * --model marks each run (and each memcpy) for a cost model that watches
+ * the CPU from outside, a QEMU plugin (marker.h, tests/bench/memmodel.c):
+ * hint instructions that are no-ops on a board.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +33,7 @@
 
 #include "libfpgacap.h"
 #include "cli.h"
+#include "marker.h"
 #include "../tests/classic/fpgacap-classic.h"
 
 /* GbE TCP goodput at MTU 1500 with timestamps: 1448/1538 of 125 MB/s. */
@@ -93,7 +98,16 @@ struct bench_opts {
 	unsigned int run_timeout;	/* seconds a run may take, 0: no limit */
 	bool modes[NR_MODES];
 	bool json, quiet, handoff, setup, memcpy_bench;
+	bool model, model_profile;	/* markers; per-block counts at rep 1 */
 };
+
+/* A marked window's id: unique within a guest's run of several benches. */
+static uint32_t model_id(void)
+{
+	static uint32_t seq;
+
+	return ((uint32_t)getpid() & 0xffff) << 16 | (++seq & 0xffff);
+}
 
 /* CPU time of all CPUs from /proc/stat, in clock ticks. */
 struct sys_cpu {
@@ -141,6 +155,7 @@ struct result {
 	uint64_t sink_datagrams, sink_lost, sink_dropped;
 	bool interrupted;		/* cut short by SIGINT/SIGTERM */
 	const char *mode_used;
+	uint32_t model_id;		/* --model: the run's window, 0 if none */
 };
 
 /* A number from the sink's flat JSON ("key":123); 0 if absent. */
@@ -346,7 +361,10 @@ static int classic_open(const struct bench_opts *o, uint64_t size,
 		return -errno;
 	if (ioctl(c->fd, FPGACAP_CLASSIC_INFO, &c->info))
 		return -errno;
-	/* Loaded with another buffer size (its buffer_kb parameter). */
+	/* Loaded with another buffer size (its buffer_kb parameter); 0
+	 * takes the size it has. */
+	if (!size)
+		size = c->info.buffer_size;
 	if (c->info.buffer_size != size || !c->info.count ||
 	    c->info.count > 64)
 		return -EMEDIUMTYPE;
@@ -359,6 +377,18 @@ static int classic_open(const struct bench_opts *o, uint64_t size,
 		}
 	}
 	return 0;
+}
+
+/* Tell the model which pages are the coherent (uncached) buffers. */
+static void classic_mark_uncached(const struct classic *c)
+{
+	uint64_t off;
+	uint32_t i;
+
+	for (i = 0; i < c->info.count; i++)
+		for (off = 0; c->map[i] && off < c->info.buffer_size;
+		     off += 4096)
+			mark_uncached((const char *)c->map[i] + off);
 }
 
 static void classic_close(struct classic *c)
@@ -402,8 +432,14 @@ static int run_classic(struct classic *c, const struct bench_opts *o,
 
 		while (c->busy[i] && !ret)
 			ret = fpgacap_sender_reap(s, 1000) < 0 ? -EIO : 0;
+		/* The fill stands in for the device's DMA: not the CPU's
+		 * work on a board, so the model leaves it out. */
+		if (o->model)
+			mark(MARK_PAUSE, 0);
 		if (!ret && ioctl(c->fd, FPGACAP_CLASSIC_FILL, &f))
 			ret = -errno;
+		if (o->model)
+			mark(MARK_RESUME, 0);
 		c->busy[i] = true;
 		if (!ret)
 			ret = fpgacap_sender_send(s, &v, 1, k);
@@ -491,6 +527,8 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 	if (mode_coherent(mode)) {
 		ret = classic_open(o, size, &cl);
 		r->count = cl.info.count;
+		if (!ret && o->model)
+			classic_mark_uncached(&cl);
 	} else {
 		ret = fpgacap_open(o->device, writable ? O_RDWR : 0, &dev);
 		if (!ret)
@@ -508,12 +546,19 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 	cli_cpu_ns(&u0, &s0);
 	read_sys_cpu(&c0);
 	t0 = fc_now_ns();
+	if (o->model) {
+		r->model_id = model_id();
+		mark(o->model_profile && rep == 1 ? MARK_PROFILE : MARK_BEGIN,
+		     r->model_id);
+	}
 	if (mode == MODE_CAPTURE)
 		ret = run_capture(dev, o, r);
 	else if (mode_coherent(mode))
 		ret = run_classic(&cl, o, mode, &l, r);
 	else
 		ret = run_stream(dev, o, mode, &l, r);
+	if (o->model)
+		mark(MARK_END, r->model_id);
 	t1 = fc_now_ns();
 	read_sys_cpu(&c1);
 	cli_cpu_ns(&u1, &s1);
@@ -535,8 +580,11 @@ out:
 			r->drops = st.drops;
 		fpgacap_close(dev);
 	}
-	if (mode_coherent(mode))
+	if (mode_coherent(mode)) {
+		if (o->model)
+			mark(MARK_UNCACHED_CLEAR, 0);
 		classic_close(&cl);
+	}
 	if (o->run_timeout) {
 		alarm(0);
 		if (run_expired) {
@@ -740,16 +788,63 @@ static int bench_setup(const struct bench_opts *o, bool *first)
 }
 
 /*
+ * Copy @total bytes from @src (@n buffers of @size, in turn) into @dst,
+ * timed, and with --model in a marked window; one line of figures per
+ * repetition (--repeat) under @key.
+ */
+static void copy_rounds(const struct bench_opts *o, const char *key,
+			const void *const *src, uint32_t n, uint64_t size,
+			uint64_t total, void *dst, bool *first)
+{
+	uint64_t u0, s0, u1, s1, done;
+	uint32_t rep, id = 0, k;
+	double cpu;
+
+	for (rep = 1; rep <= o->repeat && !cli_stop; rep++) {
+		if (o->model) {
+			id = model_id();
+			mark(MARK_BEGIN, id);
+		}
+		cli_cpu_ns(&u0, &s0);
+		for (done = 0, k = 0; done < total && !cli_stop;
+		     done += size, k = (k + 1) % n)
+			memcpy(dst, src[k], size);
+		cli_cpu_ns(&u1, &s1);
+		if (o->model)
+			mark(MARK_END, id);
+		cpu = (double)(u1 - u0 + s1 - s0) / 1e9;
+		if (o->json)
+			printf("%s{\"%s_bytes\":%llu,\"%s_cpu_s_per_GB\":%.4f,"
+			       "\"%s_MBps\":%.1f,\"buffer_size\":%llu,"
+			       "\"rep\":%u,\"model_id\":%u,\"check\":%u}",
+			       *first ? "" : ",\n", key,
+			       (unsigned long long)done, key,
+			       cpu / ((double)done / 1e9), key,
+			       (double)done / 1e6 / cpu,
+			       (unsigned long long)size, rep, id,
+			       ((unsigned char *)dst)[size - 1]);
+		else
+			printf("%s: %.3f CPU s per GB (%.0f MB/s)\n", key,
+			       cpu / ((double)done / 1e9),
+			       (double)done / 1e6 / cpu);
+		*first = false;
+	}
+}
+
+/*
  * What copying costs here: memcpy from a mapped pool buffer (what the copy
- * path's send() does in the kernel, roughly) into ordinary memory.
+ * path's send() does in the kernel, roughly) into ordinary memory; with
+ * --classic, also from the classic driver's coherent buffers (uncached on
+ * a non-coherent ARM SoC), as its write() path does.
  */
 static int bench_memcpy(const struct bench_opts *o, bool *first)
 {
-	const uint64_t size = 1 << 20, total = 256ULL << 20;
+	const uint64_t size = 1 << 20;
+	const uint64_t total = o->model ? 64ULL << 20 : 256ULL << 20;
 	struct fpgacap_buffer b;
-	uint64_t u0, s0, u1, s1, done;
+	struct classic cl = { .fd = -1 };
 	struct fpgacap *dev;
-	double cpu;
+	const void *src;
 	void *dst;
 	int ret;
 
@@ -772,25 +867,28 @@ static int bench_memcpy(const struct bench_opts *o, bool *first)
 		return ret == -EINTR ? 0 : ret;
 	}
 	memset(dst, 0, size);
-	cli_cpu_ns(&u0, &s0);
-	for (done = 0; done < total && !cli_stop; done += size)
-		memcpy(dst, fpgacap_buffer_data(dev, b.index), size);
-	cli_cpu_ns(&u1, &s1);
+	src = fpgacap_buffer_data(dev, b.index);
+	copy_rounds(o, "memcpy", &src, 1, size, total, dst, first);
 	fpgacap_stop(dev);
 	fpgacap_close(dev);
-	cpu = (double)(u1 - u0 + s1 - s0) / 1e9;
-	if (o->json)
-		printf("%s{\"memcpy_bytes\":%llu,\"memcpy_cpu_s_per_GB\":%.4f,"
-		       "\"memcpy_MBps\":%.1f,\"check\":%u}", *first ? "" : ",\n",
-		       (unsigned long long)done, cpu / ((double)done / 1e9),
-		       (double)done / 1e6 / cpu,
-		       ((unsigned char *)dst)[size - 1]);
-	else
-		printf("memcpy: %.3f CPU s per GB (%.0f MB/s)\n",
-		       cpu / ((double)done / 1e9), (double)done / 1e6 / cpu);
-	*first = false;
+	if (o->classic && !cli_stop) {
+		ret = classic_open(o, 0, &cl);
+		if (!ret) {
+			uint64_t csize = cl.info.buffer_size;
+
+			if (o->model)
+				classic_mark_uncached(&cl);
+			copy_rounds(o, "memcpy_uncached",
+				    (const void *const *)cl.map,
+				    cl.info.count, csize,
+				    total / 4 / csize * csize, dst, first);
+			if (o->model)
+				mark(MARK_UNCACHED_CLEAR, 0);
+		}
+		classic_close(&cl);
+	}
 	free(dst);
-	return 0;
+	return ret;
 }
 
 static double per_gb(double seconds, uint64_t bytes)
@@ -820,7 +918,8 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       "\"retransmits\":%lld,\"datagrams\":%llu,"
 		       "\"datagram_size\":%u,\"gso_segments\":%u,\"sink\":%d,"
 		       "\"sink_datagrams\":%llu,\"sink_lost\":%llu,"
-		       "\"sink_dropped\":%llu,\"interrupted\":%s}",
+		       "\"sink_dropped\":%llu,\"interrupted\":%s,"
+		       "\"model_id\":%u}",
 		       first ? "" : ",\n", mode_names[r->mode], r->mode_used,
 		       (unsigned long long)r->size, r->count, r->rep, r->error,
 		       r->error ? fpgacap_strerror(r->error) : "",
@@ -843,7 +942,7 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       (unsigned long long)r->sink_datagrams,
 		       (unsigned long long)r->sink_lost,
 		       (unsigned long long)r->sink_dropped,
-		       r->interrupted ? "true" : "false");
+		       r->interrupted ? "true" : "false", r->model_id);
 		return;
 	}
 	if (first)
@@ -903,7 +1002,13 @@ static void usage(FILE *f)
 "                        must be the one measured)\n"
 "      --handoff         dequeue+return cost per buffer at batch 1..64\n"
 "      --setup           pool setup time and segments, 16..256 MiB\n"
-"      --memcpy          what copying the same bytes costs this CPU\n"
+"      --memcpy          what copying the same bytes costs this CPU (and\n"
+"                        copying out of the classic driver's buffers,\n"
+"                        with --classic), --repeat times\n"
+"      --model           mark each run for a cost model watching the CPU\n"
+"                        from outside (a QEMU plugin; no-op hints on a\n"
+"                        board); --model-profile also asks it for counts\n"
+"                        per code block in each mode's first run\n"
 "  -j, --json            one JSON document on stdout\n"
 "  -q, --quiet           no progress line\n"
 "  -h, --help            this text\n"
@@ -920,7 +1025,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_COMPARE = 256, OPT_SWEEP, OPT_RATE, OPT_HANDOFF, OPT_SETUP,
-       OPT_MEMCPY, OPT_UDP, OPT_UDP_CONTROL, OPT_CLASSIC, OPT_RUN_TIMEOUT };
+       OPT_MEMCPY, OPT_UDP, OPT_UDP_CONTROL, OPT_CLASSIC, OPT_RUN_TIMEOUT,
+       OPT_MODEL, OPT_MODEL_PROFILE };
 
 static void add_size(struct bench_opts *o, const char *opt, const char *s)
 {
@@ -964,6 +1070,8 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "handoff", no_argument, NULL, OPT_HANDOFF },
 		{ "setup", no_argument, NULL, OPT_SETUP },
 		{ "memcpy", no_argument, NULL, OPT_MEMCPY },
+		{ "model", no_argument, NULL, OPT_MODEL },
+		{ "model-profile", no_argument, NULL, OPT_MODEL_PROFILE },
 		CLI_OPTS_TAIL,
 	};
 	bool any_mode = false, compare = false;
@@ -1032,6 +1140,8 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_HANDOFF: o->handoff = true; break;
 		case OPT_SETUP: o->setup = true; break;
 		case OPT_MEMCPY: o->memcpy_bench = true; break;
+		case OPT_MODEL: o->model = true; break;
+		case OPT_MODEL_PROFILE: o->model = o->model_profile = true; break;
 		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}

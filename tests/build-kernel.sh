@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Build a target's guest kernel from a Debian linux-source package and the
-# fragments in tests/kernel/ (merged in order on tinyconfig), with modules so
+# fragments in tests/kernel/ (merged in order on tinyconfig, or on the
+# defconfig a target names in kernel_defconfig), with modules so
 # that out-of-tree builds find Module.symvers. Cached outside the checkout,
 # keyed by the source's version and the fragments' contents; a second caller
 # waits for the first. Usage: tests/build-kernel.sh TARGET (prints the dir)
@@ -16,7 +17,9 @@ for f in "${kernel_config[@]}"; do frags+=("$FPGACAP_TOP/tests/kernel/$f.config"
 src=$(kernel_source_dir "$kernel_source")
 # The fragments' options and comments make the key; their license line
 # does not change the kernel.
+base=${kernel_defconfig:-tinyconfig}
 key=$( (package_version "$kernel_source"; echo "$karch ${kernel_targets[*]}"
+	[ "$base" = tinyconfig ] || echo "$base, no modules"
 	grep -hv SPDX-License-Identifier "${frags[@]}") | sha256sum | cut -c1-12)
 out=$FPGACAP_CACHE/kernel/${kernel_source#linux-source-}-$karch-$(IFS=-; echo "${kernel_config[*]}")-$key
 
@@ -33,7 +36,11 @@ if [ -f "$out/.fpgacap-built" ]; then
 fi
 
 mk() { make -s -C "$src" O="$out" "${kmake_arch[@]}" "$@"; }
-mk tinyconfig >/dev/null
+mk "$base" >/dev/null
+# A distribution's defconfig builds hundreds of drivers as modules that no
+# guest loads: none (the fragments name what the guest needs built in).
+[ "$base" = tinyconfig ] ||
+	sed -i 's/^\(CONFIG_[A-Za-z0-9_]*\)=m$/# \1 is not set/' "$out/.config"
 KCONFIG_CONFIG=$out/.config "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
 	"$out/.config" "${frags[@]}" >/dev/null
 mk olddefconfig >/dev/null

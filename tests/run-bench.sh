@@ -1,91 +1,114 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Regenerate docs/benchmarks.md and docs/benchmarks.png from one run: the
-# bench job (tests/guest/job-bench.sh) in the x86_64 guest and in the
-# Zynq-7000 guest (plain kernel, no debug options), and the page pool's TCP
-# modes in the x86_64 and Zynq guests on Linux 6.12 (fixed buffers, which
-# 6.1 refuses to register), all under QEMU's
-# -icount shift=0 with one CPU, so that busy guest time counts guest
-# instructions; every mode repeated at every buffer size.
-#   tests/run-bench.sh [--bytes X86,ZYNQ] [--sizes LIST] [--zynq-sizes LIST]
-#                      [--repeat 5] [--targets x86,zynq-plain,x86-6.12,zynq-6.12-plain]
-# Buffer sizes: --sizes for x86, --zynq-sizes for the Zynq guest (both
-# 16K,64K,256K by default).
+# model job (tests/guest/job-model.sh) in the Zynq-7000 and ZynqMP bench
+# guests (kernels built like a BSP's), each under -icount shift=0 with the
+# memmodel plugin configured as the board's caches, every mode repeated at
+# every buffer size; then one short boot that holds the plugin's cache
+# counts against QEMU's own cache plugin. The plugins are built from
+# Debian's qemu source in the cache (tests/bench/build-plugins.sh).
+#   tests/run-bench.sh [--bytes 8M] [--sizes 16K,64K,256K] [--repeat 5]
+#                      [--targets zynq-bsp-plain,zynqmp-bsp-plain] [--no-check]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
-bytes=16M,8M sizes=16K,64K,256K zsizes=16K,64K,256K repeat=5
-targets=x86,zynq-plain,x86-6.12,zynq-6.12-plain
+. tests/lib/target.sh
+argv=("$@")
+bytes=8M sizes=16K,64K,256K repeat=5 check=1
+targets=zynq-bsp-plain,zynqmp-bsp-plain
+usage="usage: run-bench.sh [--bytes N] [--sizes LIST] [--repeat N] [--targets LIST] [--no-check]"
 while [ $# -gt 0 ]; do
 	case $1 in
-	--bytes) bytes=$2 ;;
-	--sizes) sizes=$2 ;;
-	--zynq-sizes) zsizes=$2 ;;
-	--repeat) repeat=$2 ;;
-	--targets) targets=$2 ;;
-	*) die "usage: run-bench.sh [--bytes X86,ZYNQ] [--sizes LIST] [--zynq-sizes LIST] [--repeat N] [--targets LIST]" ;;
+	--bytes) bytes=$2; shift ;;
+	--sizes) sizes=$2; shift ;;
+	--repeat) repeat=$2; shift ;;
+	--targets) targets=$2; shift ;;
+	--no-check) check=0 ;;
+	*) die "$usage" ;;
 	esac
-	shift 2
+	shift
 done
-command="tests/run-bench.sh --bytes $bytes --sizes $sizes --zynq-sizes $zsizes --repeat $repeat --targets $targets"
+command="tests/run-bench.sh --bytes $bytes --sizes $sizes --repeat $repeat --targets $targets"
+[ "$check" = 1 ] || command="$command --no-check"
+# One turn at the machine-wide lock for the whole run, rather than one per
+# guest and kernel build (its steps run one after another anyway): the
+# harness scripts below take a lock of this run's own meanwhile.
+if [ -z "${FPGACAP_BENCH_LOCKED:-}" ]; then
+	say "waiting for the machine-wide lock (held for the whole run)"
+	exec flock "$FPGACAP_HEAVY_LOCK" env FPGACAP_BENCH_LOCKED=1 \
+		FPGACAP_HEAVY_LOCK="$FPGACAP_WORK/bench.lock" "$0" "${argv[@]}"
+fi
+start=$(date +%s)
 tests/setup-host.sh
+plugins=$(tests/bench/build-plugins.sh)
 out=$FPGACAP_WORK/bench
+rm -rf "$out"
 mkdir -p "$out"
+logs=$FPGACAP_WORK/logs
+
+# The plugin's cache geometry for a target's CPU (tests/bench/model.py).
+caches() {
+	python3 -c "import sys; sys.path.insert(0, 'tests/bench'); import model
+print(model.CPUS[model.cpu_of('$1')]['caches'])"
+}
+
+# What the report needs to name the code a profiled run spent its
+# cycles in: the guest kernel's System.map, the module, the bench binary.
+guest_info() {
+	local target=$1 check_log=${2:-}
+	(
+		load_target "$target"
+		kdir=$(tests/build-kernel.sh "$target")
+		build=$FPGACAP_WORK/build/$target
+		python3 -c 'import json, sys
+print(json.dumps(dict(zip(["arch", "system_map", "module", "bench",
+                           "check_log"], sys.argv[1:]))))' \
+			"$arch" "$kdir/System.map" "$build/fpgacap.ko" \
+			"$build/bin/fpgacap-bench" "$check_log"
+	)
+}
+
 args=()
+checked=
 for target in ${targets//,/ }; do
-	# Streams through the Zynq guest's emulated GEM cost far more host
-	# time per byte: the second figure of --bytes is its bytes per run.
-	case $target in
-	# The Zynq guest without highmem (mem=700M of its 1 GiB), as
-	# docs/library.md asks of a board: its GEM lacks NETIF_F_HIGHDMA.
-	# Its idle time passes in host time (sleep=on: its datagram sink and
-	# its TCP peers answer in host time), while busy time counts
-	# instructions either way. A run longer than a minute of guest time
-	# ends as failed. (The 6.1 guest's device tree leaves out the triple
-	# timer counters, whose QEMU model can stop an -icount run for good:
-	# dts/fpgacap-zc702-emu-no-ttc.dts.)
-	zynq*) n=${bytes#*,} s=$zsizes sleep=on
-		extra=(--env mem=700M --env FPGACAP_BENCH_RUN_TIMEOUT=60) ;;
-	*) n=${bytes%%,*} s=$sizes extra=() sleep=off ;;
-	esac
-	# Linux 6.12 registers the writable pool (6.1 refuses it): there the
-	# page pool's TCP modes only, for fixed-buffer SEND_ZC against the
-	# others, at the sizes the targets name.
-	case $target in
-	x86-6.12) s=64K,256K extra=(--env FPGACAP_BENCH_MODES=capture,copy,zerocopy,uring,uring-fixed --env FPGACAP_BENCH_MICRO=0) ;;
-	zynq-6.12*) s=64K,256K n=2M
-		extra=(--env mem=700M --env FPGACAP_BENCH_RUN_TIMEOUT=60
-		       --env FPGACAP_BENCH_MODES=capture,copy,zerocopy,uring,uring-fixed
-		       --env FPGACAP_BENCH_MICRO=0) ;;
-	esac
-	# The 6.12 Zynq guest keeps its triple timer counters (without them
-	# Linux 6.12 there sends TCP at a fifth of the rate, idle between
-	# ticks), so QEMU's model of them can stop it for good now and then
-	# (twice in two runs of 8 MB, after 15 and 17 of them; never in
-	# two of 2 MB): 2 MB a run, and a guest that has not ended within
-	# 10 minutes is killed and booted again, three times at most; its
-	# figures come from the run that ended.
-	tries=1 limit=${FPGACAP_GUEST_TIMEOUT:-1500}
-	case $target in
-	zynq-6.12*) tries=3 limit=${FPGACAP_GUEST_TIMEOUT:-600} ;;
-	esac
-	log=$FPGACAP_WORK/logs/$target-bench.log
-	for try in $(seq "$tries"); do
-		# A failed run fails the job; the report shows it, and what
-		# the other runs measured.
-		FPGACAP_ICOUNT=shift=0,sleep=$sleep FPGACAP_GUEST_TIMEOUT=$limit \
-			tests/run-guest.sh "$target" bench --icount \
-			--env "FPGACAP_BENCH_BYTES=$n" --env "FPGACAP_BENCH_SIZES=$s" \
-			--env "FPGACAP_BENCH_REPEAT=$repeat" "${extra[@]}" >&2 ||
-			say "$target: the bench job failed; the report shows what it measured"
-		tr -d '\r' <"$log" | grep -q '^FPGACAP-GUEST-END' && break
-		say "$target: the guest stopped before its end (attempt $try of $tries)"
+	arch=$(load_target "$target"; echo "$arch")
+	append=(--env "FPGACAP_BENCH_BYTES=$bytes" --env "FPGACAP_BENCH_SIZES=$sizes"
+		--env "FPGACAP_BENCH_REPEAT=$repeat" --env FPGACAP_BENCH_RUN_TIMEOUT=300)
+	# No highmem on 32-bit ARM: its GEM lacks NETIF_F_HIGHDMA
+	# (docs/library.md asks the same of a board).
+	[ "$arch" != armhf ] || append+=(--env mem=700M)
+	log=$logs/$target-model.log
+	# Idle time passes in host time (sleep=on): the guest waits for its
+	# sinks on this host, and a timer must not fire early meanwhile.
+	# The plugin counts only what the CPU executes.
+	FPGACAP_ICOUNT=shift=0,sleep=on FPGACAP_GUEST_TIMEOUT=${FPGACAP_GUEST_TIMEOUT:-5400} \
+	FPGACAP_QEMU_ARGS="-plugin $plugins/libmemmodel.so,$(caches "$arch") -d plugin -D $log.model" \
+		tests/run-guest.sh "$target" model --icount "${append[@]}" >&2 ||
+		say "$target: the model job failed; the report shows what it measured"
+	for f in "$log" "$log.cmd" "$log.model"; do
+		cp "$f" "$out/$target${f#"$log"}"
 	done
-	cp "$log" "$out/$target.log"
-	cp "$log.cmd" "$out/$target.log.cmd"
-	args+=("$target=$out/$target.log")
+	# The cache cross-check: one short boot of the first 32-bit ARM
+	# target with both plugins, memmodel counting as cache.c does.
+	check_log=
+	if [ "$check" = 1 ] && [ "$arch" = armhf ] && [ -z "$checked" ]; then
+		clog=$logs/$target-check.log
+		qc="dcachesize=32768,dassoc=4,dblksize=32,icachesize=32768,iassoc=4"
+		qc="$qc,iblksize=32,l2cachesize=524288,l2assoc=8,l2blksize=32,evict=lru"
+		FPGACAP_ICOUNT=shift=0,sleep=on \
+		FPGACAP_QEMU_ARGS="-plugin $plugins/libmemmodel.so,$(caches "$arch"),check=on -plugin $plugins/libcache.so,$qc -d plugin -D $clog" \
+			tests/run-guest.sh "$target" model --icount --env mem=700M \
+			--env FPGACAP_BENCH_SIZES=64K --env FPGACAP_BENCH_REPEAT=1 \
+			--env FPGACAP_BENCH_BYTES=2M --env FPGACAP_BENCH_PROFILE=none \
+			--env FPGACAP_BENCH_MODES=capture,copy >&2 ||
+			say "$target: the cross-check boot failed"
+		cp "$clog" "$out/check.model"
+		check_log=$out/check.model checked=1
+	fi
+	guest_info "$target" "$check_log" >"$out/$target.json"
+	args+=("$target=$out/$target")
 done
 python3 tests/bench/report.py "$out" "${args[@]}" -- "$command"
 cp "$out/benchmarks.md" docs/benchmarks.md
 cp "$out/benchmarks.png" docs/benchmarks.png
-say "wrote docs/benchmarks.md and docs/benchmarks.png"
+say "wrote docs/benchmarks.md and docs/benchmarks.png in $(( $(date +%s) - start )) s"

@@ -115,6 +115,9 @@ if [ "$icount" = 1 ]; then
 else
 	cmd+=("${qemu_cpus[@]}")
 fi
+# Extra emulator arguments, space-separated (the bench's TCG plugin).
+read -ra qemu_extra <<<"${FPGACAP_QEMU_ARGS:-}"
+cmd+=("${qemu_extra[@]}")
 
 # The emulator's command line beside the log, quoted for a shell (reports
 # quote it; it reruns the guest as it ran).

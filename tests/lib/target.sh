@@ -7,7 +7,7 @@ load_target() {
 	local name=$1 file=$FPGACAP_TOP/tests/targets/$1.sh
 	[ -f "$file" ] || die "no target $name (tests/targets/*.sh: $(target_names))"
 	# Defaults of the optional variables, then the file.
-	kernel_package= kernel_source= kernel_config=() kernel_image=
+	kernel_package= kernel_source= kernel_config=() kernel_defconfig= kernel_image=
 	kernel_targets=() dts= guest_modules=() test_kmods=() kbuild_args=()
 	qemu_cpus=() qemu_cpus_icount=() append= sources=pattern timeout=1500 gcov=0
 	udp_nic=- tests=
