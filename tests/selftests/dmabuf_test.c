@@ -341,6 +341,31 @@ TEST_F(held, export_refused)
 	EXPECT_EQ(fd, next_fd());
 }
 
+/*
+ * A reply EXPORT cannot write back: EFAULT, and the dma-buf exists all the
+ * same, at the lowest free descriptor (as docs/abi.md says).
+ */
+TEST_F(held, export_reply_unwritable)
+{
+	long pg = page_size();
+	struct fpgacap_export *ex;
+	char path[64], fdinfo[512];
+	int fd = next_fd();
+
+	ex = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, ex);
+	ex->index = self->b.index;
+	ex->flags = O_RDONLY | O_CLOEXEC;
+	ASSERT_EQ(0, mprotect(ex, pg, PROT_READ));
+	EXPECT_EQ(-EFAULT, xioctl(self->dev, FPGACAP_IOC_EXPORT, ex));
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	ASSERT_EQ(0, read_file(path, fdinfo, sizeof(fdinfo)));
+	EXPECT_NE(NULL, strstr(fdinfo, "exp_name:\tfpgacap\n"));
+	close(fd);
+	munmap(ex, pg);
+}
+
 /* Only the owner exports: others EBUSY (EBADF write-only), none ENOBUFS. */
 TEST(export_needs_owner)
 {
@@ -458,6 +483,79 @@ TEST(export_rdwr_needs_a_writer)
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
 		close(fd);
+	close(dev);
+}
+
+/*
+ * Orphans stay bounded whatever made them. A pool let go while a dma-buf
+ * of it exists is an orphan, like one still mapped; max_orphaned is what
+ * keeps one member of the group from leaving the next owner without
+ * memory (docs/security.md), so exporting and closing, again and again,
+ * must not pile orphans past it. (EXPORT may refuse with EDQUOT the
+ * dma-buf that would; either way the orphans stay within the limit and
+ * the next owner gets the rest of max_pinned.)
+ */
+FIXTURE(limits) {
+	char pinned[32], orphaned[32];
+	int fds[3];
+};
+
+FIXTURE_SETUP(limits)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		self->fds[i] = -1;
+	ASSERT_EQ(0, get_param("max_pinned", self->pinned,
+			       sizeof(self->pinned)));
+	ASSERT_EQ(0, get_param("max_orphaned", self->orphaned,
+			       sizeof(self->orphaned)));
+	ASSERT_EQ(0, set_param("max_pinned", "3145728"));
+	ASSERT_EQ(0, set_param("max_orphaned", "1048576"));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (self->fds[i] >= 0)
+			close(self->fds[i]);
+	set_param("max_orphaned", self->orphaned);
+	set_param("max_pinned", self->pinned);
+}
+
+TEST_F(limits, exports_leave_orphans_bounded)
+{
+	struct fpgacap_info info;
+	struct fpgacap_buffer b;
+	int i, dev, ret;
+
+	for (i = 0; i < 3; i++) {
+		dev = open(dev_path(), O_RDONLY);
+		ASSERT_LE(0, dev);
+		ret = configure(dev, 4, 256 * KiB, 0, 0, NULL);
+		if (ret == -EDQUOT) {
+			TH_LOG("owner %d: CONFIGURE EDQUOT", i);
+			close(dev);
+			break;
+		}
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, xioctl(dev, FPGACAP_IOC_START, NULL));
+		ASSERT_EQ(1, dequeue(dev, &b, 1, 5 * SEC));
+		self->fds[i] = export_buf(dev, b.index, O_RDONLY | O_CLOEXEC);
+		if (self->fds[i] < 0)
+			EXPECT_EQ(-EDQUOT, self->fds[i]);
+		/* The owner leaves; its dma-buf keeps the pool. */
+		close(dev);
+	}
+	dev = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, xioctl(dev, FPGACAP_IOC_INFO, &info));
+	EXPECT_GE(info.max_orphaned, info.orphaned)
+		TH_LOG("%llu bytes orphaned", (unsigned long long)info.orphaned);
+	/* max_pinned - max_orphaned is the next owner's. */
+	EXPECT_EQ(0, configure(dev, 8, 256 * KiB, 0, 0, NULL));
 	close(dev);
 }
 
