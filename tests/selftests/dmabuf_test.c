@@ -17,6 +17,7 @@
  * the importer: then its absence fails), FPGACAP_SINK and
  * FPGACAP_EXPECT_ZEROCOPY (zerocopy_test.c), FPGACAP_KO(_PARAMS).
  */
+#include <dirent.h>
 #include <time.h>
 #include <linux/dma-buf.h>
 #include <linux/errqueue.h>
@@ -893,13 +894,48 @@ TEST_F_TIMEOUT(held, outlives_close, 120)
 }
 
 /*
- * Unbind with the buffer exported and mapped: the same, and the device
- * that binds next has nothing to do with the old dma-buf.
+ * The node platform device @pdev has now, as "/dev/NAME" in @out: a device
+ * bound while the old one still lives (held by a dma-buf, a mapping) gets
+ * a number of its own. 0, or -ENOENT after 5 s.
+ */
+static int node_of(const char *pdev, char *out, size_t len)
+{
+	char dir[192];
+	int i;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/platform/devices/%s/fpgacap",
+		 pdev);
+	for (i = 0; i < 100; i++) {
+		DIR *dp = opendir(dir);
+		struct dirent *d;
+
+		while (dp && (d = readdir(dp))) {
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(out, len, "/dev/%.64s", d->d_name);
+			closedir(dp);
+			if (!access(out, F_OK))
+				return 0;
+			dp = NULL;
+		}
+		if (dp)
+			closedir(dp);
+		usleep(50000);
+	}
+	return -ENOENT;
+}
+
+/*
+ * Unbind with the buffer exported and mapped: the same. The device bound
+ * next, while the old one lives on in the dma-buf, is another device (with
+ * a name of its own): the old dma-buf has nothing to do with its pool.
+ * Once everything of the old device is let go, the node's name is free
+ * again (a rebind gets it back; a reference left behind would keep it).
  */
 TEST_F_TIMEOUT(held, outlives_unbind, 120)
 {
 	long pages = self->cfg.mmap_size / page_size();
-	char pdev[128];
+	char pdev[128], node[128];
 	int fd;
 	uint8_t *p;
 
@@ -919,12 +955,14 @@ TEST_F_TIMEOUT(held, outlives_unbind, 120)
 	EXPECT_EQ(-ENODEV, dmabuf_sync(self->dmabuf, SYNC_READ_START));
 
 	ASSERT_EQ(0, driver_attr("bind", pdev));
-	ASSERT_EQ(0, wait_for_node());
-	fd = open(dev_path(), O_RDONLY);
+	ASSERT_EQ(0, node_of(pdev, node, sizeof(node)));
+	TH_LOG("bound again as %s, the old device still exported", node);
+	fd = open(node, O_RDONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_STREAMS_ON(fd);
 	close(fd);
 	EXPECT_EQ(-ENODEV, imp("map 1 to_device"));
+	EXPECT_EQ(-ENODEV, dmabuf_sync(self->dmabuf, SYNC_READ_START));
 	EXPECT_EQ(0, imp("check 0 %llu 0", (unsigned long long)self->b.offset));
 
 	EXPECT_EQ(0, imp("release_all"));
@@ -937,6 +975,13 @@ TEST_F_TIMEOUT(held, outlives_unbind, 120)
 	close(self->dmabuf);
 	self->dmabuf = -1;
 	EXPECT_EQ(self->before, pool_pages());
+
+	/* Nothing holds the old device now: its name is free again. */
+	if (strcmp(node, dev_path())) {
+		ASSERT_EQ(0, driver_attr("unbind", pdev));
+		ASSERT_EQ(0, driver_attr("bind", pdev));
+	}
+	ASSERT_EQ(0, wait_for_node());
 }
 
 /*
@@ -1031,27 +1076,53 @@ TEST_F_TIMEOUT(plain, unbind_bind_with_exports, 600)
 		ASSERT_EQ(0, give_back(dev, &b[0].index, 1));
 		p = mmap(NULL, BUFSZ, PROT_READ, MAP_SHARED, fds[1], 0);
 		ASSERT_NE(MAP_FAILED, p);
-		if (i % 2)
+		if (i % 2) {
+			/* Its last close ends the CPU access, before unbind. */
 			close(fds[2]);
+			fds[2] = -1;
+		}
 		ASSERT_EQ(0, driver_attr("unbind", pdev));
 		EXPECT_EQ(0, imp("check 0 %llu 0",
 				 (unsigned long long)b[0].offset));
 		EXPECT_EQ(0, imp("check 1 %llu 0",
 				 (unsigned long long)b[1].offset));
-		if (i % 3 == 0)
-			EXPECT_EQ(0, imp("release_all"));
-		if (!(i % 2))
-			EXPECT_EQ(0, dmabuf_sync(fds[2], SYNC_READ_END));
-		ASSERT_EQ(0, driver_attr("bind", pdev));
-		ASSERT_EQ(0, wait_for_node());
 		EXPECT_EQ(-1, check_pattern(p, b[1].bytes_used, b[1].offset));
-		EXPECT_EQ(0, imp("release_all"));
-		munmap(p, BUFSZ);
-		for (j = 0; j < 3; j++)
-			if (j != 2 || !(i % 2))
-				close(fds[j]);
-		munmap(pool, cfg.mmap_size);
-		close(dev);
+		if (fds[2] >= 0)
+			EXPECT_EQ(0, dmabuf_sync(fds[2], SYNC_READ_END));
+		/* Let go of everything, in a different order each time. */
+		switch (i % 3) {
+		case 0:
+			EXPECT_EQ(0, imp("release_all"));
+			munmap(p, BUFSZ);
+			for (j = 0; j < 3; j++)
+				if (fds[j] >= 0)
+					close(fds[j]);
+			munmap(pool, cfg.mmap_size);
+			close(dev);
+			break;
+		case 1:
+			for (j = 0; j < 3; j++)
+				if (fds[j] >= 0)
+					close(fds[j]);
+			close(dev);
+			munmap(pool, cfg.mmap_size);
+			EXPECT_EQ(0, imp("release_all"));
+			munmap(p, BUFSZ);
+			break;
+		default:
+			close(dev);
+			munmap(p, BUFSZ);
+			EXPECT_EQ(0, imp("release_all"));
+			for (j = 2; j >= 0; j--)
+				if (fds[j] >= 0)
+					close(fds[j]);
+			munmap(pool, cfg.mmap_size);
+			break;
+		}
+		EXPECT_EQ(before, pool_pages());
+		/* The node comes back by its name: nothing kept the old device. */
+		ASSERT_EQ(0, driver_attr("bind", pdev));
+		ASSERT_EQ(0, wait_for_node()) TH_LOG("iteration %d", i);
 	}
 	EXPECT_EQ(before, pool_pages());
 }
