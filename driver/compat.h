@@ -75,4 +75,25 @@ static int fn##_platform(struct platform_device *pdev)		\
 #define FPGACAP_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS(DMA_BUF)
 #endif
 
+/*
+ * An importer's mapping of a dma-buf (the test importer, tests/importer).
+ * From 6.2 dma_buf_map_attachment() and dma_buf_unmap_attachment() want
+ * the dma-buf's reservation lock held for every attachment, and the
+ * _unlocked variants that take it exist (both from the dma-buf locking
+ * series merged for 6.2). Checked in Debian's kernel sources: 6.12.118
+ * asserts the lock unconditionally in both; 6.1.192 asserts it only for
+ * dynamic attachments, which a static importer never has, so the locked
+ * names are right for 6.1 (6.1.192 has a stable backport of the _unlocked
+ * variants; earlier 6.1 releases need not).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define fpgacap_dma_buf_map(at, dir)	dma_buf_map_attachment_unlocked(at, dir)
+#define fpgacap_dma_buf_unmap(at, sgt, dir)				\
+	dma_buf_unmap_attachment_unlocked(at, sgt, dir)
+#else
+#define fpgacap_dma_buf_map(at, dir)	dma_buf_map_attachment(at, dir)
+#define fpgacap_dma_buf_unmap(at, sgt, dir)				\
+	dma_buf_unmap_attachment(at, sgt, dir)
+#endif
+
 #endif /* FPGACAP_COMPAT_H */

@@ -107,6 +107,15 @@ static inline int get_stats(int fd, struct fpgacap_stats *st)
 	return xioctl(fd, FPGACAP_IOC_STATS, st);
 }
 
+/* EXPORT buffer @index with @flags: the dma-buf's descriptor, or -errno. */
+static inline int export_buf(int fd, uint32_t index, uint32_t flags)
+{
+	struct fpgacap_export ex = { .index = index, .flags = flags };
+	int ret = xioctl(fd, FPGACAP_IOC_EXPORT, &ex);
+
+	return ret ? ret : ex.fd;
+}
+
 static inline void *map_pool(int fd, size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);

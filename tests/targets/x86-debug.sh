@@ -21,5 +21,6 @@ gcov=1
 # KASAN and lockdep slow every allocation and lock.
 timeout=2700
 # Test-only modules: the fake dmaengine provider (x86 only: it writes
-# through the direct map) and the classic coherent driver.
-test_kmods=(kmod classic)
+# through the direct map), the classic coherent driver and the dma-buf
+# importer.
+test_kmods=(kmod classic importer)

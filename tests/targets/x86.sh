@@ -13,9 +13,11 @@ qemu_cpus=(-smp 2)
 qemu_cpus_icount=(-smp 1)
 console=ttyS0
 nic=e1000
-# e1000 is a module in Debian's kernel.
-guest_modules=(e1000)
+# e1000 is a module in Debian's kernel; so is vgem, the DRM driver whose
+# PRIME import is dmabuf_test's importer that is not ours.
+guest_modules=(e1000 vgem)
 sources="pattern testdma"
 # Test-only modules: the fake dmaengine provider (x86 only: it writes
-# through the direct map) and the classic coherent driver.
-test_kmods=(kmod classic)
+# through the direct map), the classic coherent driver and the dma-buf
+# importer.
+test_kmods=(kmod classic importer)

@@ -12,9 +12,9 @@ qemu=(qemu-system-aarch64 -M xlnx-zcu102 -m 2G -serial mon:stdio)
 console=ttyPS0,115200
 nic=cadence_gem
 sources="pattern memcpy testdma"
-# Test-only modules: the dmaengine provider for the tests and the classic
-# coherent driver. The provider's long tests run a tenth of their buffers.
-test_kmods=(kmod classic)
+# Test-only modules: the dmaengine provider for the tests, the classic
+# coherent driver and the dma-buf importer. The provider's long tests run a tenth of their buffers.
+test_kmods=(kmod classic importer)
 append="FPGACAP_TESTDMA_SCALE=10"
 # Its device tree enables one GEM only: no datagram NIC.
 udp_nic=
