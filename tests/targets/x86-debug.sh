@@ -23,3 +23,6 @@ timeout=2700
 # Test-only modules: the fake dmaengine provider (x86 only: it writes
 # through the direct map) and the classic coherent driver.
 test_kmods=(kmod classic)
+# Disks for record_test, as on the x86 guest (tests/targets/x86.sh).
+disk_if=virtio
+disks=(rec:64M bad:32M:eio=4M slow:32M:wbps=1M)

@@ -13,8 +13,12 @@ qemu_cpus=(-smp 2)
 qemu_cpus_icount=(-smp 1)
 console=ttyS0
 nic=e1000
-# e1000 is a module in Debian's kernel.
-guest_modules=(e1000)
+# e1000 is a module in Debian's kernel, and so are the disks' drivers.
+guest_modules=(e1000 virtio_pci virtio_blk)
+# Disks for record_test (tests/lib/disks.sh): one to record onto, one
+# whose writes fail from 4 MiB on (blkdebug), one slower than the source.
+disk_if=virtio
+disks=(rec:64M bad:32M:eio=4M slow:32M:wbps=1M)
 sources="pattern testdma"
 # Test-only modules: the fake dmaengine provider (x86 only: it writes
 # through the direct map) and the classic coherent driver.
