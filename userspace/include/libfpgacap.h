@@ -393,7 +393,9 @@ int fpgacap_record_mode_parse(const char *name,
 struct fpgacap_recorder_opts {
 	uint32_t size;			/* sizeof(struct fpgacap_recorder_opts) */
 	/* A regular file or block device open for writing, O_DIRECT for
-	 * the page cache to stay out of it (without, the kernel copies). */
+	 * the page cache to stay out of it (without, the kernel copies);
+	 * on a 32-bit system with O_LARGEFILE (_FILE_OFFSET_BITS=64), or a
+	 * file stops at 2 GiB (EFBIG). */
 	int fd;
 	int index_fd;			/* the index, written from offset 0; -1: none */
 	enum fpgacap_record_mode mode;
