@@ -20,6 +20,7 @@ set -euo pipefail
 . "$FPGACAP_TOP/tests/lib/initramfs.sh"
 . "$FPGACAP_TOP/tests/lib/judge.sh"
 . "$FPGACAP_TOP/tests/lib/gcov.sh"
+. "$FPGACAP_TOP/tests/lib/disks.sh"
 
 usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V] [--hostfwd H:G] [--host-done FILE]"
 load_target "${1:?$usage (targets: $(target_names))}"
@@ -107,9 +108,13 @@ cmdline="$cmdline FPGACAP_SINK=10.0.2.100:5555 FPGACAP_SOURCES=${sources// /,}"
 cmdline="$cmdline$extra_env"
 
 [ -z "$udp_nic" ] || cmdline="$cmdline FPGACAP_UDP_SINK=10.0.2.100:5561"
+# The target's disks, made afresh for each run outside the checkout.
+make_disks "$FPGACAP_WORK/disks/$job"
+cmdline="$cmdline$disk_env"
 cmd=("${qemu[@]}" -nographic -no-reboot -kernel "$kimage" -initrd "$initrd"
      -append "$cmdline" -nic "$net,model=$nic" "${udp_nic_arg[@]}")
 [ -z "$dtb" ] || cmd+=(-dtb "$dtb")
+cmd+=("${disk_args[@]}")
 if [ "$icount" = 1 ]; then
 	cmd+=("${qemu_cpus_icount[@]}" -icount "${FPGACAP_ICOUNT:-shift=0,sleep=off}")
 else

@@ -11,6 +11,7 @@ load_target() {
 	kernel_targets=() dts= guest_modules=() test_kmods=() kbuild_args=()
 	qemu_cpus=() qemu_cpus_icount=() append= sources=pattern timeout=1500 gcov=0
 	udp_nic=- tests=
+	disks=() disk_if=
 	# shellcheck source=/dev/null
 	. "$file"
 	target=$name

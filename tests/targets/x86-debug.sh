@@ -24,3 +24,6 @@ timeout=2700
 # through the direct map), the classic coherent driver and the dma-buf
 # importer.
 test_kmods=(kmod classic importer)
+# Disks for record_test, as on the x86 guest (tests/targets/x86.sh).
+disk_if=virtio
+disks=(rec:64M bad:32M:eio=4M slow:32M:wbps=1M)

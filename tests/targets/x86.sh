@@ -13,9 +13,14 @@ qemu_cpus=(-smp 2)
 qemu_cpus_icount=(-smp 1)
 console=ttyS0
 nic=e1000
-# e1000 is a module in Debian's kernel; so is vgem, the DRM driver whose
-# PRIME import is dmabuf_test's importer that is not ours.
-guest_modules=(e1000 vgem)
+# e1000 is a module in Debian's kernel, and so are the disks' drivers and
+# vgem, the DRM driver whose PRIME import is dmabuf_test's importer that is
+# not ours.
+guest_modules=(e1000 virtio_pci virtio_blk vgem)
+# Disks for record_test (tests/lib/disks.sh): one to record onto, one
+# whose writes fail from 4 MiB on (blkdebug), one slower than the source.
+disk_if=virtio
+disks=(rec:64M bad:32M:eio=4M slow:32M:wbps=1M)
 sources="pattern testdma"
 # Test-only modules: the fake dmaengine provider (x86 only: it writes
 # through the direct map), the classic coherent driver and the dma-buf

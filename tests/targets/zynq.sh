@@ -21,3 +21,9 @@ sources="pattern memcpy slave testdma"
 # coherent driver and the dma-buf importer. The provider's long tests run a tenth of their buffers.
 test_kmods=(kmod classic importer)
 append="FPGACAP_TESTDMA_SCALE=10"
+# SD cards for record_test (tests/lib/disks.sh), in the board's two
+# slots: one to record onto (its failing writes come from the kernel's
+# fail_make_request: QEMU's card drops write errors), one slower than the
+# source.
+disk_if=sd
+disks=(rec:64M slow:32M:wbps=1M)

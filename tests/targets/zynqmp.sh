@@ -16,5 +16,8 @@ sources="pattern memcpy testdma"
 # coherent driver and the dma-buf importer. The provider's long tests run a tenth of their buffers.
 test_kmods=(kmod classic importer)
 append="FPGACAP_TESTDMA_SCALE=10"
+# SD cards for record_test, as on the Zynq-7000 (tests/targets/zynq.sh).
+disk_if=sd
+disks=(rec:64M slow:32M:wbps=1M)
 # Its device tree enables one GEM only: no datagram NIC.
 udp_nic=

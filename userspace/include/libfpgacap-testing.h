@@ -17,4 +17,12 @@
  */
 void fpgacap_testing_early_release(struct fpgacap_sender *s, bool on);
 
+/*
+ * Release every buffer the moment fpgacap_recorder_write() queued its
+ * write, before the kernel has read its pages: the recorder's twin of the
+ * hook above, for the tests that show a recycled buffer reaches the disk.
+ */
+void fpgacap_testing_record_early_release(struct fpgacap_recorder *r,
+					  bool on);
+
 #endif /* LIBFPGACAP_TESTING_H */

@@ -433,6 +433,339 @@ struct fpgacap_sender *fpgacap_pump_sender(struct fpgacap_pump *p);
 uint64_t fpgacap_pump_latency(const struct fpgacap_pump *p,
 			      double percentile);
 
+/* ---- recording to a file or block device (since 1.2) ---- */
+
+/*
+ * The disk twin of the sender: each buffer goes to the file with O_DIRECT
+ * through io_uring, straight from the pool's pages, and is released only
+ * once the write completed (the kernel no longer reads a page of it). An
+ * index beside the data says where each buffer went and what it carries.
+ */
+enum fpgacap_record_mode {
+	FPGACAP_RECORD_AUTO,	/* fixed where the kernel registers the pool,
+				 * else direct */
+	FPGACAP_RECORD_DIRECT,	/* writes from the pool, pages pinned per write */
+	FPGACAP_RECORD_FIXED,	/* writes from the pool registered with
+				 * io_uring: nothing pinned per write */
+	FPGACAP_RECORD_COPY,	/* memcpy into the library's aligned memory,
+				 * then the same write; the buffer is released
+				 * after the copy */
+};
+
+const char *fpgacap_record_mode_name(enum fpgacap_record_mode mode);
+int fpgacap_record_mode_parse(const char *name,
+			      enum fpgacap_record_mode *mode);
+
+/* fpgacap_recorder_opts.flags */
+#define FPGACAP_RECORD_SYNC	0x1U	/* each write reaches stable storage
+					 * before it is acknowledged (RWF_DSYNC),
+					 * and so does its index entry */
+
+struct fpgacap_recorder_opts {
+	uint32_t size;			/* sizeof(struct fpgacap_recorder_opts) */
+	/* A regular file or block device open for writing, O_DIRECT for
+	 * the page cache to stay out of it (without, the kernel copies);
+	 * on a 32-bit system with O_LARGEFILE (_FILE_OFFSET_BITS=64), or a
+	 * file stops at 2 GiB (EFBIG). */
+	int fd;
+	int index_fd;			/* the index, written from offset 0; -1: none */
+	enum fpgacap_record_mode mode;
+	uint32_t flags;			/* FPGACAP_RECORD_* */
+	unsigned int max_inflight;	/* buffers being written (0: 64) */
+	uint64_t offset;		/* the recording starts here in fd
+					 * (a multiple of block_size) */
+	/* Every write starts at a multiple of this and is a multiple of it
+	 * long (0: the block device's logical block size, the file's
+	 * O_DIRECT alignment, else 4096); at most the page size. */
+	uint32_t block_size;
+	/* io_uring: memory to register as fixed buffers (the pool's
+	 * mapping); read only during fpgacap_recorder_create(). */
+	const struct iovec *regions;
+	unsigned int nregions;
+	fpgacap_release_fn release;
+	void *ctx;
+	/* What the index header says of the pool (0: not known). */
+	uint64_t buffer_size;
+	uint32_t slot_size, slot_header;
+	uint32_t source;		/* FPGACAP_SOURCE_* */
+	uint32_t pool_flags;		/* FPGACAP_CFG_* */
+};
+
+struct fpgacap_recorder_stats {
+	uint32_t size;			/* in: sizeof; out: bytes filled */
+	enum fpgacap_record_mode mode;	/* in use */
+	enum fpgacap_record_mode requested;
+	bool uring;			/* false: synchronous pwrite() (no io_uring) */
+	bool direct;			/* fd is O_DIRECT */
+	bool fixed_buffers;		/* registered buffers in use */
+	/* Why registration was refused, or 0. Linux 6.1 refuses device
+	 * mappings (EFAULT, EOPNOTSUPP): writes pin per request there. */
+	int fixed_buffers_error;
+	uint32_t block_size;
+	uint64_t buffers;		/* taken by fpgacap_recorder_write() */
+	uint64_t bytes;			/* their bytes */
+	uint64_t acknowledged;		/* buffers written whole, in the index */
+	uint64_t acknowledged_bytes;
+	uint64_t failed;		/* buffers the file did not take whole */
+	uint64_t failed_bytes;		/* bytes of them not written */
+	uint64_t writes;		/* write requests */
+	uint64_t fixed_writes;		/* of which from registered buffers */
+	uint64_t resubmitted;		/* short writes and EAGAIN, resumed */
+	uint64_t copied_bytes;		/* copy mode, and short buffers' last block */
+	uint64_t padding_bytes;		/* zeros after short buffers */
+	uint64_t syscalls;		/* io_uring_enter, pwrite, fdatasync */
+	uint64_t index_entries;		/* entries in the index, END included */
+	uint64_t file_end;		/* next write position in fd */
+	int error;			/* first failure (positive errno), or 0 */
+	uint64_t error_offset;		/* where in fd it happened */
+	bool index_error;		/* the failure was the index's */
+	bool finished;			/* fpgacap_recorder_finish() wrote END */
+	uint32_t inflight;		/* buffers being written now */
+};
+
+struct fpgacap_recorder;
+
+/*
+ * Check the file (block size, O_DIRECT), set up io_uring (without it, or
+ * built without liburing: synchronous writes, one at a time; FIXED then
+ * fails -ENOSYS), register the regions (FIXED: refused registration fails
+ * with the kernel's errno; AUTO goes on with DIRECT), write the index
+ * header. -EINVAL for a bad offset or block size.
+ */
+int fpgacap_recorder_create(const struct fpgacap_recorder_opts *opts,
+			    struct fpgacap_recorder **out);
+/* Closes nothing. Writes still in flight (finish timed out) stay the
+ * kernel's: never return their buffers to the driver. */
+void fpgacap_recorder_destroy(struct fpgacap_recorder *r);
+
+/*
+ * Write @len bytes at @data (a buffer of the pool, page-aligned) as the
+ * recording's next buffer, @b its metadata for the index (sequence,
+ * offset, timestamp, loss, flags; NULL: numbered by the recorder). One
+ * call per buffer. Returns 0 once the write is queued; release(@cookie)
+ * follows when the kernel no longer reads the pages (in copy mode, at
+ * once). A length that is not a block multiple is written whole, its last
+ * block padded with zeros. -EINTR: a signal came while waiting for room,
+ * nothing queued (the caller keeps the buffer). After a failed write
+ * every call returns that error (-EIO, -ENOSPC ...): nothing is queued
+ * behind a failure.
+ */
+int fpgacap_recorder_write(struct fpgacap_recorder *r,
+			   const struct fpgacap_buffer *b, const void *data,
+			   size_t len, uint64_t cookie);
+/* Process completions, waiting up to @timeout_ms (< 0: until one comes);
+ * returns how many buffers were released, or -errno (-EINTR). */
+int fpgacap_recorder_reap(struct fpgacap_recorder *r, int timeout_ms);
+/*
+ * The end: wait up to @timeout_ms (< 0: as long as it takes; a signal
+ * ends the wait) for every write, flush the file and the index to stable
+ * storage, and append the index's END entry (its error: why the
+ * recording stopped). 0, the recording's error, or -ETIMEDOUT with writes
+ * still in flight (not in the index, their buffers not released).
+ */
+int fpgacap_recorder_finish(struct fpgacap_recorder *r, int timeout_ms);
+unsigned int fpgacap_recorder_pending(const struct fpgacap_recorder *r);
+int fpgacap_recorder_get_stats(const struct fpgacap_recorder *r,
+			       struct fpgacap_recorder_stats *st);
+
+/* ---- the index of a recording (since 1.2) ---- */
+
+/*
+ * A header, then one entry per buffer in stream order, then an END entry
+ * when the recorder finished; all little-endian, each with a CRC-32C of
+ * its other bytes. An entry is written only after its data write
+ * completed, so a crash leaves an index that describes data on the disk
+ * (its last entry possibly torn: the CRC tells). See docs/library.md.
+ */
+#define FPGACAP_INDEX_MAGIC	0x58494346U	/* "FCIX" little-endian */
+#define FPGACAP_INDEX_VERSION	1
+#define FPGACAP_INDEX_HEADER_SIZE 128
+#define FPGACAP_INDEX_ENTRY_SIZE 64
+
+/* fpgacap_index_header.flags */
+#define FPGACAP_INDEX_SYNC	0x1U	/* recorded with FPGACAP_RECORD_SYNC */
+
+/* fpgacap_index_entry.flags: FPGACAP_BUF_* in the low byte, and */
+#define FPGACAP_INDEX_FAILED	0x0100U	/* the write failed: @written of it
+					 * reached the file, @error says why */
+#define FPGACAP_INDEX_END	0x8000U	/* the recording's end */
+
+struct fpgacap_index_header {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t header_size;		/* entries start here */
+	uint16_t entry_size;
+	uint32_t block_size;		/* entries' file offsets are multiples */
+	uint64_t data_offset;		/* the first entry's file offset */
+	uint64_t buffer_size;		/* of the pool, 0: not known */
+	uint32_t slot_size, slot_header; /* a slotted pool's, or 0 */
+	uint32_t source;		/* FPGACAP_SOURCE_*, 0: not known */
+	uint32_t pool_flags;		/* FPGACAP_CFG_* of the pool */
+	uint32_t flags;			/* FPGACAP_INDEX_SYNC */
+	/* The start, on both clocks: entries' timestamps are monotonic. */
+	uint64_t start_realtime_ns;	/* CLOCK_REALTIME */
+	uint64_t start_monotonic_ns;	/* CLOCK_MONOTONIC */
+};
+
+struct fpgacap_index_entry {
+	uint64_t sequence;		/* the buffer's (END: the next one's) */
+	uint64_t stream_offset;		/* of its first payload byte (END:
+					 * where the stream ended) */
+	uint64_t file_offset;		/* where its bytes start in the data
+					 * (END: where the data ends) */
+	uint64_t bytes;			/* of the buffer written there */
+	uint64_t written;		/* of those, the file took (== bytes
+					 * unless FAILED) */
+	uint64_t timestamp_ns;		/* capture (END: the recorder's end),
+					 * CLOCK_MONOTONIC */
+	uint64_t lost_bytes;		/* capture lost just before it */
+	uint16_t flags;			/* FPGACAP_BUF_*, FPGACAP_INDEX_* */
+	uint16_t error;			/* positive errno: FAILED, or END's
+					 * reason to stop; 0 */
+};
+
+/* The wire forms (FPGACAP_INDEX_*_SIZE bytes) of a header and an entry,
+ * CRC included. Decoding: 0, -EPROTO (not an index, or a version or
+ * sizes this library cannot read), -EBADMSG (the CRC does not match: a
+ * torn or corrupted write). */
+void fpgacap_index_header_encode(void *wire,
+				 const struct fpgacap_index_header *h);
+int fpgacap_index_header_decode(const void *wire, size_t len,
+				struct fpgacap_index_header *h);
+void fpgacap_index_entry_encode(void *wire,
+				const struct fpgacap_index_entry *e);
+int fpgacap_index_entry_decode(const void *wire, size_t len,
+			       struct fpgacap_index_entry *e);
+
+/* ---- reading a recording back (since 1.2) ---- */
+
+/*
+ * Checks a recording against its index, entry by entry: the index itself
+ * (CRCs, sequence without gaps, stream offsets that go on where the last
+ * buffer ended plus what capture lost, file offsets in order), then the
+ * data each entry says is on the disk:
+ *   FPGACAP_VERIFY_PATTERN: the pattern source's bytes at each entry's
+ *     stream offset, every byte (a slotted pool's payloads), and zeros in
+ *     a short buffer's padding;
+ *   FPGACAP_VERIFY_FRAMED: a pool of records (FPGACAP_CFG_RECORDS): each
+ *     slot's struct fpgacap_dgram_header (sequence on from the first,
+ *     offset, FIRST and LOST flags, zeroed header room) and its payload
+ *     as the pattern;
+ *   FPGACAP_VERIFY_FRAMES: the records' headers only;
+ *   FPGACAP_VERIFY_NONE: the index only;
+ *   FPGACAP_VERIFY_AUTO: from the index header: the pattern source's
+ *     records framed, its plain stream pattern; other sources' records
+ *     frames, anything else none.
+ * Loss is reported, not an error: what capture lost (lost_bytes) and
+ * what the disk refused (FAILED entries).
+ */
+struct fpgacap_record_check_stats {
+	uint32_t size;			/* in: sizeof; out: bytes filled */
+	enum fpgacap_verify_mode mode;	/* auto: what it decided */
+	uint64_t entries;		/* buffer entries read */
+	uint64_t bytes;			/* of data checked */
+	uint64_t payload_bytes;		/* stream bytes in them */
+	uint64_t records;		/* slots of records checked */
+	uint64_t first_sequence, next_sequence;
+	uint64_t stream_start, stream_end;
+	uint64_t lost_events, lost_bytes; /* capture loss the index reports */
+	uint64_t failed_writes;		/* FAILED entries */
+	uint64_t failed_bytes;		/* bytes of them not on the disk */
+	uint64_t sequence_errors;	/* a buffer missing from the index */
+	uint64_t offset_errors;		/* stream offsets that do not follow */
+	uint64_t index_errors;		/* entries that contradict themselves,
+					 * file offsets out of place, entries
+					 * after the END */
+	uint64_t crc_errors;		/* corrupted entries (not the last) */
+	uint64_t data_errors;		/* bytes not what they should be */
+	uint64_t padding_errors;	/* padding bytes that are not zero */
+	uint64_t record_errors;		/* bad record headers */
+	uint64_t short_data;		/* entries the data file ends inside */
+	uint64_t first_error_entry;	/* entry number of the first error */
+	uint64_t first_error_at;	/* its byte in the data file */
+	bool torn;			/* the index ends in a partial or
+					 * corrupted entry (a crash) */
+	bool ended;			/* the END entry is there */
+	int end_error;			/* its reason to stop (positive errno) */
+	uint64_t end_timestamp_ns;
+	bool empty;			/* checking data, and no payload */
+	bool error;			/* any error above (torn is none) */
+};
+
+struct fpgacap_record_reader;
+
+/*
+ * Read and check the header of the index at @index_fd (from offset 0)
+ * for the data at @data_fd (read with pread; O_DIRECT or not). -EPROTO,
+ * -EBADMSG as fpgacap_index_header_decode(), -EINVAL for a mode that
+ * does not fit the recording (framed without records).
+ */
+int fpgacap_record_reader_open(int data_fd, int index_fd,
+			       enum fpgacap_verify_mode mode,
+			       struct fpgacap_record_reader **out);
+void fpgacap_record_reader_close(struct fpgacap_record_reader *rd);
+int fpgacap_record_reader_header(const struct fpgacap_record_reader *rd,
+				 struct fpgacap_index_header *h);
+/* Check up to @max entries (0: all). Returns how many, 0 at the index's
+ * end, -errno if a read failed. */
+int fpgacap_record_reader_step(struct fpgacap_record_reader *rd,
+			       unsigned int max);
+int fpgacap_record_reader_get_stats(const struct fpgacap_record_reader *rd,
+				    struct fpgacap_record_check_stats *st);
+
+/* ---- a recording: device -> disk, buffers recycled on release ---- */
+
+struct fpgacap_recording_opts {
+	uint32_t size;			/* sizeof(struct fpgacap_recording_opts) */
+	unsigned int batch;		/* dequeue batch (0: 16) */
+	uint64_t max_bytes;		/* stop after (0: no limit) */
+	uint64_t max_buffers;		/* stop after (0: no limit) */
+	int64_t timeout_ns;		/* longest dequeue wait (0: forever) */
+	/* fd, index_fd, mode, flags, offset, block_size of the recorder; the
+	 * recording sets its release, ctx, max_inflight, regions and what
+	 * the index says of the pool. */
+	const struct fpgacap_recorder_opts *record;
+};
+
+struct fpgacap_recording_stats {
+	uint32_t size;			/* in: sizeof; out: bytes filled */
+	uint64_t buffers;		/* handed to the recorder */
+	uint64_t payload_bytes;
+	uint64_t lost_bytes;		/* capture loss, from the driver */
+	uint64_t lost_events;
+	uint64_t error_buffers;		/* FPGACAP_BUF_ERROR */
+	uint64_t unwritten_buffers;	/* dequeued after a failed write and
+					 * given back unwritten */
+	uint64_t unwritten_bytes;
+	/* capture-to-release latency, ns, over every released buffer */
+	uint64_t latency_samples;
+	uint64_t latency_min, latency_max, latency_sum;
+};
+
+struct fpgacap_recording;
+
+int fpgacap_recording_create(struct fpgacap *dev,
+			     const struct fpgacap_recording_opts *opts,
+			     struct fpgacap_recording **out);
+void fpgacap_recording_destroy(struct fpgacap_recording *rec);
+/*
+ * Move one batch: dequeue, write, return whatever was released. 0 while
+ * recording, 1 once a limit was reached or the stream stopped and
+ * drained, -errno: -EINTR on a signal (call again to go on, or finish),
+ * or the write error that ended the recording (-EIO, -ENOSPC ...).
+ */
+int fpgacap_recording_step(struct fpgacap_recording *rec);
+/* fpgacap_recorder_finish(), then every released buffer back to the
+ * driver; buffers still being written are not returned. */
+int fpgacap_recording_finish(struct fpgacap_recording *rec, int timeout_ms);
+int fpgacap_recording_get_stats(const struct fpgacap_recording *rec,
+				struct fpgacap_recording_stats *st);
+struct fpgacap_recorder *fpgacap_recording_recorder(
+	struct fpgacap_recording *rec);
+/* Latency (ns) at @percentile, as fpgacap_pump_latency(). */
+uint64_t fpgacap_recording_latency(const struct fpgacap_recording *rec,
+				   double percentile);
+
 #ifdef __cplusplus
 }
 #endif
