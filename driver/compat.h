@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel API differences between the releases fpgacap builds against
- * (6.1 to 6.12), in one place. The driver's logic uses only the names
+ * (6.1 to 7.3), in one place. The driver's logic uses only the names
  * defined here or the newest kernel's own.
  */
 #ifndef FPGACAP_COMPAT_H
@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/platform_device.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 /*
@@ -63,6 +64,16 @@ static int fn##_platform(struct platform_device *pdev)		\
 	fn(pdev);							\
 	return 0;							\
 }
+#endif
+
+/*
+ * Typed allocation, kzalloc_obj(object, gfp): the newest kernels have it
+ * (7.2 and 7.3 do, 6.12 does not) and checkpatch prefers it to
+ * kzalloc(sizeof(...)). Elsewhere this stands in (without its check of
+ * the pointer type, which the newest kernels make).
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
 #endif
 
 #endif /* FPGACAP_COMPAT_H */

@@ -114,8 +114,13 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 			return -ENOMEM;
 		if (order)
 			split_page(page, order);
+		/*
+		 * One buddy block never crosses a memory section, so its
+		 * struct pages are contiguous whatever the memory model
+		 * (nth_page() for this is gone from the newest kernels).
+		 */
 		for (i = 0; i < (1U << order); i++)
-			*pages++ = nth_page(page, i);
+			*pages++ = page + i;
 		atomic_long_add(1L << order, &fpgacap_pool_pages);
 		n -= 1U << order;
 		pool_note_chunk(pool, order);
@@ -319,7 +324,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 		atomic64_sub(bytes, &budget->held);
 		return ERR_PTR(-EDQUOT);
 	}
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
+	pool = kzalloc_obj(*pool, GFP_KERNEL_ACCOUNT);
 	if (!pool) {
 		atomic64_sub(bytes, &budget->held);
 		return ERR_PTR(-ENOMEM);

@@ -44,6 +44,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "fpgacap.h"
 
 #define DMA_MAX_IN_FLIGHT 32
@@ -482,7 +483,7 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	u32 n = 4;
 	int ret, i;
 
-	ds = kzalloc(sizeof(*ds), GFP_KERNEL);
+	ds = kzalloc_obj(*ds, GFP_KERNEL);
 	if (!ds)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&ds->lock);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Build a target's guest kernel from a Debian linux-source package and the
 # fragments in tests/kernel/ (merged in order on tinyconfig), with modules so
-# that out-of-tree builds find Module.symvers. Cached outside the checkout,
+# that out-of-tree builds find Module.symvers (the package comes from the
+# target's kernel_suite, or is the host's own). Cached outside the checkout,
 # keyed by the source's version and the fragments' contents; a second caller
 # waits for the first. Usage: tests/build-kernel.sh TARGET (prints the dir)
 set -euo pipefail
@@ -13,10 +14,10 @@ load_target "${1:?usage: build-kernel.sh TARGET}"
 [ -n "$kernel_source" ] || die "target $target uses Debian's kernel image"
 frags=()
 for f in "${kernel_config[@]}"; do frags+=("$FPGACAP_TOP/tests/kernel/$f.config"); done
-src=$(kernel_source_dir "$kernel_source")
+src=$(kernel_source_dir "$kernel_source" "$kernel_suite")
 # The fragments' options and comments make the key; their license line
 # does not change the kernel.
-key=$( (package_version "$kernel_source"; echo "$karch ${kernel_targets[*]}"
+key=$( (package_version "$kernel_source" "$kernel_suite"; echo "$karch ${kernel_targets[*]}"
 	grep -hv SPDX-License-Identifier "${frags[@]}") | sha256sum | cut -c1-12)
 out=$FPGACAP_CACHE/kernel/${kernel_source#linux-source-}-$karch-$(IFS=-; echo "${kernel_config[*]}")-$key
 
@@ -38,9 +39,24 @@ KCONFIG_CONFIG=$out/.config "$src/scripts/kconfig/merge_config.sh" -m -O "$out" 
 	"$out/.config" "${frags[@]}" >/dev/null
 mk olddefconfig >/dev/null
 
-# Options whose dependencies are missing vanish silently: insist on each.
+# Options whose dependencies are missing vanish silently: insist on each
+# this kernel knows. One it does not know (removed or merged into another
+# in its release, as DMA_API_DEBUG_SG into DMA_API_DEBUG) is only named.
+known=$(find "$src" -name 'Kconfig*' -not -path "$src/Documentation/*" -print0 |
+	xargs -0 grep -hE '^[[:space:]]*(menu)?config [A-Z0-9_]+' | awk '{ print "CONFIG_" $2 }' |
+	sort -u)
 missing=0
 while IFS= read -r line; do
+	opt=
+	case "$line" in
+	CONFIG_*=*) opt=${line%%=*} ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *} ;;
+	esac
+	[ -n "$opt" ] || continue
+	if ! grep -qx -- "$opt" <<<"$known"; then
+		say "$target: $opt is not an option of $kernel_source; skipped"
+		continue
+	fi
 	case "$line" in
 	CONFIG_*=*)
 		grep -qx -- "$line" "$out/.config" || {
@@ -48,9 +64,7 @@ while IFS= read -r line; do
 			missing=1
 		}
 		;;
-	"# CONFIG_"*" is not set")
-		opt=${line#\# }
-		opt=${opt%% *}
+	*)
 		! grep -q "^$opt=" "$out/.config" || {
 			say "$target: config option not unset: $opt"
 			missing=1

@@ -27,27 +27,120 @@ heavy_timed() {
 }
 die() { printf '[fpgacap] error: %s\n' "$*" >&2; exit 1; }
 
-# The archive's version of a package (installed or candidate).
+# Debian's archive beyond this host's own sources. A suite (sid,
+# trixie-backports, bookworm-backports ...) is read through an apt
+# configuration of its own in the cache: its sources list, package lists
+# and package cache live there, checked with the host's archive keyring.
+# The host's apt configuration is never changed. The empty suite means the
+# host's own sources.
+FPGACAP_DEBIAN_MIRROR=${FPGACAP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# A suite's package lists older than this (seconds) are fetched again.
+FPGACAP_APT_MAX_AGE=${FPGACAP_APT_MAX_AGE:-86400}
+
+# debian_apt SUITE apt-get|apt-cache ARGS...
+debian_apt() {
+	local suite=$1 cmd=$2
+	shift 2
+	if [ -z "$suite" ]; then
+		"$cmd" "$@"
+		return
+	fi
+	local dir=$FPGACAP_CACHE/apt/$suite a
+	local opts=(-o "Dir::Etc::SourceList=$dir/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$dir/lists"
+		-o "Dir::Cache=$dir/cache" -o Dir::State::status=/dev/null
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
+		-o Acquire::Languages=none
+		-o "APT::Architecture=$(dpkg --print-architecture)")
+	for a in $(dpkg --print-architecture) armhf arm64; do
+		opts+=(-o "APT::Architectures::=$a")
+	done
+	local lists_age=$FPGACAP_APT_MAX_AGE stamp=$dir/lists/.fpgacap-updated
+	[ -f "$stamp" ] && lists_age=$(( $(date +%s) - $(stat -c %Y "$stamp") ))
+	if [ "$lists_age" -ge "$FPGACAP_APT_MAX_AGE" ]; then
+		mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+		(
+			flock 9
+			[ -f "$stamp" ] && [ $(( $(date +%s) - $(stat -c %Y "$stamp") )) \
+				-lt "$FPGACAP_APT_MAX_AGE" ] && exit 0
+			say "fetching the package lists of $suite"
+			echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+				"$FPGACAP_DEBIAN_MIRROR $suite main" >"$dir/sources.list"
+			# A mirror mid-sync can fail one index; what arrived still works.
+			apt-get "${opts[@]}" -q update >"$dir/update.log" 2>&1 ||
+				say "apt-get update of $suite reported errors (see $dir/update.log)"
+			touch "$stamp"
+		) 9>"$dir/.lock"
+	fi
+	"$cmd" "${opts[@]}" "$@"
+}
+
+# debian_download SUITE DIR PKG...: the packages' .deb files into DIR. A
+# package the lists name but the mirror no longer serves makes the lists
+# be fetched again, once.
+debian_download() {
+	local suite=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"
+	(cd "$dir" && debian_apt "$suite" apt-get download "$@" >/dev/null 2>&1) && return
+	if [ -n "$suite" ]; then
+		rm -f "$FPGACAP_CACHE/apt/$suite/lists/.fpgacap-updated"
+		(cd "$dir" && debian_apt "$suite" apt-get download "$@" >/dev/null 2>&1) &&
+			return
+	fi
+	return 1
+}
+
+# The archive's version of a package (installed or candidate; in SUITE
+# when one is given).
 package_version() {
-	local v
-	v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true)
-	[ -n "$v" ] || v=$(apt-cache policy "$1" | awk '/Candidate:/ { print $2 }')
-	[ -n "$v" ] && [ "$v" != "(none)" ] || die "package $1 is not in the archive"
+	local pkg=$1 suite=${2:-} v=
+	[ -n "$suite" ] || v=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)
+	[ -n "$v" ] || v=$(debian_apt "$suite" apt-cache policy "$pkg" |
+		awk '/Candidate:/ { print $2; exit }')
+	[ -n "$v" ] && [ "$v" != "(none)" ] ||
+		die "package $pkg is not in the archive${suite:+ ($suite)}"
 	echo "$v"
 }
 
-# Source tree of a Debian linux-source-X.Y package (installed by
-# tests/setup-host.sh), extracted once into the cache.
+# Source tree of a Debian linux-source-X.Y package, extracted once into the
+# cache: the host's installed package (tests/setup-host.sh installs 6.1 and
+# 6.12), or with SUITE the package from that suite, downloaded, never
+# installed. kernel_source_dir [PKG [SUITE]] prints the tree.
 kernel_source_dir() {
-	local pkg=${1:-linux-source-6.1}
-	local tarball=/usr/src/$pkg.tar.xz dir=$FPGACAP_CACHE/$pkg
-	[ -f "$tarball" ] || die "$tarball missing (tests/setup-host.sh installs $pkg)"
-	local stamp=$dir/.fpgacap-extracted
-	if [ ! -f "$stamp" ] || [ "$tarball" -nt "$stamp" ]; then
-		say "extracting $tarball"
-		rm -rf "$dir"
-		tar -C "$FPGACAP_CACHE" -xf "$tarball"
-		touch "$stamp"
+	local pkg=${1:-linux-source-6.1} suite=${2:-}
+	if [ -z "$suite" ]; then
+		local tarball=/usr/src/$pkg.tar.xz dir=$FPGACAP_CACHE/$pkg
+		[ -f "$tarball" ] || die "$tarball missing (tests/setup-host.sh installs $pkg)"
+		local stamp=$dir/.fpgacap-extracted
+		if [ ! -f "$stamp" ] || [ "$tarball" -nt "$stamp" ]; then
+			say "extracting $tarball"
+			rm -rf "$dir"
+			tar -C "$FPGACAP_CACHE" -xf "$tarball"
+			touch "$stamp"
+		fi
+		echo "$dir"
+		return
+	fi
+	local ver top=$FPGACAP_CACHE/source/$suite
+	ver=$(package_version "$pkg" "$suite")
+	local dir=$top/$pkg
+	mkdir -p "$top"
+	if [ "$(cat "$dir/.fpgacap-extracted" 2>/dev/null)" != "$ver" ]; then
+		(
+			flock 9
+			[ "$(cat "$dir/.fpgacap-extracted" 2>/dev/null)" != "$ver" ] || exit 0
+			say "fetching and extracting $pkg $ver ($suite)"
+			rm -rf "$dir" "$top/debs"
+			debian_download "$suite" "$top/debs" "$pkg=$ver" ||
+				die "apt-get download $pkg=$ver ($suite) failed"
+			# The package holds the tarball; unpack it without a copy.
+			dpkg-deb --fsys-tarfile "$top"/debs/*.deb |
+				tar -xOf - "./usr/src/$pkg.tar.xz" | tar -C "$top" -xJf - ||
+				die "extracting $pkg failed"
+			rm -rf "$top/debs"
+			echo "$ver" >"$dir/.fpgacap-extracted"
+		) 9>"$top/.$pkg.lock" || exit 1
 	fi
 	echo "$dir"
 }
