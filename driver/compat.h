@@ -67,10 +67,10 @@ static int fn##_platform(struct platform_device *pdev)		\
 #endif
 
 /*
- * Typed allocation, kzalloc_obj(object, gfp): the newest kernels have it
- * (7.2 and 7.3 do, 6.12 does not) and checkpatch prefers it to
- * kzalloc(sizeof(...)). Elsewhere this stands in (without its check of
- * the pointer type, which the newest kernels make).
+ * Typed allocation, kzalloc_obj(object, gfp), which checkpatch prefers to
+ * kzalloc(sizeof(...)): in 7.0, and backported to 6.18.y and to 6.12.97,
+ * so tested by name, not by version. Where it is missing this stands in
+ * (without its check of the pointer type).
  */
 #ifndef kzalloc_obj
 #define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)

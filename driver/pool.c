@@ -117,7 +117,7 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 		/*
 		 * One buddy block never crosses a memory section, so its
 		 * struct pages are contiguous whatever the memory model
-		 * (nth_page() for this is gone from the newest kernels).
+		 * (6.18 removed nth_page(), which was for ranges that may).
 		 */
 		for (i = 0; i < (1U << order); i++)
 			*pages++ = page + i;

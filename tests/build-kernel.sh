@@ -78,6 +78,6 @@ say "building the $target guest kernel in $out (10-25 minutes on 2 cores)"
 heavy_timed "$out/build.seconds" make -s -C "$src" O="$out" "${kmake_arch[@]}" \
 	-j"$JOBS" "${kernel_targets[@]}" modules >"$out/build.log" 2>&1 ||
 	{ tail -40 "$out/build.log" >&2; die "$target kernel build failed"; }
-say "$target kernel built in $(cat "$out/build.seconds") s"
+say "$target kernel built in $(cat "$out/build.seconds") s ($(cat "$out/build.seconds.cpu") s of CPU)"
 touch "$out/.fpgacap-built"
 echo "$out"

@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Static checks, one TAP line each: the module and every test-only module
 # build clean with W=1 and sparse (C=1) for x86_64, armhf and arm64 against
-# each kernel line the project supports, using Debian's configuration of
-# that kernel for that architecture; checkpatch --strict (the newest
-# kernel's) is clean; the UAPI header stands alone as C99 -pedantic and as
-# C++; userspace cross-builds for armhf and arm64; the selftests compile
-# against each kernel's kselftest harness; the device trees compile
-# without warnings. No kernel is built here: Debian's headers serve where
-# this host's compiler is the one Debian used, and otherwise Debian's
-# configuration is prepared from the same release's source
-# (tests/lib/debian-kernel.sh).
+# each kernel line the project supports, with Debian's configuration of
+# that kernel for that architecture; checkpatch --strict (the oldest
+# kernel's and the newest's) is clean; the UAPI header stands alone as C99
+# -pedantic and as C++; userspace cross-builds for armhf and arm64; the
+# selftests compile against each kernel's kselftest harness; the device
+# trees compile without warnings. No kernel is built for these checks:
+# Debian's headers serve where this host's compiler is the one Debian
+# used, and otherwise Debian's configuration is prepared from the same
+# release's source (tests/lib/debian-kernel.sh).
 #   FPGACAP_STATIC_KERNELS="6.1 6.12 7.2@sid 7.3@trixie-backports"
 # names the kernel lines, X.Y[@SUITE] (no suite: this host's own sources).
 set -uo pipefail
@@ -127,7 +127,7 @@ selftests_harness() {
 	done
 }
 
-checkpatch_clean() {
+checkpatch_clean() {	# checkpatch_clean KERNEL-SOURCE
 	local f k ignore bad=0
 	local files=("$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h)
 	for k in "${kmods[@]}"; do files+=("$k"/*.c); done
@@ -136,7 +136,7 @@ checkpatch_clean() {
 		# The compat header is where kernel version checks belong.
 		[ "${f##*/}" != compat.h ] ||
 			ignore=$ignore,LINUX_VERSION_CODE,CONSTANT_COMPARISON
-		"$newest_src/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		"$1/scripts/checkpatch.pl" --strict --no-tree --quiet \
 			--ignore "$ignore" -f "$f" || bad=1
 	done
 	return $bad
@@ -183,7 +183,12 @@ for k in $kernels; do
 	newest_src=$ksrc
 	check "selftests compile against $xy's kselftest harness" selftests_harness "$ksrc"
 done
-check "checkpatch --strict clean (checkpatch of $(basename "$newest_src"))" checkpatch_clean
+# The oldest kernel's checkpatch and the newest's (which knows the newest
+# APIs, kzalloc_obj() for one).
+check "checkpatch --strict clean (6.1's checkpatch)" checkpatch_clean "$src"
+[ "$newest_src" = "$src" ] ||
+	check "checkpatch --strict clean ($(basename "$newest_src")'s checkpatch)" \
+		checkpatch_clean "$newest_src"
 check "uapi/fpgacap.h stands alone: C99 -pedantic, C++, armhf, arm64" uapi_standalone
 check "userspace builds for armhf (-Werror)" userspace_cross armhf arm-linux-gnueabihf-
 check "userspace builds for arm64 (-Werror)" userspace_cross arm64 aarch64-linux-gnu-

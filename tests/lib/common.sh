@@ -20,10 +20,25 @@ FPGACAP_HEAVY_LOCK=${FPGACAP_HEAVY_LOCK:-${XDG_CACHE_HOME:-$HOME/.cache}/fpgacap
 mkdir -p "$(dirname "$FPGACAP_HEAVY_LOCK")"
 heavy() { flock "$FPGACAP_HEAVY_LOCK" "$@"; }
 # heavy_timed FILE CMD...: heavy, and the seconds CMD ran once it held the
-# lock written to FILE.
+# lock written to FILE, the CPU seconds it and its children used (user +
+# system, a figure that other work on the machine disturbs less) to
+# FILE.cpu.
+# With FPGACAP_LOCK_WAITS set, the seconds spent waiting for the lock are
+# added to that file, one line each (tests/run-tests.sh reports them).
 heavy_timed() {
-	heavy bash -c 't0=$(date +%s); "${@:2}"; rc=$?
-		echo $(($(date +%s) - t0)) >"$1"; exit $rc' - "$@"
+	local asked
+	asked=$(date +%s)
+	heavy bash -c 't0=$(date +%s)
+		[ -z "${FPGACAP_LOCK_WAITS:-}" ] ||
+			echo "$((t0 - $2)) $1" >>"$FPGACAP_LOCK_WAITS"
+		"${@:3}"; rc=$?
+		echo $(($(date +%s) - t0)) >"$1"
+		# (times in a pipeline would count the pipeline subshell only)
+		times >"$1.cpu"
+		awk "NR == 2 { for (i = 1; i <= 2; i++) {
+			split(\$i, t, \"m\"); s += t[1] * 60 + t[2] } printf \"%d\n\", s }" \
+			"$1.cpu" >"$1.cpu.tmp" && mv "$1.cpu.tmp" "$1.cpu"
+		exit $rc' - "$1" "$asked" "${@:2}"
 }
 die() { printf '[fpgacap] error: %s\n' "$*" >&2; exit 1; }
 

@@ -165,7 +165,7 @@ debian_prepared() {
 			>>"$out/prepare.log" 2>&1 ||
 			{ tail -30 "$out/prepare.log" >&2; die "preparing $rel failed"; }
 		cp "$hdr/Module.symvers" "$out/Module.symvers"
-		say "prepared $rel in $(cat "$out/prepare.seconds") s; $(grep -c '^[<>]' \
+		say "prepared $rel in $(cat "$out/prepare.seconds") s ($(cat "$out/prepare.seconds.cpu") s of CPU); $(grep -c '^[<>]' \
 			"$out/config-vs-debian.diff") option lines differ from Debian's build" \
 			"(compiler features and what needs them: $out/config-vs-debian.diff)"
 		echo "$stamp" >"$out/.fpgacap-ready"
