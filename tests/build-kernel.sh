@@ -25,6 +25,8 @@ if [ -f "$out/.fpgacap-built" ]; then
 	echo "$out"
 	exit 0
 fi
+# FPGACAP_CHECK_ONLY: say that the kernel would need building (3).
+[ -z "${FPGACAP_CHECK_ONLY:-}" ] || exit 3
 mkdir -p "$out"
 exec 8>"$out.lock"
 flock 8

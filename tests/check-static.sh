@@ -46,14 +46,17 @@ check() {
 # default matrix for that machine and line (x86-X.Y-debug, zynq-X.Y,
 # zynqmp-X.Y), if there is one. Sets tree and tree_desc.
 static_tree() {
-	local xy=$1 suite=$2 arch=$3 rel t
+	local xy=$1 suite=$2 arch=$3 rel t rc
 	tree= tree_desc=
 	rel=$(debian_kernel_release "linux-image-$xy-amd64" "$suite") || return 1
 	rel=${rel%-amd64}-$(debian_flavour "$arch")
-	if tree=$(debian_headers "$rel" "$arch" "$suite"); then
+	tree=$(debian_headers "$rel" "$arch" "$suite")
+	rc=$?
+	if [ "$rc" = 0 ]; then
 		tree_desc="Debian's $rel"
 		return 0
 	fi
+	[ "$rc" != 3 ] || return 3
 	case $arch in
 	amd64) t=x86-$xy-debug ;;
 	armhf) t=zynq-$xy ;;
@@ -61,8 +64,22 @@ static_tree() {
 	esac
 	[ -f "$FPGACAP_TOP/tests/targets/$t.sh" ] || return 1
 	say "no Debian $rel headers${suite:+ in $suite}: using the $t guest's kernel"
-	tree=$(load_target "$t" && resolve_kernel >/dev/null && echo "$kdir") || return 1
+	tree=$(load_target "$t" && resolve_kernel >/dev/null && echo "$kdir") || return
 	tree_desc="the $t guest's $xy (Debian has no $rel)"
+}
+
+# Every tree the checks need that is not ready yet (Debian's configuration
+# to prepare, a guest kernel to build) is made in one turn of the lock:
+# the script runs again under it with --prepare.
+static_prepare() {
+	local k xy suite a
+	for k in $kernels; do
+		xy=${k%%@*} suite=
+		[ "$k" = "$xy" ] || suite=${k#*@}
+		for a in $arches; do
+			static_tree "$xy" "$suite" "$a" >/dev/null || [ "$?" != 3 ] || return 3
+		done
+	done
 }
 
 # The module and each test-only module (tests/DIR with a Kbuild) in copies
@@ -164,6 +181,13 @@ dts_clean() {
 	done
 	"$FPGACAP_TOP/tests/build-overlays.sh" >/dev/null
 }
+
+if [ "${1:-}" = --prepare ]; then
+	static_prepare
+	exit
+fi
+FPGACAP_CHECK_ONLY=1 static_prepare 2>/dev/null
+[ "$?" != 3 ] || heavy "$0" --prepare >&2
 
 echo "TAP version 13"
 # Test-only modules: every directory of tests/ with a Kbuild.

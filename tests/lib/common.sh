@@ -18,7 +18,15 @@ say() { printf '[fpgacap] %s\n' "$*" >&2; }
 # machine, whatever cache a run uses.
 FPGACAP_HEAVY_LOCK=${FPGACAP_HEAVY_LOCK:-${XDG_CACHE_HOME:-$HOME/.cache}/fpgacap/.heavy.lock}
 mkdir -p "$(dirname "$FPGACAP_HEAVY_LOCK")"
-heavy() { flock "$FPGACAP_HEAVY_LOCK" "$@"; }
+# Inside a command run under the lock (FPGACAP_HEAVY_HELD), heavy runs its
+# command at once: a script may do several heavy steps in one turn.
+heavy() {
+	if [ -n "${FPGACAP_HEAVY_HELD:-}" ]; then
+		"$@"
+	else
+		FPGACAP_HEAVY_HELD=1 flock "$FPGACAP_HEAVY_LOCK" "$@"
+	fi
+}
 # heavy_timed FILE CMD...: heavy, and the seconds CMD ran once it held the
 # lock written to FILE, the CPU seconds it and its children used (user +
 # system, a figure that other work on the machine disturbs less) to

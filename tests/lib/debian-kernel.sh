@@ -138,6 +138,8 @@ debian_prepared() {
 		echo "$out"
 		return
 	fi
+	# FPGACAP_CHECK_ONLY: say that the tree would need preparing (3).
+	[ -z "${FPGACAP_CHECK_ONLY:-}" ] || return 3
 	src=$(kernel_source_dir "linux-source-$xy" "$suite")
 	srcver=$(package_version "linux-source-$xy" "$suite")
 	[ "$srcver" = "$ver" ] ||

@@ -45,14 +45,14 @@ target_names() {
 # unpacked Debian image's root with lib/modules, empty for built kernels).
 resolve_kernel() {
 	if [ -n "$kernel_package" ]; then
-		krelease=$(debian_kernel_release "$kernel_package" "$kernel_suite")
-		kmodroot=$(debian_image "$krelease" "$kernel_suite")
-		kimage=$(debian_image_file "$kmodroot" "$krelease")
-		kdir=$(debian_headers "$krelease" "$arch" "$kernel_suite")
+		krelease=$(debian_kernel_release "$kernel_package" "$kernel_suite") || return
+		kmodroot=$(debian_image "$krelease" "$kernel_suite") || return
+		kimage=$(debian_image_file "$kmodroot" "$krelease") || return
+		kdir=$(debian_headers "$krelease" "$arch" "$kernel_suite") || return
 	else
-		kdir=$("$FPGACAP_TOP/tests/build-kernel.sh" "$target")
+		kdir=$("$FPGACAP_TOP/tests/build-kernel.sh" "$target") || return
 		kimage=$kdir/$kernel_image
-		krelease=$(cat "$kdir/include/config/kernel.release")
+		krelease=$(cat "$kdir/include/config/kernel.release") || return
 		kmodroot=
 	fi
 }
