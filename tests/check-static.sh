@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Static checks, one TAP line each: the module and every test-only module
+# Static checks, one TAP line each: the module and the test-only modules
 # build clean with W=1 and sparse (C=1) for x86_64, armhf and arm64 against
 # each kernel line the project supports, with Debian's configuration of
 # that kernel for that architecture; checkpatch --strict (the oldest
@@ -98,27 +98,29 @@ static_prepare() {
 	done
 }
 
-# The module and each test-only module (tests/DIR with a Kbuild) in copies
-# (no object lands in the checkout), W=1 and sparse: kbuild_clean DIR TREE
-# MAKE-ARGS...
+# The module and the test-only modules the architecture's guests load
+# (tests/DIR with a Kbuild, named by a target's test_kmods), in copies (no
+# object lands in the checkout), W=1 and sparse: kbuild_clean DIR TREE
+# ARCH MAKE-ARGS...
 kbuild_clean() {
-	local dir=$work/$1 tree=$2 d log
-	shift 2
+	local dir=$work/$1 tree=$2 arch=$3 d log
+	shift 3
 	mkdir -p "$dir"
 	cp -r "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$dir/"
-	make -C "$tree" "$@" M="$dir" W=1 C=1 modules >"$dir/module.log" 2>&1 ||
+	local mk=(make -C "$tree" "$@" -j"$JOBS" W=1 C=1 CHECK="$sparse")
+	"${mk[@]}" M="$dir" modules >"$dir/module.log" 2>&1 ||
 		{ cat "$dir/module.log"; return 1; }
 	# Test modules keep their place beside uapi/ and driver/ (they
 	# include ../../uapi and the compat header).
-	for d in "${kmods[@]}"; do
+	for d in ${arch_kmods[$arch]}; do
 		mkdir -p "$dir/tests"
-		cp -r "$d" "$dir/tests/"
-		log=$dir/${d##*/}.log
-		make -C "$tree" "$@" M="$dir/tests/${d##*/}" W=1 C=1 modules >"$log" 2>&1 ||
-			{ cat "$log"; return 1; }
+		cp -r "$FPGACAP_TOP/tests/$d" "$dir/tests/"
+		log=$dir/$d.log
+		"${mk[@]}" M="$dir/tests/$d" modules >"$log" 2>&1 || { cat "$log"; return 1; }
 	done
-	# Compiler and sparse reports: "file:line:col: warning|error: ...".
-	! grep -E "(warning|error):" "$dir"/*.log
+	# Compiler and sparse reports: "file:line:col: warning|error: ...";
+	# and a kbuild that would not run sparse at all says so.
+	! grep -E "(warning|error):|is not available or not up to date" "$dir"/*.log
 }
 
 kernel_clean() {	# kernel_clean X.Y SUITE ARCH
@@ -132,7 +134,7 @@ kernel_clean() {	# kernel_clean X.Y SUITE ARCH
 	echo "# against $tree_desc"
 	cross=$(debian_cross "$arch")
 	case $arch in amd64) karch=x86_64 ;; armhf) karch=arm ;; *) karch=$arch ;; esac
-	kbuild_clean "$xy-$arch" "$tree" ARCH="$karch" ${cross:+CROSS_COMPILE="$cross"}
+	kbuild_clean "$xy-$arch" "$tree" "$arch" ARCH="$karch" ${cross:+CROSS_COMPILE="$cross"}
 }
 
 # Userspace (library, tools, selftests) for a Debian architecture, static
@@ -211,10 +213,21 @@ FPGACAP_CHECK_ONLY=1 static_prepare 2>/dev/null
 [ "$?" != 3 ] || heavy "$0" --prepare >&2
 
 echo "TAP version 13"
-# Test-only modules: every directory of tests/ with a Kbuild.
+sparse=$(sparse_tool) || { echo "not ok 1 a sparse the kernels accept"; exit 1; }
+# Test-only modules: every directory of tests/ with a Kbuild (checkpatch
+# reads them all), and the ones each architecture's guests load.
 kmods=()
 for k in "$FPGACAP_TOP"/tests/*/Kbuild; do
 	[ -f "$k" ] && kmods+=("$(dirname "$k")")
+done
+declare -A arch_kmods
+while read -r a ks; do
+	arch_kmods[$a]="${arch_kmods[$a]:-} $ks"
+done < <(for t in $(target_names); do
+	(load_target "$t" && echo "$arch ${test_kmods[*]}")
+done)
+for a in $arches; do
+	arch_kmods[$a]=$(tr ' ' '\n' <<<"${arch_kmods[$a]:-}" | sort -u | xargs)
 done
 newest_src=$src
 for k in $kernels; do

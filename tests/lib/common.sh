@@ -68,7 +68,10 @@ debian_apt() {
 		"$cmd" "$@"
 		return
 	fi
-	local dir=$FPGACAP_CACHE/apt/$suite a
+	# SUITE:src reads the suite's source packages (deb-src) instead.
+	local kind=deb
+	case $suite in *:src) kind=deb-src suite=${suite%:src} ;; esac
+	local dir=$FPGACAP_CACHE/apt/$suite${kind#deb} a
 	local opts=(-o "Dir::Etc::SourceList=$dir/sources.list"
 		-o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$dir/lists"
 		-o "Dir::Cache=$dir/cache" -o Dir::State::status=/dev/null
@@ -87,7 +90,7 @@ debian_apt() {
 			[ -f "$stamp" ] && [ $(( $(date +%s) - $(stat -c %Y "$stamp") )) \
 				-lt "$FPGACAP_APT_MAX_AGE" ] && exit 0
 			say "fetching the package lists of $suite"
-			echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+			echo "$kind [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
 				"$FPGACAP_DEBIAN_MIRROR $suite main" >"$dir/sources.list"
 			# A mirror mid-sync can fail one index; what arrived still works.
 			apt-get "${opts[@]}" -q update >"$dir/update.log" 2>&1 ||
@@ -107,7 +110,7 @@ debian_download() {
 	mkdir -p "$dir"
 	(cd "$dir" && debian_apt "$suite" apt-get download "$@" >/dev/null 2>&1) && return
 	if [ -n "$suite" ]; then
-		rm -f "$FPGACAP_CACHE/apt/$suite/lists/.fpgacap-updated"
+		rm -f "$FPGACAP_CACHE/apt/${suite/:src/-src}/lists/.fpgacap-updated"
 		(cd "$dir" && debian_apt "$suite" apt-get download "$@" >/dev/null 2>&1) &&
 			return
 	fi
@@ -197,4 +200,44 @@ multiarch() {
 	armhf) echo arm-linux-gnueabihf ;;
 	arm64) echo aarch64-linux-gnu ;;
 	esac
+}
+
+# A sparse that the kernels checked here accept: from 7.2 on kbuild runs
+# sparse only if it knows __typeof_unqual__ (else C=1 quietly checks
+# nothing), which bookworm's 0.6.4 does not. Then sparse is built from
+# Debian's newest source package (sid) into the cache, with this host's
+# compiler. Prints the command.
+sparse_tool() {
+	local probe=$FPGACAP_CACHE/tools/typeof-unqual.c
+	mkdir -p "$FPGACAP_CACHE/tools"
+	printf 'int f(const int *p) { __typeof_unqual__(*p) v = *p; return v; }\n' >"$probe"
+	if command -v sparse >/dev/null && ! sparse "$probe" 2>&1 | grep -q error; then
+		echo sparse
+		return
+	fi
+	local ver dir
+	ver=$(debian_apt sid:src apt-cache showsrc sparse | awk '/^Version:/ { print $2 }' |
+		sort -V | tail -1)
+	[ -n "$ver" ] || die "no sparse source package in sid"
+	dir=$FPGACAP_CACHE/tools/sparse-$ver
+	if [ ! -x "$dir/sparse" ]; then
+		(
+			flock 9
+			[ ! -x "$dir/sparse" ] || exit 0
+			say "building sparse $ver from Debian's source package (sid)"
+			rm -rf "$dir" "$dir.src"
+			mkdir -p "$dir.src"
+			(cd "$dir.src" && debian_apt sid:src apt-get source --download-only \
+				"sparse=$ver" >/dev/null 2>&1 &&
+				dpkg-source -x ./*.dsc "$dir" >/dev/null 2>&1) ||
+				die "fetching sparse $ver failed"
+			# Debian's package pins its own gcc (CC = gcc-16): this host's.
+			make -s -C "$dir" -j"$JOBS" CC=gcc HAVE_LLVM=no HAVE_GTK=no \
+				HAVE_SQLITE=no HAVE_LIBXML=no sparse >"$dir.log" 2>&1 ||
+				{ cat "$dir.log" >&2; die "building sparse $ver failed"; }
+			rm -rf "$dir.src"
+		) 9>"$dir.lock" || exit 1
+	fi
+	"$dir/sparse" "$probe" 2>&1 | grep -q error && die "sparse $ver does not know __typeof_unqual__"
+	echo "$dir/sparse"
 }

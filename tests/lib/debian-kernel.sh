@@ -157,13 +157,9 @@ debian_prepared() {
 			{ cat "$out/prepare.log" >&2; die "olddefconfig for $rel failed"; }
 		diff <(grep '^CONFIG_' "$hdr/.config" | sort) \
 			<(grep '^CONFIG_' "$out/.config" | sort) >"$out/config-vs-debian.diff"
-		# What an out-of-tree build needs (modules_prepare without the
-		# BTF tools, which need vmlinux): generated headers, kbuild's host
-		# tools, modpost, the module linker script, objtool where the
-		# configuration runs it on modules.
-		local targets=(prepare0 scripts/module.lds)
-		! grep -q '^CONFIG_OBJTOOL=y' "$out/.config" || targets+=(tools/objtool)
-		heavy_timed "$out/prepare.seconds" "${mk[@]}" -j"$JOBS" "${targets[@]}" \
+		# What an out-of-tree build needs: generated headers, kbuild's
+		# host tools, modpost, the module linker script, objtool.
+		heavy_timed "$out/prepare.seconds" "${mk[@]}" -j"$JOBS" modules_prepare \
 			>>"$out/prepare.log" 2>&1 ||
 			{ tail -30 "$out/prepare.log" >&2; die "preparing $rel failed"; }
 		cp "$hdr/Module.symvers" "$out/Module.symvers"
