@@ -154,32 +154,30 @@ userspace_cross() (
 # The selftests and the guests' kernel_test against a kernel's own
 # kselftest harness (the guests' copies use 6.1's): compiled, not linked.
 selftests_harness() {
-	local ksft=$1/tools/testing/selftests t
+	local ksft=$1/tools/testing/selftests
 	mkdir -p "$work/include/fpgacap"
 	cp "$FPGACAP_TOP/uapi/fpgacap.h" "$work/include/fpgacap/"
-	for t in "$FPGACAP_TOP"/tests/selftests/*_test.c "$FPGACAP_TOP"/tests/guest/kernel_test.c; do
-		gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-sign-compare \
-			-Wno-missing-field-initializers -Wno-unused-parameter \
-			-Wno-pointer-to-int-cast -Wno-misleading-indentation -D_GNU_SOURCE \
+	printf '%s\0' "$FPGACAP_TOP"/tests/selftests/*_test.c \
+		"$FPGACAP_TOP"/tests/guest/kernel_test.c |
+		xargs -0 -n 1 -P "$JOBS" gcc -std=gnu11 -O2 -Wall -Wextra -Werror \
+			-Wno-sign-compare -Wno-missing-field-initializers \
+			-Wno-unused-parameter -Wno-pointer-to-int-cast \
+			-Wno-misleading-indentation -D_GNU_SOURCE \
 			-I"$FPGACAP_TOP/uapi" -I"$FPGACAP_TOP/userspace/include" \
 			-I"$work/include" -I"$ksft" -I"$FPGACAP_TOP/tests/selftests" \
-			-fsyntax-only "$t" || return 1
-	done
+			-fsyntax-only
 }
 
 checkpatch_clean() {	# checkpatch_clean KERNEL-SOURCE
-	local f k ignore bad=0
-	local files=("$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h)
+	local k files=("$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h)
 	for k in "${kmods[@]}"; do files+=("$k"/*.c); done
-	for f in "${files[@]}"; do
-		ignore=SPDX_LICENSE_TAG
-		# The compat header is where kernel version checks belong.
-		[ "${f##*/}" != compat.h ] ||
-			ignore=$ignore,LINUX_VERSION_CODE,CONSTANT_COMPARISON
-		"$1/scripts/checkpatch.pl" --strict --no-tree --quiet \
-			--ignore "$ignore" -f "$f" || bad=1
-	done
-	return $bad
+	# The compat header is where kernel version checks belong.
+	"$1/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--ignore SPDX_LICENSE_TAG,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f "$FPGACAP_TOP/driver/compat.h" || return 1
+	printf '%s\0' "${files[@]}" | grep -zv '/compat\.h$' |
+		xargs -0 -n 1 -P "$JOBS" "$1/scripts/checkpatch.pl" --strict --no-tree \
+			--quiet --ignore SPDX_LICENSE_TAG -f
 }
 
 uapi_standalone() {
