@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel API differences between the releases fpgacap builds against
- * (6.1 to 6.12), in one place. The driver's logic uses only the names
+ * (6.1 to 7.3), in one place. The driver's logic uses only the names
  * defined here or the newest kernel's own.
  */
 #ifndef FPGACAP_COMPAT_H
@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/platform_device.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 /*
@@ -94,6 +95,16 @@ static int fn##_platform(struct platform_device *pdev)		\
 #define fpgacap_dma_buf_map(at, dir)	dma_buf_map_attachment(at, dir)
 #define fpgacap_dma_buf_unmap(at, sgt, dir)				\
 	dma_buf_unmap_attachment(at, sgt, dir)
+#endif
+
+/*
+ * Typed allocation, kzalloc_obj(object, gfp), which checkpatch prefers to
+ * kzalloc(sizeof(...)): in 7.0, and backported to 6.18.y and to 6.12.97,
+ * so tested by name, not by version. Where it is missing this stands in
+ * (without its check of the pointer type).
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
 #endif
 
 #endif /* FPGACAP_COMPAT_H */

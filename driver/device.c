@@ -47,7 +47,7 @@ struct fpgacap_dev *fpgacap_device_alloc(struct device *parent)
 {
 	struct fpgacap_dev *fdev;
 
-	fdev = kzalloc(sizeof(*fdev), GFP_KERNEL);
+	fdev = kzalloc_obj(*fdev, GFP_KERNEL);
 	if (!fdev)
 		return NULL;
 	device_initialize(&fdev->dev);

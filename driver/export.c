@@ -97,7 +97,7 @@ static struct sg_table *export_map(struct dma_buf_attachment *at,
 	ret = export_access_begin(ex);
 	if (ret)
 		return ERR_PTR(ret);
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!sgt)
 		goto err;
@@ -290,7 +290,7 @@ int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags,
 	if (fpgacap_orphans_full(fdev, pool, 2, true))
 		goto err_pool;
 	ret = -ENOMEM;
-	ex = kzalloc(sizeof(*ex), GFP_KERNEL_ACCOUNT);
+	ex = kzalloc_obj(*ex, GFP_KERNEL_ACCOUNT);
 	if (!ex)
 		goto err_pool;
 	ex->fdev = fdev;

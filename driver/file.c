@@ -9,6 +9,7 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "fpgacap.h"
 
 static int fpgacap_open(struct inode *inode, struct file *file)
@@ -17,7 +18,7 @@ static int fpgacap_open(struct inode *inode, struct file *file)
 						struct fpgacap_dev, cdev);
 	struct fpgacap_file *ff;
 
-	ff = kzalloc(sizeof(*ff), GFP_KERNEL_ACCOUNT);
+	ff = kzalloc_obj(*ff, GFP_KERNEL_ACCOUNT);
 	if (!ff)
 		return -ENOMEM;
 	mutex_init(&ff->io_lock);

@@ -332,8 +332,13 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 			pa->order_cap--;
 		if (order)
 			split_page(page, order);
+		/*
+		 * One buddy block never crosses a memory section, so its
+		 * struct pages are contiguous whatever the memory model
+		 * (6.18 removed nth_page(), which was for ranges that may).
+		 */
 		for (i = 0; i < (1U << order); i++)
-			*pages++ = nth_page(page, i);
+			*pages++ = page + i;
 		atomic_long_add(1L << order, &fpgacap_pool_pages);
 		n -= 1U << order;
 		pool_note_chunk(pool, order);
@@ -774,7 +779,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 		atomic64_sub(bytes, &budget->held);
 		return ERR_PTR(-EDQUOT);
 	}
-	pool = kzalloc(sizeof(*pool), FPGACAP_GFP_ARRAY);
+	pool = kzalloc_obj(*pool, FPGACAP_GFP_ARRAY);
 	if (!pool) {
 		atomic64_sub(bytes, &budget->held);
 		return ERR_PTR(-ENOMEM);

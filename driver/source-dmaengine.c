@@ -62,6 +62,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "fpgacap.h"
 
 #define DMA_MAX_IN_FLIGHT 32
@@ -164,7 +165,7 @@ struct dma_source {
 /* A new set of tokens for @ds, every one free. */
 static struct dma_tokens *dma_tokens_new(struct dma_source *ds)
 {
-	struct dma_tokens *set = kzalloc(sizeof(*set), GFP_KERNEL);
+	struct dma_tokens *set = kzalloc_obj(*set, GFP_KERNEL);
 	unsigned int i;
 
 	if (!set)
@@ -766,7 +767,7 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 			DMA_MAX_IN_FLIGHT);
 		return ERR_PTR(-EINVAL);
 	}
-	ds = kzalloc(sizeof(*ds), GFP_KERNEL);
+	ds = kzalloc_obj(*ds, GFP_KERNEL);
 	if (!ds)
 		return ERR_PTR(-ENOMEM);
 	ds->tokens = dma_tokens_new(ds);

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include "compat.h"
 #include "fpgacap.h"
 
 struct pattern_source {
@@ -267,7 +268,7 @@ struct fpgacap_source *fpgacap_pattern_create(struct fpgacap_dev *fdev)
 {
 	struct pattern_source *ps;
 
-	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
+	ps = kzalloc_obj(*ps, GFP_KERNEL);
 	if (!ps)
 		return ERR_PTR(-ENOMEM);
 	ps->src.ops = &pattern_ops;

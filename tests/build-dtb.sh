@@ -10,7 +10,8 @@ set -euo pipefail
 
 load_target "${1:?usage: build-dtb.sh TARGET}"
 [ -n "$dts" ] || exit 0
-src=$(kernel_source_dir "${kernel_source:-linux-source-6.1}")
+# A target on Debian's image takes the bindings headers from 6.1's source.
+src=$(kernel_source_dir "${kernel_source:-linux-source-6.1}" ${kernel_source:+"$kernel_suite"})
 out=$FPGACAP_WORK/dtb/$target
 mkdir -p "$out"
 name=$(basename "$dts" .dts)

@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Static checks, one TAP line each: the module builds clean with W=1
-# against every guest's kernel (x86_64, armhf, arm64; 6.1 and 6.12),
-# sparse (C=1) and checkpatch --strict are clean, the UAPI header stands
-# alone as C99 -pedantic and as C++, userspace cross-builds for armhf and
-# arm64, the device trees compile without warnings.
+# Static checks, one TAP line each: the module and the test-only modules
+# build clean with W=1 and sparse (C=1) for x86_64, armhf and arm64 against
+# each kernel line the project supports, with Debian's configuration of
+# that kernel for that architecture; checkpatch --strict (the oldest
+# kernel's and the newest's) is clean; the UAPI header stands alone as C99
+# -pedantic and as C++; userspace cross-builds for armhf and arm64; the
+# selftests compile against each kernel's kselftest harness; the device
+# trees compile without warnings. No kernel is built for these checks:
+# Debian's headers serve where this host's compiler is the one Debian
+# used, and otherwise Debian's configuration is prepared from the same
+# release's source (tests/lib/debian-kernel.sh).
+#   FPGACAP_STATIC_KERNELS="6.1 6.12 7.2@sid 7.3@trixie-backports"
+# names the kernel lines, X.Y[@SUITE] (no suite: this host's own sources);
+# the default is the supported lines, 6.1 and 6.12 (run-tests.sh --all
+# and tests/run-newest.sh add the newest).
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/debian-kernel.sh"
 . "$FPGACAP_TOP/tests/lib/target.sh"
 
+kernels=${FPGACAP_STATIC_KERNELS:-6.1 6.12}
+arches="amd64 armhf arm64"
 src=$(kernel_source_dir)
 work=$FPGACAP_WORK/static
 rm -rf "$work"
 mkdir -p "$work"
 n=0 failed=0
-check() {
-	local name=$1
+check() {	# a command's status 4 is a skip, its last line the reason
+	local name=$1 rc
 	shift
 	n=$((n + 1))
-	if out=$("$@" 2>&1); then
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = 0 ]; then
 		echo "ok $n $name"
+	elif [ "$rc" = 4 ]; then
+		echo "ok $n $name # SKIP $(printf '%s\n' "$out" | tail -1)"
 	else
 		echo "not ok $n $name"
 		printf '%s\n' "$out" | tail -20 | sed 's/^/# /'
@@ -28,20 +44,99 @@ check() {
 	fi
 }
 
-# The module in a copy (no object lands in the checkout), W=1, against the
-# kernel a target runs: kbuild_target NAME TARGET.
-kbuild_target() (
-	load_target "$2"
-	resolve_kernel >/dev/null
-	kbuild "$1" "$kdir" "${kmake_arch[@]}"
-)
-kbuild() {
-	local dir=$work/$1
-	shift
+# The tree to build against for kernel line X.Y (from SUITE) and a Debian
+# architecture: Debian's headers (or its configuration, prepared) of the
+# release linux-image-X.Y-amd64 resolves to, in the architecture's
+# flavour. Where the archive does not serve that architecture's build
+# (trixie-backports has no armhf 7.3 today), the guest kernel of the
+# default matrix for that machine and line (x86-X.Y-debug, zynq-X.Y,
+# zynqmp-X.Y), if there is one. Sets tree and tree_desc.
+static_tree() {
+	local xy=$1 suite=$2 arch=$3 rel t rc
+	tree= tree_desc=
+	rel=$(debian_kernel_release "linux-image-$xy-amd64" "$suite") || return 1
+	rel=${rel%-amd64}-$(debian_flavour "$arch")
+	tree=$(debian_headers "$rel" "$arch" "$suite")
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		tree_desc="Debian's $rel"
+		return 0
+	fi
+	[ "$rc" != 3 ] || return 3
+	case $arch in
+	amd64) t=x86-$xy-debug ;;
+	armhf) t=zynq-$xy ;;
+	arm64) t=zynqmp-$xy ;;
+	esac
+	[ -f "$FPGACAP_TOP/tests/targets/$t.sh" ] || return 1
+	# Not a kernel built for this check alone: only one that is built
+	# already or that the run's guests need (FPGACAP_RUN_TARGETS, set by
+	# tests/run-tests.sh), else the check is skipped.
+	case " ${FPGACAP_RUN_TARGETS-$t} " in
+	*" $t "*) ;;
+	*)
+		tree=$(load_target "$t" && FPGACAP_CHECK_ONLY=1 resolve_kernel >/dev/null &&
+			echo "$kdir") && tree_desc="the $t guest's $xy (Debian has no $rel)" &&
+			return 0
+		tree_desc="no Debian $rel, and the $t guest is not in this run"
+		return 4
+		;;
+	esac
+	tree=$(load_target "$t" && resolve_kernel >/dev/null && echo "$kdir") || return
+	tree_desc="the $t guest's $xy (Debian has no $rel)"
+}
+
+# Every tree the checks need that is not ready yet (Debian's configuration
+# to prepare, a guest kernel to build) is made in one turn of the lock:
+# the script runs again under it with --prepare.
+static_prepare() {
+	local k xy suite a
+	for k in $kernels; do
+		xy=${k%%@*} suite=
+		[ "$k" = "$xy" ] || suite=${k#*@}
+		for a in $arches; do
+			static_tree "$xy" "$suite" "$a" >/dev/null || [ "$?" != 3 ] || return 3
+		done
+	done
+}
+
+# The module and the test-only modules the architecture's guests load
+# (tests/DIR with a Kbuild, named by a target's test_kmods), in copies (no
+# object lands in the checkout), W=1 and sparse: kbuild_clean DIR TREE
+# ARCH MAKE-ARGS...
+kbuild_clean() {
+	local dir=$work/$1 tree=$2 arch=$3 d log
+	shift 3
 	mkdir -p "$dir"
 	cp -r "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$dir/"
-	make -C "$@" M="$dir" W=1 modules >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
-	! grep -E "warning:|error:" "$dir.log"
+	local mk=(make -C "$tree" "$@" -j"$JOBS" W=1 C=1 CHECK="$sparse")
+	"${mk[@]}" M="$dir" modules >"$dir/module.log" 2>&1 ||
+		{ cat "$dir/module.log"; return 1; }
+	# Test modules keep their place beside uapi/ and driver/ (they
+	# include ../../uapi and the compat header).
+	for d in ${arch_kmods[$arch]}; do
+		mkdir -p "$dir/tests"
+		cp -r "$FPGACAP_TOP/tests/$d" "$dir/tests/"
+		log=$dir/$d.log
+		"${mk[@]}" M="$dir/tests/$d" modules >"$log" 2>&1 || { cat "$log"; return 1; }
+	done
+	# Compiler and sparse reports: "file:line:col: warning|error: ...";
+	# and a kbuild that would not run sparse at all says so.
+	! grep -E "(warning|error):|is not available or not up to date" "$dir"/*.log
+}
+
+kernel_clean() {	# kernel_clean X.Y SUITE ARCH
+	local xy=$1 suite=$2 arch=$3 cross karch
+	static_tree "$xy" "$suite" "$arch"
+	case $? in
+	0) ;;
+	4) echo "$tree_desc"; return 4 ;;
+	*) echo "no kernel tree for $arch $xy"; return 1 ;;
+	esac
+	echo "# against $tree_desc"
+	cross=$(debian_cross "$arch")
+	case $arch in amd64) karch=x86_64 ;; armhf) karch=arm ;; *) karch=$arch ;; esac
+	kbuild_clean "$xy-$arch" "$tree" "$arch" ARCH="$karch" ${cross:+CROSS_COMPILE="$cross"}
 }
 
 # Userspace (library, tools, selftests) for a Debian architecture, static
@@ -58,45 +153,33 @@ userspace_cross() (
 		URING_LIB="$uring/usr/lib/$ma"
 )
 
-sparse_clean() {
-	local dir=$work/sparse
-	mkdir -p "$dir"
-	cp -r "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$dir/"
-	local kdir
-	kdir=$(load_target x86 && resolve_kernel >/dev/null && echo "$kdir")
-	make -C "$kdir" M="$dir" C=2 \
-		modules >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
-	# sparse reports as "file:line:col: warning|error: ..."
-	! grep -E "(warning|error):" "$dir.log"
+# The selftests and the guests' kernel_test against a kernel's own
+# kselftest harness (the guests' copies use 6.1's): compiled, not linked.
+selftests_harness() {
+	local ksft=$1/tools/testing/selftests
+	mkdir -p "$work/include/fpgacap"
+	cp "$FPGACAP_TOP/uapi/fpgacap.h" "$work/include/fpgacap/"
+	printf '%s\0' "$FPGACAP_TOP"/tests/selftests/*_test.c \
+		"$FPGACAP_TOP"/tests/guest/kernel_test.c |
+		xargs -0 -n 1 -P "$JOBS" gcc -std=gnu11 -O2 -Wall -Wextra -Werror \
+			-Wno-sign-compare -Wno-missing-field-initializers \
+			-Wno-unused-parameter -Wno-pointer-to-int-cast \
+			-Wno-misleading-indentation -D_GNU_SOURCE \
+			-I"$FPGACAP_TOP/uapi" -I"$FPGACAP_TOP/userspace/include" \
+			-I"$work/include" -I"$ksft" -I"$FPGACAP_TOP/tests/selftests" \
+			-fsyntax-only
 }
 
-# A test-only module (tests/DIR with a Kbuild, x86_64): W=1 and sparse,
-# against the x86 guest's kernel, beside uapi/ and driver/ as it includes
-# ../../uapi and the compat header.
-testkmod_clean() {
-	local d=$1 dir=$work/kmod-$1 kdir
-	mkdir -p "$dir/tests"
-	cp -r "$FPGACAP_TOP/tests/$d" "$dir/tests/"
-	cp -r "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$dir/"
-	kdir=$(load_target x86 && resolve_kernel >/dev/null && echo "$kdir")
-	make -C "$kdir" M="$dir/tests/$d" W=1 C=2 modules >"$dir.log" 2>&1 ||
-		{ cat "$dir.log"; return 1; }
-	! grep -E "(warning|error):" "$dir.log"
-}
-
-checkpatch_clean() {
-	local f k ignore bad=0
-	local files=("$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h)
+checkpatch_clean() {	# checkpatch_clean KERNEL-SOURCE
+	local k files=("$FPGACAP_TOP"/driver/*.[ch] "$FPGACAP_TOP"/uapi/*.h)
 	for k in "${kmods[@]}"; do files+=("$k"/*.c); done
-	for f in "${files[@]}"; do
-		ignore=SPDX_LICENSE_TAG
-		# The compat header is where kernel version checks belong.
-		[ "${f##*/}" != compat.h ] ||
-			ignore=$ignore,LINUX_VERSION_CODE,CONSTANT_COMPARISON
-		"$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
-			--ignore "$ignore" -f "$f" || bad=1
-	done
-	return $bad
+	# The compat header is where kernel version checks belong.
+	"$1/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--ignore SPDX_LICENSE_TAG,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f "$FPGACAP_TOP/driver/compat.h" || return 1
+	printf '%s\0' "${files[@]}" | grep -zv '/compat\.h$' |
+		xargs -0 -n 1 -P "$JOBS" "$1/scripts/checkpatch.pl" --strict --no-tree \
+			--quiet --ignore SPDX_LICENSE_TAG -f
 }
 
 uapi_standalone() {
@@ -122,26 +205,48 @@ dts_clean() {
 	"$FPGACAP_TOP/tests/build-overlays.sh" >/dev/null
 }
 
+if [ "${1:-}" = --prepare ]; then
+	static_prepare
+	exit
+fi
+FPGACAP_CHECK_ONLY=1 static_prepare 2>/dev/null
+[ "$?" != 3 ] || heavy "$0" --prepare >&2
+
 echo "TAP version 13"
-# Every kernel the guests run, and arm64 against Debian's 6.12 headers.
-for t in x86 x86-6.12 zynq zynq-6.12 zynqmp; do
-	check "module builds clean against the $t guest's kernel (W=1)" kbuild_target "$t" "$t"
-done
-arm64_612=$(debian_kernel_release linux-image-6.12-amd64)
-arm64_612=${arm64_612%-amd64}-arm64
-check "module builds clean for arm64 against Debian's $arm64_612 headers (W=1)" \
-	kbuild arm64-6.12 "$(debian_headers "$arm64_612" arm64)" ARCH=arm64 \
-	CROSS_COMPILE=aarch64-linux-gnu-
-check "sparse (C=1) clean" sparse_clean
-# Test-only modules: every directory of tests/ with a Kbuild.
+sparse=$(sparse_tool) || { echo "not ok 1 a sparse the kernels accept"; exit 1; }
+# Test-only modules: every directory of tests/ with a Kbuild (checkpatch
+# reads them all), and the ones each architecture's guests load.
 kmods=()
 for k in "$FPGACAP_TOP"/tests/*/Kbuild; do
-	[ -f "$k" ] || continue
-	k=$(dirname "$k")
-	kmods+=("$k")
-	check "tests/${k##*/} builds clean for x86_64 (W=1, sparse)" testkmod_clean "${k##*/}"
+	[ -f "$k" ] && kmods+=("$(dirname "$k")")
 done
-check "checkpatch --strict clean" checkpatch_clean
+declare -A arch_kmods
+while read -r a ks; do
+	arch_kmods[$a]="${arch_kmods[$a]:-} $ks"
+done < <(for t in $(target_names); do
+	(load_target "$t" && echo "$arch ${test_kmods[*]}")
+done)
+for a in $arches; do
+	arch_kmods[$a]=$(tr ' ' '\n' <<<"${arch_kmods[$a]:-}" | sort -u | xargs)
+done
+newest_src=$src
+for k in $kernels; do
+	xy=${k%%@*} suite=
+	[ "$k" = "$xy" ] || suite=${k#*@}
+	for a in $arches; do
+		check "module and test modules build clean for $a against $xy (W=1, sparse)" \
+			kernel_clean "$xy" "$suite" "$a"
+	done
+	ksrc=$(kernel_source_dir "linux-source-$xy" "$suite") || continue
+	newest_src=$ksrc
+	check "selftests compile against $xy's kselftest harness" selftests_harness "$ksrc"
+done
+# The oldest kernel's checkpatch and the newest's (which knows the newest
+# APIs, kzalloc_obj() for one).
+check "checkpatch --strict clean (6.1's checkpatch)" checkpatch_clean "$src"
+[ "$newest_src" = "$src" ] ||
+	check "checkpatch --strict clean ($(basename "$newest_src")'s checkpatch)" \
+		checkpatch_clean "$newest_src"
 check "uapi/fpgacap.h stands alone: C99 -pedantic, C++, armhf, arm64" uapi_standalone
 check "userspace builds for armhf (-Werror)" userspace_cross armhf arm-linux-gnueabihf-
 check "userspace builds for arm64 (-Werror)" userspace_cross arm64 aarch64-linux-gnu-

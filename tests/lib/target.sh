@@ -7,7 +7,7 @@ load_target() {
 	local name=$1 file=$FPGACAP_TOP/tests/targets/$1.sh
 	[ -f "$file" ] || die "no target $name (tests/targets/*.sh: $(target_names))"
 	# Defaults of the optional variables, then the file.
-	kernel_package= kernel_source= kernel_config=() kernel_defconfig= kernel_image=
+	kernel_package= kernel_source= kernel_suite= kernel_config=() kernel_defconfig= kernel_image=
 	kernel_targets=() dts= guest_modules=() test_kmods=() kbuild_args=()
 	qemu_cpus=() qemu_cpus_icount=() append= sources=pattern timeout=1500 gcov=0
 	udp_nic=- tests=
@@ -46,14 +46,14 @@ target_names() {
 # unpacked Debian image's root with lib/modules, empty for built kernels).
 resolve_kernel() {
 	if [ -n "$kernel_package" ]; then
-		krelease=$(debian_kernel_release "$kernel_package")
-		kmodroot=$(debian_image "$krelease")
-		kimage=$kmodroot/boot/vmlinuz-$krelease
-		kdir=$(debian_headers "$krelease")
+		krelease=$(debian_kernel_release "$kernel_package" "$kernel_suite") || return
+		kmodroot=$(debian_image "$krelease" "$kernel_suite") || return
+		kimage=$(debian_image_file "$kmodroot" "$krelease") || return
+		kdir=$(debian_headers "$krelease" "$arch" "$kernel_suite") || return
 	else
-		kdir=$("$FPGACAP_TOP/tests/build-kernel.sh" "$target")
+		kdir=$("$FPGACAP_TOP/tests/build-kernel.sh" "$target") || return
 		kimage=$kdir/$kernel_image
-		krelease=$(cat "$kdir/include/config/kernel.release")
+		krelease=$(cat "$kdir/include/config/kernel.release") || return
 		kmodroot=
 	fi
 }

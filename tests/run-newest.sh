@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The newest-kernel check, for the day a new kernel enters Debian's archive:
+#   tests/run-newest.sh [--suites "sid trixie-backports"] [--all]
+# finds the newest linux-source-X.Y in the suites (and Debian's newest
+# amd64 image of that line), then runs the static checks against it
+# beside the supported lines, and the whole suite in the x86_64 guest on
+# Debian's image and in the Zynq-7000 debug guest built from the source
+# (--all: the x86_64 debug and ZynqMP guests too). The guests are the 7.3
+# targets with their kernel variables pointed at the newest line; their
+# logs name the kernel they ran. Prints "N passed, N failed" last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib/common.sh
+. tests/lib/debian-kernel.sh
+
+suites="sid trixie-backports" all=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--suites) suites=${2:?--suites needs a list}; shift ;;
+	--all) all=1 ;;
+	*) echo "usage: run-newest.sh [--suites \"SUITE...\"] [--all]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+tests/setup-host.sh || { echo "0 passed, 1 failed"; exit 1; }
+# The newest line: the highest linux-source-X.Y of any suite (of two
+# suites with the same line, the one with the higher package version).
+best= best_suite= best_ver=
+for s in $suites; do
+	for p in $(debian_apt "$s" apt-cache pkgnames linux-source- |
+		grep -E '^linux-source-[0-9]+\.[0-9]+$'); do
+		v=$(package_version "$p" "$s")
+		if [ -z "$best" ] || [ "$(printf '%s\n%s\n' "${best#linux-source-}" \
+			"${p#linux-source-}" | sort -V | tail -1)" != "${best#linux-source-}" ] ||
+			{ [ "$p" = "$best" ] && dpkg --compare-versions "$v" gt "$best_ver"; }; then
+			best=$p best_suite=$s best_ver=$v
+		fi
+	done
+done
+[ -n "$best" ] || { say "no linux-source-X.Y in $suites"; echo "0 passed, 1 failed"; exit 1; }
+xy=${best#linux-source-}
+image=$(debian_kernel_release "linux-image-$xy-amd64" "$best_suite" 2>/dev/null) || image=
+say "newest kernel line: $xy ($best $best_ver, $best_suite)${image:+; Debian's image $image}"
+
+export FPGACAP_ZYNQ_7_3_SOURCE=$best FPGACAP_ZYNQ_7_3_SUITE=$best_suite
+export FPGACAP_X86_7_3_DEBUG_SOURCE=$best FPGACAP_X86_7_3_DEBUG_SUITE=$best_suite
+export FPGACAP_ZYNQMP_7_3_SOURCE=$best FPGACAP_ZYNQMP_7_3_SUITE=$best_suite
+targets="zynq-7.3"
+if [ -n "$image" ]; then
+	export FPGACAP_X86_7_3_KERNEL=linux-image-$image FPGACAP_X86_7_3_SUITE=$best_suite
+	targets="x86-7.3 $targets"
+else
+	say "$best_suite has no amd64 image of $xy yet: no x86_64 guest on Debian's image"
+fi
+[ -z "$all" ] || targets="$targets x86-7.3-debug zynqmp-7.3"
+# The supported lines and the newest one.
+static=${FPGACAP_STATIC_KERNELS:-6.1 6.12 7.2@sid 7.3@trixie-backports}
+case " $static " in *" $xy@"*|*" $xy "*) ;; *) static="$static $xy@$best_suite" ;; esac
+say "targets: $targets (on $xy); static checks against: $static"
+
+FPGACAP_STATIC_KERNELS=$static FPGACAP_IIOD_TARGETS= tests/run-tests.sh \
+	--targets "${targets// /,}"

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The x86_64 guest on Debian's 7.3 image from trixie-backports (the newest
+# kernel the archive builds for Debian's stable release). Debian built it
+# with gcc 14: the module builds against Debian's configuration prepared
+# with this host's compiler (tests/lib/debian-kernel.sh, debian_prepared).
+. "$FPGACAP_TOP/tests/targets/x86.sh"
+desc="x86_64, Debian's 7.3 image (trixie-backports), e1000"
+kernel_suite=${FPGACAP_X86_7_3_SUITE:-trixie-backports}
+kernel_package=${FPGACAP_X86_7_3_KERNEL:-linux-image-7.3-amd64}
