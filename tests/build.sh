@@ -28,7 +28,8 @@ kbuild() {	# kbuild DIR: make modules in DIR against the target's kernel
 }
 rm -rf "$out/module"
 mkdir -p "$out/module"
-cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$out/module/"
+cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/VERSION" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" \
+	"$out/module/"
 kbuild "$out/module"
 cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
 # Test modules keep their place beside uapi/ and driver/ (they include
