@@ -7,6 +7,7 @@
 #define LIBFPGACAP_TESTING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "libfpgacap.h"
 
@@ -16,5 +17,8 @@
  * catch the corruption this causes.
  */
 void fpgacap_testing_early_release(struct fpgacap_sender *s, bool on);
+
+/* fpgacap_find_device() with @root before /sys and /dev (a test's tree). */
+int fpgacap_testing_find_device(const char *root, char *path, size_t len);
 
 #endif /* LIBFPGACAP_TESTING_H */
