@@ -339,6 +339,12 @@ systemd_system_unitdir=/lib/systemd/system
 oe_runmake() { make -s $EXTRA_OEMAKE "$@"; }
 for task in do_compile do_install; do
 	body=$(sed -n "/^$task() {/,/^}/p" "$recipe")
+	# BitBake expands ${VAR} in a task before the shell sees it, quoted
+	# or not.
+	for v in prefix bindir libdir includedir mandir nonarch_base_libdir \
+		nonarch_libdir systemd_system_unitdir S B D; do
+		body=${body//"\${$v}"/${!v}}
+	done
 	bash -n <<<"$body"
 	eval "$body"
 	"$task" >/dev/null
@@ -366,6 +372,51 @@ if command -v aarch64-linux-gnu-gcc >/dev/null; then
 		"$top/packaging/yocto/meta-fpgacap/conf/layer.conf"), SRC_URI, license checksums, tasks run (arm64), module class" yocto
 else
 	skip "Yocto recipes" "no arm64 toolchain"
+fi
+
+# ---- the README's build commands, as written, in a copy ----
+# The PC's build, then the board's (the order that once left x86 tools
+# where the README promised ARM ones), the tools run from where the build
+# says, the PC's sink command finds its program, and a changed CFLAGS
+# rebuilds.
+readme_build() {
+	local s=$work/readme-src line zkdir f m
+	. "$top/tests/lib/readme.sh"
+	zkdir=$(load_target zynq && resolve_kernel >/dev/null && echo "$kdir") || return 1
+	copy_tree "$s" || return 1
+	while IFS= read -r line; do
+		echo "\$ $line"
+		(cd "$s" && eval "${line//<kernel build dir>/$zkdir}") >"$work/readme-build.log" 2>&1 ||
+			{ tail -20 "$work/readme-build.log"; return 1; }
+	done < <(readme_commands pc-build; readme_commands board-build)
+	m=$(gcc -dumpmachine)
+	grep -q "tools in $s/userspace/build/arm-linux-gnueabihf/bin$" "$work/readme-build.log" ||
+		{ echo "the cross build does not say where its tools are"; return 1; }
+	for f in "$s"/userspace/build/arm-linux-gnueabihf/bin/fpgacap-*; do
+		file "$f" | grep -q "ARM,.*statically linked" || { file "$f"; return 1; }
+	done
+	file "$s/fpgacap.ko" | grep -q "ARM" &&
+	[ "$(modinfo -F version "$s/fpgacap.ko")" = "$version" ] || return 1
+	for f in "$s"/userspace/build/"$m"/bin/fpgacap-*; do
+		"$f" --version >/dev/null || { echo "$f does not run from the build tree"; return 1; }
+	done
+	# Each of the PC's commands: its program, as the README spells it.
+	while IFS= read -r line; do
+		(cd "$s" && eval "${line%% *} --version") >/dev/null ||
+			{ echo "README: $line: no such program after its build"; return 1; }
+	done < <(readme_commands pc)
+	# Other flags, the same directory: everything is built again.
+	local before
+	before=$(stat -c %Y "$s/userspace/build/$m/obj/lib/device.o")
+	sleep 1
+	make -s -C "$s" userspace CFLAGS="-O1 -g" >/dev/null 2>&1 &&
+	[ "$(stat -c %Y "$s/userspace/build/$m/obj/lib/device.o")" != "$before" ] ||
+		{ echo "a changed CFLAGS did not rebuild"; return 1; }
+}
+if command -v arm-linux-gnueabihf-gcc >/dev/null; then
+	check "README: its build commands as written (PC, then board: module and static tools for ARM), tools run from the build tree" readme_build
+else
+	skip "README: its build commands" "no armhf toolchain"
 fi
 
 # ---- MAINTAINERS: a contact for every file ----
