@@ -54,11 +54,8 @@ userspace:
 install:
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
 		MANDIR=$(MANDIR)
-	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(UDEVRULESDIR) \
+	$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
-	sed 's/@VERSION@/$(VERSION)/g' man/fpgacap.4 \
-		>$(DESTDIR)$(MANDIR)/man4/fpgacap.4
-	chmod 644 $(DESTDIR)$(MANDIR)/man4/fpgacap.4
 	$(INSTALL) -m 644 packaging/udev/60-fpgacap.rules $(DESTDIR)$(UDEVRULESDIR)/
 	$(INSTALL) -m 644 packaging/sysusers.d/fpgacap.conf $(DESTDIR)$(SYSUSERSDIR)/
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/fpgacap-iiod.service.in \
@@ -76,8 +73,7 @@ endif
 uninstall:
 	$(MAKE) -C userspace uninstall PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
 		MANDIR=$(MANDIR)
-	rm -f $(DESTDIR)$(MANDIR)/man4/fpgacap.4 \
-		$(DESTDIR)$(UDEVRULESDIR)/60-fpgacap.rules \
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-fpgacap.rules \
 		$(DESTDIR)$(SYSUSERSDIR)/fpgacap.conf \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/fpgacap-iiod.service
 

@@ -7,7 +7,8 @@
  * Datagram streams (--udp, or --frames: raw Ethernet frames from an
  * emulator's NIC, one per UDP datagram) are checked datagram by datagram:
  * loss, reordering and duplicates counted from each datagram's header.
- * With --control (or --stdio) a TCP connection controls one stream: the
+ * With --control HOST:PORT (or --stdio) a TCP connection there controls
+ * one stream: the
  * sink says "FPGACAP-READY" once it receives, and gives its verdict when
  * the sender half-closes. Without, a stream ends with its END datagram or
  * after --idle seconds of silence.
@@ -50,6 +51,7 @@ struct sink_opts {
 	const char *udp;		/* HOST:PORT to receive on */
 	bool frames;			/* Ethernet frames, one per datagram */
 	bool control;			/* a TCP connection controls a stream */
+	const char *control_addr;	/* where those connections come */
 	uint64_t udp_port;		/* --frames: the stream's port (0: any) */
 	uint64_t idle_ns;		/* no control: a stream ends this idle */
 };
@@ -86,9 +88,10 @@ static void usage(FILE *f)
 "                          stream in them\n"
 "      --udp-port PORT     --frames: only UDP datagrams to PORT are the\n"
 "                          stream's\n"
-"      --control           datagrams: each TCP connection on --listen\n"
-"                          controls one stream (READY, then the verdict when\n"
-"                          the sender half-closes)\n"
+"      --control HOST:PORT datagrams: listen there for control connections\n"
+"                          (fpgacap-stream --control), each for one stream:\n"
+"                          READY, then the verdict when the sender\n"
+"                          half-closes\n"
 "      --idle SECONDS      datagrams without --control: a stream ends after\n"
 "                          SECONDS without datagrams (default 2)\n"
 "  -j, --json              a JSON document (start, intervals, end) per\n"
@@ -123,7 +126,7 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		{ "udp", required_argument, NULL, 'u' },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "udp-port", required_argument, NULL, OPT_UDP_PORT },
-		{ "control", no_argument, NULL, OPT_CONTROL },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "idle", required_argument, NULL, OPT_IDLE },
 		CLI_OPTS_TAIL,
 	};
@@ -187,7 +190,12 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 			o->udp_port = cli_opt_u64("--udp-port", optarg, 0, 1,
 						  65535);
 			break;
-		case OPT_CONTROL: o->control = true; break;
+		case OPT_CONTROL:
+			/* The control connections' address: where they listen. */
+			cli_check_hostport("--control", optarg);
+			o->control = true;
+			o->control_addr = optarg;
+			break;
 		case OPT_IDLE:
 			o->idle_ns = cli_opt_seconds("--idle", optarg, 86400);
 			if (!o->idle_ns)
@@ -898,7 +906,8 @@ int main(int argc, char **argv)
 	if (o.stdio || (o.udp && !o.control)) {
 		lfd = -1;
 	} else {
-		lfd = cli_listen(o.listen, 8, err, sizeof(err));
+		lfd = cli_listen(o.control ? o.control_addr : o.listen, 8, err,
+				 sizeof(err));
 		if (lfd < 0) {
 			fprintf(stderr, "fpgacap-sink: listen %s\n", err);
 			return 1;

@@ -38,7 +38,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: fpgacap-stream [options] HOST:PORT\n"
 "       fpgacap-stream [options] --udp HOST:PORT\n"
-"       fpgacap-stream [options] --output PATH\n"
+"       fpgacap-stream [options] --output FILE\n"
 "Capture from an fpgacap device and stream it without copying.\n"
 "\n"
 "  -d, --device PATH       capture device (default: the only one there is,\n"
@@ -64,7 +64,7 @@ static void usage(FILE *f)
 "                          anyway (default 50, 0: never)\n"
 "      --verdict           half-close and wait for fpgacap-sink's verdict;\n"
 "                          exit 1 unless it says the stream arrived intact\n"
-"  -o, --output PATH       write to a file instead (copy path), emptied\n"
+"  -o, --output FILE       write to a file instead (copy path), emptied\n"
 "                          first; --file is the same\n"
 "      --append            -o: add to the file instead of emptying it\n"
 "  -u, --udp               HOST:PORT takes UDP datagrams, each with a header\n"
@@ -190,7 +190,7 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 	if (optind < argc)
 		o->dest = argv[optind++];
 	if (optind != argc || !!o->dest == !!o->file)
-		cli_usage_error("give one HOST:PORT or --output PATH");
+		cli_usage_error("give one HOST:PORT or --output FILE");
 	/* Its form and port now, before the device is touched. */
 	if (o->dest)
 		cli_check_hostport("HOST:PORT", o->dest);
