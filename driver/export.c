@@ -25,7 +25,9 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/uaccess.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -85,6 +87,13 @@ static struct sg_table *export_map(struct dma_buf_attachment *at,
 	struct sg_table *sgt;
 	int ret;
 
+	/*
+	 * A read-only export: no mapping for a device to write. Importers
+	 * such as DRM's PRIME map both ways whatever they do; their device
+	 * must not write a read-only export.
+	 */
+	if (dir == DMA_FROM_DEVICE && !ex->writable)
+		return ERR_PTR(-EACCES);
 	ret = export_access_begin(ex);
 	if (ret)
 		return ERR_PTR(ret);
@@ -243,19 +252,24 @@ static const struct dma_buf_ops export_ops = {
  * @ff: the owning file; the device lock held
  * @index: the buffer, held by userspace (dequeued, not returned)
  * @flags: O_CLOEXEC and O_RDWR (writable only where the pool is)
+ * @ufd: where the descriptor goes; it is installed only once it got there
  *
- * Return: the new file descriptor, or -EINVAL (not a held buffer, unknown
- * flags), -EACCES (O_RDWR on a read-only pool), -ENOBUFS (no pool),
- * -ENOMEM, or what dma_buf_export() and dma_buf_fd() return.
+ * A dma-buf keeps the pool as a mapping does: once the owner lets go, the
+ * pool is an orphan, bounded by max_orphaned like one.
+ *
+ * Return: 0, or -EINVAL (not a held buffer, unknown flags), -EACCES
+ * (O_RDWR on a read-only pool), -ENOBUFS (no pool), -EDQUOT (it could not
+ * be left behind), -EFAULT, -ENOMEM, or what dma_buf_export() returns.
  */
-int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags)
+int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags,
+		   s32 __user *ufd)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct fpgacap_dev *fdev = ff->fdev;
 	struct fpgacap_exported *ex;
 	struct fpgacap_pool *pool;
 	struct dma_buf *dmabuf;
-	int ret;
+	int ret, fd;
 
 	lockdep_assert_held(&fdev->lock);
 	if (flags & ~(O_CLOEXEC | O_ACCMODE))
@@ -270,6 +284,10 @@ int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags)
 		goto err_pool;
 	ret = -EINVAL;
 	if (!fpgacap_queue_held(&fdev->queue, index))
+		goto err_pool;
+	/* Known holders: the device and this call. */
+	ret = -EDQUOT;
+	if (fpgacap_orphans_full(fdev, pool, 2, true))
 		goto err_pool;
 	ret = -ENOMEM;
 	ex = kzalloc(sizeof(*ex), GFP_KERNEL_ACCOUNT);
@@ -293,10 +311,18 @@ int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags)
 		goto err_pool;
 	}
 	/* From here the dma-buf's release puts what @ex holds. */
-	ret = dma_buf_fd(dmabuf, flags & O_CLOEXEC);
-	if (ret < 0)
+	fd = get_unused_fd_flags(flags & O_CLOEXEC);
+	if (fd < 0) {
 		dma_buf_put(dmabuf);
-	return ret;
+		return fd;
+	}
+	if (put_user(fd, ufd)) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return -EFAULT;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
 err_pool:
 	fpgacap_pool_put(pool);
 	return ret;

@@ -34,6 +34,11 @@ static int fpgacap_release(struct inode *inode, struct file *file)
 	struct fpgacap_file *ff = file->private_data;
 	struct fpgacap_dev *fdev = ff->fdev;
 
+	/*
+	 * No call runs on a released file: io_lock is not needed. read()'s
+	 * reference goes first, so the pool is not taken for mapped.
+	 */
+	fpgacap_read_drop(ff);
 	mutex_lock(&fdev->lock);
 	if (fdev->owner == ff) {
 		fpgacap_release_stream(fdev);
@@ -41,8 +46,6 @@ static int fpgacap_release(struct inode *inode, struct file *file)
 	}
 	mutex_unlock(&fdev->lock);
 
-	/* No call runs on a released file: io_lock is not needed. */
-	fpgacap_read_drop(ff);
 	kvfree(ff->dq);
 	kvfree(ff->rt);
 	mutex_destroy(&ff->io_lock);

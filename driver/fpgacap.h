@@ -122,6 +122,8 @@ static inline void fpgacap_io_unlock(struct fpgacap_file *ff)
 
 /* stream.c: ownership, configuration and start/stop, for ioctl and read */
 int fpgacap_may_stream(struct fpgacap_file *ff);
+bool fpgacap_orphans_full(struct fpgacap_dev *fdev, struct fpgacap_pool *pool,
+			  unsigned int known, bool sure);
 void fpgacap_read_drop(struct fpgacap_file *ff);
 int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg);
 int fpgacap_start(struct fpgacap_file *ff);
@@ -131,10 +133,11 @@ void fpgacap_release_stream(struct fpgacap_dev *fdev);
 
 /* export.c: buffers as dma-bufs (without the dma-buf core: EOPNOTSUPP) */
 #if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
-int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags);
+int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags,
+		   s32 __user *ufd);
 #else
 static inline int fpgacap_export(struct fpgacap_file *ff, u32 index,
-				 u32 flags)
+				 u32 flags, s32 __user *ufd)
 {
 	return -EOPNOTSUPP;
 }

@@ -183,9 +183,8 @@ static int dequeue_lock(struct fpgacap_file *ff, bool wait, s64 timeout_ns,
 
 	if (mutex_trylock(&ff->io_lock))
 		return 0;
-	if (!wait)
-		return -EAGAIN;
-	if (timeout_ns < 0)
+	/* Not waiting for data: the lock is held for a copy, briefly. */
+	if (!wait || timeout_ns < 0)
 		return mutex_lock_interruptible(&ff->io_lock) ? -ERESTARTSYS : 0;
 	left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
 	if (left <= 0)
@@ -306,12 +305,9 @@ static long ioctl_export(struct fpgacap_file *ff,
 	if (!ret && fdev->owner != ff)
 		ret = -ENOBUFS;
 	if (!ret)
-		ret = fpgacap_export(ff, ex.index, ex.flags);
+		ret = fpgacap_export(ff, ex.index, ex.flags, &uarg->fd);
 	mutex_unlock(&fdev->lock);
-	if (ret < 0)
-		return ret;
-	/* The descriptor is installed: an unreadable reply closes nothing. */
-	return put_user(ret, &uarg->fd) ? -EFAULT : 0;
+	return ret;
 }
 
 static long ioctl_stats(struct fpgacap_dev *fdev, void __user *arg)

@@ -29,6 +29,8 @@
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
+#include <linux/vmstat.h>
 
 #include "../uapi/fpgacap.h"
 #include "compat.h"
@@ -38,10 +40,27 @@
 /* Pages held by all pools, for leak checks (debugfs pool_pages). */
 atomic_long_t fpgacap_pool_pages = ATOMIC_LONG_INIT(0);
 
-/* Mappings for @dma_dev may go through bounce buffers (swiotlb). */
+/* Pages for a 32-bit engine come from ZONE_DMA32, where it reaches. */
+static bool pool_uses_dma32(struct device *dma_dev)
+{
+	return IS_ENABLED(CONFIG_ZONE_DMA32) && dma_dev &&
+	       dma_get_mask(dma_dev) <= DMA_BIT_MASK(32);
+}
+
+/*
+ * Mappings for @dma_dev may go through bounce buffers: swiotlb bounces
+ * them all (swiotlb=force, or a device set so), or the device cannot
+ * reach every page (its mappings are limited) and no zone keeps the pool
+ * within its reach.
+ */
 static bool pool_bounces(struct device *dma_dev)
 {
-	return dma_dev && dma_max_mapping_size(dma_dev) != SIZE_MAX;
+	if (!dma_dev)
+		return false;
+	if (is_swiotlb_force_bounce(dma_dev))
+		return true;
+	return dma_max_mapping_size(dma_dev) != SIZE_MAX &&
+	       !pool_uses_dma32(dma_dev);
 }
 
 /**
@@ -105,8 +124,14 @@ int fpgacap_layout_init(struct fpgacap_layout *l, size_t buffer_size,
 	l->table = buffer_size;
 	if (!slot_size)
 		return slot_header || records ? -EINVAL : 0;
+	/*
+	 * A datagram: at least 1 KiB (each slot is a segment of its own, which
+	 * takes memory and an engine's descriptor), at most what UDP carries,
+	 * a header_size that fits its byte.
+	 */
 	if (slot_size % 8 || slot_header % 8 || slot_header >= slot_size ||
-	    slot_size > buffer_size)
+	    slot_size > buffer_size || slot_size < FPGACAP_SLOT_MIN ||
+	    slot_size > FPGACAP_SLOT_MAX || slot_header > FPGACAP_SLOT_HEADER_MAX)
 		return -EINVAL;
 	l->slot_size = slot_size;
 	l->slot_header = slot_header;
@@ -177,9 +202,7 @@ static gfp_t pool_gfp(u32 flags, struct device *dma_dev)
 	 */
 	gfp |= (flags & FPGACAP_CFG_HIGHMEM) ? GFP_HIGHUSER : GFP_USER;
 	/* Keep a 32-bit engine off the bounce buffers. */
-	if (IS_ENABLED(CONFIG_ZONE_DMA32) && dma_dev &&
-	    dma_get_mask(dma_dev) <= DMA_BIT_MASK(32) &&
-	    !(flags & FPGACAP_CFG_HIGHMEM))
+	if (pool_uses_dma32(dma_dev) && !(flags & FPGACAP_CFG_HIGHMEM))
 		gfp |= GFP_DMA32;
 	return gfp;
 }
@@ -194,18 +217,20 @@ static void pool_note_chunk(struct fpgacap_pool *pool, unsigned int order)
 }
 
 /*
- * Free memory of zone @z in blocks of @order and above, in pages. A hint,
- * read without the zone's lock: the free lists move under us.
+ * Free memory of zone @z in blocks of @order and above, in pages, CMA's
+ * left out (the kernel's own allocations cannot use it, and a board's CMA
+ * area is mostly free high-order blocks). A hint, read without the zone's
+ * lock: the free lists move under us.
  */
 static unsigned long pool_zone_free_from(struct zone *z, unsigned int order)
 {
-	unsigned long pages = 0;
+	unsigned long pages = 0, cma = zone_page_state(z, NR_FREE_CMA_PAGES);
 	unsigned int o;
 
 	for (o = order; o <= FPGACAP_MAX_PAGE_ORDER; o++)
 		/* Racy on purpose: the allocator changes it under zone->lock. */
 		pages += data_race(READ_ONCE(z->free_area[o].nr_free)) << o;
-	return pages;
+	return pages > cma ? pages - cma : 0;
 }
 
 /*
@@ -353,37 +378,9 @@ static void pool_walk_range(struct pool_seg_walk *w, size_t off, size_t len)
 }
 
 /*
- * The bytes a buffer's table holds: all of a plain buffer; of a slotted
- * one, each slot's payload (whole slots with records), a range each, so a
- * DMA engine writes nothing into the header rooms the CPU fills.
- *
- * A header room and the payload before it share a cache line (slots are
- * not multiples of a line). That is safe because the CPU writes a header
- * only while it owns the buffer (dequeued, not yet returned), and the
- * syncs cover the table's ranges only: for the device they write back and
- * invalidate the shared edge lines while the CPU's header bytes are still
- * the newest data in them, before the device writes; for the CPU they
- * invalidate again (a clean line, unless the CPU broke ownership by
- * writing meanwhile) before anyone reads the payload. With swiotlb only
- * the ranges are copied, so the header rooms keep what the CPU wrote
- * (testdma_test's slots tests, under swiotlb=force and the checker).
+ * One buffer's mapping table: the whole buffer, in as few segments as the
+ * device allows.
  */
-static void pool_walk_table(struct fpgacap_pool *pool, struct pool_seg_walk *w)
-{
-	const struct fpgacap_layout *l = &pool->layout;
-	size_t skip = l->records ? 0 : l->slot_header;
-	u32 k;
-
-	if (!l->slot_size) {
-		pool_walk_range(w, 0, pool->buffer_size);
-		return;
-	}
-	for (k = 0; k < l->slots; k++)
-		pool_walk_range(w, (size_t)k * l->slot_size + skip,
-				l->slot_size - skip);
-}
-
-/* One buffer's table: its bytes in as few segments as the device allows. */
 static int pool_build_sgt(struct fpgacap_pool *pool, struct sg_table *sgt,
 			  struct page **pages, struct device *dma_dev)
 {
@@ -395,14 +392,14 @@ static int pool_build_sgt(struct fpgacap_pool *pool, struct sg_table *sgt,
 	unsigned int nents;
 	int ret;
 
-	pool_walk_table(pool, &w);
+	pool_walk_range(&w, 0, pool->buffer_size);
 	nents = w.nents;
 	ret = sg_alloc_table(sgt, nents, FPGACAP_GFP_ARRAY);
 	if (ret)
 		return ret;
 	w.sg = sgt->sgl;
 	w.nents = 0;
-	pool_walk_table(pool, &w);
+	pool_walk_range(&w, 0, pool->buffer_size);
 	WARN_ON_ONCE(w.nents != nents);
 	return 0;
 }
@@ -422,10 +419,106 @@ static int pool_build_sgts(struct fpgacap_pool *pool, struct device *dma_dev)
 				     dma_dev);
 		if (ret)
 			return ret;
-		pool->max_segments = max(pool->max_segments,
-					 pool->sgts[b].orig_nents);
 	}
 	return 0;
+}
+
+/*
+ * What the engine writes of a slotted buffer: each slot's payload (whole
+ * slots with records), cut out of the buffer's mapping by DMA address and
+ * given to the engine as entries of their own, so it writes nothing into
+ * the header rooms. Pass @sgt NULL to count the entries.
+ *
+ * The buffer stays mapped whole, one mapping: a header room and the
+ * payload after it may share a cache line, and that is the DMA API's
+ * rule for one mapping of which the CPU and the device own all or
+ * nothing at a time. The CPU writes a header only while it holds the
+ * buffer; the sync for the device writes it back (a writable pool is
+ * mapped both ways), the device then writes the payloads around it, and
+ * the sync for the CPU brings back both, through bounce buffers too.
+ */
+static unsigned int pool_carve(const struct fpgacap_pool *pool,
+			       const struct sg_table *map, struct sg_table *sgt)
+{
+	const struct fpgacap_layout *l = &pool->layout;
+	size_t skip = l->records ? 0 : l->slot_header;
+	struct scatterlist *out = sgt ? sgt->sgl : NULL, *seg;
+	unsigned int nents = 0, i;
+	size_t base = 0;
+	u32 k = 0;
+
+	for_each_sgtable_dma_sg(map, seg, i) {
+		size_t end = base + sg_dma_len(seg);
+
+		/* Each range inside this segment, or the part of it that is. */
+		for (; k < l->slots; k++) {
+			size_t from = (size_t)k * l->slot_size + skip;
+			size_t to = (size_t)(k + 1) * l->slot_size;
+
+			if (from >= end)
+				break;
+			from = max(from, base);
+			if (out) {
+				sg_dma_address(out) = sg_dma_address(seg) +
+						      (from - base);
+				sg_dma_len(out) = min(to, end) - from;
+				out = sg_next(out);
+			}
+			nents++;
+			if (to > end)
+				break;	/* the range goes on in the next one */
+		}
+		base = end;
+	}
+	return nents;
+}
+
+/* The engine's tables: the mapping itself, or carved out of it. */
+static int pool_build_engine_sgts(struct fpgacap_pool *pool)
+{
+	u32 b;
+	int ret;
+
+	if (!pool->layout.slot_size) {
+		for (b = 0; b < pool->count; b++)
+			pool->max_segments = max(pool->max_segments,
+						 pool->sgts[b].nents);
+		return 0;
+	}
+	pool->engine_sgts = kvcalloc(pool->count, sizeof(*pool->engine_sgts),
+				     FPGACAP_GFP_ARRAY);
+	if (!pool->engine_sgts)
+		return -ENOMEM;
+	for (b = 0; b < pool->count; b++) {
+		struct sg_table *sgt = &pool->engine_sgts[b];
+		unsigned int n = pool_carve(pool, &pool->sgts[b], NULL);
+
+		ret = sg_alloc_table(sgt, n, FPGACAP_GFP_ARRAY);
+		if (ret)
+			return ret;
+		pool_carve(pool, &pool->sgts[b], sgt);
+		/* DMA addresses only, for the engine: it maps nothing. */
+		sgt->nents = n;
+		pool->max_segments = max(pool->max_segments, n);
+	}
+	return 0;
+}
+
+/**
+ * fpgacap_pool_engine_sgt() - what the source's engine writes of a buffer
+ * @pool: a pool mapped for a device
+ * @index: the buffer
+ *
+ * Return: a table whose DMA addresses the engine writes (sgt->nents
+ * entries), never to be mapped or synced: the mapping is the buffer's.
+ */
+struct sg_table *fpgacap_pool_engine_sgt(struct fpgacap_pool *pool, u32 index)
+{
+	if (!pool->sgts)
+		return NULL;
+	if (pool->engine_sgts)
+		return &pool->engine_sgts[index];
+	return &pool->sgts[index];
 }
 
 /*
@@ -448,17 +541,20 @@ static int pool_write_back_zeroes(struct fpgacap_pool *pool,
 		ret = dma_map_sgtable(dma_dev, &pool->sgts[b], DMA_TO_DEVICE,
 				      0);
 		if (ret)
-			return ret;
+			return -ENOMEM;
 		dma_unmap_sgtable(dma_dev, &pool->sgts[b], DMA_TO_DEVICE, 0);
 	}
 	return 0;
 }
 
 /*
- * Map every buffer once for the device that writes it. From here the
- * device owns all buffers until the queue syncs one for the CPU; per
+ * Map every buffer once, whole, for the device that writes it. From here
+ * the device owns all buffers until the queue syncs one for the CPU; per
  * cycle the queue only syncs: for the device when the source takes a
- * buffer, for the CPU when it completes.
+ * buffer, for the CPU when it completes. A writable pool is mapped both
+ * ways: what the CPU wrote while it held a buffer (a slot's header) goes
+ * to memory with the sync for the device, and comes back, through bounce
+ * buffers too, with the sync for the CPU.
  */
 static int pool_dma_map(struct fpgacap_pool *pool, struct device *dma_dev)
 {
@@ -468,18 +564,15 @@ static int pool_dma_map(struct fpgacap_pool *pool, struct device *dma_dev)
 	ret = pool_write_back_zeroes(pool, dma_dev);
 	if (ret)
 		return ret;
-	pool->max_segments = 0;
 	for (b = 0; b < pool->count; b++) {
-		ret = dma_map_sgtable(dma_dev, &pool->sgts[b], DMA_FROM_DEVICE,
-				      0);
+		ret = dma_map_sgtable(dma_dev, &pool->sgts[b], pool->dir, 0);
 		if (ret) {
 			while (b--)
 				dma_unmap_sgtable(dma_dev, &pool->sgts[b],
-						  DMA_FROM_DEVICE, 0);
-			return ret;
+						  pool->dir, 0);
+			/* Out of bounce slots or IOMMU space: ENOMEM. */
+			return -ENOMEM;
 		}
-		pool->max_segments = max(pool->max_segments,
-					 pool->sgts[b].nents);
 	}
 	pool->dma_dev = get_device(dma_dev);
 	pool->mapped = true;
@@ -501,8 +594,7 @@ void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 	if (!pool->mapped)
 		return;
 	for (b = 0; b < pool->count; b++)
-		dma_unmap_sgtable(pool->dma_dev, &pool->sgts[b],
-				  DMA_FROM_DEVICE, 0);
+		dma_unmap_sgtable(pool->dma_dev, &pool->sgts[b], pool->dir, 0);
 	pool->mapped = false;
 	put_device(pool->dma_dev);
 	pool->dma_dev = NULL;
@@ -547,7 +639,7 @@ void fpgacap_pool_sync_for_device(struct fpgacap_pool *pool, u32 index)
 {
 	if (pool->mapped)
 		dma_sync_sgtable_for_device(pool->dma_dev, &pool->sgts[index],
-					    DMA_FROM_DEVICE);
+					    pool->dir);
 }
 
 /**
@@ -559,7 +651,7 @@ void fpgacap_pool_sync_for_cpu(struct fpgacap_pool *pool, u32 index)
 {
 	if (pool->mapped)
 		dma_sync_sgtable_for_cpu(pool->dma_dev, &pool->sgts[index],
-					 DMA_FROM_DEVICE);
+					 pool->dir);
 }
 
 static void pool_free(struct fpgacap_pool *pool)
@@ -571,6 +663,11 @@ static void pool_free(struct fpgacap_pool *pool)
 		for (b = 0; b < pool->count; b++)
 			sg_free_table(&pool->sgts[b]);
 		kvfree(pool->sgts);
+	}
+	if (pool->engine_sgts) {
+		for (b = 0; b < pool->count; b++)
+			sg_free_table(&pool->engine_sgts[b]);
+		kvfree(pool->engine_sgts);
 	}
 	if (pool->pages) {
 		for (i = 0; i < pool->npages && pool->pages[i]; i++)
@@ -648,11 +745,15 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 		if (ret)
 			goto err;
 	}
-	ret = pool_build_sgts(pool, dma_dev);
-	if (ret)
-		goto err;
+	/* A CPU source writes through the pages: no tables at all. */
 	if (dma_dev) {
-		ret = pool_dma_map(pool, dma_dev);
+		pool->dir = pool->writable ? DMA_BIDIRECTIONAL :
+					     DMA_FROM_DEVICE;
+		ret = pool_build_sgts(pool, dma_dev);
+		if (!ret)
+			ret = pool_dma_map(pool, dma_dev);
+		if (!ret)
+			ret = pool_build_engine_sgts(pool);
 		if (ret)
 			goto err;
 	}

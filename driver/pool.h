@@ -7,6 +7,7 @@
 #define FPGACAP_POOL_H
 
 #include <linux/atomic.h>
+#include <linux/dma-direction.h>
 #include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/scatterlist.h>
@@ -111,13 +112,17 @@ size_t fpgacap_layout_offset(const struct fpgacap_layout *l, size_t pos,
  * @bytes: @count * @buffer_size
  * @layout: where the source writes in each buffer
  * @pages: buffer i is pages[i * buffer_pages ...], each an order-0 page
- * @sgts: one table per buffer, physically contiguous runs merged
+ * @sgts: one table per buffer (a DMA source's only), physically
+ *	contiguous runs merged: the buffer's mapping
+ * @engine_sgts: a slotted pool's: what the engine writes of each buffer,
+ *	carved out of its mapping by DMA address
+ * @dir: the mapping's direction: DMA_FROM_DEVICE, both ways if writable
  * @dma_dev: the device the tables are mapped for, while @mapped
- * @mapped: the tables are DMA-mapped (DMA_FROM_DEVICE)
+ * @mapped: the tables are DMA-mapped
  * @chunks: physically contiguous allocations made
  * @min_order: smallest allocation order used
  * @max_order: largest allocation order used
- * @max_segments: most DMA segments of any buffer
+ * @max_segments: most segments the engine writes in one buffer
  */
 struct fpgacap_pool {
 	struct kref ref;
@@ -132,6 +137,8 @@ struct fpgacap_pool {
 	struct fpgacap_layout layout;
 	struct page **pages;
 	struct sg_table *sgts;
+	struct sg_table *engine_sgts;
+	enum dma_data_direction dir;
 	struct device *dma_dev;
 	bool mapped;
 	u32 chunks;
@@ -148,6 +155,8 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 					 const struct fpgacap_layout *layout,
 					 u32 flags, struct device *dma_dev);
 void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool);
+struct sg_table *fpgacap_pool_engine_sgt(struct fpgacap_pool *pool,
+					 u32 index);
 bool fpgacap_pool_mapped(struct fpgacap_pool *pool, unsigned int refs);
 void fpgacap_pool_orphan(struct fpgacap_pool *pool);
 void fpgacap_pool_get(struct fpgacap_pool *pool);

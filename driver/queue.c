@@ -59,7 +59,7 @@ int fpgacap_queue_attach(struct fpgacap_queue *q, struct fpgacap_pool *pool)
 	for (i = 0; i < pool->count; i++) {
 		bufs[i].index = i;
 		bufs[i].state = FPGACAP_BUF_FREE;
-		bufs[i].sgt = &pool->sgts[i];
+		bufs[i].sgt = fpgacap_pool_engine_sgt(pool, i);
 		bufs[i].pages = pool->pages + (unsigned long)i *
 				pool->buffer_pages;
 		list_add_tail(&bufs[i].list, &q->free);

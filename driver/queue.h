@@ -39,7 +39,8 @@ enum fpgacap_buf_state {
 /**
  * struct fpgacap_buf - one buffer of the pool, as the queue tracks it
  * @index: its place in the pool (offset index * buffer_size in the mapping)
- * @sgt: its DMA segments, mapped for the source's device if it has one
+ * @sgt: the DMA segments its source's engine writes (NULL for a CPU
+ *	source); never mapped or synced through it
  * @pages: its pages, buffer_size / PAGE_SIZE of them, for CPU sources
  * @list: on the free or done list (queue.c only)
  * @state: where it is (queue.c only)

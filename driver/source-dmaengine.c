@@ -88,16 +88,35 @@ enum dma_token_state {
 	DMA_TOKEN_RETIRED,
 };
 
+struct dma_tokens;
+
 /* A callback's parameter. */
 struct dma_token {
-	struct dma_source *ds;
+	struct dma_tokens *set;
 	enum dma_token_state state;
 	unsigned int slot;		/* armed: its slot in the ring */
 };
 
 /*
+ * The callback parameters, and the lock a callback takes: apart from the
+ * source, because an engine that calls back from a thread of its own and
+ * cannot synchronize may call back after the source is gone. Such a set
+ * is left behind (@ds NULL), never freed, while it has retired tokens.
+ */
+struct dma_tokens {
+	spinlock_t lock;		/* the source's ring and these tokens */
+	struct dma_source *ds;		/* NULL once the source let go */
+	bool callbacks_seen;		/* the engine has called back */
+	bool thread_callbacks;		/* from a thread that is not ours */
+	unsigned int next;		/* where the search for a free one starts */
+	unsigned int retired;		/* tokens retired */
+	struct dma_token tok[DMA_TOKENS];
+};
+
+/*
  * One descriptor in flight. @buf is the work item's (and stop's, once the
- * work is cancelled); the rest is written by the callback under ds->lock.
+ * work is cancelled); the rest is written by the callback under the
+ * tokens' lock.
  */
 struct dma_slot {
 	struct fpgacap_buf *buf;
@@ -120,19 +139,15 @@ struct dma_partial {
 struct dma_source {
 	struct fpgacap_source src;
 	struct device *parent;		/* names the channel, configures it */
-	struct dma_chan *chan;		/* NULL once lost (see dma_renew) */
+	struct dma_chan *chan;
 	bool memcpy;
 	struct delayed_work work;	/* delivers, refills, retries a prep */
-	spinlock_t lock;		/* slots, head, count, running, tokens */
+	/* Its lock guards slots, head, count and running too. */
+	struct dma_tokens *tokens;
 	bool running;			/* new transfers may be submitted */
-	bool callbacks_seen;		/* the engine has called back */
-	bool thread_callbacks;		/* from a thread that is not ours */
 	unsigned int max_in_flight;
 	unsigned int head, count;	/* the ring of slots in flight */
 	struct dma_slot slots[DMA_MAX_IN_FLIGHT];
-	struct dma_token tokens[DMA_TOKENS];
-	unsigned int next_token;	/* where the search for a free one starts */
-	unsigned int retired;		/* tokens retired */
 	/* Work item only (and stop, once the work is cancelled). */
 	bool ring_dry;
 	unsigned long refused_since;	/* jiffies: prep refused, none in flight */
@@ -146,18 +161,53 @@ struct dma_source {
 	u64 pos;			/* memcpy: stream position submitted */
 };
 
-/* A free token, armed for @slot; ds->lock held. */
+/* A new set of tokens for @ds, every one free. */
+static struct dma_tokens *dma_tokens_new(struct dma_source *ds)
+{
+	struct dma_tokens *set = kzalloc(sizeof(*set), GFP_KERNEL);
+	unsigned int i;
+
+	if (!set)
+		return NULL;
+	spin_lock_init(&set->lock);
+	set->ds = ds;
+	for (i = 0; i < DMA_TOKENS; i++)
+		set->tok[i].set = set;
+	return set;
+}
+
+/*
+ * The source lets go of its tokens (the channel was released). A late
+ * callback may still come on a retired one only from an engine that calls
+ * back from its own thread and cannot synchronize: that set stays, with
+ * no source, and is never freed. Return: true if @set was freed.
+ */
+static bool dma_tokens_put(struct dma_tokens *set, bool synchronizes)
+{
+	bool leave;
+
+	spin_lock_irq(&set->lock);
+	leave = set->retired && set->thread_callbacks && !synchronizes;
+	set->ds = NULL;
+	spin_unlock_irq(&set->lock);
+	if (!leave)
+		kfree(set);
+	return !leave;
+}
+
+/* A free token, armed for @slot; the tokens' lock held. */
 static struct dma_token *dma_token_arm(struct dma_source *ds,
 				       unsigned int slot)
 {
+	struct dma_tokens *set = ds->tokens;
 	unsigned int n;
 
-	lockdep_assert_held(&ds->lock);
+	lockdep_assert_held(&set->lock);
 	/* Round robin: a token freed last is reused last. */
 	for (n = 0; n < DMA_TOKENS; n++) {
-		struct dma_token *t = &ds->tokens[ds->next_token];
+		struct dma_token *t = &set->tok[set->next];
 
-		ds->next_token = (ds->next_token + 1) % DMA_TOKENS;
+		set->next = (set->next + 1) % DMA_TOKENS;
 		if (t->state == DMA_TOKEN_FREE) {
 			t->state = DMA_TOKEN_ARMED;
 			t->slot = slot;
@@ -167,11 +217,11 @@ static struct dma_token *dma_token_arm(struct dma_source *ds,
 	return NULL;
 }
 
-/* Tokens a new transfer may still take; ds->lock held. */
+/* Tokens a new transfer may still take; the tokens' lock held. */
 static unsigned int dma_tokens_left(struct dma_source *ds)
 {
-	lockdep_assert_held(&ds->lock);
-	return DMA_TOKENS - ds->retired - ds->count;
+	lockdep_assert_held(&ds->tokens->lock);
+	return DMA_TOKENS - ds->tokens->retired - ds->count;
 }
 
 /*
@@ -181,15 +231,16 @@ static unsigned int dma_tokens_left(struct dma_source *ds)
 static void dma_callback(void *param, const struct dmaengine_result *res)
 {
 	struct dma_token *token = param;
-	struct dma_source *ds = token->ds;
+	struct dma_tokens *set = token->set;
+	struct dma_source *ds;
 	unsigned long flags;
-	bool current_stream = false;
 
-	spin_lock_irqsave(&ds->lock, flags);
-	ds->callbacks_seen = true;
+	spin_lock_irqsave(&set->lock, flags);
+	ds = set->ds;
+	set->callbacks_seen = true;
 	/* issue_pending may call back in our own work item (PL330). */
-	if (in_task() && current_work() != &ds->work.work)
-		ds->thread_callbacks = true;
+	if (in_task() && (!ds || current_work() != &ds->work.work))
+		set->thread_callbacks = true;
 	if (token->state == DMA_TOKEN_ARMED) {
 		struct dma_slot *slot = &ds->slots[token->slot];
 
@@ -197,15 +248,17 @@ static void dma_callback(void *param, const struct dmaengine_result *res)
 		slot->residue = res->residue;
 		slot->done = true;
 		slot->token = NULL;
-		current_stream = true;
+		/*
+		 * Queued under the lock: once stop has disarmed every token
+		 * and cancelled the work, no callback can queue it again.
+		 */
+		mod_delayed_work(system_highpri_wq, &ds->work, 0);
 	} else if (token->state == DMA_TOKEN_RETIRED) {
 		/* A terminated transfer's late callback: it is over now. */
-		ds->retired--;
+		set->retired--;
 	}
 	token->state = DMA_TOKEN_FREE;
-	spin_unlock_irqrestore(&ds->lock, flags);
-	if (current_stream)
-		mod_delayed_work(system_highpri_wq, &ds->work, 0);
+	spin_unlock_irqrestore(&set->lock, flags);
 }
 
 /*
@@ -288,15 +341,15 @@ static void dma_deliver(struct dma_source *ds)
 		size_t bytes = ds->layout.table;
 		u32 residue, flags = 0;
 
-		spin_lock_irq(&ds->lock);
+		spin_lock_irq(&ds->tokens->lock);
 		slot = &ds->slots[ds->head];
 		if (!ds->count || !slot->done || slot->held) {
-			spin_unlock_irq(&ds->lock);
+			spin_unlock_irq(&ds->tokens->lock);
 			break;
 		}
 		if (fpgacap_inject(&inj->stall)) {
 			slot->held = true;
-			spin_unlock_irq(&ds->lock);
+			spin_unlock_irq(&ds->tokens->lock);
 			break;
 		}
 		buf = slot->buf;
@@ -305,7 +358,7 @@ static void dma_deliver(struct dma_source *ds)
 		slot->buf = NULL;
 		ds->head = (ds->head + 1) % ds->max_in_flight;
 		ds->count--;
-		spin_unlock_irq(&ds->lock);
+		spin_unlock_irq(&ds->tokens->lock);
 
 		/* A memcpy callback speaks for its last piece only. */
 		if (!ds->memcpy)
@@ -332,9 +385,9 @@ static void dma_backpressure(struct dma_source *ds, bool refused)
 	unsigned long grace = msecs_to_jiffies(DMA_PREP_GRACE_MS);
 	bool in_flight;
 
-	spin_lock_irq(&ds->lock);
+	spin_lock_irq(&ds->tokens->lock);
 	in_flight = ds->count;
-	spin_unlock_irq(&ds->lock);
+	spin_unlock_irq(&ds->tokens->lock);
 	if (!refused || in_flight) {
 		ds->refused_since = 0;
 		return;
@@ -343,10 +396,8 @@ static void dma_backpressure(struct dma_source *ds, bool refused)
 		ds->refused_since = jiffies;
 	} else if (time_after(jiffies, ds->refused_since + grace)) {
 		dev_err_ratelimited(ds->parent,
-				    "%s: the engine takes no descriptor for a buffer of %u segments with nothing in flight\n",
-				    ds->src.name,
-				    ds->part.buf ? ds->part.buf->sgt->nents :
-						   0);
+				    "%s: the engine takes no descriptor for a buffer with nothing in flight: fewer segments per buffer (larger chunks, smaller buffers) may fit it\n",
+				    ds->src.name);
 		ds->refused_since = 0;
 		fpgacap_queue_fail(ds->src.q, -ENOMEM);
 		return;
@@ -369,10 +420,10 @@ static void dma_refill(struct dma_source *ds)
 		unsigned int i;
 		bool room;
 
-		spin_lock_irq(&ds->lock);
+		spin_lock_irq(&ds->tokens->lock);
 		room = ds->running && ds->count < ds->max_in_flight &&
 		       dma_tokens_left(ds);
-		spin_unlock_irq(&ds->lock);
+		spin_unlock_irq(&ds->tokens->lock);
 		if (!room)
 			break;
 		/* Synced for the device: it owns the memory from here. */
@@ -395,26 +446,31 @@ static void dma_refill(struct dma_source *ds)
 		}
 		ds->part.buf = NULL;
 
-		spin_lock_irq(&ds->lock);
+		spin_lock_irq(&ds->tokens->lock);
 		i = (ds->head + ds->count) % ds->max_in_flight;
 		slot = &ds->slots[i];
 		token = dma_token_arm(ds, i);
+		if (WARN_ON_ONCE(!token)) {	/* room was checked under it */
+			spin_unlock_irq(&ds->tokens->lock);
+			fpgacap_queue_requeue(q, buf);
+			break;
+		}
 		slot->buf = buf;
 		slot->token = token;
 		slot->done = false;
 		slot->held = false;
 		ds->count++;
-		spin_unlock_irq(&ds->lock);
+		spin_unlock_irq(&ds->tokens->lock);
 
 		tx->callback_result = dma_callback;
 		tx->callback_param = token;
 		if (dma_submit_error(dmaengine_submit(tx))) {
-			spin_lock_irq(&ds->lock);
+			spin_lock_irq(&ds->tokens->lock);
 			token->state = DMA_TOKEN_FREE;
 			slot->buf = NULL;
 			slot->token = NULL;
 			ds->count--;
-			spin_unlock_irq(&ds->lock);
+			spin_unlock_irq(&ds->tokens->lock);
 			fpgacap_queue_requeue(q, buf);
 			fpgacap_queue_fail(q, -EIO);
 			break;
@@ -426,9 +482,9 @@ static void dma_refill(struct dma_source *ds)
 		dma_async_issue_pending(ds->chan);
 	dma_backpressure(ds, refused);
 
-	spin_lock_irq(&ds->lock);
+	spin_lock_irq(&ds->tokens->lock);
 	dry = ds->running && !ds->count;
-	spin_unlock_irq(&ds->lock);
+	spin_unlock_irq(&ds->tokens->lock);
 	/* The engine has nowhere to write: the peripheral overruns. */
 	if (dry && !ds->ring_dry && !ds->memcpy)
 		fpgacap_queue_drop(q, 0);
@@ -447,16 +503,20 @@ static void dma_work(struct work_struct *work)
 static int dma_start(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
+	unsigned int left;
 
-	if (!ds->chan)
-		return -ENODEV;
+	spin_lock_irq(&ds->tokens->lock);
+	left = DMA_TOKENS - ds->tokens->retired;
+	spin_unlock_irq(&ds->tokens->lock);
+	if (left < ds->max_in_flight)
+		return -ENOMEM;
 	fpgacap_queue_layout(src->q, &ds->layout);
 	ds->pos = 0;
 	ds->ring_dry = false;
 	ds->refused_since = 0;
-	spin_lock_irq(&ds->lock);
+	spin_lock_irq(&ds->tokens->lock);
 	ds->running = true;
-	spin_unlock_irq(&ds->lock);
+	spin_unlock_irq(&ds->tokens->lock);
 	mod_delayed_work(system_highpri_wq, &ds->work, 0);
 	return 0;
 }
@@ -465,53 +525,37 @@ static bool dma_idle(struct dma_source *ds)
 {
 	bool idle;
 
-	spin_lock_irq(&ds->lock);
+	spin_lock_irq(&ds->tokens->lock);
 	idle = !ds->count;
-	spin_unlock_irq(&ds->lock);
+	spin_unlock_irq(&ds->tokens->lock);
 	return idle;
 }
 
-static int dma_setup_slave(struct dma_source *ds, struct device *dev);
+/* The engine's dmaengine_synchronize() waits for its callbacks. */
+static bool dma_synchronizes(struct dma_source *ds)
+{
+	return ds->chan->device->device_synchronize;
+}
 
 /*
- * Too many tokens are retired for a new stream: release the channel, which
- * ends every callback of the engine for it (the dmaengine contract of
- * device_free_chan_resources), and request it anew. If the channel cannot
- * be had again, START fails with ENODEV from then on.
+ * Too many tokens are retired for a new stream: the source takes a new
+ * set and leaves the old one to the late callbacks that may still come
+ * (dma_tokens_put()). What the engine has seen of its callbacks carries
+ * over.
  */
-static void dma_renew(struct dma_source *ds)
+static void dma_renew_tokens(struct dma_source *ds)
 {
-	struct dma_chan *chan;
-	unsigned int i;
-	int ret;
+	struct dma_tokens *old = ds->tokens, *set = dma_tokens_new(ds);
 
-	dma_release_channel(ds->chan);
-	ds->chan = NULL;
-	spin_lock_irq(&ds->lock);
-	for (i = 0; i < DMA_TOKENS; i++)
-		ds->tokens[i].state = DMA_TOKEN_FREE;
-	ds->retired = 0;
-	ds->callbacks_seen = false;
-	ds->thread_callbacks = false;
-	spin_unlock_irq(&ds->lock);
-
-	chan = dma_request_chan(ds->parent, "rx");
-	if (IS_ERR(chan)) {
-		dev_err(ds->parent, "%s: the rx channel could not be had again: %ld\n",
-			ds->src.name, PTR_ERR(chan));
-		return;
-	}
-	/* The pool is mapped for the old channel's device. */
-	ret = chan->device->dev == ds->src.dma_dev ? 0 : -EXDEV;
-	if (!ret && !ds->memcpy)
-		ret = dma_setup_slave(ds, ds->parent);
-	if (ret) {
-		dev_err(ds->parent, "%s: the rx channel came back unusable: %d\n",
-			ds->src.name, ret);
-		dma_release_channel(chan);
-		return;
-	}
-	ds->chan = chan;
+	if (!set)
+		return;		/* START says ENOMEM while too few are left */
+	set->callbacks_seen = old->callbacks_seen;
+	set->thread_callbacks = old->thread_callbacks;
+	ds->tokens = set;
+	if (!dma_tokens_put(old, dma_synchronizes(ds)))
+		dev_warn_once(ds->parent,
+			      "%s: the engine calls back from its own thread and cannot synchronize: tokens of terminated transfers stay allocated\n",
+			      ds->src.name);
 }
 
 /*
@@ -526,9 +570,9 @@ static void dma_stop(struct fpgacap_source *src)
 	bool quiet;
 	unsigned int i;
 
-	spin_lock_irq(&ds->lock);
+	spin_lock_irq(&ds->tokens->lock);
 	ds->running = false;
-	spin_unlock_irq(&ds->lock);
+	spin_unlock_irq(&ds->tokens->lock);
 	/*
 	 * A work item that submitted before seeing !running finishes with its
 	 * issue_pending now, not after the terminate below (which would leave
@@ -546,13 +590,18 @@ static void dma_stop(struct fpgacap_source *src)
 	 * back from a tasklet, and a callback their tasklet already picked up
 	 * runs in softirq context, which a grace period waits out.
 	 */
-	if (!ds->chan->device->device_synchronize)
+	if (!dma_synchronizes(ds))
 		synchronize_rcu();
 
-	/* Nothing may call back on these tokens now, or it is harmless. */
-	spin_lock_irq(&ds->lock);
-	quiet = ds->chan->device->device_synchronize ||
-		(ds->callbacks_seen && !ds->thread_callbacks);
+	/*
+	 * Disarm every token: a late callback now does nothing. Where it
+	 * may still come (the engine cannot synchronize, and its callbacks
+	 * were seen running in a thread of its own, or not seen at all), the
+	 * token is retired until it does.
+	 */
+	spin_lock_irq(&ds->tokens->lock);
+	quiet = dma_synchronizes(ds) ||
+		(ds->tokens->callbacks_seen && !ds->tokens->thread_callbacks);
 	for (i = 0; i < ds->count; i++) {
 		struct dma_slot *slot = &ds->slots[(ds->head + i) %
 						   ds->max_in_flight];
@@ -561,10 +610,10 @@ static void dma_stop(struct fpgacap_source *src)
 			continue;
 		slot->token->state = quiet ? DMA_TOKEN_FREE :
 					     DMA_TOKEN_RETIRED;
-		ds->retired += !quiet;
+		ds->tokens->retired += !quiet;
 		slot->token = NULL;
 	}
-	spin_unlock_irq(&ds->lock);
+	spin_unlock_irq(&ds->tokens->lock);
 	/* No token is armed: no callback queues the work item again. */
 	cancel_delayed_work_sync(&ds->work);
 
@@ -584,8 +633,8 @@ static void dma_stop(struct fpgacap_source *src)
 	ds->head = 0;
 	ds->count = 0;
 
-	if (DMA_TOKENS - ds->retired < ds->max_in_flight)
-		dma_renew(ds);
+	if (DMA_TOKENS - ds->tokens->retired < ds->max_in_flight)
+		dma_renew_tokens(ds);
 }
 
 static void dma_kick(struct fpgacap_source *src)
@@ -599,17 +648,20 @@ static void dma_destroy(struct fpgacap_source *src)
 {
 	struct dma_source *ds = container_of(src, struct dma_source, src);
 
+	bool synchronizes = dma_synchronizes(ds);
+
 	/*
-	 * Release first: when it returns the engine calls back no more
-	 * (callbacks it still runs on the way find no armed token and queue
-	 * nothing). Only then can the work item be known to stay gone.
+	 * No token is armed (stop ran): a callback the engine still runs,
+	 * during the release or after it, queues nothing. Release, then the
+	 * work item cannot come back; the tokens are let go last, and stay
+	 * where a late callback may still come (dma_tokens_put()).
 	 */
-	if (ds->chan)
-		dma_release_channel(ds->chan);
+	dma_release_channel(ds->chan);
 	cancel_delayed_work_sync(&ds->work);
 	if (ds->window_size)
 		dma_unmap_resource(ds->src.dma_dev, ds->window_dma,
 				   ds->window_size, DMA_TO_DEVICE, 0);
+	dma_tokens_put(ds->tokens, synchronizes);
 	kfree(ds);
 }
 
@@ -706,32 +758,43 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	struct device *dev = fdev->parent;
 	struct dma_source *ds;
 	u32 n = 4;
-	int ret, i;
+	int ret;
 
-	ds = kzalloc(sizeof(*ds), GFP_KERNEL);
-	if (!ds)
-		return ERR_PTR(-ENOMEM);
-	spin_lock_init(&ds->lock);
-	init_waitqueue_head(&ds->idle);
-	INIT_DELAYED_WORK(&ds->work, dma_work);
-	for (i = 0; i < DMA_TOKENS; i++)
-		ds->tokens[i].ds = ds;
-	ds->parent = dev;
 	device_property_read_u32(dev, "fpgacap,max-in-flight", &n);
 	if (!n || n > DMA_MAX_IN_FLIGHT) {
 		dev_err(dev, "fpgacap,max-in-flight must be 1..%d\n",
 			DMA_MAX_IN_FLIGHT);
-		kfree(ds);
 		return ERR_PTR(-EINVAL);
 	}
+	ds = kzalloc(sizeof(*ds), GFP_KERNEL);
+	if (!ds)
+		return ERR_PTR(-ENOMEM);
+	ds->tokens = dma_tokens_new(ds);
+	if (!ds->tokens) {
+		kfree(ds);
+		return ERR_PTR(-ENOMEM);
+	}
+	init_waitqueue_head(&ds->idle);
+	INIT_DELAYED_WORK(&ds->work, dma_work);
+	ds->parent = dev;
 	ds->max_in_flight = n;
 	ds->memcpy = memcpy;
 
 	ds->chan = dma_request_chan(dev, "rx");
 	if (IS_ERR(ds->chan)) {
-		ret = PTR_ERR(ds->chan);
-		kfree(ds);
-		return ERR_PTR(dev_err_probe(dev, ret, "no rx DMA channel\n"));
+		ret = dev_err_probe(dev, PTR_ERR(ds->chan), "no rx DMA channel\n");
+		goto err_free;
+	}
+	/*
+	 * STOP must be able to end a transfer that never ends: an engine
+	 * without terminate (altera-msgdma) would go on writing pages the
+	 * pool has let go of.
+	 */
+	ret = -EOPNOTSUPP;
+	if (!ds->chan->device->device_terminate_all) {
+		dev_err(dev, "%s: the DMA engine cannot terminate transfers: a stream could not be stopped safely\n",
+			dma_chan_name(ds->chan));
+		goto err_release;
 	}
 	/* The device that writes the pool, which is mapped for it. */
 	ds->src.dma_dev = ds->chan->device->dev;
@@ -740,9 +803,7 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	if (ret) {
 		dev_err(dev, "bad %s configuration: %d\n",
 			memcpy ? "memcpy window" : "slave DMA", ret);
-		dma_release_channel(ds->chan);
-		kfree(ds);
-		return ERR_PTR(ret);
+		goto err_release;
 	}
 
 	ds->src.ops = &dma_ops;
@@ -753,4 +814,11 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	ds->src.caps = FPGACAP_CAP_SLOTS | FPGACAP_CAP_RECORDS;
 	strscpy(ds->src.name, dma_chan_name(ds->chan), sizeof(ds->src.name));
 	return &ds->src;
+
+err_release:
+	dma_release_channel(ds->chan);
+err_free:
+	kfree(ds->tokens);
+	kfree(ds);
+	return ERR_PTR(ret);
 }

@@ -71,24 +71,40 @@ static void drop_pool(struct fpgacap_dev *fdev)
 	}
 }
 
-/*
- * Would letting go of the pool now leave more orphaned than an owner may?
- * The device lock held: nothing maps it anew meanwhile.
+/**
+ * fpgacap_orphans_full() - would @pool, left behind, pass max_orphaned?
+ * @fdev: the device; its lock held (nothing maps or exports it meanwhile)
+ * @pool: its pool
+ * @known: references the caller knows of besides mappings and dma-bufs
+ *	(the device's, its own, read()'s)
+ * @sure: count it as left behind even if nothing holds it yet (it is
+ *	about to be exported)
+ *
+ * Return: true if the device may not let it become an orphan.
  */
+bool fpgacap_orphans_full(struct fpgacap_dev *fdev, struct fpgacap_pool *pool,
+			  unsigned int known, bool sure)
+{
+	lockdep_assert_held(&fdev->lock);
+	if (pool->orphaned || !(sure || fpgacap_pool_mapped(pool, known)))
+		return false;
+	return atomic64_read(&fdev->budget.orphaned) + pool->bytes >
+	       READ_ONCE(fpgacap_limits.max_orphaned);
+}
+
+/* Would letting go of the pool now leave more orphaned than allowed? */
 static bool orphans_full(struct fpgacap_file *ff)
 {
 	struct fpgacap_dev *fdev = ff->fdev;
 	struct fpgacap_pool *pool;
-	bool full = false;
+	bool full;
 
-	lockdep_assert_held(&fdev->lock);
 	pool = fpgacap_queue_pool(&fdev->queue);
 	if (!pool)
 		return false;
 	/* Known holders: the device, this call, read()'s buffer. */
-	if (fpgacap_pool_mapped(pool, ff->rd.pool == pool ? 3 : 2))
-		full = atomic64_read(&fdev->budget.orphaned) + pool->bytes >
-		       READ_ONCE(fpgacap_limits.max_orphaned);
+	full = fpgacap_orphans_full(fdev, pool,
+				    ff->rd.pool == pool ? 3 : 2, false);
 	fpgacap_pool_put(pool);
 	return full;
 }
@@ -155,8 +171,7 @@ int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
 		if (ret)
 			return ret;
 		/* A header the source writes must fit its room. */
-		if (records && (cfg->slot_header < src->record_header ||
-				(src->record_header && cfg->slot_header > U8_MAX)))
+		if (records && cfg->slot_header < src->record_header)
 			return -EINVAL;
 	}
 	if (fpgacap_queue_streaming(&fdev->queue))

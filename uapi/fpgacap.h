@@ -34,7 +34,9 @@
  *   E2BIG     a count, size or total above the device's limits (see INFO)
  *   EOVERFLOW count * size does not fit in 64 bits
  *   EDQUOT    the pool would take the memory held by this device's pools,
- *             configured or still mapped after release, past max_pinned
+ *             configured or still mapped after release, past max_pinned,
+ *             or leave orphans (pools still mapped or exported after
+ *             release) past max_orphaned
  *   ENOMEM    the page allocator or the memory cgroup refused the pool
  *   EBUSY     another file owns the stream, or CONFIGURE/START while
  *             streaming
@@ -138,9 +140,13 @@ struct fpgacap_info {
  * payload bytes only: bytes_used, offsets, lost_bytes and the pattern run
  * over the payloads, so slot k of a buffer at offset O carries the stream
  * from O + k * (slot_size - slot_header). Both sizes are multiples of 8,
- * slot_header < slot_size <= buffer_size; slot_header == 0 and no
- * FPGACAP_CFG_RECORDS without slots (EINVAL).
+ * FPGACAP_SLOT_MIN <= slot_size <= FPGACAP_SLOT_MAX (and <= buffer_size),
+ * slot_header < slot_size and <= FPGACAP_SLOT_HEADER_MAX; slot_header == 0
+ * and no FPGACAP_CFG_RECORDS without slots (EINVAL otherwise).
  */
+#define FPGACAP_SLOT_MIN	1024	/* bytes */
+#define FPGACAP_SLOT_MAX	65504	/* a UDP payload, a multiple of 8 */
+#define FPGACAP_SLOT_HEADER_MAX	248	/* header_size is one byte */
 struct fpgacap_config {
 	__u32 count;		/* in: number of buffers */
 	__u32 flags;		/* in: FPGACAP_CFG_* */

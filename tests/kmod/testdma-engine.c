@@ -54,7 +54,9 @@
  *                     terminate returned
  *   late_callback_ms  how long (1000)
  *   synchronize       Y: device_synchronize waits for callbacks (AXI DMA);
- *                     N: it returns at once, as if absent (PL330, mSGDMA)
+ *                     N: the engine has none (PL330, mSGDMA, shdma): its
+ *                     dma_device's device_synchronize is NULL, as clients
+ *                     see it, and a terminate is all it gives them
  *   no_result         Y: callbacks get no dmaengine_result (PL330, mSGDMA);
  *                     the client sees DMA_TRANS_NOERROR, residue 0
  *   callbacks_in_issue Y: issue_pending runs completed callbacks in the
@@ -69,6 +71,9 @@
  *                     worker thread, not in softirq context
  *   flush_on_free     Y: releasing the channel runs a held late callback
  *                     first, instead of dropping it
+ *   terminate         N: the engine cannot terminate (altera-msgdma): its
+ *                     dma_device's device_terminate_all is NULL; clients
+ *                     read it when they take the channel
  * and read-only counters since load: transfers (completed, failed ones
  * included), bytes, segments, failed, stalled, short (ended at TLAST),
  * callbacks, late_callbacks (callbacks of transfers completed before a
@@ -553,6 +558,7 @@ static void tdma_deliver(struct tdma_chan *tc)
 {
 	struct tdma_desc *d;
 	unsigned long flags;
+	unsigned int ran = 0;
 
 	spin_lock_irqsave(&tc->lock, flags);
 	while (!tc->late) {
@@ -563,26 +569,32 @@ static void tdma_deliver(struct tdma_chan *tc)
 		if (!d)
 			break;
 		list_del(&d->node);
-		if (atomic_dec_if_positive(&tc->late_callback) < 0) {
+		/*
+		 * Only the first callback of a run is held: one picked up
+		 * after others ran would hold up their client's work item
+		 * queued on this CPU, and so run before the client's stop.
+		 */
+		if (ran++ || atomic_dec_if_positive(&tc->late_callback) < 0) {
 			spin_unlock_irqrestore(&tc->lock, flags);
 			tdma_callback(tc, d);
 			spin_lock_irqsave(&tc->lock, flags);
 			continue;
 		}
 		ms = READ_ONCE(tc->late_callback_ms);
-		tc->late = d;
 		tc->late_pending = 1;
 		if (READ_ONCE(tc->callbacks_from_thread)) {
+			/* Held by the thread: late_work runs it. */
+			tc->late = d;
 			queue_delayed_work(tc->td->wq, &tc->late_work,
 					   msecs_to_jiffies(ms));
 			break;
 		}
+		/* Held by this tasklet, which nothing else touches. */
 		spin_unlock_irqrestore(&tc->lock, flags);
 		while (ms--)
 			mdelay(1);
 		tdma_callback(tc, d);
 		spin_lock_irqsave(&tc->lock, flags);
-		tc->late = NULL;
 		tc->late_pending = 0;
 	}
 	spin_unlock_irqrestore(&tc->lock, flags);
@@ -803,6 +815,9 @@ static int tdma_terminate_all(struct dma_chan *chan)
 	tc->stream_pos = 0;
 	tc->tokens = 0;
 	tc->n.terminates++;
+	/* Without synchronize the client is told no more than this. */
+	if (!READ_ONCE(tc->synchronize))
+		tc->synced_epoch = tc->epoch;
 	spin_unlock_irqrestore(&tc->lock, flags);
 
 	tdma_free_list(&head);
@@ -882,6 +897,54 @@ static bool tdma_filter(struct dma_chan *chan, void *param)
 	return to_tdma_chan(chan)->index == (unsigned long)param;
 }
 
+/*
+ * Without synchronize the engine has no device_synchronize at all, as its
+ * clients see it (the dma_device's; channel 0 is fpgacap's).
+ */
+static int synchronize_get(void *data, u64 *val)
+{
+	struct tdma_chan *tc = data;
+
+	*val = READ_ONCE(tc->synchronize);
+	return 0;
+}
+
+static int synchronize_set(void *data, u64 val)
+{
+	struct tdma_chan *tc = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(tc->synchronize, val);
+	WRITE_ONCE(tc->td->dd.device_synchronize,
+		   val ? tdma_synchronize : NULL);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(synchronize_fops, synchronize_get, synchronize_set,
+			 "%llu\n");
+
+/* Without terminate the engine has no device_terminate_all at all. */
+static int terminate_get(void *data, u64 *val)
+{
+	struct tdma_chan *tc = data;
+
+	*val = !!READ_ONCE(tc->td->dd.device_terminate_all);
+	return 0;
+}
+
+static int terminate_set(void *data, u64 val)
+{
+	struct tdma_chan *tc = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(tc->td->dd.device_terminate_all,
+		   val ? tdma_terminate_all : NULL);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(terminate_fops, terminate_get, terminate_set,
+			 "%llu\n");
+
 /* Writing tlast_after arms the next transfer, unless more are armed. */
 static int tlast_after_get(void *data, u64 *val)
 {
@@ -923,7 +986,8 @@ static void tdma_debugfs_chan(struct tdma_chan *tc, struct dentry *root)
 	debugfs_create_atomic_t("late_callback", 0600, d, &tc->late_callback);
 	debugfs_create_u32("late_callback_ms", 0600, d,
 			   &tc->late_callback_ms);
-	debugfs_create_bool("synchronize", 0600, d, &tc->synchronize);
+	debugfs_create_file_unsafe("synchronize", 0600, d, tc,
+				   &synchronize_fops);
 	debugfs_create_bool("no_result", 0600, d, &tc->no_result);
 	debugfs_create_bool("callbacks_in_issue", 0600, d,
 			    &tc->callbacks_in_issue);
@@ -932,6 +996,7 @@ static void tdma_debugfs_chan(struct tdma_chan *tc, struct dentry *root)
 	debugfs_create_bool("callbacks_from_thread", 0600, d,
 			    &tc->callbacks_from_thread);
 	debugfs_create_bool("flush_on_free", 0600, d, &tc->flush_on_free);
+	debugfs_create_file_unsafe("terminate", 0600, d, tc, &terminate_fops);
 
 	debugfs_create_u64("transfers", 0400, d, &tc->n.transfers);
 	debugfs_create_u64("bytes", 0400, d, &tc->n.bytes);

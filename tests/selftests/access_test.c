@@ -173,6 +173,42 @@ TEST(only_the_owner_maps)
 	close(owner);
 }
 
+/*
+ * mmap claims nothing: a file that maps without owning gets ENOBUFS and
+ * the next opener still configures. Closing the owner's last descriptor
+ * while its pool is mapped does not end ownership (the mapping holds the
+ * file): the stream keeps running and others get EBUSY; the last munmap
+ * ends it, and the device is unconfigured and free.
+ */
+TEST(close_while_mapped)
+{
+	struct fpgacap_config cfg;
+	struct fpgacap_stats st;
+	int owner, other;
+	void *map;
+
+	other = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, other, 0));
+	EXPECT_EQ(ENOBUFS, errno);
+	owner = open(dev_path(), O_RDONLY);
+	ASSERT_LE(0, owner);
+	ASSERT_EQ(0, configure(owner, 4, 64 * KiB, 0, 0, &cfg));
+	map = map_pool(owner, cfg.mmap_size);
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(0, xioctl(owner, FPGACAP_IOC_START, NULL));
+	close(owner);
+
+	EXPECT_EQ(-EBUSY, configure(other, 4, 64 * KiB, 0, 0, NULL));
+	ASSERT_EQ(0, get_stats(other, &st));
+	EXPECT_EQ(FPGACAP_STATE_STREAMING, st.state);
+	munmap(map, cfg.mmap_size);
+	ASSERT_EQ(0, get_stats(other, &st));
+	EXPECT_EQ(FPGACAP_STATE_UNCONFIGURED, st.state);
+	EXPECT_EQ(0, configure(other, 4, 64 * KiB, 0, 0, NULL));
+	close(other);
+}
+
 FIXTURE(pinned) {
 	int fd;
 	char saved[32], saved_orphaned[32];

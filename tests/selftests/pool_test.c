@@ -425,10 +425,11 @@ static pid_t fragment(const char *zone, int ready, int go)
 		if (free_from(&z, 0) * 2 < start)
 			break;
 		chunks[n] = mmap(NULL, 4 * MiB, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-				 -1, 0);
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (chunks[n] == MAP_FAILED)
 			break;
+		/* Small pages: a huge one would not come back a page at a time. */
+		madvise(chunks[n], 4 * MiB, MADV_NOHUGEPAGE);
 		memset(chunks[n], 1, 4 * MiB);
 		n++;
 	}

@@ -56,6 +56,13 @@ TEST_F(slots, bad_geometry)
 	const uint64_t size = 64 * KiB;
 
 	EXPECT_EQ(-EINVAL, configure_slots(self->fd, 4, size, 0, 1470, 24, NULL));
+	/* A datagram of at least 1 KiB, at most a UDP payload. */
+	EXPECT_EQ(-EINVAL, configure_slots(self->fd, 4, size, 0,
+					   FPGACAP_SLOT_MIN - 8, 24, NULL));
+	EXPECT_EQ(-EINVAL, configure_slots(self->fd, 4, 128 * KiB, 0,
+					   FPGACAP_SLOT_MAX + 8, 24, NULL));
+	EXPECT_EQ(-EINVAL, configure_slots(self->fd, 4, size, 0, 1472,
+					   FPGACAP_SLOT_HEADER_MAX + 8, NULL));
 	EXPECT_EQ(-EINVAL, configure_slots(self->fd, 4, size, 0, 1472, 20, NULL));
 	EXPECT_EQ(-EINVAL, configure_slots(self->fd, 4, size, 0, 1472, 1472, NULL));
 	EXPECT_EQ(-EINVAL, configure_slots(self->fd, 4, size, 0, size + 8, 24, NULL));

@@ -93,6 +93,16 @@ static uint64_t scaled(uint64_t n)
 	return n * pct / 100 ? n * pct / 100 : 1;
 }
 
+/*
+ * A callback held in the engine's tasklet (softirq, busy) freezes every
+ * task of a one-CPU guest (QEMU's Zynq-7000 has one): nothing could see
+ * it held. Those cases need a second CPU.
+ */
+#define SKIP_IF_ONE_CPU() do {						\
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)				\
+		SKIP(return, "a callback held in softirq needs a second CPU"); \
+} while (0)
+
 static long long testdma_refcnt(void)
 {
 	return read_number("/sys/module/fpgacap_testdma/refcnt");
@@ -122,6 +132,7 @@ static void engine_reset(void)
 	eng_set("desc_limit", 0);
 	eng_set("callbacks_from_thread", 0);
 	eng_set("flush_on_free", 0);
+	eng_set("terminate", 1);
 	engdev_set("max_seg_size",
 		   read_number("/sys/module/fpgacap_testdma/parameters/max_seg_size"));
 	engdev_set("seg_boundary", 0);
@@ -659,12 +670,14 @@ static void late_callback_case(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(testdma, late_callback_synchronized, 600)
 {
 	RETURN_IF_SKIPPED();
+	SKIP_IF_ONE_CPU();
 	late_callback_case(_metadata, self, true);
 }
 
 TEST_F_TIMEOUT(testdma, late_callback_unsynchronized, 600)
 {
 	RETURN_IF_SKIPPED();
+	SKIP_IF_ONE_CPU();
 	late_callback_case(_metadata, self, false);
 }
 
@@ -837,10 +850,11 @@ static void stream_fresh(struct __test_metadata *_metadata,
 
 /*
  * Unbind fpgacap-slave.0 while the engine is mid-stream, a thread blocked
- * in DEQUEUE and a late callback held (no synchronize): the thread wakes
- * with ENODEV, fpgacap lets the channel go (and with it this module), the
- * held callback never runs into the gone device, the pages go with the
- * mapping, and after bind the device streams exactly again.
+ * in DEQUEUE and a late callback held in the tasklet (no synchronize): the
+ * thread wakes with ENODEV, fpgacap lets the channel go (and with it this
+ * module), the held callback runs within the stop's grace period and
+ * never into the gone device, the pages go with the mapping, and after
+ * bind the device streams exactly again.
  */
 TEST_F_TIMEOUT(testdma, unbind_bind_streaming, 600)
 {
@@ -850,6 +864,7 @@ TEST_F_TIMEOUT(testdma, unbind_bind_streaming, 600)
 	long before;
 
 	RETURN_IF_SKIPPED();
+	SKIP_IF_ONE_CPU();
 	ASSERT_EQ(0, configure(self->fd, 0, 0, 0, 0, NULL));
 	before = pool_pages();
 	ASSERT_EQ(0, eng_set("synchronize", 0));
@@ -876,7 +891,7 @@ TEST_F_TIMEOUT(testdma, unbind_bind_streaming, 600)
 	EXPECT_EQ(0, testdma_refcnt());
 	EXPECT_EQ(0, eng_get("late_pending"));
 	eng_counts(&c1);
-	EXPECT_EQ(0, c1.late_callbacks - c0.late_callbacks);
+	EXPECT_GE(1, c1.late_callbacks - c0.late_callbacks);
 
 	munmap(self->pool, self->cfg.mmap_size);
 	self->pool = NULL;
@@ -1201,18 +1216,18 @@ TEST_F_TIMEOUT(testdma, descriptor_never_enough, 300)
 
 /*
  * An engine without device_synchronize whose callbacks run from a thread
- * (shdma's threaded interrupt): a callback it picked up before STOP comes
- * seconds later, after more STOP/START cycles than fpgacap's callback
- * parameters once had generations. It must complete nothing of the
- * streams that follow, whose transfers are in flight when it comes: every
- * buffer of every stream is exact. Many more cycles then wear out any
- * quarantine of parameters that never get a callback (terminated
- * transfers): the channel is taken anew, and streams stay exact.
+ * (shdma's threaded interrupt): a callback its thread picked up before
+ * STOP comes seconds later, and the thread runs the callbacks behind it
+ * only after it. Meanwhile more STOP/START cycles than fpgacap's callback
+ * parameters once had generations, each START leaving transfers in
+ * flight; the late callback must complete none of them: every buffer
+ * that follows is exact. Many more cycles then wear out the parameters
+ * that never get a callback (terminated transfers, retired), and streams
+ * stay exact.
  */
 TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
 {
 	struct eng_counts c0, c1;
-	long long alloc0;
 	int cycle;
 
 	RETURN_IF_SKIPPED();
@@ -1220,6 +1235,8 @@ TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
 	ASSERT_EQ(0, eng_set("callbacks_from_thread", 1));
 	ASSERT_EQ(0, eng_set("rate", 4 * MiB));
 	ASSERT_EQ(0, eng_set("late_callback_ms", 4000));
+	/* The held callback holds up every completion: no stall verdict. */
+	ASSERT_EQ(0, set_dev_attr(node, "stall_timeout_ms", 20000));
 	setup_pool(_metadata, self, 8, 128 * KiB);
 	ASSERT_EQ(0, start(self));
 	stream(_metadata, self, 3 * 8);
@@ -1227,25 +1244,31 @@ TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
 	ASSERT_EQ(0, eng_set("late_callback", 1));
 	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 1,
 				 20 * MSEC));
-	/* Four cycles and more while it is held; transfers always in flight. */
-	for (cycle = 0; cycle < 6; cycle++) {
+	/*
+	 * Four cycles while it is held, each leaving transfers in flight: the
+	 * fourth new stream is where parameters of a four-generation window
+	 * would name its transfers again.
+	 */
+	for (cycle = 0; cycle < 4; cycle++) {
 		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 		drain(_metadata, self);
 		ASSERT_EQ(0, start(self));
-		stream(_metadata, self, 2);
-		if (cycle == 3)
-			break;	/* the fourth new stream: where it struck */
+		usleep(20000);
 	}
-	ASSERT_EQ(1, eng_get("late_pending"));
-	ASSERT_TRUE(stream_until(_metadata, self, "late_pending", 0,
-				 20 * MSEC));
-	stream(_metadata, self, 16);
+	EXPECT_EQ(1, eng_get("late_pending"));
+	/* It comes, then what was behind it: all of this stream, exact. */
+	stream(_metadata, self, 24);
 	eng_counts(&c1);
 	EXPECT_LE(1, c1.late_callbacks - c0.late_callbacks);
+	EXPECT_EQ(0, eng_get("late_pending"));
 	EXPECT_EQ(0, self->bad);
 
-	/* Cycles with transfers in flight until the channel is taken anew. */
-	alloc0 = eng_get("alloc_chan");
+	/*
+	 * Cycles with transfers in flight, well past what one set of callback
+	 * parameters holds once its terminated transfers' are retired: the
+	 * source takes a new set (the old one stays for the late callbacks
+	 * that may come), and every stream is exact.
+	 */
 	for (cycle = 0; cycle < 60; cycle++) {
 		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 		drain(_metadata, self);
@@ -1254,11 +1277,9 @@ TEST_F_TIMEOUT(testdma, late_callback_across_generations, 900)
 	}
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 	drain(_metadata, self);
-	EXPECT_LT(alloc0, eng_get("alloc_chan"));
 	EXPECT_EQ(1, chan_held());
 	EXPECT_EQ(0, self->bad);
-	TH_LOG("%llu buffers exact; channel taken %lld more time(s)",
-	       (unsigned long long)self->seen, eng_get("alloc_chan") - alloc0);
+	TH_LOG("%llu buffers exact", (unsigned long long)self->seen);
 }
 
 /*
@@ -1279,9 +1300,12 @@ TEST_F_TIMEOUT(testdma, late_callback_unbind_loops, 900)
 			self->fd = open(node, O_RDONLY);
 			ASSERT_LE(0, self->fd);
 		}
+		/* On one CPU only a thread can be seen holding it. */
+		bool thread = (loop & 1) || sysconf(_SC_NPROCESSORS_ONLN) < 2;
+
 		ASSERT_EQ(0, eng_set("synchronize", 0));
 		ASSERT_EQ(0, eng_set("flush_on_free", 1));
-		ASSERT_EQ(0, eng_set("callbacks_from_thread", loop & 1));
+		ASSERT_EQ(0, eng_set("callbacks_from_thread", thread));
 		ASSERT_EQ(0, eng_set("rate", 8 * MiB));
 		ASSERT_EQ(0, eng_set("late_callback_ms", 500));
 		setup_pool(_metadata, self, 8, 64 * KiB);
@@ -1308,6 +1332,33 @@ TEST_F_TIMEOUT(testdma, late_callback_unbind_loops, 900)
 		ASSERT_EQ(0, wait_for(true));
 		engine_reset();
 	}
+	stream_fresh(_metadata, self, 20);
+	EXPECT_EQ(0, self->bad);
+}
+
+/*
+ * An engine that cannot terminate a transfer (altera-msgdma registers no
+ * device_terminate_all): fpgacap refuses its channel at probe, saying
+ * why, rather than let STOP leave it writing pages the pool lets go of.
+ */
+TEST_F_TIMEOUT(testdma, refuses_engine_without_terminate, 300)
+{
+	RETURN_IF_SKIPPED();
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/unbind",
+				slave_pdev));
+	ASSERT_EQ(0, wait_for(false));
+	ASSERT_EQ(0, eng_set("terminate", 0));
+	EXPECT_EQ(-EOPNOTSUPP,
+		  write_file("/sys/bus/platform/drivers/fpgacap/bind",
+			     slave_pdev));
+	EXPECT_NE(0, access(node, F_OK));
+	ASSERT_EQ(0, eng_set("terminate", 1));
+	ASSERT_EQ(0, write_file("/sys/bus/platform/drivers/fpgacap/bind",
+				slave_pdev));
+	ASSERT_EQ(0, wait_for(true));
+	engine_reset();
 	stream_fresh(_metadata, self, 20);
 	EXPECT_EQ(0, self->bad);
 }
