@@ -19,7 +19,7 @@ FIXTURE(tree) {
 
 FIXTURE_SETUP(tree)
 {
-	char p[128];
+	char p[256];
 
 	snprintf(self->root, sizeof(self->root), "/tmp/fc-discover.%d",
 		 getpid());
@@ -30,7 +30,7 @@ FIXTURE_SETUP(tree)
 
 FIXTURE_TEARDOWN(tree)
 {
-	char p[128];
+	char p[256];
 
 	snprintf(p, sizeof(p), "rm -rf %s", self->root);
 	system(p);
