@@ -53,7 +53,7 @@ say "demo 3/3: build the $target guest (its kernel once, on a fresh machine: 10 
 # for the demo: leave it out.
 set +e
 FPGACAP_EXTRA_BIN=$board tests/run-guest.sh "$target" demo "${sinks[@]}" 2>&1 |
-	grep -Ev ': [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
+	grep --line-buffered -Ev ': [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" = 0 ]; then

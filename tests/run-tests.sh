@@ -60,6 +60,10 @@ tally_tap() {	# count TAP lines of a file
 }
 
 tests/setup-host.sh || { echo "0 passed, 1 failed"; exit 1; }
+# What comes, for a first run that builds guest kernels for a long while
+# (each build says how far it is every minute).
+say "plan: static checks, host tests, packaging tests, then the guests: $targets" \
+	"(a fresh cache builds their kernels first: 10 to 25 minutes each)"
 log=$FPGACAP_WORK/logs
 mkdir -p "$log"
 times=
@@ -87,8 +91,10 @@ tests/packaging-test.sh >"$log/packaging.tap" 2>&1 || true
 grep -E '^(ok|not ok) ' "$log/packaging.tap"
 tally_tap "$log/packaging.tap"
 
+ntargets=$(echo $targets | wc -w) itarget=0
 for target in $targets; do
-	say "$target guest"
+	itarget=$((itarget + 1))
+	say "$target guest ($itarget of $ntargets)"
 	t0=$(date +%s)
 	tests/run-guest.sh "$target" tests >&2
 	result=$FPGACAP_WORK/logs/$target-tests.result
