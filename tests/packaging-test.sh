@@ -315,7 +315,9 @@ yocto() {
 		{ echo "SRC_URI $src"; return 1; }
 	[ "${BASH_REMATCH[1]}" = "$top" ] && [ "$U/${BASH_REMATCH[3]}" = "$S" ] ||
 		{ echo "SRC_URI $src, S $S"; return 1; }
-	git ls-remote --exit-code "$top" "refs/heads/${BASH_REMATCH[2]}" >/dev/null ||
+	# The branch, in this repository or the one it was cloned from.
+	[ -n "$(git -C "$top" for-each-ref "refs/heads/${BASH_REMATCH[2]}" \
+		"refs/remotes/*/${BASH_REMATCH[2]}")" ] ||
 		{ echo "no branch ${BASH_REMATCH[2]} in $top"; return 1; }
 	[ "$(python3 "$top/tests/packaging/bbvars.py" "$r" "$mrecipe" "${fixed[@]}" -- \
 		SRC_URI S PV)" = "$(printf 'SRC_URI=%s\nS=%s\nPV=%s' "$src" "$S" "$pv")" ] ||
