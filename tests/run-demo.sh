@@ -40,8 +40,13 @@ sinks=()
 while IFS= read -r line; do
 	[[ $line == *fpgacap-sink* ]] || continue
 	args=${line#*fpgacap-sink}
+	# The README's words as its shell would split them; QEMU gets them
+	# without the quotes (it starts the sink without a shell).
 	eval "set -- $args"
-	sinks+=(--sink "$(readme_sink_port "$@"):${args# }")
+	for a in "$@"; do
+		[[ $a != *[\ ,]* ]] || die "README.md: '$a': a sink argument with a space or comma"
+	done
+	sinks+=(--sink "$(readme_sink_port "$@"):$*")
 	say "PC: fpgacap-sink$args"
 done < <(readme_commands pc)
 [ ${#sinks[@]} -gt 0 ] || die "README.md has no fpgacap-sink command (<!-- readme: pc -->)"
