@@ -298,7 +298,9 @@ static void op_configure(struct worker *w, bool unconfigure)
 		cfg.flags = pick(&w->rng, 8) ? 0 : (uint32_t)rnd(&w->rng);
 		cfg.rate = pick(&w->rng, 4) ? 0 : pick(&w->rng, 64 * MiB);
 		if (!pick(&w->rng, 16))
-			cfg.reserved[pick(&w->rng, 4)] = rnd(&w->rng);
+			cfg.reserved[pick(&w->rng, sizeof(cfg.reserved) /
+					  sizeof(cfg.reserved[0]))] =
+				rnd(&w->rng);
 	}
 	ret = xioctl(f->fd, FPGACAP_IOC_CONFIGURE,
 		     pick(&w->rng, 32) ? (void *)&cfg : (void *)16);

@@ -123,7 +123,7 @@ TEST_F(ioctl, configure_bad_input)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.count = 4;
 	cfg.buffer_size = pg;
-	cfg.reserved[3] = 1;
+	cfg.reserved[2] = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &cfg));
 	/* None of it configured anything. */
 	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_INFO, &self->info));
