@@ -404,7 +404,7 @@ readme_build() {
 	done
 	# Each of the PC's commands: its program, as the README spells it.
 	while IFS= read -r line; do
-		(cd "$s" && eval "${line%% *} --version") >/dev/null ||
+		(cd "$s" && eval "set -- $line" && "$1" --version) >/dev/null ||
 			{ echo "README: $line: no such program after its build"; return 1; }
 	done < <(readme_commands pc)
 	# Other flags, the same directory: everything is built again.
