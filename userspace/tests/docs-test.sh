@@ -20,7 +20,9 @@ top=${2:?usage: docs-test.sh BUILD_DIR TOP}
 . "$(dirname "$0")/tap.sh"
 cd "$top" || exit 1
 docs=(README.md docs/*.md tests/targets/README.md MAINTAINERS man/*.[1-8])
-tools=(stream sink ctl bench iiod)
+# Every tool the build made (a new one needs its man page, its options).
+tools=()
+for t in "$build"/bin/fpgacap-*; do tools+=("${t##*/fpgacap-}"); done
 
 echo "TAP version 13"
 
@@ -71,10 +73,11 @@ done
 # Commands in the documents: code lines and backquoted spans that start
 # with a tool (a path before its name allowed); man pages in troff.
 doc_options() {
-	local bad=0 doc line t tok
+	local bad=0 doc line t tok alt
+	alt=$(IFS='|'; echo "${tools[*]}")
 	for doc in "${docs[@]}"; do
 		while IFS= read -r line; do
-			t=$(grep -oE 'fpgacap-(stream|sink|ctl|bench|iiod)' <<<"$line" | head -1)
+			t=$(grep -oE "fpgacap-($alt)" <<<"$line" | head -1)
 			t=${t#fpgacap-}
 			line=${line#*fpgacap-"$t"}
 			# Up to a pipe, a comment or the end of the command;
@@ -94,8 +97,8 @@ doc_options() {
 					{ echo "$doc: fpgacap-$t $tok: no such option"; bad=1; }
 			done
 		done < <(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$doc" |
-			grep -oE '(^    |`)[^`]*fpgacap-(stream|sink|ctl|bench|iiod)( [^`]*)?' |
-			grep -vE 'fpgacap-(stream|sink|ctl|bench|iiod)[a-z.(/]')
+			grep -oE "(^    |\`)[^\`]*fpgacap-($alt)( [^\`]*)?" |
+			grep -vE "fpgacap-($alt)[a-z.(/-]")
 	done
 	return $bad
 }

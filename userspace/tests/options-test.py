@@ -18,7 +18,9 @@ import subprocess
 import sys
 
 BIN, TOP = sys.argv[1], sys.argv[2]
-TOOLS = ("stream", "sink", "ctl", "bench", "iiod")
+# Every tool the build made: a new one is held to the table too.
+TOOLS = sorted(f[len("fpgacap-"):] for f in os.listdir(BIN)
+               if f.startswith("fpgacap-"))
 VERSION = open(os.path.join(TOP, "VERSION")).read().strip()
 NODEV = "/nonexistent/fpgacap-options-test"
 # What each tool needs besides the option under test, to reach its parser's
@@ -116,7 +118,7 @@ BAD = {"N": "nan", "BYTES": "12X", "SECONDS": "-1", "PCT": "nan",
 print("TAP version 13")
 rows, pending, aliases = read_table()
 for tool in TOOLS:
-    pre, post = CONTEXT[tool]
+    pre, post = CONTEXT.get(tool, (["-d", NODEV], []))
     rc, out, err = run(tool, ["--help"])
     have = help_options(out)
     want = set(rows.get(tool, set()))
