@@ -86,7 +86,7 @@ static enum fpgacap_send_mode send_mode(enum bench_mode m)
 }
 
 struct bench_opts {
-	const char *device;
+	const char *device;		/* NULL: the one there is */
 	const char *dest;		/* TCP sink */
 	const char *udp;		/* UDP destination */
 	const char *udp_control;	/* its sink's control connection */
@@ -95,6 +95,7 @@ struct bench_opts {
 	uint64_t sizes[16];
 	unsigned int nsizes;
 	uint64_t duration_ns, bytes, rate;
+	uint64_t interval_ns;		/* text reports during a run */
 	unsigned int run_timeout;	/* seconds a run may take, 0: no limit */
 	bool modes[NR_MODES];
 	bool json, quiet, handoff, setup, memcpy_bench;
@@ -176,6 +177,19 @@ static bool done_yet(const struct bench_opts *o, uint64_t start,
 	       (o->bytes && bytes >= o->bytes);
 }
 
+/* -i: a line per interval of a run, payload and rate. */
+static void interval_line(struct cli_meter *m, const char *mode,
+			  uint64_t bytes)
+{
+	uint64_t delta;
+	double from, to;
+
+	if (cli_meter_due(m, bytes, &from, &to, &delta))
+		printf("[%6.1f-%6.1f s] %-17s %10.1f MB %8.1f MB/s\n", from, to,
+		       mode, (double)delta / 1e6,
+		       (double)delta / 1e6 / (to - from));
+}
+
 /* Capture only: how fast buffers come and go without any network. */
 static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 		       struct result *r)
@@ -183,8 +197,10 @@ static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 	struct fpgacap_buffer b[64];
 	uint32_t idx[64];
 	uint64_t start = fc_now_ns();
+	struct cli_meter meter;
 	int n, i, ret;
 
+	cli_meter_init(&meter, true, o->interval_ns);
 	ret = fpgacap_start(dev);
 	while (!ret && !cli_stop && !done_yet(o, start, r->bytes)) {
 		n = fpgacap_dequeue(dev, b, 64, 200000000LL);
@@ -198,6 +214,7 @@ static int run_capture(struct fpgacap *dev, const struct bench_opts *o,
 		}
 		r->buffers += n;
 		ret = fpgacap_return(dev, idx, n);
+		interval_line(&meter, mode_names[MODE_CAPTURE], r->bytes);
 	}
 	r->interrupted = cli_stop != 0;
 	return ret;
@@ -305,7 +322,7 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 		}
 	}
 	ret = fpgacap_start(dev);
-	cli_meter_init(&meter, o->quiet || o->json, 0);
+	cli_meter_init(&meter, o->quiet || o->json, o->interval_ns);
 	start = fc_now_ns();
 	while (!ret && !cli_stop) {
 		ret = fpgacap_pump_step(pump);
@@ -313,6 +330,7 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 			ret = 0;
 		fpgacap_pump_get_stats(pump, &ps);
 		cli_meter_progress(&meter, ps.payload_bytes, mode_names[mode]);
+		interval_line(&meter, mode_names[mode], ps.payload_bytes);
 		if (o->duration_ns && fc_now_ns() - start >= o->duration_ns)
 			break;
 	}
@@ -978,7 +996,8 @@ static void usage(FILE *f)
 "Measure streaming from an fpgacap device to a sink (fpgacap-sink, or any\n"
 "sink that discards), mode against mode in one run.\n"
 "\n"
-"  -d, --device PATH     capture device (default /dev/fpgacap0)\n"
+"  -d, --device PATH     capture device (default: the only one there is,\n"
+"                        else /dev/fpgacap)\n"
 "  -m, --mode MODE       capture | copy | zerocopy | uring | uring-fixed |\n"
 "                        coherent-copy | coherent-zerocopy | udp-copy |\n"
 "                        udp-zerocopy | udp-uring (repeatable; default\n"
@@ -987,15 +1006,19 @@ static void usage(FILE *f)
 "  -c, --count N         buffers in the pool (default 16)\n"
 "  -s, --size BYTES      buffer size; repeat or use --sweep (default 256K)\n"
 "      --sweep LIST      buffer sizes, e.g. 16K,64K,256K,1M\n"
-"  -t, --time SECONDS    per run (default 5)\n"
+"  -t, --time SECONDS    per run (default 5); --duration is the same\n"
 "  -b, --bytes BYTES     per run, instead of a duration\n"
 "  -r, --repeat N        run every mode and size N times (default 1)\n"
 "      --rate BYTES      pattern source rate (default 0: as fast as it can)\n"
-"      --udp HOST:PORT   where the udp-* modes send datagrams\n"
-"      --udp-control HOST:PORT\n"
+"  -u, --udp HOST:PORT   where the udp-* modes send datagrams\n"
+"      --control HOST:PORT\n"
 "                        the UDP sink's control (fpgacap-sink --control):\n"
-"                        wait for it, and report what it received\n"
-"      --run-timeout S   end a run that takes more than S seconds (it\n"
+"                        wait for it, and report what it received;\n"
+"                        --udp-control is the same\n"
+"  -i, --interval SECONDS\n"
+"                        report every SECONDS of a run (text only)\n"
+"      --run-timeout SECONDS\n"
+"                        end a run that takes more than SECONDS (it\n"
 "                        fails with ETIMEDOUT) and go on with the next\n"
 "      --classic PATH    the classic coherent driver's device, for the\n"
 "                        coherent-* modes (a test module; its buffer size\n"
@@ -1012,6 +1035,7 @@ static void usage(FILE *f)
 "  -j, --json            one JSON document on stdout\n"
 "  -q, --quiet           no progress line\n"
 "  -h, --help            this text\n"
+"  -V, --version         the version\n"
 "Figures: MB/s of payload, CPU seconds per GB of the whole system (busy\n"
 "time of every CPU: the run's elapsed time on each CPU times the busy\n"
 "share of the /proc/stat ticks, user + system + irq + softirq) and of this\n"
@@ -1025,7 +1049,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_COMPARE = 256, OPT_SWEEP, OPT_RATE, OPT_HANDOFF, OPT_SETUP,
-       OPT_MEMCPY, OPT_UDP, OPT_UDP_CONTROL, OPT_CLASSIC, OPT_RUN_TIMEOUT,
+       OPT_MEMCPY, OPT_UDP_CONTROL, OPT_CLASSIC, OPT_RUN_TIMEOUT,
        OPT_MODEL, OPT_MODEL_PROFILE };
 
 static void add_size(struct bench_opts *o, const char *opt, const char *s)
@@ -1063,8 +1087,10 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "bytes", required_argument, NULL, 'b' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "udp", required_argument, NULL, 'u' },
 		{ "udp-control", required_argument, NULL, OPT_UDP_CONTROL },
+		{ "control", required_argument, NULL, OPT_UDP_CONTROL },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "classic", required_argument, NULL, OPT_CLASSIC },
 		{ "run-timeout", required_argument, NULL, OPT_RUN_TIMEOUT },
 		{ "handoff", no_argument, NULL, OPT_HANDOFF },
@@ -1081,8 +1107,8 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 	o->count = 16;
 	o->repeat = 1;
 	o->duration_ns = 5000000000ULL;
-	while ((c = getopt_long(argc, argv, "d:m:c:s:t:b:r:jqh", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:c:s:t:b:r:u:i:" CLI_SHORT_TAIL,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
 		case 'm':
@@ -1130,8 +1156,15 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 			o->rate = cli_opt_u64("--rate", optarg, CLI_SUFFIX, 0,
 					      1ULL << 40);
 			break;
-		case OPT_UDP: o->udp = optarg; break;
-		case OPT_UDP_CONTROL: o->udp_control = optarg; break;
+		case 'u':
+			cli_check_hostport("--udp", optarg);
+			o->udp = optarg;
+			break;
+		case OPT_UDP_CONTROL:
+			cli_check_hostport("--control", optarg);
+			o->udp_control = optarg;
+			break;
+		case 'i': o->interval_ns = cli_opt_interval(optarg); break;
 		case OPT_CLASSIC: o->classic = optarg; break;
 		case OPT_RUN_TIMEOUT:
 			o->run_timeout = (unsigned int)cli_opt_u64(
@@ -1147,11 +1180,13 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 	}
 	if (optind < argc)
 		o->dest = argv[optind++];
-	if (optind != argc) {
-		fprintf(stderr, "fpgacap-bench: unexpected '%s' (see --help)\n",
-			argv[optind]);
-		exit(2);
-	}
+	if (optind != argc)
+		cli_usage_error("unexpected '%s'", argv[optind]);
+	if (o->dest)
+		cli_check_hostport("HOST:PORT", o->dest);
+	if (o->interval_ns && o->json)
+		cli_usage_error("--interval reports are text; the JSON has each "
+				"run's figures");
 	for (m = 0; compare && m < NR_MODES; m++)
 		o->modes[m] = mode_possible(o, m);
 	if (!any_mode && !o->handoff && !o->setup && !o->memcpy_bench)
@@ -1160,12 +1195,10 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		o->sizes[o->nsizes++] = 256 << 10;
 	for (m = 0; m < NR_MODES; m++) {
 		if (o->modes[m] && !mode_possible(o, m)) {
-			fprintf(stderr, "fpgacap-bench: %s needs %s\n",
-				mode_names[m], mode_udp((enum bench_mode)m) ?
-				"--udp HOST:PORT" : mode_coherent(
-				(enum bench_mode)m) ? "--classic PATH and "
-				"HOST:PORT" : "HOST:PORT");
-			exit(2);
+			cli_usage_error("%s needs %s", mode_names[m],
+				mode_udp((enum bench_mode)m) ? "--udp HOST:PORT" :
+				mode_coherent((enum bench_mode)m) ?
+				"--classic PATH and HOST:PORT" : "HOST:PORT");
 		}
 	}
 }
@@ -1228,6 +1261,18 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	cli_signals();
 	cli_line_buffered();
+	/* The device, found and named once: every run opens that node, and
+	 * a missing or wrong one is said before anything runs. */
+	{
+		static char path[1024];
+		struct fpgacap *dev;
+
+		if (cli_open_device("fpgacap-bench", o.device, 0, &dev, NULL,
+				    path, sizeof(path)))
+			return 1;
+		fpgacap_close(dev);
+		o.device = path;
+	}
 
 	if (o.json)
 		json_header(argc, argv);

@@ -239,3 +239,6 @@ module_exit(fpgacap_exit);
 
 MODULE_DESCRIPTION("Zero-copy capture of FPGA data into page-backed buffers");
 MODULE_LICENSE("GPL");
+#ifdef FPGACAP_VERSION	/* from the VERSION file, through Kbuild */
+MODULE_VERSION(FPGACAP_VERSION);
+#endif

@@ -10,6 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/target.sh"
+. "$FPGACAP_TOP/tests/lib/progress.sh"
 
 load_target "${1:?usage: build-kernel.sh TARGET}"
 [ -n "$kernel_source" ] || die "target $target uses Debian's kernel image"
@@ -32,7 +33,17 @@ fi
 [ -z "${FPGACAP_CHECK_ONLY:-}" ] || exit 3
 mkdir -p "$out"
 exec 8>"$out.lock"
-flock 8
+if ! flock -n 8; then
+	say "$target kernel: another run is building it ($out/build.log); waiting for that build"
+	flock 8 &
+	waiter=$!
+	progress_watch "$waiter" "$target kernel (another run's build)" "$out" \
+		"$(kernel_objects_expected "$out")" &
+	watcher=$!
+	wait "$waiter" || die "$target kernel: waiting for its lock failed"
+	kill "$watcher" 2>/dev/null || true
+	flock 8
+fi
 if [ -f "$out/.fpgacap-built" ]; then
 	echo "$out"
 	exit 0
@@ -83,10 +94,19 @@ while IFS= read -r line; do
 done < <(cat "${frags[@]}")
 [ "$missing" = 0 ] || die "fix tests/kernel/{$(IFS=,; echo "${kernel_config[*]}")}.config"
 
-say "building the $target guest kernel in $out (10-25 minutes on 2 cores)"
+expected=$(kernel_objects_expected "$out")
+say "building the $target guest kernel in $out (10-25 minutes on 2 cores;" \
+	"a line a minute says how far it is)"
 heavy_timed "$out/build.seconds" make -s -C "$src" O="$out" "${kmake_arch[@]}" \
-	-j"$JOBS" "${kernel_targets[@]}" modules >"$out/build.log" 2>&1 ||
-	{ tail -40 "$out/build.log" >&2; die "$target kernel build failed"; }
+	-j"$JOBS" "${kernel_targets[@]}" modules >"$out/build.log" 2>&1 &
+builder=$!
+progress_watch "$builder" "$target kernel" "$out" "$expected" &
+watcher=$!
+rc=0
+wait "$builder" || rc=$?
+kill "$watcher" 2>/dev/null || true
+[ "$rc" = 0 ] || { tail -40 "$out/build.log" >&2; die "$target kernel build failed"; }
 say "$target kernel built in $(cat "$out/build.seconds") s ($(cat "$out/build.seconds.cpu") s of CPU)"
+find "$out" -name '*.o' | wc -l >"$out/build.objects"
 touch "$out/.fpgacap-built"
 echo "$out"

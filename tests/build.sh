@@ -11,6 +11,7 @@ set -euo pipefail
 
 load_target "${1:?usage: build.sh TARGET}"
 resolve_kernel
+say "building the module (W=1) against $krelease and the tools for $arch"
 out=$FPGACAP_WORK/build/$target
 mkdir -p "$out"
 rm -rf "$out/kmods"
@@ -28,7 +29,8 @@ kbuild() {	# kbuild DIR: make modules in DIR against the target's kernel
 }
 rm -rf "$out/module"
 mkdir -p "$out/module"
-cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$out/module/"
+cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/VERSION" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" \
+	"$out/module/"
 kbuild "$out/module"
 cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
 # Test modules keep their place beside uapi/ and driver/ (they include
@@ -50,7 +52,7 @@ uring=$(target_pkg_root liburing-dev)
 user=$FPGACAP_WORK/build/userspace-$arch
 {
 	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 WERROR=1 \
-		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs &&
+		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs examples &&
 	make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
 		KSFT_DIR="$ksrc/tools/testing/selftests" \
 		FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" &&
@@ -63,4 +65,6 @@ user=$FPGACAP_WORK/build/userspace-$arch
 rm -rf "${out:?}/bin"
 mkdir -p "$out/bin"
 cp "$user/bin/"* "$user/selftests/"*_test "$out/bin/"
+# The examples, as the guests know them (examples_test runs them).
+for e in "$user"/examples/*; do cp "$e" "$out/bin/fpgacap-example-${e##*/}"; done
 echo "$out"

@@ -3,6 +3,7 @@
 # Boot one emulated guest with a job, collect its serial log, judge it.
 #   tests/run-guest.sh TARGET JOB [--icount] [--tests a_test,b_test] [--env K=V]
 #                      [--hostfwd HOSTPORT:GUESTPORT] [--host-done FILE]
+#                      [--sink PORT:ARGS]
 # TARGET is a file in tests/targets/ (kernel, machine, console, NIC, DMA
 # sources); JOB is tests/guest/job-JOB.sh (tests, demo, bench).
 # The guest's only network is QEMU user networking with restrict=on and
@@ -12,7 +13,8 @@
 # --hostfwd forwards this host's 127.0.0.1:HOSTPORT to the guest's
 # GUESTPORT (a server in the guest, clients here); --host-done FILE lets
 # the job wait for this host: its connection to 10.0.2.100:5559 gets
-# "done" once FILE exists.
+# "done" once FILE exists. --sink PORT:ARGS (repeatable) runs the sink of
+# 10.0.2.100:PORT (one of the ports above, or another) with ARGS.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/debian-kernel.sh"
@@ -22,11 +24,14 @@ set -euo pipefail
 . "$FPGACAP_TOP/tests/lib/gcov.sh"
 . "$FPGACAP_TOP/tests/lib/disks.sh"
 
-usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V] [--hostfwd H:G] [--host-done FILE]"
+usage="usage: run-guest.sh TARGET JOB [--icount] [--tests LIST] [--env K=V] [--hostfwd H:G] [--host-done FILE] [--sink PORT:ARGS]"
 load_target "${1:?$usage (targets: $(target_names))}"
 job=${2:?$usage}
 shift 2
 icount=0 only= extra_env= hostfwds= host_done=
+# The sinks of 10.0.2.100:PORT (see below), their arguments.
+declare -A sink_args=([5555]='--verify auto' [5556]='' [5557]='--verify auto --rate 2M'
+	[5558]='--close-after 1M')
 while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) icount=1 ;;
@@ -35,6 +40,11 @@ while [ $# -gt 0 ]; do
 	--hostfwd)
 		[[ $2 =~ ^[0-9]+:[0-9]+$ ]] || die "--hostfwd HOSTPORT:GUESTPORT, not $2"
 		hostfwds="$hostfwds,hostfwd=tcp:127.0.0.1:${2%:*}-:${2#*:}"
+		shift ;;
+	--sink)
+		[[ $2 =~ ^[0-9]+: ]] && [[ $2 != *,* ]] ||
+			die "--sink PORT:ARGS (no commas), not $2"
+		sink_args[${2%%:*}]=${2#*:}
 		shift ;;
 	--host-done)
 		[[ $2 =~ ^/[A-Za-z0-9/._+-]+$ ]] || die "--host-done: an absolute path without spaces or commas"
@@ -74,8 +84,10 @@ sink=$host_build/bin/fpgacap-sink
 sinklog=$logdir/$target-$job.sink.log
 rm -f "$sinklog"
 fwd() { echo -n ",guestfwd=tcp:10.0.2.100:$1-cmd:$sink --stdio --log $sinklog $2"; }
-net="user,id=n0,restrict=on$(fwd 5555 '--verify auto')$(fwd 5556 '')"
-net="$net$(fwd 5557 '--verify auto --rate 2M')$(fwd 5558 '--close-after 1M')"
+net="user,id=n0,restrict=on"
+for p in $(printf '%s\n' "${!sink_args[@]}" | sort -n); do
+	net="$net$(fwd "$p" "${sink_args[$p]}")"
+done
 # UDP: QEMU sends every frame eth1 transmits as one datagram to 127.0.0.1:
 # P1 (from P2, where nothing ever arrives). A connection to 10.0.2.100:5561
 # starts a sink on P1 that checks the datagrams in them and answers with
@@ -130,6 +142,8 @@ printf '%q ' "${cmd[@]}" >"$log.cmd"
 echo >>"$log.cmd"
 # No guest has sound (the ZCU102's DisplayPort audio would probe ALSA).
 export QEMU_AUDIO_DRV=none
+flock -n "$FPGACAP_HEAVY_LOCK" true ||
+	say "waiting for the machine-wide lock: another run's guest or kernel build holds it"
 say "booting $target guest ($job, kernel $krelease); log: $log"
 start=$(date +%s)
 set +e

@@ -333,4 +333,50 @@ TEST_F_TIMEOUT(stop, busy_and_info, 120)
 	ASSERT_LE(0, child_stop(&self->c, variant->sig, 10000));
 }
 
+/*
+ * One version: the loaded module's (MODULE_VERSION, from the VERSION
+ * file) is the tools' (--version); fpgacap-ctl list shows every device
+ * and marks none the default when there are several; without -d a tool
+ * names the devices there are.
+ */
+TEST(one_version_and_the_devices)
+{
+	char version[64], *p;
+	struct child c;
+
+	{
+		char *argv[] = { "fpgacap-ctl", "--version", NULL };
+
+		ASSERT_EQ(0, child_run(&c, argv, 10000)) OUTPUT(&c);
+		ASSERT_EQ(1, sscanf(c.outbuf, "fpgacap-ctl (fpgacap) %63s", version))
+			OUTPUT(&c);
+	}
+	{
+		char *argv[] = { "fpgacap-ctl", "-d", (char *)dev_path(), "info",
+				 NULL };
+		char want[96];
+
+		ASSERT_EQ(0, child_run(&c, argv, 10000)) OUTPUT(&c);
+		snprintf(want, sizeof(want), "module %s,", version);
+		EXPECT_NE(NULL, strstr(c.outbuf, want)) OUTPUT(&c);
+		EXPECT_NE(NULL, strstr(c.outbuf, dev_path())) OUTPUT(&c);
+	}
+	{
+		char *argv[] = { "fpgacap-ctl", "list", NULL };
+
+		ASSERT_EQ(0, child_run(&c, argv, 10000)) OUTPUT(&c);
+		EXPECT_NE(NULL, strstr(c.outbuf, dev_path())) OUTPUT(&c);
+	}
+	/* The guests have several devices and no udev: a tool without -d
+	 * says which there are. */
+	if (access("/dev/fpgacap", F_OK) && strstr(c.outbuf, "several")) {
+		char *argv[] = { "fpgacap-ctl", "info", NULL };
+
+		EXPECT_EQ(1, child_run(&c, argv, 10000)) OUTPUT(&c);
+		p = strstr(c.errbuf, "several devices: ");
+		EXPECT_NE(NULL, p) OUTPUT(&c);
+		EXPECT_NE(NULL, strstr(c.errbuf, dev_path())) OUTPUT(&c);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -7,6 +7,7 @@
 #define LIBFPGACAP_TESTING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "libfpgacap.h"
 
@@ -24,5 +25,8 @@ void fpgacap_testing_early_release(struct fpgacap_sender *s, bool on);
  */
 void fpgacap_testing_record_early_release(struct fpgacap_recorder *r,
 					  bool on);
+
+/* fpgacap_find_device() with @root before /sys and /dev (a test's tree). */
+int fpgacap_testing_find_device(const char *root, char *path, size_t len);
 
 #endif /* LIBFPGACAP_TESTING_H */

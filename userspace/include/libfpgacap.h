@@ -30,13 +30,12 @@
 #include <sys/uio.h>
 
 #include <fpgacap/fpgacap.h>
+/* LIBFPGACAP_VERSION_MAJOR, _MINOR, _PATCH, _STRING: the project's version. */
+#include <fpgacap/libfpgacap-version.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define LIBFPGACAP_VERSION_MAJOR 1
-#define LIBFPGACAP_VERSION_MINOR 2
 
 /* The library's version at run time: (major << 16) | minor. */
 unsigned int fpgacap_version(void);
@@ -48,7 +47,19 @@ const char *fpgacap_strerror(int err);
 struct fpgacap;
 
 /*
- * Open a device node (NULL: /dev/fpgacap0). @flags: O_NONBLOCK, and
+ * The device node a program means when it names none: the only fpgacap
+ * device there is (its node, e.g. /dev/fpgacap-axidma), or, among several,
+ * /dev/fpgacap (the udev rule's link to the first). 0 and the path in
+ * @path; -ENOENT if there is no device (no module, or none bound);
+ * -ENOTUNIQ if there are several and no /dev/fpgacap, with their nodes in
+ * @path ("/dev/fpgacap0, /dev/fpgacap-axidma", cut with "..." to fit) for
+ * the caller to name; -ENAMETOOLONG if @len is too small for the path.
+ */
+int fpgacap_find_device(char *path, size_t len);
+
+/*
+ * Open a device node (NULL: the one fpgacap_find_device() finds, or its
+ * error). @flags: O_NONBLOCK, and
  * O_RDWR for a pool configured FPGACAP_CFG_WRITABLE; otherwise 0.
  * INFO and STATS work on any handle; the first handle to configure owns
  * the device's stream until it is closed (others get -EBUSY), and closing

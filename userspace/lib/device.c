@@ -37,16 +37,22 @@ FPGACAP_API unsigned int fpgacap_version(void)
 
 FPGACAP_API int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 {
+	char found[4096];
 	struct fpgacap *dev;
+	int ret;
 
+	if (flags & ~(O_NONBLOCK | O_RDWR))
+		return -EINVAL;
+	if (!path) {
+		ret = fpgacap_find_device(found, sizeof(found));
+		if (ret)
+			return ret;
+		path = found;
+	}
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
-	if (flags & ~(O_NONBLOCK | O_RDWR)) {
-		free(dev);
-		return -EINVAL;
-	}
-	dev->fd = open(path ? path : "/dev/fpgacap0",
+	dev->fd = open(path,
 		       (flags & O_RDWR ? O_RDWR : O_RDONLY) | O_CLOEXEC |
 		       (flags & O_NONBLOCK));
 	if (dev->fd < 0) {

@@ -53,6 +53,10 @@ FPGACAP_API const char *fpgacap_strerror(int err)
 		return "capture source failed; stop and start to recover";
 	case -EFAULT:
 		return "bad address (zero-copy refused this memory)";
+	case -ENOTTY:
+		return "not an fpgacap device";
+	case -ENOTUNIQ:
+		return "several fpgacap devices, and no /dev/fpgacap to choose";
 	default:
 		return libc_message(-err);
 	}

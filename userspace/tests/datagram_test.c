@@ -546,7 +546,7 @@ static int start_dgram_sink(struct child *c, const char *kind,
 			    int *uport)
 {
 	char *argv[] = { "fpgacap-sink", (char *)kind, "127.0.0.1:0",
-			 "--control", "-l", "127.0.0.1:0", "-v", "auto",
+			 "--control", "127.0.0.1:0", "-v", "auto",
 			 "--port-file", (char *)portfile, "-q", "-n1",
 			 (char *)extra, NULL };
 	char addr[64], err[200];

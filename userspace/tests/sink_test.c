@@ -310,6 +310,95 @@ TEST(help_and_bad_numbers)
 	}
 }
 
+/*
+ * Real data (not the pattern) under a mode that checks bytes fails, and
+ * the sink says what would check it: --verify frames, framed on the
+ * board. With it, the same frames pass.
+ */
+TEST(sink_hints_at_frames)
+{
+	struct fpgacap_buffer b = { .bytes_used = 4096 };
+	static const char *const modes[] = { "auto", "frames" };
+	char portfile[64], port[16], addr[80], err[200], v[1200];
+	struct fpgacap_frame f;
+	uint8_t data[4096];
+	unsigned int i;
+	struct child c;
+	int fd;
+
+	memset(data, 0xa5, sizeof(data));
+	fpgacap_frame_encode(&f, &b);
+	snprintf(portfile, sizeof(portfile), "/tmp/fc-hint.%d", getpid());
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, start_sink(&c, "127.0.0.1:0", modes[i], portfile,
+					port, sizeof(port), "-n1"));
+		snprintf(addr, sizeof(addr), "127.0.0.1:%s", port);
+		fd = cli_connect(addr, err, sizeof(err));
+		ASSERT_LE(0, fd) TH_LOG("%s", err);
+		ASSERT_EQ(sizeof(f), write(fd, &f, sizeof(f)));
+		ASSERT_EQ(sizeof(data), write(fd, data, sizeof(data)));
+		verdict(fd, v, sizeof(v));
+		close(fd);
+		ASSERT_EQ(0, child_wait(&c, 5000));
+		if (i == 0) {
+			EXPECT_NE(NULL, strstr(v, "\"ok\":false")) TH_LOG("%s", v);
+			EXPECT_NE(NULL, strstr(v, "\"hint\":\"")) TH_LOG("%s", v);
+			EXPECT_NE(NULL, strstr(c.outbuf, "hint:"))
+				TH_LOG("%s", c.outbuf);
+			EXPECT_NE(NULL, strstr(c.outbuf, "--verify frames"));
+			EXPECT_EQ(1, WEXITSTATUS(c.status));
+		} else {
+			EXPECT_NE(NULL, strstr(v, "\"ok\":true")) TH_LOG("%s", v);
+			EXPECT_EQ(NULL, strstr(v, "hint"));
+			EXPECT_EQ(0, WEXITSTATUS(c.status));
+		}
+	}
+	unlink(portfile);
+}
+
+/* -o empties its file first, --append adds to it: in both tools alike. */
+TEST(output_empties_append_adds)
+{
+	char portfile[64], port[16], addr[80], err[200], out[64], v[1200];
+	struct child c;
+	struct stat st;
+	int fd, i;
+
+	snprintf(portfile, sizeof(portfile), "/tmp/fc-out.%d", getpid());
+	snprintf(out, sizeof(out), "/tmp/fc-out-data.%d", getpid());
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(5, write(fd, "old!\n", 5));
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		char *argv[] = { "fpgacap-sink", "-l", "127.0.0.1:0",
+				 "--port-file", portfile, "-n1", "-q", "-o", out,
+				 i ? "--append" : NULL, NULL };
+		FILE *pf;
+
+		unlink(portfile);
+		ASSERT_EQ(0, child_start(&c, argv));
+		for (pf = NULL; !pf; usleep(10000))
+			pf = fopen(portfile, "r");
+		usleep(50000);
+		ASSERT_NE(NULL, fgets(port, sizeof(port), pf));
+		fclose(pf);
+		port[strcspn(port, "\n")] = 0;
+		snprintf(addr, sizeof(addr), "127.0.0.1:%s", port);
+		fd = cli_connect(addr, err, sizeof(err));
+		ASSERT_LE(0, fd) TH_LOG("%s", err);
+		ASSERT_EQ(3, write(fd, "abc", 3));
+		verdict(fd, v, sizeof(v));
+		close(fd);
+		ASSERT_EQ(0, child_wait(&c, 5000));
+		ASSERT_EQ(0, stat(out, &st));
+		/* Emptied, then 3 bytes; then 3 more. */
+		EXPECT_EQ(i ? 6 : 3, st.st_size);
+	}
+	unlink(out);
+	unlink(portfile);
+}
+
 /* The output file is touched only once the device is ready. */
 TEST(stream_file_after_device)
 {

@@ -7,7 +7,8 @@
  * Datagram streams (--udp, or --frames: raw Ethernet frames from an
  * emulator's NIC, one per UDP datagram) are checked datagram by datagram:
  * loss, reordering and duplicates counted from each datagram's header.
- * With --control (or --stdio) a TCP connection controls one stream: the
+ * With --control HOST:PORT (or --stdio) a TCP connection there controls
+ * one stream: the
  * sink says "FPGACAP-READY" once it receives, and gives its verdict when
  * the sender half-closes. Without, a stream ends with its END datagram or
  * after --idle seconds of silence.
@@ -41,7 +42,8 @@ struct sink_opts {
 	uint64_t connections;		/* 0: until stopped */
 	uint64_t rate;			/* read at most this many bytes/s */
 	uint64_t close_after;		/* drop the connection after */
-	uint64_t stall_ms;		/* stop reading once, this long */
+	uint64_t pause_ns;		/* stop reading once, this long */
+	bool append;			/* -o: add to the file */
 	uint64_t read_size;
 	uint64_t interval_ns;
 	bool json, quiet, stdio;
@@ -49,6 +51,7 @@ struct sink_opts {
 	const char *udp;		/* HOST:PORT to receive on */
 	bool frames;			/* Ethernet frames, one per datagram */
 	bool control;			/* a TCP connection controls a stream */
+	const char *control_addr;	/* where those connections come */
 	uint64_t udp_port;		/* --frames: the stream's port (0: any) */
 	uint64_t idle_ns;		/* no control: a stream ends this idle */
 };
@@ -57,34 +60,52 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: fpgacap-sink [options]\n"
-"Receive fpgacap streams over TCP, verify and measure them.\n"
+"Receive fpgacap streams over TCP or UDP, verify and measure them.\n"
 "\n"
 "  -l, --listen HOST:PORT  where to listen (default *:5555: every IPv6 and\n"
 "                          IPv4 address; [::1]:0 or 127.0.0.1:0 pick a port)\n"
-"  -v, --verify MODE       none | pattern | framed | frames | auto (none)\n"
+"  -v, --verify MODE       none | pattern | framed | frames | auto (none):\n"
+"                          pattern, framed and auto check the test pattern's\n"
+"                          bytes; frames checks the frame headers of any\n"
+"                          data (fpgacap-stream --framing)\n"
 "  -n, --connections N     exit after N connections (default: until ^C)\n"
-"  -o, --output FILE       append the received bytes to FILE\n"
+"  -o, --output FILE       write the received bytes to FILE, emptied first\n"
+"      --append            -o: add to the file instead of emptying it\n"
 "  -i, --interval SECONDS  report every SECONDS while receiving\n"
 "      --rate BYTES        read at most BYTES per second (a slow receiver)\n"
 "      --close-after BYTES drop each connection after BYTES\n"
-"      --stall MS          after the first bytes, read nothing for MS ms\n"
+"      --pause SECONDS     after the first bytes, read nothing for SECONDS\n"
 "                          (a receiver that stops: the sender's queue fills)\n"
 "      --read-size BYTES   bytes per read (default 1M)\n"
 "      --port-file FILE    write the port listened on to FILE\n"
 "      --stdio             one connection on stdin/stdout (inetd style, or\n"
 "                          QEMU's guestfwd=...-cmd:)\n"
 "      --log FILE          append each connection's JSON result to FILE\n"
+"  -u, --udp HOST:PORT     receive datagram streams (fpgacap-stream --udp)\n"
+"                          on this UDP address\n"
+"      --frames HOST:PORT  receive raw Ethernet frames, one per UDP datagram\n"
+"                          (QEMU's -netdev socket,udp=), and the datagram\n"
+"                          stream in them\n"
+"      --udp-port PORT     --frames: only UDP datagrams to PORT are the\n"
+"                          stream's\n"
+"      --control HOST:PORT datagrams: listen there for control connections\n"
+"                          (fpgacap-stream --control), each for one stream:\n"
+"                          READY, then the verdict when the sender\n"
+"                          half-closes\n"
+"      --idle SECONDS      datagrams without --control: a stream ends after\n"
+"                          SECONDS without datagrams (default 2)\n"
 "  -j, --json              a JSON document (start, intervals, end) per\n"
 "                          connection on stdout\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
+"  -V, --version           the version\n"
 "A verified stream that carries no payload fails. Exit status: 0 if every\n"
 "connection passed, 1 if one failed, 2 for a usage error.\n");
 }
 
-enum { OPT_RATE = 256, OPT_CLOSE, OPT_STALL, OPT_READ, OPT_PORTFILE,
-       OPT_STDIO, OPT_LOG, OPT_UDP, OPT_FRAMES, OPT_UDP_PORT, OPT_CONTROL,
-       OPT_IDLE };
+enum { OPT_RATE = 256, OPT_CLOSE, OPT_PAUSE, OPT_READ, OPT_PORTFILE,
+       OPT_STDIO, OPT_LOG, OPT_FRAMES, OPT_UDP_PORT, OPT_CONTROL,
+       OPT_IDLE, OPT_APPEND };
 
 static void parse_args(int argc, char **argv, struct sink_opts *o)
 {
@@ -93,18 +114,19 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		{ "verify", required_argument, NULL, 'v' },
 		{ "connections", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "append", no_argument, NULL, OPT_APPEND },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "close-after", required_argument, NULL, OPT_CLOSE },
-		{ "stall", required_argument, NULL, OPT_STALL },
+		{ "pause", required_argument, NULL, OPT_PAUSE },
 		{ "read-size", required_argument, NULL, OPT_READ },
 		{ "port-file", required_argument, NULL, OPT_PORTFILE },
 		{ "stdio", no_argument, NULL, OPT_STDIO },
 		{ "log", required_argument, NULL, OPT_LOG },
-		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "udp", required_argument, NULL, 'u' },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "udp-port", required_argument, NULL, OPT_UDP_PORT },
-		{ "control", no_argument, NULL, OPT_CONTROL },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "idle", required_argument, NULL, OPT_IDLE },
 		CLI_OPTS_TAIL,
 	};
@@ -113,10 +135,13 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 	o->listen = "*:5555";
 	o->read_size = 1 << 20;
 	o->idle_ns = 2000000000ULL;
-	while ((c = getopt_long(argc, argv, "l:v:n:o:i:jqh", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:v:n:o:i:u:" CLI_SHORT_TAIL,
+				longopts, NULL)) != -1) {
 		switch (c) {
-		case 'l': o->listen = optarg; break;
+		case 'l':
+			cli_check_hostport("--listen", optarg);
+			o->listen = optarg;
+			break;
 		case 'v':
 			if (fpgacap_verify_mode_parse(optarg, &o->verify))
 				cli_bad_arg("--verify", optarg, "expected none, "
@@ -127,6 +152,7 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 						     1, UINT32_MAX);
 			break;
 		case 'o': o->output = optarg; break;
+		case OPT_APPEND: o->append = true; break;
 		case 'i':
 			o->interval_ns = cli_opt_interval(optarg);
 			break;
@@ -138,9 +164,10 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 			o->close_after = cli_opt_u64("--close-after", optarg,
 						     CLI_SUFFIX, 1, UINT64_MAX);
 			break;
-		case OPT_STALL:
-			o->stall_ms = cli_opt_u64("--stall", optarg, 0, 1,
-						  3600 * 1000);
+		case OPT_PAUSE:
+			o->pause_ns = cli_opt_seconds("--pause", optarg, 3600);
+			if (!o->pause_ns)
+				cli_bad_arg("--pause", optarg, "must be above 0");
 			break;
 		case OPT_READ:
 			o->read_size = cli_opt_u64("--read-size", optarg,
@@ -149,13 +176,26 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		case OPT_PORTFILE: o->port_file = optarg; break;
 		case OPT_STDIO: o->stdio = true; break;
 		case OPT_LOG: o->log = optarg; break;
-		case OPT_UDP: o->udp = optarg; o->frames = false; break;
-		case OPT_FRAMES: o->udp = optarg; o->frames = true; break;
+		case 'u':
+			cli_check_hostport("--udp", optarg);
+			o->udp = optarg;
+			o->frames = false;
+			break;
+		case OPT_FRAMES:
+			cli_check_hostport("--frames", optarg);
+			o->udp = optarg;
+			o->frames = true;
+			break;
 		case OPT_UDP_PORT:
 			o->udp_port = cli_opt_u64("--udp-port", optarg, 0, 1,
 						  65535);
 			break;
-		case OPT_CONTROL: o->control = true; break;
+		case OPT_CONTROL:
+			/* The control connections' address: where they listen. */
+			cli_check_hostport("--control", optarg);
+			o->control = true;
+			o->control_addr = optarg;
+			break;
 		case OPT_IDLE:
 			o->idle_ns = cli_opt_seconds("--idle", optarg, 86400);
 			if (!o->idle_ns)
@@ -164,21 +204,15 @@ static void parse_args(int argc, char **argv, struct sink_opts *o)
 		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "fpgacap-sink: unexpected '%s' (see --help)\n",
-			argv[optind]);
-		exit(2);
-	}
-	if (!o->udp && (o->control || o->udp_port)) {
-		fprintf(stderr, "fpgacap-sink: --control and --udp-port need "
-			"--udp or --frames\n");
-		exit(2);
-	}
-	if (o->udp && (o->rate || o->close_after || o->stall_ms)) {
-		fprintf(stderr, "fpgacap-sink: --rate, --close-after and --stall "
-			"are for TCP streams\n");
-		exit(2);
-	}
+	if (optind != argc)
+		cli_usage_error("unexpected '%s'", argv[optind]);
+	if (!o->udp && (o->control || o->udp_port))
+		cli_usage_error("--control and --udp-port need --udp or --frames");
+	if (o->udp && (o->rate || o->close_after || o->pause_ns))
+		cli_usage_error("--rate, --close-after and --pause are for TCP "
+				"streams");
+	if (o->append && !o->output)
+		cli_usage_error("--append is for --output");
 }
 
 struct conn {
@@ -214,10 +248,37 @@ static bool conn_failed(const struct conn *c)
 	return st->error;
 }
 
+/*
+ * Bytes that are not the test pattern, under a mode that checks them: most
+ * likely real data, for which only the frame headers can be checked.
+ */
+static const char *verify_hint(const struct fpgacap_verify_stats *st)
+{
+	if (!st->data_errors || (st->mode != FPGACAP_VERIFY_PATTERN &&
+				 st->mode != FPGACAP_VERIFY_FRAMED))
+		return NULL;
+	return st->mode == FPGACAP_VERIFY_FRAMED ?
+	       "the payload is not the test pattern: for real data, "
+	       "--verify frames checks the frame headers only" :
+	       "the bytes are not the test pattern: for real data, stream "
+	       "with --framing and verify with --verify frames";
+}
+
+/* Replace the closing brace of @buf's JSON with @member and a brace. */
+static void json_append(char *buf, size_t len, const char *member)
+{
+	size_t n = strlen(buf);
+
+	if (n && n < len)
+		snprintf(buf + n - 1, len - n + 1, ",%s}", member);
+}
+
 /* One line of flat JSON: the --log record and the verdict. */
 static void format_result(char *buf, size_t len, const struct conn *c)
 {
 	const struct fpgacap_verify_stats *st = &c->st;
+	const char *hint = verify_hint(st);
+	char member[256];
 	size_t n;
 
 	snprintf(buf, len,
@@ -244,6 +305,10 @@ static void format_result(char *buf, size_t len, const struct conn *c)
 		 conn_failed(c) ? "false" : "true",
 		 c->closed_early ? "true" : "false", c->secs,
 		 c->secs > 0 ? (double)st->bytes / 1e6 / c->secs : 0.0);
+	if (hint) {
+		snprintf(member, sizeof(member), "\"hint\":\"%s\"", hint);
+		json_append(buf, len, member);
+	}
 	if (!c->dgram)
 		return;
 	/* Replace the closing brace: datagram figures follow. */
@@ -339,8 +404,8 @@ static void receive(struct conn *c, int in, int file, uint8_t *buf)
 			c->eof = true;
 			return;
 		}
-		if (!c->got && o->stall_ms)
-			pause_ns(o->stall_ms * 1000000ULL);
+		if (!c->got && o->pause_ns)
+			pause_ns(o->pause_ns);
 		c->got += (uint64_t)n;
 		fpgacap_verify_feed(c->v, buf, (size_t)n);
 		if (file >= 0) {
@@ -414,6 +479,8 @@ static void print_text(const struct conn *c)
 		       st->truncated ? "; ends inside a frame or word" : "",
 		       st->empty ? "; no payload arrived" : "",
 		       (unsigned long long)st->first_error_at);
+	if (verify_hint(st) && conn_failed(c))
+		printf("  hint: %s\n", verify_hint(st));
 }
 
 static void print_json(struct conn *c, const char *result)
@@ -839,7 +906,8 @@ int main(int argc, char **argv)
 	if (o.stdio || (o.udp && !o.control)) {
 		lfd = -1;
 	} else {
-		lfd = cli_listen(o.listen, 8, err, sizeof(err));
+		lfd = cli_listen(o.control ? o.control_addr : o.listen, 8, err,
+				 sizeof(err));
 		if (lfd < 0) {
 			fprintf(stderr, "fpgacap-sink: listen %s\n", err);
 			return 1;
@@ -853,8 +921,8 @@ int main(int argc, char **argv)
 	}
 	/* Only once listening works: the output file. */
 	if (o.output) {
-		file = open(o.output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			    0644);
+		file = open(o.output, O_WRONLY | O_CREAT | O_CLOEXEC |
+			    (o.append ? O_APPEND : O_TRUNC), 0644);
 		if (file < 0) {
 			fprintf(stderr, "fpgacap-sink: %s: %s\n", o.output,
 				strerror(errno));

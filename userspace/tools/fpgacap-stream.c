@@ -20,12 +20,13 @@
 #include "cli.h"
 
 struct stream_opts {
-	const char *device;
+	const char *device;		/* NULL: the one there is */
 	const char *dest;		/* host:port */
-	const char *file;
+	const char *file;		/* -o */
+	bool append;
 	const char *control;		/* UDP: the sink's control, host:port */
 	uint32_t count, batch, fallback_pct;
-	uint64_t size, rate, bytes, buffers, duration_ns, interval_ns;
+	uint64_t size, rate, bytes, blocks, duration_ns, interval_ns;
 	uint32_t cfg_flags;
 	enum fpgacap_send_mode mode;
 	bool framing, verdict, json, quiet;
@@ -40,10 +41,11 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: fpgacap-stream [options] HOST:PORT\n"
 "       fpgacap-stream [options] --udp HOST:PORT\n"
-"       fpgacap-stream [options] --file PATH\n"
+"       fpgacap-stream [options] --output FILE\n"
 "Capture from an fpgacap device and stream it without copying.\n"
 "\n"
-"  -d, --device PATH       capture device (default /dev/fpgacap0)\n"
+"  -d, --device PATH       capture device (default: the only one there is,\n"
+"                          else /dev/fpgacap)\n"
 "  -c, --count N           buffers in the pool (default 16)\n"
 "  -s, --size BYTES        bytes per buffer, page multiple (default 1M)\n"
 "      --rate BYTES        source rate per second (default 0: as fast as\n"
@@ -56,15 +58,18 @@ static void usage(FILE *f)
 "  -m, --mode MODE         auto | copy | zerocopy | uring (default auto)\n"
 "  -f, --framing           a header before each buffer (sequence, offset, loss)\n"
 "  -b, --bytes BYTES       stop after this much payload\n"
-"  -n, --buffers N         stop after N buffers\n"
-"  -t, --time SECONDS      stop after this long (default: until ^C)\n"
+"  -k, --blockcount N      stop after N buffers\n"
+"  -t, --time SECONDS      stop after this long (default: until ^C);\n"
+"                          --duration is the same\n"
 "  -i, --interval SECONDS  report every SECONDS while running\n"
 "      --batch N           buffers per dequeue (default 16)\n"
 "      --copy-fallback PCT auto: copy once PCT%% of completions were copied\n"
 "                          anyway (default 50, 0: never)\n"
 "      --verdict           half-close and wait for fpgacap-sink's verdict;\n"
 "                          exit 1 unless it says the stream arrived intact\n"
-"      --file PATH         write to a file instead (copy path)\n"
+"  -o, --output FILE       write to a file instead (copy path), emptied\n"
+"                          first; --file is the same\n"
+"      --append            -o: add to the file instead of emptying it\n"
 "  -u, --udp               HOST:PORT takes UDP datagrams, each with a header\n"
 "                          (sequence, stream offset: see libfpgacap(3))\n"
 "      --datagram BYTES    UDP payload per datagram, header included\n"
@@ -89,13 +94,15 @@ static void usage(FILE *f)
 "  -j, --json              one JSON document (start, intervals, end) on stdout\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
+"  -V, --version           the version\n"
 "HOST may be a name, an IPv4 address or an [IPv6] address. BYTES take K, M,\n"
 "G suffixes (powers of 1024). SIGINT or SIGTERM stops within a second, with\n"
-"the summary.\n");
+"the summary. Exit status: 0 if the stream ran (and, with --verdict, arrived\n"
+"intact), 1 if not, 2 for a usage error.\n");
 }
 
 enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_WRITABLE, OPT_BATCH, OPT_FALLBACK,
-       OPT_VERDICT, OPT_FILE, OPT_DGRAM, OPT_GSO, OPT_CONTROL, OPT_SLOT,
+       OPT_VERDICT, OPT_APPEND, OPT_DGRAM, OPT_GSO, OPT_CONTROL, OPT_SLOT,
        OPT_SLOT_HEADER, OPT_RECORDS };
 
 static void parse_args(int argc, char **argv, struct stream_opts *o)
@@ -110,14 +117,16 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "framing", no_argument, NULL, 'f' },
 		{ "bytes", required_argument, NULL, 'b' },
-		{ "buffers", required_argument, NULL, 'n' },
+		{ "blockcount", required_argument, NULL, 'k' },
 		{ "time", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "copy-fallback", required_argument, NULL, OPT_FALLBACK },
 		{ "verdict", no_argument, NULL, OPT_VERDICT },
-		{ "file", required_argument, NULL, OPT_FILE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "file", required_argument, NULL, 'o' },
+		{ "append", no_argument, NULL, OPT_APPEND },
 		{ "udp", no_argument, NULL, 'u' },
 		{ "datagram", required_argument, NULL, OPT_DGRAM },
 		{ "gso", required_argument, NULL, OPT_GSO },
@@ -131,8 +140,8 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 
 	o->count = 16;
 	o->size = 1 << 20;
-	while ((c = getopt_long(argc, argv, "d:c:s:m:fb:n:t:i:ujqh", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:s:m:fb:k:t:i:o:u" CLI_SHORT_TAIL,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
 		case 'c':
@@ -162,9 +171,9 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 			o->bytes = cli_opt_u64("--bytes", optarg, CLI_SUFFIX, 1,
 					       UINT64_MAX);
 			break;
-		case 'n':
-			o->buffers = cli_opt_u64("--buffers", optarg, 0, 1,
-						 UINT64_MAX);
+		case 'k':
+			o->blocks = cli_opt_u64("--blockcount", optarg, 0, 1,
+						UINT64_MAX);
 			break;
 		case 't':
 			o->duration_ns = cli_opt_time(optarg);
@@ -183,7 +192,8 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 				o->fallback_pct = FPGACAP_COPY_FALLBACK_NEVER;
 			break;
 		case OPT_VERDICT: o->verdict = true; break;
-		case OPT_FILE: o->file = optarg; break;
+		case 'o': o->file = optarg; break;
+		case OPT_APPEND: o->append = true; break;
 		case 'u': o->udp = true; break;
 		case OPT_DGRAM:
 			o->datagram_size = (uint32_t)cli_opt_u64("--datagram",
@@ -212,22 +222,23 @@ static void parse_args(int argc, char **argv, struct stream_opts *o)
 	}
 	if (optind < argc)
 		o->dest = argv[optind++];
-	if (optind != argc || !!o->dest == !!o->file) {
-		fprintf(stderr, "fpgacap-stream: give one HOST:PORT or --file "
-			"PATH (see --help)\n");
-		exit(2);
-	}
+	if (optind != argc || !!o->dest == !!o->file)
+		cli_usage_error("give one HOST:PORT or --output FILE");
+	/* Its form and port now, before the device is touched. */
+	if (o->dest)
+		cli_check_hostport("HOST:PORT", o->dest);
+	if (o->control)
+		cli_check_hostport("--control", o->control);
+	if (o->append && !o->file)
+		cli_usage_error("--append is for --output");
 	if (o->file && o->mode != FPGACAP_SEND_AUTO &&
-	    o->mode != FPGACAP_SEND_COPY) {
-		fprintf(stderr, "fpgacap-stream: a file takes the copy path\n");
-		exit(2);
-	}
+	    o->mode != FPGACAP_SEND_COPY)
+		cli_usage_error("a file takes the copy path (no --mode %s)",
+				fpgacap_send_mode_name(o->mode));
 	if (o->file)
 		o->mode = FPGACAP_SEND_COPY;
-	if (o->file && o->verdict) {
-		fprintf(stderr, "fpgacap-stream: --verdict needs a sink\n");
-		exit(2);
-	}
+	if (o->file && o->verdict)
+		cli_usage_error("--verdict needs a sink, not a file");
 	if (!o->udp && (o->control || o->datagram_size || o->gso)) {
 		fprintf(stderr, "fpgacap-stream: --control, --datagram and --gso "
 			"are for --udp\n");
@@ -284,6 +295,7 @@ static uint64_t json_u64(const char *json, const char *key)
 
 struct run {
 	struct stream_opts *o;
+	char path[1024];		/* the device node used */
 	struct fpgacap *dev;
 	struct fpgacap_info info;
 	struct fpgacap_pump *pump;
@@ -381,8 +393,7 @@ static void json_start(struct run *r, struct cli_json *j)
 
 	cli_json_open(j, "start", '{');
 	cli_json_str(j, "tool", "fpgacap-stream");
-	cli_json_str(j, "device", r->o->device ? r->o->device :
-		     "/dev/fpgacap0");
+	cli_json_str(j, "device", r->path);
 	cli_json_str(j, "source", source_name(r->info.source));
 	cli_json_str(j, "source_name", r->info.source_name);
 	cli_json_str(j, "destination", r->o->dest ? r->o->dest : r->o->file);
@@ -461,6 +472,7 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 		     const struct fpgacap_stats *ds, double secs, int64_t retrans)
 {
 	double mbps = secs > 0 ? (double)ps->payload_bytes / 1e6 / secs : 0;
+	const char *hint;
 
 	printf("sent %.1f MB in %.2f s: %.1f MB/s (%.0f Mbit/s), %llu buffers;"
 	       " stopped by %s\n", (double)ps->payload_bytes / 1e6, secs, mbps,
@@ -557,7 +569,10 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 						    "lost_bytes"),
 		       (unsigned long long)json_u64(r->verdict_json,
 						    "lost_events"));
-	else if (r->o->verdict)
+	if (r->verdict == 1 && (hint = strstr(r->verdict_json, "\"hint\":\"")))
+		printf("sink's hint: %.*s\n", (int)strcspn(hint + 8, "\""),
+		       hint + 8);
+	if (r->verdict < 0 && r->o->verdict)
 		printf("sink: no verdict (%s%s)\n", r->verdict_json,
 		       cli_stop ? "; the wait was cut short by the signal" : "");
 }
@@ -595,15 +610,12 @@ static int report(struct run *r)
 	return ok ? 0 : 1;
 }
 
+/* What a failed configure means to a user. */
 static const char *setup_hint(int err)
 {
 	switch (err) {
 	case -EBUSY:
 		return " (another program streams from this device)";
-	case -EACCES:
-		return " (no permission: are you in the device's group?)";
-	case -ENOENT:
-		return " (no such device: is the module loaded?)";
 	case -EDQUOT:
 		return " (fewer or smaller buffers, or raise max_pinned)";
 	case -EOPNOTSUPP:
@@ -616,7 +628,6 @@ static const char *setup_hint(int err)
 static int setup(struct run *r)
 {
 	struct stream_opts *o = r->o;
-	const char *dev = o->device ? o->device : "/dev/fpgacap0";
 	struct fpgacap_sender_opts so = {
 		.size = sizeof(so),
 		.mode = o->mode,
@@ -629,7 +640,7 @@ static int setup(struct run *r)
 		.framing = o->framing,
 		.batch = o->batch,
 		.max_bytes = o->bytes,
-		.max_buffers = o->buffers,
+		.max_buffers = o->blocks,
 		/* Short waits: -t and the interval reports stay on time. */
 		.timeout_ns = 100000000,
 		.send = &so,
@@ -645,23 +656,26 @@ static int setup(struct run *r)
 	char err[300];
 	int ret;
 
-	ret = fpgacap_open(o->device, o->cfg_flags & FPGACAP_CFG_WRITABLE ?
-			   O_RDWR : 0, &r->dev);
-	if (!ret)
-		ret = fpgacap_get_info(r->dev, &r->info);
-	if (!ret && o->slot_size && !(r->info.caps & FPGACAP_CAP_SLOTS))
+	ret = cli_open_device("fpgacap-stream", o->device,
+			      o->cfg_flags & FPGACAP_CFG_WRITABLE ? O_RDWR : 0,
+			      &r->dev, &r->info, r->path, sizeof(r->path));
+	if (ret)
+		return ret;
+	if (o->slot_size && !(r->info.caps & FPGACAP_CAP_SLOTS))
 		ret = -EOPNOTSUPP;
 	if (!ret)
 		ret = fpgacap_configure_pool(r->dev, &cfg);
 	if (ret) {
-		fprintf(stderr, "fpgacap-stream: %s: %s%s\n", dev,
-			fpgacap_strerror(ret), setup_hint(ret));
+		fprintf(stderr, "fpgacap-stream: %s: configure %u x %llu "
+			"bytes: %s%s\n", r->path, o->count,
+			(unsigned long long)o->size, fpgacap_strerror(ret),
+			setup_hint(ret));
 		return ret;
 	}
 	/* Only now, with the device ready, touch the destination. */
 	if (o->file) {
-		r->fd = open(o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			     0644);
+		r->fd = open(o->file, O_WRONLY | O_CREAT | O_CLOEXEC |
+			     (o->append ? O_APPEND : O_TRUNC), 0644);
 		if (r->fd < 0) {
 			ret = -errno;
 			fprintf(stderr, "fpgacap-stream: %s: %s\n", o->file,
@@ -714,8 +728,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.json)
 		printf("fpgacap-stream: %s (%s source %s) -> %s, %u x "
-			"%llu KiB buffers%s\n", o.device ? o.device :
-			"/dev/fpgacap0", source_name(r.info.source),
+			"%llu KiB buffers%s\n", r.path, source_name(r.info.source),
 			r.info.source_name, o.dest ? o.dest : o.file,
 			fpgacap_layout(r.dev)->count,
 			(unsigned long long)(fpgacap_layout(r.dev)->buffer_size >>
@@ -740,8 +753,8 @@ int main(int argc, char **argv)
 		}
 		ret = fpgacap_pump_step(r.pump);
 		if (ret == 1) {
-			if (o.bytes || o.buffers)
-				r.stopped_by = "its limit (-b/-n)";
+			if (o.bytes || o.blocks)
+				r.stopped_by = "its limit (-b/-k)";
 			break;
 		}
 		if (ret < 0 && ret != -EINTR) {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* What the command-line tools and the bench share (see cli.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -13,6 +15,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "libfpgacap.h"
+
+#ifndef FPGACAP_VERSION
+#error "FPGACAP_VERSION: the tools are built by userspace/Makefile, from VERSION"
+#endif
 
 /* ---- numbers ---- */
 
@@ -189,22 +196,130 @@ uint64_t cli_opt_time(const char *arg)
 	return ns;
 }
 
+void cli_print_version(void)
+{
+	unsigned int v = fpgacap_version();
+
+	printf("%s (fpgacap) %s\n", program_invocation_short_name,
+	       FPGACAP_VERSION);
+	printf("libfpgacap %u.%u at run time\n", v >> 16, v & 0xffff);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for the options.\n",
+		program_invocation_short_name);
+	exit(2);
+}
+
 void cli_common_opt(int c, bool *json, bool *quiet, void (*usage)(FILE *))
 {
 	switch (c) {
 	case 'j':
+	case 'J':
 		*json = true;
 		return;
 	case 'q':
-		*quiet = true;
-		return;
+		if (quiet) {
+			*quiet = true;
+			return;
+		}
+		break;
 	case 'h':
 		usage(stdout);
 		exit(0);
-	default:
-		usage(stderr);
-		exit(2);
+	case 'V':
+		cli_print_version();
+		exit(0);
 	}
+	/* getopt said what it did not like; nothing more than where to look. */
+	fprintf(stderr, "Try '%s --help' for the options.\n",
+		program_invocation_short_name);
+	exit(2);
+}
+
+void cli_check_hostport(const char *opt, const char *arg)
+{
+	char host[256], port[16];
+	uint64_t p;
+
+	if (cli_split_hostport(arg, host, sizeof(host), port, sizeof(port)))
+		cli_bad_arg(opt, arg, "not HOST:PORT or [IPV6]:PORT");
+	if (cli_parse_u64(port, 0, 0, 65535, &p))
+		cli_bad_arg(opt, arg, "the port is not a number 0..65535");
+}
+
+/* ---- the device ---- */
+
+int cli_open_device(const char *prog, const char *path, int flags,
+		    struct fpgacap **dev, struct fpgacap_info *info,
+		    char *used, size_t usedlen)
+{
+	struct fpgacap_info scratch;
+	char found[1024];
+	int ret;
+
+	*dev = NULL;
+	if (!path) {
+		ret = fpgacap_find_device(found, sizeof(found));
+		if (ret == -ENOENT) {
+			fprintf(stderr, "%s: no fpgacap device (nothing in "
+				"/sys/class/fpgacap): is the module loaded? "
+				"Without an FPGA design: insmod fpgacap.ko "
+				"pattern_devices=1\n", prog);
+			return ret;
+		}
+		if (ret == -ENOTUNIQ) {
+			fprintf(stderr, "%s: several devices: %s; name one "
+				"with -d\n", prog, found);
+			return ret;
+		}
+		if (ret) {
+			fprintf(stderr, "%s: looking for a device: %s\n",
+				prog, fpgacap_strerror(ret));
+			return ret;
+		}
+		path = found;
+	}
+	snprintf(used, usedlen, "%s", path);
+	ret = fpgacap_open(path, flags, dev);
+	if (!ret)
+		ret = fpgacap_get_info(*dev, info ? info : &scratch);
+	if (!ret)
+		return 0;
+	fpgacap_close(*dev);
+	*dev = NULL;
+	switch (ret) {
+	case -ENOENT:
+	case -ENXIO:
+	case -ENODEV: {
+		int n = fpgacap_find_device(found, sizeof(found));
+
+		fprintf(stderr, "%s: %s: %s; %s%s\n", prog, path,
+			fpgacap_strerror(ret),
+			n == -ENOENT ? "there is no fpgacap device (is the "
+				       "module loaded?)" :
+			n == 0 || n == -ENOTUNIQ ? "the devices: " : "",
+			n == 0 || n == -ENOTUNIQ ? found : "");
+		break;
+	}
+	case -EACCES:
+	case -EPERM:
+		fprintf(stderr, "%s: %s: %s (the udev rule gives group "
+			"fpgacap access: usermod -aG fpgacap $USER, then log "
+			"in again)\n", prog, path, fpgacap_strerror(ret));
+		break;
+	default:
+		fprintf(stderr, "%s: %s: %s\n", prog, path,
+			fpgacap_strerror(ret));
+	}
+	return ret;
 }
 
 /* ---- addresses ---- */

@@ -37,19 +37,53 @@ uint64_t cli_opt_time(const char *arg);
 void cli_bad_arg(const char *opt, const char *arg, const char *why)
 	__attribute__((noreturn));
 
-/* The options the tools spell alike, ending a getopt_long() table. */
+/*
+ * The options the tools spell alike, ending a getopt_long() table
+ * (docs/options.md): --json (-j, and iperf3's -J), --quiet, --help,
+ * --version. The short options string includes CLI_SHORT_TAIL.
+ */
 #define CLI_OPTS_TAIL \
 	{ "json", no_argument, NULL, 'j' }, \
 	{ "quiet", no_argument, NULL, 'q' }, \
 	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
 	{ NULL, 0, NULL, 0 }
+#define CLI_SHORT_TAIL "jJqhV"
 
 /*
  * The default of a getopt switch: the CLI_OPTS_TAIL options set *json and
- * *quiet or print @usage and exit(0); anything else is a usage error
- * (exit 2).
+ * *quiet, or print @usage or the version and exit(0); anything else is a
+ * usage error: one line saying where to look, exit 2 (getopt has said
+ * what was wrong). @quiet may be NULL for a tool without a progress line.
  */
 void cli_common_opt(int c, bool *json, bool *quiet, void (*usage)(FILE *));
+/* A usage error the tool found itself: "PROG: @fmt", the --help line,
+ * exit(2). */
+void cli_usage_error(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+/* --version: the tool, the project's version, the library's at run time. */
+void cli_print_version(void);
+
+/*
+ * A HOST:PORT argument checked as the option is parsed, before any device
+ * or socket: its form ([IPV6]:PORT too) and a port 0..65535 (names are
+ * resolved when used). Exits 2 with the option's name otherwise.
+ */
+void cli_check_hostport(const char *opt, const char *arg);
+
+/* ---- the device ---- */
+
+/*
+ * Open @path, or with NULL the device fpgacap_find_device() finds, and
+ * read its INFO into @info (when not NULL). Every error is said on stderr
+ * after @prog, naming the node, with the nodes there are where that helps
+ * (none, several, a wrong name). The node used goes to @used. 0 or -errno.
+ */
+struct fpgacap;
+struct fpgacap_info;
+int cli_open_device(const char *prog, const char *path, int flags,
+		    struct fpgacap **dev, struct fpgacap_info *info,
+		    char *used, size_t usedlen);
 
 /* ---- addresses: names, IPv4, IPv6 ---- */
 
