@@ -736,10 +736,10 @@ TEST_F_TIMEOUT(tool, records_and_verifies, 300)
 	ASSERT_EQ(0, child_run(&c, argv, 120000)) OUTPUT(&c);
 	EXPECT_NE(NULL, strstr(c.outbuf, "\"ok\":true")) OUTPUT(&c);
 	EXPECT_NE(NULL, strstr(c.outbuf, "\"acknowledged\":32")) OUTPUT(&c);
-	EXPECT_NE(NULL, strstr(c.outbuf, "\"stopped_by\":\"its limit (-b/-n)\""))
+	EXPECT_NE(NULL, strstr(c.outbuf, "\"stopped_by\":\"its limit (-b/-k)\""))
 		OUTPUT(&c);
 	{
-		char *v[] = { "fpgacap-record", "--verify", "auto", "--index",
+		char *v[] = { "fpgacap-record", "--check", "auto", "--index",
 			      index, d->path, NULL };
 
 		ASSERT_EQ(0, child_run(&c, v, 120000)) OUTPUT(&c);
@@ -777,7 +777,7 @@ TEST_F_TIMEOUT(tool, full_disk, 300)
 		EXPECT_NE(NULL, strstr(c.outbuf, "verdict: FAILED"));
 	}
 	{
-		char *v[] = { "fpgacap-record", "--verify", "pattern",
+		char *v[] = { "fpgacap-record", "--check", "pattern",
 			      "--index", index, d->path, NULL };
 
 		ASSERT_EQ(0, child_run(&c, v, 120000)) OUTPUT(&c);
@@ -884,7 +884,7 @@ TEST_F_TIMEOUT(stop, on_the_slow_disk, 300)
 		EXPECT_NE(NULL, strstr(c.outbuf, "verdict: OK")) OUTPUT(&c);
 	}
 	{
-		char *v[] = { "fpgacap-record", "--verify", "pattern",
+		char *v[] = { "fpgacap-record", "--check", "pattern",
 			      "--index", self->index, self->d.path, NULL };
 
 		ASSERT_EQ(0, child_run(&c, v, 120000)) OUTPUT(&c);

@@ -2,7 +2,7 @@
 /*
  * fpgacap-record: capture from a device onto a file or block device with
  * O_DIRECT through io_uring, straight from the pool's pages, with an
- * index beside the data; and (--verify) read a recording back against its
+ * index beside the data; and (--check) read a recording back against its
  * index. Stops on a limit, after -t, on a disk error, or on SIGINT/SIGTERM,
  * and always ends with a summary.
  */
@@ -28,7 +28,7 @@ struct rec_opts {
 	uint32_t cfg_flags;
 	enum fpgacap_record_mode mode;
 	bool sync, json, quiet;
-	bool verify;
+	bool check;			/* --check: read back, not record */
 	enum fpgacap_verify_mode vmode;
 };
 
@@ -36,12 +36,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: fpgacap-record [options] PATH\n"
-"       fpgacap-record --verify MODE [--index FILE] PATH\n"
+"       fpgacap-record --check MODE [--index FILE] PATH\n"
 "Capture from an fpgacap device onto a file or block device without\n"
 "copying (O_DIRECT writes through io_uring from the capture buffers), with\n"
 "an index beside it; or check a recording against its index.\n"
 "\n"
-"  -d, --device PATH       capture device (default /dev/fpgacap0)\n"
+"  -d, --device PATH       capture device (default: the only one there is,\n"
+"                          else /dev/fpgacap)\n"
 "  -c, --count N           buffers in the pool (default 16)\n"
 "  -s, --size BYTES        bytes per buffer, page multiple (default 1M)\n"
 "      --rate BYTES        source rate per second (default 0: as fast as\n"
@@ -57,7 +58,7 @@ static void usage(FILE *f)
 "                          copies each buffer first; auto is fixed where\n"
 "                          the kernel registers the pool, else direct\n"
 "  -b, --bytes BYTES       stop after this much payload\n"
-"  -n, --buffers N         stop after N buffers\n"
+"  -k, --blockcount N      stop after N buffers\n"
 "  -t, --time SECONDS      stop after this long (default: until ^C)\n"
 "  -i, --interval SECONDS  report every SECONDS while running\n"
 "      --batch N           buffers per dequeue (default 16)\n"
@@ -68,12 +69,13 @@ static void usage(FILE *f)
 "                          device or file system asks for)\n"
 "      --sync              every write reaches stable storage before it is\n"
 "                          acknowledged (slower; default: once, at the end)\n"
-"  -v, --verify MODE       check the recording at PATH instead: auto |\n"
+"      --check MODE        check the recording at PATH instead: auto |\n"
 "                          pattern | records | frames | index (auto: what\n"
 "                          the index says its source wrote)\n"
 "  -j, --json              one JSON document (start, intervals, end) on stdout\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
+"  -V, --version           the version\n"
 "BYTES take K, M, G suffixes (powers of 1024). PATH is truncated unless it\n"
 "is a block device. SIGINT or SIGTERM stops the capture at once and waits\n"
 "up to 10 s for the writes already issued (a second signal: not at all),\n"
@@ -82,9 +84,9 @@ static void usage(FILE *f)
 }
 
 enum { OPT_RATE = 256, OPT_HIGHMEM, OPT_WRITABLE, OPT_BATCH, OPT_INDEX,
-       OPT_OFFSET, OPT_BLOCK, OPT_SYNC };
+       OPT_OFFSET, OPT_BLOCK, OPT_SYNC, OPT_CHECK };
 
-static void parse_verify_mode(const char *arg, struct rec_opts *o)
+static void parse_check_mode(const char *arg, struct rec_opts *o)
 {
 	static const struct { const char *name; enum fpgacap_verify_mode m; }
 	modes[] = {
@@ -98,15 +100,15 @@ static void parse_verify_mode(const char *arg, struct rec_opts *o)
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		if (!strcmp(arg, modes[i].name)) {
 			o->vmode = modes[i].m;
-			o->verify = true;
+			o->check = true;
 			return;
 		}
 	}
-	cli_bad_arg("--verify", arg, "expected auto, pattern, records, frames "
+	cli_bad_arg("--check", arg, "expected auto, pattern, records, frames "
 		    "or index");
 }
 
-static const char *verify_mode_name(enum fpgacap_verify_mode m)
+static const char *check_mode_name(enum fpgacap_verify_mode m)
 {
 	switch (m) {
 	case FPGACAP_VERIFY_PATTERN: return "pattern";
@@ -128,7 +130,7 @@ static void parse_args(int argc, char **argv, struct rec_opts *o)
 		{ "writable", no_argument, NULL, OPT_WRITABLE },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "bytes", required_argument, NULL, 'b' },
-		{ "buffers", required_argument, NULL, 'n' },
+		{ "blockcount", required_argument, NULL, 'k' },
 		{ "time", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -137,7 +139,7 @@ static void parse_args(int argc, char **argv, struct rec_opts *o)
 		{ "offset", required_argument, NULL, OPT_OFFSET },
 		{ "block-size", required_argument, NULL, OPT_BLOCK },
 		{ "sync", no_argument, NULL, OPT_SYNC },
-		{ "verify", required_argument, NULL, 'v' },
+		{ "check", required_argument, NULL, OPT_CHECK },
 		CLI_OPTS_TAIL,
 	};
 	bool record_opt = false;
@@ -145,8 +147,8 @@ static void parse_args(int argc, char **argv, struct rec_opts *o)
 
 	o->count = 16;
 	o->size = 1 << 20;
-	while ((c = getopt_long(argc, argv, "d:c:s:m:b:n:t:i:v:jqh", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:s:m:b:k:t:i:" CLI_SHORT_TAIL,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; record_opt = true; break;
 		case 'c':
@@ -183,8 +185,8 @@ static void parse_args(int argc, char **argv, struct rec_opts *o)
 					       UINT64_MAX);
 			record_opt = true;
 			break;
-		case 'n':
-			o->buffers = cli_opt_u64("--buffers", optarg, 0, 1,
+		case 'k':
+			o->buffers = cli_opt_u64("--blockcount", optarg, 0, 1,
 						 UINT64_MAX);
 			record_opt = true;
 			break;
@@ -215,7 +217,7 @@ static void parse_args(int argc, char **argv, struct rec_opts *o)
 			record_opt = true;
 			break;
 		case OPT_SYNC: o->sync = true; record_opt = true; break;
-		case 'v': parse_verify_mode(optarg, o); break;
+		case OPT_CHECK: parse_check_mode(optarg, o); break;
 		default: cli_common_opt(c, &o->json, &o->quiet, usage);
 		}
 	}
@@ -225,8 +227,8 @@ static void parse_args(int argc, char **argv, struct rec_opts *o)
 		fprintf(stderr, "fpgacap-record: give one PATH (see --help)\n");
 		exit(2);
 	}
-	if (o->verify && record_opt) {
-		fprintf(stderr, "fpgacap-record: --verify takes PATH, --index, "
+	if (o->check && record_opt) {
+		fprintf(stderr, "fpgacap-record: --check takes PATH, --index, "
 			"-i, -j and -q only\n");
 		exit(2);
 	}
@@ -245,6 +247,7 @@ struct run {
 	struct fpgacap_info info;
 	struct fpgacap_recording *rec;
 	int fd, ixfd;
+	char device[1024];		/* the node opened */
 	char index_path[4096];
 	bool blockdev;
 	struct cli_meter meter;
@@ -268,15 +271,13 @@ static const char *source_name(uint32_t s)
 	}
 }
 
+/* What a failed configure means to a user (cli_open_device() says why
+ * the device did not open). */
 static const char *setup_hint(int err)
 {
 	switch (err) {
 	case -EBUSY:
 		return " (another program streams from this device)";
-	case -EACCES:
-		return " (no permission: are you in the device's group?)";
-	case -ENOENT:
-		return " (no such device: is the module loaded?)";
 	case -EDQUOT:
 		return " (fewer or smaller buffers, or raise max_pinned)";
 	default:
@@ -359,8 +360,7 @@ static void json_start(struct run *r, struct cli_json *j)
 
 	cli_json_open(j, "start", '{');
 	cli_json_str(j, "tool", "fpgacap-record");
-	cli_json_str(j, "device", r->o->device ? r->o->device :
-		     "/dev/fpgacap0");
+	cli_json_str(j, "device", r->device);
 	cli_json_str(j, "source", source_name(r->info.source));
 	cli_json_str(j, "source_name", r->info.source_name);
 	cli_json_str(j, "path", r->o->path);
@@ -595,7 +595,6 @@ static int open_data(struct run *r)
 static int setup(struct run *r)
 {
 	struct rec_opts *o = r->o;
-	const char *dev = o->device ? o->device : "/dev/fpgacap0";
 	struct fpgacap_recorder_opts ro = {
 		.size = sizeof(ro),
 		.mode = o->mode,
@@ -614,15 +613,15 @@ static int setup(struct run *r)
 	};
 	int ret;
 
-	ret = fpgacap_open(o->device, o->cfg_flags & FPGACAP_CFG_WRITABLE ?
-			   O_RDWR : 0, &r->dev);
-	if (!ret)
-		ret = fpgacap_get_info(r->dev, &r->info);
-	if (!ret)
-		ret = fpgacap_configure(r->dev, o->count, o->size, o->cfg_flags,
-					o->rate);
+	ret = cli_open_device("fpgacap-record", o->device,
+			      o->cfg_flags & FPGACAP_CFG_WRITABLE ? O_RDWR : 0,
+			      &r->dev, &r->info, r->device, sizeof(r->device));
+	if (ret)
+		return ret;
+	ret = fpgacap_configure(r->dev, o->count, o->size, o->cfg_flags,
+				o->rate);
 	if (ret) {
-		fprintf(stderr, "fpgacap-record: %s: %s%s\n", dev,
+		fprintf(stderr, "fpgacap-record: %s: %s%s\n", r->device,
 			fpgacap_strerror(ret), setup_hint(ret));
 		return ret;
 	}
@@ -674,8 +673,8 @@ static int record(struct rec_opts *o)
 	fpgacap_recorder_get_stats(fpgacap_recording_recorder(r.rec), &rs);
 	if (!o->json)
 		printf("fpgacap-record: %s (%s source %s) -> %s, index %s, %u x "
-		       "%llu KiB buffers, mode %s\n", o->device ? o->device :
-		       "/dev/fpgacap0", source_name(r.info.source),
+		       "%llu KiB buffers, mode %s\n", r.device,
+		       source_name(r.info.source),
 		       r.info.source_name, o->path, r.index_path,
 		       fpgacap_layout(r.dev)->count,
 		       (unsigned long long)(fpgacap_layout(r.dev)->buffer_size >>
@@ -699,7 +698,7 @@ static int record(struct rec_opts *o)
 		ret = fpgacap_recording_step(r.rec);
 		if (ret == 1) {
 			if (o->bytes || o->buffers)
-				r.stopped_by = "its limit (-b/-n)";
+				r.stopped_by = "its limit (-b/-k)";
 			break;
 		}
 		if (ret < 0 && ret != -EINTR) {
@@ -740,7 +739,7 @@ static int record(struct rec_opts *o)
 	return ret;
 }
 
-/* ---- verifying ---- */
+/* ---- checking ---- */
 
 static void check_json(const struct rec_opts *o, const char *index,
 		       const struct fpgacap_index_header *h,
@@ -755,7 +754,7 @@ static void check_json(const struct rec_opts *o, const char *index,
 	cli_json_str(&j, "tool", "fpgacap-record");
 	cli_json_str(&j, "path", o->path);
 	cli_json_str(&j, "index", index);
-	cli_json_str(&j, "requested", verify_mode_name(o->vmode));
+	cli_json_str(&j, "requested", check_mode_name(o->vmode));
 	cli_json_u64(&j, "block_size", h->block_size);
 	cli_json_u64(&j, "data_offset", h->data_offset);
 	cli_json_u64(&j, "buffer_size", h->buffer_size);
@@ -766,7 +765,7 @@ static void check_json(const struct rec_opts *o, const char *index,
 	cli_json_u64(&j, "start_realtime_ns", h->start_realtime_ns);
 	cli_json_close(&j, '}');
 	cli_json_open(&j, "end", '{');
-	cli_json_str(&j, "verify", verify_mode_name(st->mode));
+	cli_json_str(&j, "verify", check_mode_name(st->mode));
 	cli_json_u64(&j, "entries", st->entries);
 	cli_json_u64(&j, "bytes", st->bytes);
 	cli_json_u64(&j, "payload_bytes", st->payload_bytes);
@@ -810,7 +809,7 @@ static void check_text(const struct rec_opts *o, const char *index,
 {
 	printf("checked %s against %s (%s): %llu buffers, %.1f MB of "
 	       "payload%s in %.2f s; stopped by %s\n", o->path, index,
-	       verify_mode_name(st->mode), (unsigned long long)st->entries,
+	       check_mode_name(st->mode), (unsigned long long)st->entries,
 	       (double)st->payload_bytes / 1e6,
 	       st->records ? " in records" : "", secs, stopped_by);
 	if (st->entries)
@@ -854,7 +853,7 @@ static void check_text(const struct rec_opts *o, const char *index,
 	printf("verdict: %s\n", !st->error && !cli_stop ? "OK" : "FAILED");
 }
 
-static int verify(struct rec_opts *o)
+static int check(struct rec_opts *o)
 {
 	struct fpgacap_record_check_stats st = { .size = sizeof(st) };
 	struct fpgacap_index_header h;
@@ -949,5 +948,5 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	cli_signals();
 	cli_line_buffered();
-	return o.verify ? verify(&o) : record(&o);
+	return o.check ? check(&o) : record(&o);
 }
