@@ -159,6 +159,9 @@ selftests_harness() {
 	local ksft=$1/tools/testing/selftests
 	mkdir -p "$work/include/fpgacap"
 	cp "$FPGACAP_TOP/uapi/fpgacap.h" "$work/include/fpgacap/"
+	# <libfpgacap.h> includes the version header the build generates.
+	make -s -C "$FPGACAP_TOP/userspace" O="$work" \
+		"$work/include/fpgacap/libfpgacap-version.h" >/dev/null || return 1
 	printf '%s\0' "$FPGACAP_TOP"/tests/selftests/*_test.c \
 		"$FPGACAP_TOP"/tests/guest/kernel_test.c |
 		xargs -0 -n 1 -P "$JOBS" gcc -std=gnu11 -O2 -Wall -Wextra -Werror \
