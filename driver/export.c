@@ -252,33 +252,34 @@ static const struct dma_buf_ops export_ops = {
  * @ff: the owning file; the device lock held
  * @index: the buffer, held by userspace (dequeued, not returned)
  * @flags: O_CLOEXEC and O_RDWR (writable only where the pool is)
- * @ufd: where the descriptor goes; it is installed only once it got there
  *
  * A dma-buf keeps the pool as a mapping does: once the owner lets go, the
- * pool is an orphan, bounded by max_orphaned like one.
+ * pool is an orphan, bounded by max_orphaned like one. The caller gives
+ * it a descriptor after dropping the device lock (the user copy of the
+ * descriptor may fault, and mmap takes the device lock under mmap_lock).
  *
- * Return: 0, or -EINVAL (not a held buffer, unknown flags), -EACCES
- * (O_RDWR on a read-only pool), -ENOBUFS (no pool), -EDQUOT (it could not
- * be left behind), -EFAULT, -ENOMEM, or what dma_buf_export() returns.
+ * Return: the dma-buf (one reference, the caller's), or ERR_PTR of
+ * -EINVAL (not a held buffer, unknown flags), -EACCES (O_RDWR on a
+ * read-only pool), -ENOBUFS (no pool), -EDQUOT (it could not be left
+ * behind), -ENOMEM, or what dma_buf_export() returns.
  */
-int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags,
-		   s32 __user *ufd)
+struct dma_buf *fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct fpgacap_dev *fdev = ff->fdev;
 	struct fpgacap_exported *ex;
 	struct fpgacap_pool *pool;
 	struct dma_buf *dmabuf;
-	int ret, fd;
+	int ret;
 
 	lockdep_assert_held(&fdev->lock);
 	if (flags & ~(O_CLOEXEC | O_ACCMODE))
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	if ((flags & O_ACCMODE) != O_RDONLY && (flags & O_ACCMODE) != O_RDWR)
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	pool = fpgacap_queue_pool(&fdev->queue);
 	if (!pool)
-		return -ENOBUFS;
+		return ERR_PTR(-ENOBUFS);
 	ret = -EACCES;
 	if ((flags & O_ACCMODE) == O_RDWR && !pool->writable)
 		goto err_pool;
@@ -311,7 +312,27 @@ int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags,
 		goto err_pool;
 	}
 	/* From here the dma-buf's release puts what @ex holds. */
-	fd = get_unused_fd_flags(flags & O_CLOEXEC);
+	return dmabuf;
+err_pool:
+	fpgacap_pool_put(pool);
+	return ERR_PTR(ret);
+}
+
+/**
+ * fpgacap_export_install() - give a new dma-buf its descriptor
+ * @dmabuf: from fpgacap_export(); its reference passes to the descriptor,
+ *	or is dropped on failure
+ * @flags: the EXPORT flags (O_CLOEXEC)
+ * @ufd: where the descriptor goes; it is installed only once it got there
+ *
+ * Called without the device lock: the user copy may fault.
+ *
+ * Return: 0, -EFAULT, or get_unused_fd_flags()'s error.
+ */
+int fpgacap_export_install(struct dma_buf *dmabuf, u32 flags, s32 __user *ufd)
+{
+	int fd = get_unused_fd_flags(flags & O_CLOEXEC);
+
 	if (fd < 0) {
 		dma_buf_put(dmabuf);
 		return fd;
@@ -323,7 +344,4 @@ int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags,
 	}
 	fd_install(fd, dmabuf->file);
 	return 0;
-err_pool:
-	fpgacap_pool_put(pool);
-	return ret;
 }

@@ -21,6 +21,7 @@
 
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/err.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
 
@@ -132,12 +133,19 @@ void fpgacap_kick(struct fpgacap_dev *fdev);
 void fpgacap_release_stream(struct fpgacap_dev *fdev);
 
 /* export.c: buffers as dma-bufs (without the dma-buf core: EOPNOTSUPP) */
+struct dma_buf;
 #if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
-int fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags,
-		   s32 __user *ufd);
+struct dma_buf *fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags);
+int fpgacap_export_install(struct dma_buf *dmabuf, u32 flags, s32 __user *ufd);
 #else
-static inline int fpgacap_export(struct fpgacap_file *ff, u32 index,
-				 u32 flags, s32 __user *ufd)
+static inline struct dma_buf *fpgacap_export(struct fpgacap_file *ff,
+					     u32 index, u32 flags)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline int fpgacap_export_install(struct dma_buf *dmabuf, u32 flags,
+					 s32 __user *ufd)
 {
 	return -EOPNOTSUPP;
 }

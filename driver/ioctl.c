@@ -293,6 +293,7 @@ static long ioctl_export(struct fpgacap_file *ff,
 			 struct fpgacap_export __user *uarg)
 {
 	struct fpgacap_dev *fdev = ff->fdev;
+	struct dma_buf *dmabuf = NULL;
 	struct fpgacap_export ex;
 	int ret;
 
@@ -305,9 +306,14 @@ static long ioctl_export(struct fpgacap_file *ff,
 	if (!ret && fdev->owner != ff)
 		ret = -ENOBUFS;
 	if (!ret)
-		ret = fpgacap_export(ff, ex.index, ex.flags, &uarg->fd);
+		dmabuf = fpgacap_export(ff, ex.index, ex.flags);
 	mutex_unlock(&fdev->lock);
-	return ret;
+	if (ret)
+		return ret;
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	/* Never a user copy under the device lock (mmap takes it). */
+	return fpgacap_export_install(dmabuf, ex.flags, &uarg->fd);
 }
 
 static long ioctl_stats(struct fpgacap_dev *fdev, void __user *arg)

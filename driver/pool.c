@@ -10,9 +10,9 @@
  * a chunk longer than the device's longest segment saves it nothing, a
  * CPU source needs no contiguity (small chunks, cheap to allocate), and a
  * high order is taken only while its zone keeps a reserve of free blocks
- * of that order (fork's kernel stacks and the network's page fragments
- * are made of them); below it the pool takes single pages, the holes of
- * fragmented memory first.
+ * of that order (page tables, slabs and the network's page fragments are
+ * made of them); below it the pool takes single pages, and stops where
+ * even those would break up the zone's last free blocks.
  *
  * The pool is refcounted and outlives the device: the device holds one
  * reference while configured, every VMA one more, and the network stack
@@ -242,7 +242,10 @@ static unsigned long pool_zone_reserve(struct zone *z)
 	return max(high_wmark_pages(z), zone_managed_pages(z) / 32);
 }
 
-/* Free blocks the kernel keeps: fork's stacks are of order 1 or 2. */
+/*
+ * Free blocks the kernel keeps: ARM's first-level page table at fork is
+ * of order 2, slab caches and the network's page fragments of order 3.
+ */
 #define POOL_KEEP_ORDER		2
 #define POOL_ZONES_TRACKED	4
 
@@ -263,8 +266,9 @@ struct pool_alloc {
 };
 
 /*
- * Half the zone's reserve, or half of what it had when the pool first
- * took from it if that was less: a fragmented zone is not emptied either.
+ * Half the zone's reserve, or half of what it had when the pool first took
+ * a single page from it if that was less: a fragmented zone is not
+ * emptied either. A zone that had no such blocks then has no floor.
  */
 static unsigned long pool_zone_floor(struct pool_alloc *pa, struct zone *z)
 {
@@ -274,11 +278,11 @@ static unsigned long pool_zone_floor(struct pool_alloc *pa, struct zone *z)
 	for (i = 0; i < pa->nzones; i++)
 		if (pa->zones[i].zone == z)
 			return pa->zones[i].floor;
+	if (pa->nzones == POOL_ZONES_TRACKED)
+		return floor / 2;
 	floor = min(floor, pool_zone_free_from(z, POOL_KEEP_ORDER)) / 2;
-	if (pa->nzones < POOL_ZONES_TRACKED) {
-		pa->zones[pa->nzones].zone = z;
-		pa->zones[pa->nzones++].floor = floor;
-	}
+	pa->zones[pa->nzones].zone = z;
+	pa->zones[pa->nzones++].floor = floor;
 	return floor;
 }
 
@@ -316,13 +320,15 @@ static int pool_alloc_pages(struct fpgacap_pool *pool, struct page **pages,
 		if (!page)
 			return -ENOMEM;
 		z = page_zone(page);
-		if (!order)
+		/* The kernel's own blocks never come from highmem. */
+		if (!order && !is_highmem(z))
 			floor = pool_zone_floor(pa, z);
 		if (floor && pool_zone_free_from(z, POOL_KEEP_ORDER) < floor) {
 			__free_page(page);
 			dev_warn_ratelimited(pool->budget->dev,
-					     "zone %s is short of free blocks of order %u: the pool stops here\n",
-					     z->name, POOL_KEEP_ORDER);
+					     "node %d zone %s is short of free blocks of order %u: a pool of %lu pages would take them\n",
+					     zone_to_nid(z), z->name, POOL_KEEP_ORDER,
+					     pool->npages);
 			return -ENOMEM;
 		}
 		/* Stop climbing where the zone runs short of high orders. */
@@ -821,6 +827,7 @@ struct fpgacap_pool *fpgacap_pool_create(struct fpgacap_budget *budget,
 	}
 	return pool;
 err:
+	fpgacap_pool_dma_unmap(pool);	/* if it got that far */
 	pool_free(pool);
 	return ERR_PTR(ret);
 }

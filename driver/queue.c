@@ -219,6 +219,7 @@ void fpgacap_queue_stream_on(struct fpgacap_queue *q)
 	q->session++;
 	q->streaming = true;
 	q->error = 0;
+	q->cut = false;
 	q->sequence = 0;
 	q->offset = 0;
 	q->pending_lost = 0;
@@ -353,9 +354,9 @@ void fpgacap_queue_wait_free(struct fpgacap_queue *q, bool (*stop)(void))
  * The buffer is synced for the CPU, stamped with its sequence, stream
  * offset and the loss before it, and queued for DEQUEUE and read(). A
  * buffer completed with FPGACAP_BUF_ERROR fails the stream (-EIO) in the
- * same step, so whoever sees the buffer sees the failure too; buffers
- * completed after it go back to the free list unseen: the failed stream
- * ends at its failure.
+ * same step (during STOP's drain too), so whoever sees the buffer sees the
+ * failure too; buffers completed after it, or after a stall, go back to
+ * the free list unseen: the stream ends at its failure.
  */
 void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 			    size_t bytes_used, u32 flags)
@@ -371,18 +372,18 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 
 	spin_lock(&q->lock);
 	WARN_ON_ONCE(buf->state != FPGACAP_BUF_ACTIVE);
-	if (q->error) {
+	if (q->cut) {
 		/*
-		 * The stream ended at its failure: what the engine finished
-		 * behind it is not delivered, so nothing after the failed
-		 * buffer ever arrives, and the failed stream drains.
+		 * The stream ended at a failed buffer or a stall: what the
+		 * engine finished behind it is not delivered, so nothing
+		 * after the failure ever arrives. Synced for the CPU above,
+		 * the CPU owns it on the free list; take() gives it back.
 		 */
 		buf->state = FPGACAP_BUF_FREE;
 		list_add_tail(&buf->list, &q->free);
 		q->nactive--;
 		q->nfree++;
 		spin_unlock(&q->lock);
-		wake_up(&q->done_wq);
 		return;
 	}
 	bytes_used = min(bytes_used, q->layout.payload);
@@ -406,7 +407,12 @@ void fpgacap_queue_complete(struct fpgacap_queue *q, struct fpgacap_buf *buf,
 	q->stats.bytes_filled += bytes_used;
 	if (flags & FPGACAP_BUF_ERROR) {
 		q->stats.errors++;
-		queue_set_error(q, -EIO);
+		/* Failed while STOP drains it too: no byte after it. */
+		if (!q->error) {
+			q->error = -EIO;
+			q->stats.last_error = EIO;
+		}
+		q->cut = true;
 	}
 	buf->state = FPGACAP_BUF_DONE;
 	list_add_tail(&buf->list, &q->done);
@@ -446,6 +452,11 @@ void fpgacap_queue_requeue(struct fpgacap_queue *q, struct fpgacap_buf *buf)
 void fpgacap_queue_drop(struct fpgacap_queue *q, u64 bytes)
 {
 	spin_lock(&q->lock);
+	/* A failed or stopped stream takes no buffers: nothing is lost. */
+	if (!q->streaming || q->error) {
+		spin_unlock(&q->lock);
+		return;
+	}
 	q->pending_gap = true;
 	q->pending_lost += bytes;
 	q->offset += bytes;
@@ -469,14 +480,19 @@ static void queue_set_error(struct fpgacap_queue *q, int err)
 /**
  * fpgacap_queue_fail() - the source failed; the stream stops taking buffers
  * @q: the queue
- * @err: negative errno (-EIO for an engine error, -ETIMEDOUT for a stall)
+ * @err: negative errno (-EIO for a failed submission, -ENOMEM for an
+ *	engine that takes no descriptor, -ETIMEDOUT for a stall)
  *
  * DEQUEUE and read() drain what was filled, then report EIO; poll reports
- * EPOLLERR. STOP then START recovers. Only the first failure is kept.
+ * EPOLLERR. STOP then START recovers. Only the first failure is kept. A
+ * stall ends the stream where it is (what the engine finishes later is not
+ * delivered); after a failed submission the transfers before it arrive.
  */
 void fpgacap_queue_fail(struct fpgacap_queue *q, int err)
 {
 	spin_lock(&q->lock);
+	if (q->streaming && !q->error && err == -ETIMEDOUT)
+		q->cut = true;
 	queue_set_error(q, err);
 	spin_unlock(&q->lock);
 	wake_up_all(&q->done_wq);

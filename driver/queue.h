@@ -81,6 +81,9 @@ struct fpgacap_buf {
  * @nuser: buffers userspace holds (DEQUEUE or read())
  * @streaming: the source may take buffers
  * @error: negative errno the source failed with, 0 if none
+ * @cut: the stream ended at a failed buffer or a stall: nothing the
+ *	engine finishes after it is delivered (a failed submission leaves
+ *	the transfers before it to arrive)
  * @session: changes whenever held buffers stop being valid for a caller
  *	that dropped the device lock (attach, detach, stream_on, reclaim)
  * @sequence: sequence number of the next completed buffer
@@ -109,6 +112,7 @@ struct fpgacap_queue {
 	u32 nfree, nactive, ndone, nuser;
 	bool streaming;
 	int error;
+	bool cut;
 	u64 session;
 	u64 sequence;
 	u64 offset;

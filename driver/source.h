@@ -14,12 +14,15 @@
  *  - Queue functions are for process context only: a source whose engine
  *    calls back from an interrupt or tasklet defers to a thread or a work
  *    item before it talks to the queue.
- * Errors: a buffer completed with FPGACAP_BUF_ERROR fails the stream (EIO);
- * fpgacap_queue_fail() fails it without a buffer (-ENOMEM when the engine
- * gives no descriptor and nothing is in flight). A failed stream hands out
- * no more buffers. The
- * core's watchdog fails a stream whose source holds buffers and completes
- * none for stall_timeout_ms plus the source's own fill time (-ETIMEDOUT).
+ * Errors: a buffer completed with FPGACAP_BUF_ERROR fails the stream (EIO)
+ * and ends it there: buffers completed after it go back to the free list
+ * unseen. fpgacap_queue_fail() fails it without a buffer (-EIO for a
+ * failed submission, -ENOMEM when the engine gives no descriptor and
+ * nothing is in flight). A failed stream hands out no more buffers, and
+ * fpgacap_queue_drop() counts nothing once it failed. The core's watchdog
+ * fails a stream whose source holds buffers and completes none for
+ * stall_timeout_ms plus the source's own fill time (-ETIMEDOUT), and ends
+ * it there like a failed buffer.
  */
 #ifndef FPGACAP_SOURCE_H
 #define FPGACAP_SOURCE_H

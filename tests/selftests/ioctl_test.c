@@ -297,6 +297,35 @@ TEST_F(ioctl, eio_until_stop_then_enodata)
 	EXPECT_EQ(POLLHUP, pfd.revents);
 }
 
+/*
+ * A failed real-time stream loses nothing afterwards: it takes no buffers,
+ * so neither the time until STOP nor STOP itself counts as dropped data.
+ */
+TEST_F(ioctl, failed_rate_stream_drops_nothing)
+{
+	struct fpgacap_buffer b[8];
+	struct fpgacap_stats st0, st;
+	int n, tries = 0;
+
+	/* 16 KiB every 4 ms: half a second after the failure is 128 due. */
+	ASSERT_EQ(0, configure(self->fd, 4, 16 * KiB, 0, 4 * MiB, NULL));
+	ASSERT_EQ(0, set_hook("inject_error", 1));
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	while ((n = dequeue(self->fd, b, 8, 5000000000LL)) > 0 &&
+	       tries++ < 100)
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+	ASSERT_EQ(-EIO, n);
+	/* What a slow guest dropped before the failure is not the point. */
+	ASSERT_EQ(0, get_stats(self->fd, &st0));
+	sleep_mono(500 * 1000000ULL);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(st0.drops, st.drops);
+	EXPECT_EQ(st0.bytes_dropped, st.bytes_dropped);
+	EXPECT_EQ(1, st.errors);
+	EXPECT_EQ(EIO, st.last_error);
+}
+
 /* stall_timeout_ms = 0 turns the watchdog off; setting it acts at once. */
 TEST_F(ioctl, stall_timeout_zero_is_off)
 {
