@@ -25,6 +25,7 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/uaccess.h>
@@ -80,6 +81,13 @@ static void export_access_end(struct fpgacap_exported *ex)
 }
 
 /* The importer's device maps the buffer's pages for itself. */
+/* The direction a mapping is made in: device reads only, if read-only. */
+static enum dma_data_direction export_dir(struct fpgacap_exported *ex,
+					  enum dma_data_direction dir)
+{
+	return ex->writable ? dir : DMA_TO_DEVICE;
+}
+
 static struct sg_table *export_map(struct dma_buf_attachment *at,
 				   enum dma_data_direction dir)
 {
@@ -90,10 +98,13 @@ static struct sg_table *export_map(struct dma_buf_attachment *at,
 	/*
 	 * A read-only export: no mapping for a device to write. Importers
 	 * such as DRM's PRIME map both ways whatever they do; their device
-	 * must not write a read-only export.
+	 * must not write a read-only export, and it is mapped for reading
+	 * only (which also keeps it apart from the pool's own mapping for
+	 * its engine: only mappings a device writes may not overlap).
 	 */
 	if (dir == DMA_FROM_DEVICE && !ex->writable)
 		return ERR_PTR(-EACCES);
+	dir = export_dir(ex, dir);
 	ret = export_access_begin(ex);
 	if (ret)
 		return ERR_PTR(ret);
@@ -101,9 +112,12 @@ static struct sg_table *export_map(struct dma_buf_attachment *at,
 	ret = -ENOMEM;
 	if (!sgt)
 		goto err;
-	ret = sg_alloc_table_from_pages(sgt, export_pages(ex),
-					ex->pool->buffer_pages, 0,
-					ex->pool->buffer_size, GFP_KERNEL);
+	/* No segment longer than the importer's device takes. */
+	ret = sg_alloc_table_from_pages_segment(sgt, export_pages(ex),
+						ex->pool->buffer_pages, 0,
+						ex->pool->buffer_size,
+						dma_get_max_seg_size(at->dev),
+						GFP_KERNEL);
 	if (ret)
 		goto err_free;
 	/* Owned by the importer's device from here until unmap. */
@@ -123,7 +137,7 @@ err:
 static void export_unmap(struct dma_buf_attachment *at, struct sg_table *sgt,
 			 enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(at->dev, sgt, dir, 0);
+	dma_unmap_sgtable(at->dev, sgt, export_dir(at->dmabuf->priv, dir), 0);
 	sg_free_table(sgt);
 	kfree(sgt);
 	export_access_end(at->dmabuf->priv);
@@ -132,17 +146,24 @@ static void export_unmap(struct dma_buf_attachment *at, struct sg_table *sgt,
 /*
  * DMA_BUF_IOCTL_SYNC: the CPU takes the buffer. It already owns it while
  * userspace holds it (synced for the CPU at completion): nothing to sync,
- * only the access to count.
+ * only the access to count. The importers' fences are waited for here,
+ * before the access opens, so a signal that interrupts the wait leaves
+ * none open (the core's own wait after this one finds them signalled).
  */
 static int export_begin_cpu(struct dma_buf *dmabuf,
 			    enum dma_data_direction dir)
 {
+	bool write = dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE;
 	struct fpgacap_exported *ex = dmabuf->priv;
-
+	long waited;
 	int ret;
 
 	if (dir != DMA_FROM_DEVICE && !ex->writable)
 		return -EACCES;
+	waited = dma_resv_wait_timeout(dmabuf->resv, dma_resv_usage_rw(write),
+				       true, MAX_SCHEDULE_TIMEOUT);
+	if (waited < 0)
+		return waited;
 	ret = export_access_begin(ex);
 	if (!ret)
 		atomic_inc(&ex->cpu_accesses);
@@ -280,8 +301,10 @@ struct dma_buf *fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags)
 	pool = fpgacap_queue_pool(&fdev->queue);
 	if (!pool)
 		return ERR_PTR(-ENOBUFS);
+	/* Writing needs what a writable mmap of the pool needs. */
 	ret = -EACCES;
-	if ((flags & O_ACCMODE) == O_RDWR && !pool->writable)
+	if ((flags & O_ACCMODE) == O_RDWR &&
+	    (!pool->writable || !(ff->file->f_mode & FMODE_WRITE)))
 		goto err_pool;
 	ret = -EINVAL;
 	if (!fpgacap_queue_held(&fdev->queue, index))

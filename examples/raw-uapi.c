@@ -119,7 +119,9 @@ int main(int argc, char **argv)
 	while (got < want && !stop && !bad) {
 		struct fpgacap_dequeue dq = {
 			.buffers = (uintptr_t)bufs,
-			.count = BATCH,
+			/* No more than asked for: a batch may end short. */
+			.count = want - got < BATCH ? (uint32_t)(want - got) :
+						      BATCH,
 			.timeout_ns = 5000000000LL,	/* 5 s */
 		};
 		uint32_t idx[BATCH];
