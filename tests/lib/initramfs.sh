@@ -13,11 +13,15 @@ make_initramfs() {
 
 	cp "$(target_pkg_root busybox-static)/bin/busybox" "$root/bin/busybox"
 	local m ko n=10
+	local -A seen=()
 	for m in "${guest_modules[@]}"; do
 		[ -n "$kmodroot" ] || die "target $target: guest_modules need a Debian image"
 		# modprobe prints "insmod PATH" for each dependency, then the module.
 		for ko in $(modprobe -d "$kmodroot" -S "$krelease" --show-depends "$m" |
 			awk '$1 == "insmod" { print $2 }'); do
+			# Two modules may share a dependency (virtio_pci, virtio_blk).
+			[ -z "${seen[$ko]:-}" ] || continue
+			seen[$ko]=1
 			# Debian's 6.12 modules are compressed: busybox loads plain ones.
 			local dst=$root/lib/modules/guest/$n-$(basename "${ko%.ko*}").ko
 			case $ko in
