@@ -73,6 +73,7 @@ static void usage(FILE *f)
 "  -j, --json              one JSON document (start, sessions, end) on stdout\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
+"  -V, --version           the version\n"
 "BYTES take K, M, G suffixes (powers of 1024). SIGINT or SIGTERM stops within\n"
 "a second, with the summary.\n");
 }
@@ -109,8 +110,8 @@ static void parse_args(int argc, char **argv, struct iiod_options *o)
 	o->stall_ns = 10000000000ULL;
 	o->command_ns = 5000000000ULL;
 	o->keepalive_s = 10;
-	while ((c = getopt_long(argc, argv, "l:d:C:c:s:m:i:jqh", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:d:C:c:s:m:i:" CLI_SHORT_TAIL,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = optarg; break;
 		case 'd':

@@ -250,8 +250,9 @@ int fpgacap_sender_send_datagrams(struct fpgacap_sender *s, const void *data,
  * @offset + k * (slot_size - slot_header), FIRST on slot 0 with @flags
  * (FPGACAP_DGRAM_LOST, _ERROR). @buffer must be writable and held by the
  * caller until release (the buffer was dequeued and is not yet returned);
- * nothing is written after this call returns. Needs 24 <= slot_header
- * <= 255 (-EINVAL).
+ * nothing is written after this call returns. Needs slot_header a
+ * multiple of 8 from 24 to FPGACAP_SLOT_HEADER_MAX, the slotted pool's
+ * rule (-EINVAL otherwise, before anything is written).
  *
  * Records: the source wrote every header; the library reads and writes
  * nothing of @buffer (a read-only mapping will do) and sends the slots as

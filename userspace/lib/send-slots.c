@@ -136,8 +136,12 @@ FPGACAP_API int fpgacap_sender_send_slots(struct fpgacap_sender *s,
 	ret = slot_count(s, payload, &n, &last);
 	if (ret)
 		return ret;
+	/* The room holds a datagram header, and is one a slotted pool can
+	 * have (the UAPI's rule: a multiple of 8, at most
+	 * FPGACAP_SLOT_HEADER_MAX): refused before anything is written. */
 	if (!buffer || s->opts.slot_header < DGRAM_HDR ||
-	    s->opts.slot_header > UINT8_MAX)
+	    s->opts.slot_header > FPGACAP_SLOT_HEADER_MAX ||
+	    s->opts.slot_header % 8)
 		return -EINVAL;
 	e = sender_entry_begin(s, cookie, &ret);
 	if (!e)

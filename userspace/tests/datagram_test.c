@@ -5,7 +5,8 @@
  * intact while buffers are rewritten the moment they are released; the
  * verifier's loss, reordering and duplicate counts on crafted streams; the
  * frame parser on crafted Ethernet frames; fpgacap-sink --frames and
- * --udp with a control connection, end to end.
+ * --udp with a control connection, end to end, and --udp without one
+ * failing an empty stream.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -703,6 +704,74 @@ TEST(sink_udp_library)
 	ASSERT_EQ(0, child_wait(&ch, 5000));
 	EXPECT_EQ(0, WEXITSTATUS(ch.status));
 	free(buf);
+	unlink(pf);
+}
+
+/* A sink on --udp 127.0.0.1:0 without a control connection; its UDP port
+ * in *uport once it has its signal handlers. */
+static int start_udp_sink(struct child *c, const char *portfile,
+			  const char *extra, int *uport)
+{
+	char *argv[] = { "fpgacap-sink", "--udp", "127.0.0.1:0", "-v",
+			 "auto", "--port-file", (char *)portfile, "-q",
+			 (char *)extra, NULL };
+	int i;
+
+	unlink(portfile);
+	*uport = 0;
+	if (child_start(c, argv))
+		return -1;
+	for (i = 0; i < 300 && !*uport; i++) {
+		FILE *f = fopen(portfile, "r");
+
+		if (f) {
+			if (fscanf(f, "%d", uport) != 1)
+				*uport = 0;
+			fclose(f);
+		}
+		if (!*uport)
+			usleep(10000);
+	}
+	return *uport && child_ready(c, 3000) ? 0 : -1;
+}
+
+/*
+ * Without a control connection: a verified stream that never carried a
+ * payload fails when the sink is stopped, as an empty TCP connection
+ * does; a stop while waiting for the stream after a finished one is no
+ * stream and no failure.
+ */
+TEST(sink_udp_empty_fails)
+{
+	static struct crafted c;
+	struct child ch;
+	char pf[64];
+	int fd, port, i;
+
+	snprintf(pf, sizeof(pf), "/tmp/fc-udpempty.%d", getpid());
+	ASSERT_EQ(0, start_udp_sink(&ch, pf, "-n1", &port));
+	ASSERT_LE(0, child_stop(&ch, SIGINT, 3000));
+	EXPECT_EQ(1, WEXITSTATUS(ch.status)) TH_LOG("%s", ch.outbuf);
+	EXPECT_NE(NULL, strstr(ch.outbuf, "FAILED")) TH_LOG("%s", ch.outbuf);
+	EXPECT_NE(NULL, strstr(ch.outbuf, "no payload arrived"))
+		TH_LOG("%s", ch.outbuf);
+	EXPECT_EQ(NULL, strstr(ch.outbuf, "intact")) TH_LOG("%s", ch.outbuf);
+
+	/* One whole stream, then a stop while waiting for the next. */
+	for (i = 0; i < 4; i++)
+		craft(&c, i, i, i * 64ULL, i ? 0 : FPGACAP_DGRAM_FIRST);
+	craft(&c, 4, 4, 256, FPGACAP_DGRAM_END);
+	ASSERT_EQ(0, start_udp_sink(&ch, pf, NULL, &port));
+	fd = udp_to(port);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ((ssize_t)c.len[i], send(fd, c.d[i], c.len[i], 0));
+	close(fd);
+	EXPECT_TRUE(child_expect(&ch, "intact", 5000)) TH_LOG("%s", ch.outbuf);
+	ASSERT_LE(0, child_stop(&ch, SIGINT, 3000));
+	EXPECT_EQ(0, WEXITSTATUS(ch.status)) TH_LOG("%s", ch.outbuf);
+	EXPECT_NE(NULL, strstr(ch.outbuf, "after 1 streams, 0 failed"))
+		TH_LOG("%s", ch.outbuf);
 	unlink(pf);
 }
 

@@ -527,8 +527,19 @@ TEST(slots_refused)
 	close(t2);
 	close(r2);
 
-	/* A framed header needs 24 bytes and fits in one byte's count. */
+	/* A framed header needs 24 bytes, and a room a slotted pool can
+	 * have: a multiple of 8, at most FPGACAP_SLOT_HEADER_MAX. Nothing of
+	 * the buffer is written when it is refused. */
 	o.fd = tx;
+	o.slot_header = 28;
+	ASSERT_EQ(0, fpgacap_sender_create(&o, &s));
+	EXPECT_EQ(-EINVAL, fpgacap_sender_send_slots(s, buf, P, 0, 0, 0));
+	fpgacap_sender_destroy(s);
+	o.slot_header = FPGACAP_SLOT_HEADER_MAX + 4;
+	ASSERT_EQ(0, fpgacap_sender_create(&o, &s));
+	EXPECT_EQ(-EINVAL, fpgacap_sender_send_slots(s, buf, P, 0, 0, 0));
+	fpgacap_sender_destroy(s);
+	EXPECT_EQ(0, buf[0]);
 	o.slot_header = 16;
 	ASSERT_EQ(0, fpgacap_sender_create(&o, &s));
 	EXPECT_EQ(-EINVAL, fpgacap_sender_send_slots(s, buf, P, 0, 0, 0));

@@ -242,9 +242,11 @@ static bool conn_failed(const struct conn *c)
 
 	if (c->error || c->frames_checksum || c->frames_malformed)
 		return true;
+	/* Stopped mid-stream: what arrived is judged, and a verified stream
+	 * that carried no payload fails as at its end. */
 	if (!c->eof && cli_stop)
 		return st->sequence_errors || st->offset_errors ||
-		       st->header_errors || st->data_errors;
+		       st->header_errors || st->data_errors || st->empty;
 	return st->error;
 }
 
@@ -701,10 +703,11 @@ static int dgram_drain(struct conn *c, struct dgram_rx *rx, int file,
 /*
  * One datagram stream. @in/@out: its control connection (-1: none), which
  * hears READY once we receive, and the verdict once it half-closes.
- * 0 passed, 1 failed, -errno.
+ * @first: no stream came before this one. 0 passed, 1 failed, 2 no stream
+ * (stopped while waiting for a later one), -errno.
  */
 static int serve_datagrams(const struct sink_opts *o, struct dgram_rx *rx,
-			   int in, int out, int file)
+			   int in, int out, int file, bool first)
 {
 	static const char ready[] = "FPGACAP-READY\n";
 	struct conn c = { .o = o, .dgram = true };
@@ -770,6 +773,16 @@ static int serve_datagrams(const struct sink_opts *o, struct dgram_rx *rx,
 		interval_report(&c);
 	}
 	cli_meter_done(&c.meter);
+	/*
+	 * Without a control connection a stream begins with its first
+	 * datagram: a stop before one came ends the wait for the next
+	 * stream, which is no stream. When none came at all, this is the
+	 * stream the sink was started for, and an empty one fails.
+	 */
+	if (in < 0 && !c.got && !c.error && !first) {
+		fpgacap_verify_destroy(c.v);
+		return 2;
+	}
 	c.secs = (double)((last ? last : fc_now_ns()) - c.start_ns) / 1e9;
 	c.rx_dropped = rx->drops - rx->drops_base;
 	/* The only stream: free the port before the sender hears the
@@ -809,7 +822,6 @@ static int write_port(const char *path, int fd, int fd2)
 	return fclose(f) ? -errno : 0;
 }
 
-/* Datagram streams, one after another, until -n or a stop. */
 /*
  * The next connection on @lfd, waiting at most 200 ms: its descriptor,
  * -EAGAIN to look again (nothing yet, or interrupted), or -errno, said.
@@ -830,6 +842,7 @@ static int accept_next(int lfd)
 	return -errno;
 }
 
+/* Datagram streams, one after another, until -n or a stop. */
 static int main_datagrams(const struct sink_opts *o, int lfd, int file)
 {
 	uint64_t served = 0, failed = 0;
@@ -853,7 +866,8 @@ static int main_datagrams(const struct sink_opts *o, int lfd, int file)
 		return 1;
 	}
 	if (o->stdio) {
-		ret = serve_datagrams(o, &rx, STDIN_FILENO, STDOUT_FILENO, file);
+		ret = serve_datagrams(o, &rx, STDIN_FILENO, STDOUT_FILENO, file,
+				      true);
 		free(rx.buf);
 		return ret ? 1 : 0;
 	}
@@ -875,9 +889,11 @@ static int main_datagrams(const struct sink_opts *o, int lfd, int file)
 				break;
 			}
 		}
-		ret = serve_datagrams(o, &rx, c, c, file);
+		ret = serve_datagrams(o, &rx, c, c, file, !served);
 		if (c >= 0)
 			close(c);
+		if (ret == 2)
+			break;
 		if (ret)
 			failed++;
 		served++;
