@@ -4,13 +4,15 @@
  * shipped. It stands for the other device a capture buffer is handed to (a
  * video codec, a GPU, a USB gadget): its own platform device
  * "fpgacap-importer" attaches to a dma-buf, maps it through the DMA API the
- * way such a driver does, and checks the data against fpgacap's pattern:
- *   - through the sg table's pages (kmap_local_page), what the exporter
- *     says the buffer is;
- *   - through the table's DMA addresses, what this device would read,
- *     where the device maps directly (no IOMMU; swiotlb bounce buffers
- *     included): DMA address -> physical -> page, as fpgacap-testdma
- *     writes.
+ * way such a driver does, and checks the data against fpgacap's pattern
+ * through the table's DMA addresses: what this device reads, found as a
+ * device that maps directly finds memory (no IOMMU; swiotlb bounce buffers
+ * included): DMA address -> physical -> page, as fpgacap-testdma writes.
+ * Never through the table's pages: an importer owns only the DMA side of
+ * the table (sg_dma_address, sg_dma_len); the page links are the
+ * exporter's, and with CONFIG_DMABUF_DEBUG (default y with DMA_API_DEBUG)
+ * the dma-buf core scrambles them between map and unmap
+ * (mangle_sg_table()), so sg_page() gives a pointer that faults.
  * It also checks what the exporter owes every importer: a table covering
  * the dma-buf, no segment longer than the device's max_seg_size (its DMA
  * parameters, which the dma-buf documentation asks exporters to honour and
@@ -71,8 +73,8 @@ FPGACAP_IMPORT_NS_DMA_BUF;
  * @first_bad: stream offset of the first that differs
  * @want: the pattern's byte there
  * @got: the buffer's byte there
- * @view: where it was seen: "cpu" (the pages) or "device" (DMA addresses)
- * @device_view: the DMA addresses were read too
+ * @view: where it was seen: "device" (the DMA addresses)
+ * @device_view: the DMA addresses were read (always, once a check ran)
  */
 struct imp_check {
 	u64 bytes;
@@ -205,31 +207,11 @@ static u64 imp_start(u64 offset, u64 window)
 	return rem;
 }
 
-/* The CPU's view: the pages the exporter put in the table. */
-static u64 imp_check_pages(struct imp_slot *s, struct imp_check *c,
-			   u64 offset, u64 len, u64 window)
-{
-	struct sg_page_iter piter;
-	u64 x = imp_start(offset, window), done = 0;
-
-	for_each_sgtable_page(s->sgt, &piter, 0) {
-		size_t n = min_t(u64, PAGE_SIZE, len - done);
-		/* The pool's pages may be highmem on 32-bit ARM. */
-		u8 *p = kmap_local_page(sg_page_iter_page(&piter));
-
-		imp_compare(c, p, n, &x, window, "cpu");
-		kunmap_local(p);
-		done += n;
-		if (done == len)
-			break;
-	}
-	return done;
-}
-
 /*
  * The device's view: what it reads at the table's DMA addresses, found as
  * a device without an IOMMU finds memory (a swiotlb bounce buffer where
- * the DMA API bounced).
+ * the DMA API bounced). Only the DMA side of the table is read: its page
+ * links are not the importer's (see the top of the file).
  */
 static u64 imp_check_dma(struct imp_dev *imp, struct imp_slot *s,
 			 struct imp_check *c, u64 offset, u64 len, u64 window)
@@ -277,16 +259,18 @@ static int imp_check(struct imp_dev *imp, struct imp_slot *s, u64 offset,
 	if (len > s->dmabuf->size || (window && window % 8))
 		return -EINVAL;
 
+	/*
+	 * Direct mapping only: an IOMMU's addresses are not physical. The
+	 * importer's own platform device has neither IOMMU nor DMA ops.
+	 */
+	if (get_dma_ops(imp->dev) || device_iommu_mapped(imp->dev))
+		return -EOPNOTSUPP;
+
 	/* The CPU reads what the device may have written: the CPU's now. */
 	if (s->dir != DMA_TO_DEVICE)
 		dma_sync_sgtable_for_cpu(imp->dev, s->sgt, s->dir);
-	done = imp_check_pages(s, &c, offset, len, window);
-	/* Direct mapping only: an IOMMU's addresses are not physical. */
-	if (done == len && !get_dma_ops(imp->dev) &&
-	    !device_iommu_mapped(imp->dev)) {
-		c.device_view = true;
-		done = imp_check_dma(imp, s, &c, offset, len, window);
-	}
+	c.device_view = true;
+	done = imp_check_dma(imp, s, &c, offset, len, window);
 	if (s->dir != DMA_TO_DEVICE)
 		dma_sync_sgtable_for_device(imp->dev, s->sgt, s->dir);
 

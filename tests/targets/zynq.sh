@@ -17,11 +17,10 @@ console=ttyPS0,115200
 nic=cadence_gem
 sources="pattern memcpy slave testdma"
 # Test-only modules: the dmaengine provider for the tests (its checking DMA
-# operations stand in for the caches QEMU does not model) and the classic
-# coherent driver. The provider's long tests run a tenth of their buffers.
-# Not the dma-buf importer: its check of an imported table faults in
-# kmap_local_page() on this 32-bit kernel (dmabuf_test skips what needs it).
-test_kmods=(kmod classic)
+# operations stand in for the caches QEMU does not model), the classic
+# coherent driver and the dma-buf importer. The provider's long tests run
+# a tenth of their buffers.
+test_kmods=(kmod classic importer)
 append="FPGACAP_TESTDMA_SCALE=10"
 # SD cards for record_test (tests/lib/disks.sh), in the board's two
 # slots: one to record onto (its failing writes come from the kernel's
