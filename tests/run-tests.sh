@@ -16,10 +16,12 @@ cd "$(dirname "$0")/.."
 . tests/lib/common.sh
 . tests/lib/target.sh
 
-# The kernels users run on these boards (Debian's 6.1 and 6.12, PL330 and
-# ZDMA models, swiotlb, one debug kernel); the newest lines (7.x targets)
-# run with --all or tests/run-newest.sh (docs/testing.md, Time).
-default_targets="x86 x86-6.12 x86-swiotlb zynq zynq-6.12 zynqmp x86-debug"
+# The kernels users run on these boards (Debian's 6.1 and 6.12 images,
+# the PL330 and ZDMA models on debug kernels, swiotlb, KASAN): three
+# kernels built from source on a fresh machine. zynq-6.12 (a fourth) and
+# the newest lines (7.x) run with --all or tests/run-newest.sh
+# (docs/testing.md, Time).
+default_targets="x86 x86-6.12 x86-swiotlb zynq zynqmp x86-debug"
 targets=${FPGACAP_TARGETS:-$default_targets}
 soak= chosen=${FPGACAP_TARGETS:+1}
 while [ $# -gt 0 ]; do
