@@ -159,7 +159,9 @@ selftests_harness() {
 	local ksft=$1/tools/testing/selftests
 	mkdir -p "$work/include/fpgacap"
 	cp "$FPGACAP_TOP/uapi/fpgacap.h" "$work/include/fpgacap/"
-	# <libfpgacap.h> includes the version header the build generates.
+	# <libfpgacap.h> includes the version header the build generates;
+	# dmabuf_test takes the kernel's DRM uapi headers after libc's, as
+	# tests/selftests/Makefile does.
 	make -s -C "$FPGACAP_TOP/userspace" O="$work" \
 		"$work/include/fpgacap/libfpgacap-version.h" >/dev/null || return 1
 	printf '%s\0' "$FPGACAP_TOP"/tests/selftests/*_test.c \
@@ -170,6 +172,7 @@ selftests_harness() {
 			-Wno-misleading-indentation -D_GNU_SOURCE \
 			-I"$FPGACAP_TOP/uapi" -I"$FPGACAP_TOP/userspace/include" \
 			-I"$work/include" -I"$ksft" -I"$FPGACAP_TOP/tests/selftests" \
+			-idirafter "$1/include/uapi" -D__user= \
 			-fsyntax-only
 }
 
