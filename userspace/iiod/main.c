@@ -369,14 +369,18 @@ static void on_wake(int sig)
 
 /*
  * Replies leave at once (each is one send: wire.c), and a client whose
- * host goes away without a word is found by keepalive within twice the
- * idle time (from 5 s on); its session then ends and frees the device.
+ * host goes away without a word is found within twice the idle time
+ * (from 5 s on); its session then ends and frees the device. Keepalive
+ * finds it while nothing is in flight; while a reply is unacknowledged
+ * TCP sends no keepalive probe, and only the user timeout (the same
+ * bound) ends it before the retransmissions give up, minutes later.
  */
 static void socket_options(const struct iiod_options *o, int fd)
 {
 	int one = 1, idle = (int)o->keepalive_s;
 	int intvl = idle / KEEPALIVE_PROBES ? idle / KEEPALIVE_PROBES : 1;
 	int cnt = KEEPALIVE_PROBES;
+	unsigned int user_ms = (unsigned int)(idle + cnt * intvl) * 1000U;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (!idle)
@@ -385,6 +389,8 @@ static void socket_options(const struct iiod_options *o, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms,
+		   sizeof(user_ms));
 }
 
 static int start_conn(struct iiod_server *srv, int fd)

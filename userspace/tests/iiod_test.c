@@ -7,7 +7,10 @@
  * connection limit, IPv4 and IPv6, --help, strict options, SIGTERM within
  * a second with its summary. The binary comes from $FPGACAP_BIN.
  */
+#include <net/if.h>
 #include <netdb.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <linux/tcp.h>		/* tcp_info with tcpi_segs_in */
 #include <poll.h>
 #include <stdarg.h>
@@ -1220,14 +1223,16 @@ static const char fake_conf[] =
 	"channel voltage2 le:u16/16>>0\n";
 
 /* Start the fake server on 127.0.0.1 with the devices above. */
-static int start_fake(struct server *s, char *conf, const char *extra1,
-		      const char *extra2)
+static int start_fake4(struct server *s, char *conf, const char *extra1,
+		       const char *extra2, const char *extra3,
+		       const char *extra4)
 {
 	char *argv[] = { (char *)fake_server(), "-l", "127.0.0.1:0",
 			 "--port-file", s->portfile, "-q", "-C", conf,
 			 "-d", "fake:cnt", "-d", "fake:lanes", "-d", "fake:tri",
 			 "--stall-timeout", "1", "--json", (char *)extra1,
-			 (char *)extra2, NULL };
+			 (char *)extra2, (char *)extra3, (char *)extra4,
+			 NULL };
 	int fd = mkstemp(conf), i;
 
 	if (fd < 0 || write(fd, fake_conf, sizeof(fake_conf) - 1) !=
@@ -1255,6 +1260,12 @@ static int start_fake(struct server *s, char *conf, const char *extra1,
 		usleep(10000);
 	}
 	return -1;
+}
+
+static int start_fake(struct server *s, char *conf, const char *extra1,
+		      const char *extra2)
+{
+	return start_fake4(s, conf, extra1, extra2, NULL, NULL);
 }
 
 /* A protocol connection with its own read buffer. */
@@ -1610,6 +1621,68 @@ TEST_F(fake, a_client_that_vanishes_after_open_frees_its_device)
 	EXPECT_LE(5, i);
 	EXPECT_EQ(0, pc_cmd(&other, "OPEN cnt 1024 00000001"));
 	close(other.fd);
+}
+
+/* Loopback up or down (in the test's own network namespace). */
+static int loopback(bool up)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags = up ? ifr.ifr_flags | IFF_UP :
+				     ifr.ifr_flags & ~IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * A client whose host vanishes while a reply is on its way (the loopback
+ * of the test's own network namespace goes down mid-READBUF, so nothing
+ * arrives and nothing is acknowledged): TCP sends no keepalive probe
+ * while data is unacknowledged, and the stall check watches only a send
+ * that blocks, which these small chunks never do. The user timeout
+ * (keepalive's bound: 1 s idle and five probes here) ends the connection;
+ * without it the retransmissions would hold the device for minutes. With
+ * the loopback up again, a new client finds the device idle.
+ */
+TEST(a_client_that_vanishes_mid_reply_frees_its_device)
+{
+	char conf[32] = "/tmp/fc-iiod-vanish.XXXXXX", val[64];
+	struct pc *p = calloc(1, sizeof(*p)), *q = calloc(1, sizeof(*q));
+	struct server s = { 0 };
+
+	ASSERT_TRUE(p && q);
+	if (unshare(CLONE_NEWNET))
+		SKIP(return, "a network namespace needs CAP_SYS_ADMIN");
+	ASSERT_EQ(0, loopback(true));
+	ASSERT_EQ(0, start_fake4(&s, conf, "--keepalive", "1",
+				 "--stall-timeout", "60"));
+	p->fd = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, p->fd);
+	/* A pool buffer of 1024 samples a second, each sent as it comes. */
+	ASSERT_EQ(4, pc_cmd(p, "WRITE cnt sampling_frequency 4\r\n1024"));
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 1024 00000001"));
+	ASSERT_EQ(0, say(p->fd, "READBUF cnt 1048576\r\n"));
+	ASSERT_EQ(0, pc_fill(p, 5000));
+	ASSERT_EQ(0, loopback(false));
+	/* The user timeout is 6 s: well past it. */
+	usleep(9000000);
+	ASSERT_EQ(0, loopback(true));
+	q->fd = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, q->fd);
+	ASSERT_EQ(0, pc_attr(q, "cnt", "state", val, sizeof(val)));
+	EXPECT_STREQ("idle", val);
+	close(q->fd);
+	close(p->fd);
+	child_stop(&s.c, SIGKILL, 2000);
+	unlink(conf);
+	free(p);
+	free(q);
 }
 
 /*
