@@ -52,6 +52,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/io.h>
+#include <linux/kmemleak.h>
 #include <linux/lockdep.h>
 #include <linux/math64.h>
 #include <linux/module.h>
@@ -181,7 +182,8 @@ static struct dma_tokens *dma_tokens_new(struct dma_source *ds)
  * The source lets go of its tokens (the channel was released). A late
  * callback may still come on a retired one only from an engine that calls
  * back from its own thread and cannot synchronize: that set stays, with
- * no source, and is never freed. Return: true if @set was freed.
+ * no source, and is never freed (kmemleak is told so). Return: true if
+ * @set was freed.
  */
 static bool dma_tokens_put(struct dma_tokens *set, bool synchronizes)
 {
@@ -191,9 +193,13 @@ static bool dma_tokens_put(struct dma_tokens *set, bool synchronizes)
 	leave = set->retired && set->thread_callbacks && !synchronizes;
 	set->ds = NULL;
 	spin_unlock_irq(&set->lock);
-	if (!leave)
+	if (!leave) {
 		kfree(set);
-	return !leave;
+		return true;
+	}
+	/* On purpose: one set per released channel of such an engine. */
+	kmemleak_not_leak(set);
+	return false;
 }
 
 /* A free token, armed for @slot; the tokens' lock held. */
