@@ -50,18 +50,32 @@ enum bench_mode {
 	MODE_UDP_COPY,		/* page pool, UDP datagrams, GSO, copied */
 	MODE_UDP_ZEROCOPY,	/* ... MSG_ZEROCOPY */
 	MODE_UDP_URING,		/* ... io_uring SENDMSG_ZC */
+	MODE_FRAMED_COPY,	/* slotted pool, a run of slots a send, copied */
+	MODE_FRAMED_ZEROCOPY,	/* ... MSG_ZEROCOPY, one pin a send */
+	MODE_FRAMED_URING,	/* ... io_uring SEND_ZC, registered pool */
 	NR_MODES,
 };
 
 static const char *const mode_names[NR_MODES] = {
 	"capture", "copy", "zerocopy", "uring", "uring-fixed",
 	"coherent-copy", "coherent-zerocopy", "udp-copy", "udp-zerocopy",
-	"udp-uring",
+	"udp-uring", "udp-framed", "udp-framed-zerocopy", "udp-framed-uring",
 };
+
+/* A datagram a slot: 1472 bytes fill an IPv4 UDP packet at MTU 1500; the
+ * library writes the 24-byte datagram header into each slot's room. */
+#define SLOT_SIZE_DEFAULT 1472
+#define SLOT_HEADER 24
 
 static bool mode_udp(enum bench_mode m)
 {
 	return m >= MODE_UDP_COPY;
+}
+
+/* A slotted, writable pool: the library frames each slot in place. */
+static bool mode_framed(enum bench_mode m)
+{
+	return m >= MODE_FRAMED_COPY;
 }
 
 static bool mode_coherent(enum bench_mode m)
@@ -75,10 +89,12 @@ static enum fpgacap_send_mode send_mode(enum bench_mode m)
 	case MODE_ZEROCOPY:
 	case MODE_COHERENT_ZC:
 	case MODE_UDP_ZEROCOPY:
+	case MODE_FRAMED_ZEROCOPY:
 		return FPGACAP_SEND_ZEROCOPY;
 	case MODE_URING:
 	case MODE_URING_FIXED:
 	case MODE_UDP_URING:
+	case MODE_FRAMED_URING:
 		return FPGACAP_SEND_URING;
 	default:
 		return FPGACAP_SEND_COPY;
@@ -92,6 +108,7 @@ struct bench_opts {
 	const char *udp_control;	/* its sink's control connection */
 	const char *classic;		/* the classic driver's device */
 	uint32_t count, repeat;
+	uint32_t slot_size;		/* udp-framed-*: bytes per slot */
 	uint64_t sizes[16];
 	unsigned int nsizes;
 	uint64_t duration_ns, bytes, rate;
@@ -151,6 +168,7 @@ struct result {
 	uint64_t lat_p50, lat_p99;
 	int64_t retransmits;		/* TCP, -1 if unknown */
 	uint64_t datagrams;		/* UDP: sent */
+	uint64_t datagram_sends;	/* ... in sendmsg() or io_uring requests */
 	uint32_t datagram_size, gso_segments;
 	int sink;			/* UDP: 0 intact, 1 not, -errno */
 	uint64_t sink_datagrams, sink_lost, sink_dropped;
@@ -283,6 +301,7 @@ static void sender_figures(struct fpgacap_sender *s, struct result *r)
 	r->fixed_error = ss.fixed_buffers_error;
 	r->mode_used = fpgacap_send_mode_name(ss.mode);
 	r->datagrams = ss.datagrams;
+	r->datagram_sends = ss.datagram_sends;
 	r->datagram_size = ss.datagram_size;
 	r->gso_segments = ss.gso_segments;
 }
@@ -522,10 +541,34 @@ static void watchdog(unsigned int seconds)
 }
 
 /* One mode at one geometry, with its CPU accounting. */
+/*
+ * The pool for @mode: writable where the library writes into it (framed
+ * headers) or io_uring registers it; slotted for the framed modes, whose
+ * source writes each slot's payload behind its header room (a DMA segment
+ * a payload) and whose pump sends a run of whole slots a send.
+ */
+static int configure(struct fpgacap *dev, const struct bench_opts *o,
+		     enum bench_mode mode, uint64_t size)
+{
+	struct fpgacap_config req = {
+		.count = o->count,
+		.buffer_size = size,
+		.rate = o->rate,
+	};
+
+	if (mode == MODE_URING_FIXED || mode_framed(mode))
+		req.flags |= FPGACAP_CFG_WRITABLE;
+	if (mode_framed(mode)) {
+		req.slot_size = o->slot_size;
+		req.slot_header = SLOT_HEADER;
+	}
+	return fpgacap_configure_pool(dev, &req);
+}
+
 static void run_one(const struct bench_opts *o, enum bench_mode mode,
 		    uint64_t size, uint32_t rep, struct result *r)
 {
-	bool writable = mode == MODE_URING_FIXED;
+	bool writable = mode == MODE_URING_FIXED || mode_framed(mode);
 	uint64_t u0, s0, u1, s1, t0, t1;
 	struct sys_cpu c0, c1;
 	struct fpgacap_stats st;
@@ -550,9 +593,7 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 	} else {
 		ret = fpgacap_open(o->device, writable ? O_RDWR : 0, &dev);
 		if (!ret)
-			ret = fpgacap_configure(dev, o->count, size, writable ?
-						FPGACAP_CFG_WRITABLE : 0,
-						o->rate);
+			ret = configure(dev, o, mode, size);
 	}
 	watchdog(o->run_timeout);
 	if (!ret && mode != MODE_CAPTURE)
@@ -934,7 +975,7 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       "\"fixed_buffers_error\":%d,\"drops\":%llu,"
 		       "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
 		       "\"retransmits\":%lld,\"datagrams\":%llu,"
-		       "\"datagram_size\":%u,\"gso_segments\":%u,\"sink\":%d,"
+		       "\"datagram_sends\":%llu,\"datagram_size\":%u,\"gso_segments\":%u,\"sink\":%d,"
 		       "\"sink_datagrams\":%llu,\"sink_lost\":%llu,"
 		       "\"sink_dropped\":%llu,\"interrupted\":%s,"
 		       "\"model_id\":%u}",
@@ -955,7 +996,8 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       (unsigned long long)r->lat_p50,
 		       (unsigned long long)r->lat_p99,
 		       (long long)r->retransmits,
-		       (unsigned long long)r->datagrams, r->datagram_size,
+		       (unsigned long long)r->datagrams,
+		       (unsigned long long)r->datagram_sends, r->datagram_size,
 		       r->gso_segments, r->sink,
 		       (unsigned long long)r->sink_datagrams,
 		       (unsigned long long)r->sink_lost,
@@ -964,16 +1006,16 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		return;
 	}
 	if (first)
-		printf("%-18s %8s %3s %9s %10s %10s %11s %7s %s\n", "mode",
+		printf("%-20s %8s %3s %9s %10s %10s %11s %7s %s\n", "mode",
 		       "buffer", "rep", "MB/s", "busy s/GB", "proc s/GB",
 		       "zc/copied", "drops", "sink");
 	if (r->error) {
-		printf("%-18s %7lluK %3u  %s\n", mode_names[r->mode],
+		printf("%-20s %7lluK %3u  %s\n", mode_names[r->mode],
 		       (unsigned long long)(r->size >> 10), r->rep,
 		       fpgacap_strerror(r->error));
 		return;
 	}
-	printf("%-18s %7lluK %3u %9.2f %10.4f %10.4f %5llu/%-5llu %7llu ",
+	printf("%-20s %7lluK %3u %9.2f %10.4f %10.4f %5llu/%-5llu %7llu ",
 	       mode_names[r->mode], (unsigned long long)(r->size >> 10),
 	       r->rep, r->mbps, per_gb(busy, r->bytes),
 	       per_gb(r->proc_user + r->proc_sys, r->bytes),
@@ -1000,8 +1042,9 @@ static void usage(FILE *f)
 "                        else /dev/fpgacap)\n"
 "  -m, --mode MODE       capture | copy | zerocopy | uring | uring-fixed |\n"
 "                        coherent-copy | coherent-zerocopy | udp-copy |\n"
-"                        udp-zerocopy | udp-uring (repeatable; default\n"
-"                        zerocopy)\n"
+"                        udp-zerocopy | udp-uring | udp-framed |\n"
+"                        udp-framed-zerocopy | udp-framed-uring\n"
+"                        (repeatable; default zerocopy)\n"
 "      --compare         every mode the options make possible\n"
 "  -c, --count N         buffers in the pool (default 16)\n"
 "  -s, --size BYTES      buffer size; repeat or use --sweep (default 256K)\n"
@@ -1011,6 +1054,10 @@ static void usage(FILE *f)
 "  -r, --repeat N        run every mode and size N times (default 1)\n"
 "      --rate BYTES      pattern source rate (default 0: as fast as it can)\n"
 "  -u, --udp HOST:PORT   where the udp-* modes send datagrams\n"
+"      --slot BYTES      udp-framed*: bytes per datagram slot, a multiple\n"
+"                        of 8, 1024..65504 (default 1472: one IPv4\n"
+"                        datagram at MTU 1500, 24 of them the header the\n"
+"                        library writes)\n"
 "      --control HOST:PORT\n"
 "                        the UDP sink's control (fpgacap-sink --control):\n"
 "                        wait for it, and report what it received;\n"
@@ -1051,7 +1098,7 @@ static void usage(FILE *f)
 
 enum { OPT_COMPARE = 256, OPT_SWEEP, OPT_RATE, OPT_HANDOFF, OPT_SETUP,
        OPT_MEMCPY, OPT_UDP_CONTROL, OPT_CLASSIC, OPT_RUN_TIMEOUT,
-       OPT_MODEL, OPT_MODEL_PROFILE };
+       OPT_MODEL, OPT_MODEL_PROFILE, OPT_SLOT };
 
 static void add_size(struct bench_opts *o, const char *opt, const char *s)
 {
@@ -1090,6 +1137,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "udp", required_argument, NULL, 'u' },
 		{ "udp-control", required_argument, NULL, OPT_UDP_CONTROL },
+		{ "slot", required_argument, NULL, OPT_SLOT },
 		{ "control", required_argument, NULL, OPT_UDP_CONTROL },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "classic", required_argument, NULL, OPT_CLASSIC },
@@ -1107,6 +1155,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 
 	o->count = 16;
 	o->repeat = 1;
+	o->slot_size = SLOT_SIZE_DEFAULT;
 	o->duration_ns = 5000000000ULL;
 	while ((c = getopt_long(argc, argv, "d:m:c:s:t:b:r:u:i:" CLI_SHORT_TAIL,
 				longopts, NULL)) != -1) {
@@ -1160,6 +1209,12 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		case 'u':
 			cli_check_hostport("--udp", optarg);
 			o->udp = optarg;
+			break;
+		case OPT_SLOT:
+			o->slot_size = (uint32_t)cli_opt_u64("--slot", optarg,
+				0, FPGACAP_SLOT_MIN, FPGACAP_SLOT_MAX);
+			if (o->slot_size % 8)
+				cli_bad_arg("--slot", optarg, "a multiple of 8");
 			break;
 		case OPT_UDP_CONTROL:
 			cli_check_hostport("--control", optarg);
