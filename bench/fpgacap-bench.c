@@ -53,6 +53,9 @@ enum bench_mode {
 	MODE_FRAMED_COPY,	/* slotted pool, a run of slots a send, copied */
 	MODE_FRAMED_ZEROCOPY,	/* ... MSG_ZEROCOPY, one pin a send */
 	MODE_FRAMED_URING,	/* ... io_uring SEND_ZC, registered pool */
+	MODE_RECORDS_COPY,	/* slots the source writes whole, copied */
+	MODE_RECORDS_ZEROCOPY,	/* ... MSG_ZEROCOPY */
+	MODE_RECORDS_URING,	/* ... io_uring SEND_ZC */
 	NR_MODES,
 };
 
@@ -60,6 +63,7 @@ static const char *const mode_names[NR_MODES] = {
 	"capture", "copy", "zerocopy", "uring", "uring-fixed",
 	"coherent-copy", "coherent-zerocopy", "udp-copy", "udp-zerocopy",
 	"udp-uring", "udp-framed", "udp-framed-zerocopy", "udp-framed-uring",
+	"udp-records", "udp-records-zerocopy", "udp-records-uring",
 };
 
 /* A datagram a slot: 1472 bytes fill an IPv4 UDP packet at MTU 1500; the
@@ -72,10 +76,18 @@ static bool mode_udp(enum bench_mode m)
 	return m >= MODE_UDP_COPY;
 }
 
-/* A slotted, writable pool: the library frames each slot in place. */
-static bool mode_framed(enum bench_mode m)
+/* A slotted pool: a run of whole slots a send. */
+static bool mode_slotted(enum bench_mode m)
 {
 	return m >= MODE_FRAMED_COPY;
+}
+
+/* ... writable: the library writes each header into its slot's room (the
+ * source writes the payloads, a DMA segment each); else the source wrote
+ * whole records, and the pool stays read-only. */
+static bool mode_framed(enum bench_mode m)
+{
+	return m >= MODE_FRAMED_COPY && m < MODE_RECORDS_COPY;
 }
 
 static bool mode_coherent(enum bench_mode m)
@@ -90,11 +102,13 @@ static enum fpgacap_send_mode send_mode(enum bench_mode m)
 	case MODE_COHERENT_ZC:
 	case MODE_UDP_ZEROCOPY:
 	case MODE_FRAMED_ZEROCOPY:
+	case MODE_RECORDS_ZEROCOPY:
 		return FPGACAP_SEND_ZEROCOPY;
 	case MODE_URING:
 	case MODE_URING_FIXED:
 	case MODE_UDP_URING:
 	case MODE_FRAMED_URING:
+	case MODE_RECORDS_URING:
 		return FPGACAP_SEND_URING;
 	default:
 		return FPGACAP_SEND_COPY;
@@ -543,9 +557,8 @@ static void watchdog(unsigned int seconds)
 /* One mode at one geometry, with its CPU accounting. */
 /*
  * The pool for @mode: writable where the library writes into it (framed
- * headers) or io_uring registers it; slotted for the framed modes, whose
- * source writes each slot's payload behind its header room (a DMA segment
- * a payload) and whose pump sends a run of whole slots a send.
+ * headers) or io_uring registers it; slotted for the framed and records
+ * modes, whose pump sends a run of whole slots a send.
  */
 static int configure(struct fpgacap *dev, const struct bench_opts *o,
 		     enum bench_mode mode, uint64_t size)
@@ -558,10 +571,12 @@ static int configure(struct fpgacap *dev, const struct bench_opts *o,
 
 	if (mode == MODE_URING_FIXED || mode_framed(mode))
 		req.flags |= FPGACAP_CFG_WRITABLE;
-	if (mode_framed(mode)) {
+	if (mode_slotted(mode)) {
 		req.slot_size = o->slot_size;
 		req.slot_header = SLOT_HEADER;
 	}
+	if (mode_slotted(mode) && !mode_framed(mode))
+		req.flags |= FPGACAP_CFG_RECORDS;
 	return fpgacap_configure_pool(dev, &req);
 }
 
@@ -1043,8 +1058,10 @@ static void usage(FILE *f)
 "  -m, --mode MODE       capture | copy | zerocopy | uring | uring-fixed |\n"
 "                        coherent-copy | coherent-zerocopy | udp-copy |\n"
 "                        udp-zerocopy | udp-uring | udp-framed |\n"
-"                        udp-framed-zerocopy | udp-framed-uring\n"
-"                        (repeatable; default zerocopy)\n"
+"                        udp-framed-zerocopy | udp-framed-uring |\n"
+"                        udp-records | udp-records-zerocopy |\n"
+"                        udp-records-uring (repeatable; default\n"
+"                        zerocopy)\n"
 "      --compare         every mode the options make possible\n"
 "  -c, --count N         buffers in the pool (default 16)\n"
 "  -s, --size BYTES      buffer size; repeat or use --sweep (default 256K)\n"
@@ -1054,10 +1071,11 @@ static void usage(FILE *f)
 "  -r, --repeat N        run every mode and size N times (default 1)\n"
 "      --rate BYTES      pattern source rate (default 0: as fast as it can)\n"
 "  -u, --udp HOST:PORT   where the udp-* modes send datagrams\n"
-"      --slot BYTES      udp-framed*: bytes per datagram slot, a multiple\n"
-"                        of 8, 1024..65504 (default 1472: one IPv4\n"
-"                        datagram at MTU 1500, 24 of them the header the\n"
-"                        library writes)\n"
+"      --slot BYTES      udp-framed*, udp-records*: bytes per datagram\n"
+"                        slot, a multiple of 8, 1024..65504 (default\n"
+"                        1472: one IPv4 datagram at MTU 1500, 24 of them\n"
+"                        its header: the library writes it into the slot\n"
+"                        (framed), or the source wrote it (records))\n"
 "      --control HOST:PORT\n"
 "                        the UDP sink's control (fpgacap-sink --control):\n"
 "                        wait for it, and report what it received;\n"

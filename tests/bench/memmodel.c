@@ -27,8 +27,9 @@
  * physically indexed (code by its host address, which keeps the set index
  * as QEMU maps guest RAM aligned), a unified level 2 behind split level 1
  * caches, each level 1 miss one level 2 access, each dirty level 1
- * eviction a write into level 2. A miss to a line next to one of the last
- * eight misses of its level counts as sequential as well. What a plugin cannot see: other bus
+ * eviction a write into level 2. A miss at most two lines from one of the
+ * last 32 misses of its level counts as sequential as well
+ * (stream_next()). What a plugin cannot see: other bus
  * masters (DMA engines, the NIC) and cache maintenance by address (a
  * DMA-mapped line stays in the model until evicted), so a bench keeps
  * its buffers larger than the level 2 cache.
@@ -102,15 +103,24 @@ struct block {
 	uint64_t execs, l1i_miss, l1d_miss, l2_miss, io_read, io_write;
 	uint64_t l1_seq, l2_seq;	/* misses next to a recent miss */
 	uint64_t nc_bytes;
+	struct block_counts {		/* the above when the window paused */
+		uint64_t execs, l1i_miss, l1d_miss, l2_miss, io_read;
+		uint64_t io_write, l1_seq, l2_seq, nc_bytes;
+	} at_pause;
 	struct block *next;
 };
 
 /*
- * Misses next to one of the last few misses of the same level: what a
- * stream prefetcher and overlapping line fills hide, as in a copy. The
- * model charges them less than a lone miss.
+ * Misses near one of the last misses of the same level: what a stream
+ * prefetcher and overlapping line fills hide, as in a copy. The model
+ * charges them less than a lone miss. Near is one or two lines either
+ * way: glibc's ARMv7 memcpy reads ahead in 64-byte steps, every other
+ * 32-byte line, and the line between misses a little later; and the last
+ * 32 misses, so that two interleaved streams (a copy's source and
+ * destination, each with its read-ahead) are each still seen as one.
  */
-#define STREAM_DEPTH 8
+#define STREAM_DEPTH 32
+#define STREAM_REACH 2
 struct stream {
 	uint64_t line[STREAM_DEPTH];	/* + 1; 0: empty */
 	unsigned int next;
@@ -121,9 +131,12 @@ static bool stream_next(struct stream *s, uint64_t line)
 	bool seq = false;
 	unsigned int i;
 
-	for (i = 0; i < STREAM_DEPTH; i++)
-		if (s->line[i] && (s->line[i] == line || s->line[i] == line + 2))
-			seq = true;	/* line - 1 or line + 1 missed lately */
+	for (i = 0; i < STREAM_DEPTH && !seq; i++) {
+		uint64_t near = s->line[i] - 1;	/* a line that missed */
+
+		seq = s->line[i] && near != line &&
+		      near + STREAM_REACH >= line && line + STREAM_REACH >= near;
+	}
 	s->line[s->next] = line + 1;
 	s->next = (s->next + 1) % STREAM_DEPTH;
 	return seq;
@@ -430,6 +443,38 @@ static void zero_blocks(void)
 			b->io_write = b->nc_bytes = b->l1_seq = b->l2_seq = 0;
 }
 
+/*
+ * A profile window's paused stretch: each block's counts as they were at
+ * the pause (execs is counted inline, so the stretch cannot be skipped as
+ * it runs; it is taken back at the resume instead). @save at the pause.
+ */
+static void blocks_paused(bool save)
+{
+	struct block *b;
+
+	for (b = m.blocks; b; b = b->next) {
+		struct block_counts now = {
+			b->execs, b->l1i_miss, b->l1d_miss, b->l2_miss,
+			b->io_read, b->io_write, b->l1_seq, b->l2_seq,
+			b->nc_bytes,
+		}, *p = &b->at_pause;
+
+		if (save) {
+			*p = now;
+			continue;
+		}
+		b->execs = p->execs;
+		b->l1i_miss = p->l1i_miss;
+		b->l1d_miss = p->l1d_miss;
+		b->l2_miss = p->l2_miss;
+		b->io_read = p->io_read;
+		b->io_write = p->io_write;
+		b->l1_seq = p->l1_seq;
+		b->l2_seq = p->l2_seq;
+		b->nc_bytes = p->nc_bytes;
+	}
+}
+
 static void sum_paused(void)
 {
 	uint64_t *s = (uint64_t *)&m.paused_sum, *c = (uint64_t *)&m.c;
@@ -472,12 +517,16 @@ static void run_marker(int op, uint32_t arg)
 		if (m.open && !m.paused) {
 			m.paused = true;
 			m.pause_at = m.c;
+			if (m.profile)
+				blocks_paused(true);
 		}
 		break;
 	case OP_RESUME:
 		if (m.open && m.paused) {
 			m.paused = false;
 			sum_paused();
+			if (m.profile)
+				blocks_paused(false);
 		}
 		break;
 	case OP_UNCACHED:

@@ -11,9 +11,10 @@ costs what memcpy is published to cost on the board, cached and uncached.
            + UNCACHED * bytes read or written uncached (calibrated: uncached)
            + DEV_READ * device register reads + DEV_WRITE * device writes
 
-A miss is sequential when a line next to it missed among the last eight
-misses of its level (the plugin's stream detector): what a prefetcher and
-overlapping line fills hide in a copy, and not in pointer-chasing code.
+A miss is sequential when a line at most two lines from it missed among
+the last 32 misses of its level (the plugin's stream detector): what a
+prefetcher and overlapping line fills hide in a copy, and not in
+pointer-chasing code.
 """
 import re
 import statistics

@@ -26,15 +26,20 @@ import model as M  # noqa: E402
 
 ORDER = ("capture", "copy", "zerocopy", "uring", "uring-fixed",
          "coherent-copy", "udp-copy", "udp-zerocopy", "udp-uring",
-         "udp-framed", "udp-framed-zerocopy", "udp-framed-uring")
+         "udp-framed", "udp-framed-zerocopy", "udp-framed-uring",
+         "udp-records", "udp-records-zerocopy", "udp-records-uring")
 # Each zero-copy mode and the copying mode it replaces.
 # A framed mode's twin is the framed copy: the same slots, the same wire
 # format and GSO runs, send() copying them (udp-framed itself copies).
 TWINS = {"zerocopy": "copy", "uring": "copy", "uring-fixed": "copy",
          "udp-zerocopy": "udp-copy", "udp-uring": "udp-copy",
          "udp-framed": None, "udp-framed-zerocopy": "udp-framed",
-         "udp-framed-uring": "udp-framed"}
-FRAMED_ZC = ("udp-framed-zerocopy", "udp-framed-uring")
+         "udp-framed-uring": "udp-framed", "udp-records": None,
+         "udp-records-zerocopy": "udp-records",
+         "udp-records-uring": "udp-records"}
+# The datagram-slot layouts' zero-copy modes.
+FRAMED_ZC = ("udp-framed-zerocopy", "udp-framed-uring",
+             "udp-records-zerocopy", "udp-records-uring")
 TARGET_DGRAMS = 40
 NAMES = {
     "capture": "capture only (DMA fills, the CPU hands buffers back)",
@@ -50,6 +55,11 @@ NAMES = {
     "udp-framed-zerocopy": "UDP GSO from datagram slots, MSG_ZEROCOPY",
     "udp-framed-uring": "UDP GSO from datagram slots, io_uring SEND_ZC "
                         "(registered pool where the kernel takes it)",
+    "udp-records": "UDP GSO from records the source wrote whole, copied",
+    "udp-records-zerocopy": "UDP GSO from records the source wrote whole, "
+                            "MSG_ZEROCOPY",
+    "udp-records-uring": "UDP GSO from records the source wrote whole, "
+                         "io_uring SEND_ZC",
 }
 KERNEL_LINE = re.compile(r"^\[ *[0-9]+\.[0-9]+\]")
 TARGET_SPREAD = 0.02
@@ -124,18 +134,26 @@ def symbolizer(info, notes, arch):
     tables = []
 
     def nm(path, base=0, only_text=False):
+        """The text symbols of @path at @base, and past the last one's
+        end a mark that the address is none of them (another module's
+        code, unknown to the report, lies beyond)."""
         tool = {"armhf": "arm-linux-gnueabihf-nm",
                 "arm64": "aarch64-linux-gnu-nm"}.get(arch, "nm")
         try:
-            out = subprocess.run([tool, "-n", path], capture_output=True,
-                                 text=True, check=True).stdout
+            out = subprocess.run([tool, "-n", "-S", path],
+                                 capture_output=True, text=True,
+                                 check=True).stdout
         except (OSError, subprocess.CalledProcessError):
             return []
-        syms = []
+        syms, end = [], 0
         for line in out.splitlines():
             p = line.split()
-            if len(p) == 3 and p[1] in "tTwW":
-                syms.append((int(p[0], 16) + base, p[2]))
+            if len(p) in (3, 4) and p[-2] in "tTwW":
+                a = int(p[0], 16) + base
+                syms.append((a, p[-1]))
+                end = max(end, a + (int(p[1], 16) if len(p) == 4 else 0))
+        if syms:
+            syms.append((end, "(unknown code)"))
         return syms
 
     smap = info.get("system_map")
@@ -433,7 +451,8 @@ def targets(g, spread_rows):
         big = [s for s in cheapest if s >= 65536]
         dg_ok = framed and all(per_send(c) >= TARGET_DGRAMS
                                for _, _, c in framed)
-        md.append("- Framed UDP zero-copy the cheapest mode, with at least "
+        md.append("- Framed UDP zero-copy (a datagram-slot layout: framed "
+                  "or records) the cheapest mode, with at least "
                   "%d datagrams per send: cheapest at %d of %d buffer sizes "
                   "of 64 KiB and more; datagrams per send %s -- %s. The "
                   "cheapest mode at each size: %s." % (
@@ -484,7 +503,8 @@ def where(g, size):
     """The profiled runs: where the cycles go, by function."""
     md, name = [], symbolizer(g["info"], g["notes"], g["info"].get("arch"))
     for mode in ("copy", "zerocopy", "udp-copy", "udp-zerocopy",
-                 "udp-framed", "udp-framed-zerocopy", "coherent-copy"):
+                 "udp-framed", "udp-framed-zerocopy", "udp-records",
+                 "udp-records-zerocopy", "coherent-copy"):
         c = g["cells"].get((mode, size))
         if not c or c.error:
             continue
@@ -657,6 +677,9 @@ def main():
             md.append("No calibration windows: no figures.")
             continue
         md += main_table(g)
+        md += ["", "Modes: " + "; ".join(
+            "**%s** %s" % (m, NAMES[m]) for m in modes_of(g)
+            if m in NAMES) + "."]
         md += ["", "Where the cycles go at 64 KiB, by cause (cycles per "
                "byte, the median run):", ""]
         md += causes_table(g, 65536)
