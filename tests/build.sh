@@ -45,6 +45,31 @@ for d in "${test_kmods[@]}"; do
 	cp "$out/kmod-$d/tests/$d"/*.ko "$out/kmods/"
 done
 
+# In-tree drivers Debian's image leaves out (kernel_source_modules, e.g.
+# drivers/dma/xilinx/zynqmp_dma), built as out-of-tree modules from the
+# linux-source package of the image's own version against its headers;
+# the guest loads them after its guest_modules. Kernel code, not ours: no
+# W=1, and its warnings are the kernel's.
+rm -rf "$out/srcmods" "$out/srcmod"
+mkdir -p "$out/srcmods"
+if [ ${#kernel_source_modules[@]} -gt 0 ]; then
+	src=$(debian_image_source "$krelease" "$kernel_suite")
+	for m in "${kernel_source_modules[@]}"; do
+		[ -f "$src/$m.c" ] || die "target $target: no $m.c in $src"
+		# The file with its local headers: its directory's, and its
+		# parent's one level up ("../dmaengine.h").
+		d=$out/srcmod/${m##*/}/dir
+		mkdir -p "$d"
+		cp "$src/$m.c" "$d/"
+		find "$src/${m%/*}" -maxdepth 1 -name '*.h' -exec cp {} "$d/" \;
+		find "$src/${m%/*}/.." -maxdepth 1 -name '*.h' -exec cp {} "$d/.." \;
+		echo "obj-m := ${m##*/}.o" >"$d/Kbuild"
+		make -C "$kdir" "${kmake_arch[@]}" M="$d" modules >"$d.log" 2>&1 ||
+			{ cat "$d.log" >&2; die "$m: build against $krelease failed"; }
+		cp "$d/${m##*/}.ko" "$out/srcmods/"
+	done
+fi
+
 # Userspace depends on the architecture only: one build per architecture.
 ksrc=$(kernel_source_dir linux-source-6.1)
 ma=$(multiarch "$arch")

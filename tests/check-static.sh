@@ -50,7 +50,7 @@ check() {	# a command's status 4 is a skip, its last line the reason
 # flavour. Where the archive does not serve that architecture's build
 # (trixie-backports has no armhf 7.3 today), the guest kernel of the
 # default matrix for that machine and line (x86-X.Y-debug, zynq-X.Y,
-# zynqmp-X.Y), if there is one. Sets tree and tree_desc.
+# zynqmp-X.Y-debug), if there is one. Sets tree and tree_desc.
 static_tree() {
 	local xy=$1 suite=$2 arch=$3 rel t rc
 	tree= tree_desc=
@@ -66,7 +66,7 @@ static_tree() {
 	case $arch in
 	amd64) t=x86-$xy-debug ;;
 	armhf) t=zynq-$xy ;;
-	arm64) t=zynqmp-$xy ;;
+	arm64) t=zynqmp-$xy-debug ;;
 	esac
 	[ -f "$FPGACAP_TOP/tests/targets/$t.sh" ] || return 1
 	# Not a kernel built for this check alone: only one that is built

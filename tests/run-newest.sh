@@ -4,9 +4,9 @@
 #   tests/run-newest.sh [--suites "sid trixie-backports"] [--all]
 # finds the newest linux-source-X.Y in the suites (and Debian's newest
 # amd64 image of that line), then runs the static checks against it
-# beside the supported lines, and the whole suite in the x86_64 guest on
-# Debian's image and in the Zynq-7000 debug guest built from the source
-# (--all: the x86_64 debug and ZynqMP guests too). The guests are the 7.3
+# beside the supported lines, and the whole suite in the x86_64 and ZynqMP
+# guests on Debian's images and in the Zynq-7000 debug guest built from
+# the source (--all: the x86_64 and ZynqMP debug guests too). The guests are the 7.3
 # targets with their kernel variables pointed at the newest line; their
 # logs name the kernel they ran. Prints "N passed, N failed" last.
 set -uo pipefail
@@ -46,7 +46,7 @@ say "newest kernel line: $xy ($best $best_ver, $best_suite)${image:+; Debian's i
 
 export FPGACAP_ZYNQ_7_3_SOURCE=$best FPGACAP_ZYNQ_7_3_SUITE=$best_suite
 export FPGACAP_X86_7_3_DEBUG_SOURCE=$best FPGACAP_X86_7_3_DEBUG_SUITE=$best_suite
-export FPGACAP_ZYNQMP_7_3_SOURCE=$best FPGACAP_ZYNQMP_7_3_SUITE=$best_suite
+export FPGACAP_ZYNQMP_7_3_DEBUG_SOURCE=$best FPGACAP_ZYNQMP_7_3_DEBUG_SUITE=$best_suite
 targets="zynq-7.3"
 if [ -n "$image" ]; then
 	export FPGACAP_X86_7_3_KERNEL=linux-image-$image FPGACAP_X86_7_3_SUITE=$best_suite
@@ -54,7 +54,17 @@ if [ -n "$image" ]; then
 else
 	say "$best_suite has no amd64 image of $xy yet: no x86_64 guest on Debian's image"
 fi
-[ -z "$all" ] || targets="$targets x86-7.3-debug zynqmp-7.3"
+# The ZynqMP guest on Debian's arm64 image of the same release, where the
+# suite has it.
+if [ -n "$image" ] &&
+	debian_kernel_release "linux-image-${image%-amd64}-arm64" "$best_suite" >/dev/null 2>&1; then
+	export FPGACAP_ZYNQMP_7_3_KERNEL=linux-image-${image%-amd64}-arm64
+	export FPGACAP_ZYNQMP_7_3_SUITE=$best_suite
+	targets="$targets zynqmp-7.3"
+else
+	say "$best_suite has no arm64 image of $xy: no ZynqMP guest on Debian's image"
+fi
+[ -z "$all" ] || targets="$targets x86-7.3-debug zynqmp-7.3-debug"
 # The supported lines and the newest one.
 static=${FPGACAP_STATIC_KERNELS:-6.1 6.12 7.2@sid 7.3@trixie-backports}
 case " $static " in *" $xy@"*|*" $xy "*) ;; *) static="$static $xy@$best_suite" ;; esac

@@ -30,8 +30,10 @@ debian_kernel_release() {
 			sort -V | tail -1)
 		[ -n "$dep" ] && pkg=$dep
 	fi
+	# (A foreign architecture's dependency reads <name:arch>.)
 	while dep=$(debian_apt "$suite" apt-cache depends "$pkg" 2>/dev/null |
-		awk '/^ *Depends: linux-image-/ { print $2; exit }') && [ -n "$dep" ]; do
+		awk '/^ *Depends: linux-image-/ { sub(":.*", "", $2); print $2; exit }') &&
+		[ -n "$dep" ]; do
 		pkg=$dep
 	done
 	debian_apt "$suite" apt-cache show "$pkg" >/dev/null 2>&1 ||
@@ -169,6 +171,21 @@ debian_prepared() {
 		echo "$stamp" >"$out/.fpgacap-ready"
 	) 9>"$out.lock" >&2 || exit 1
 	echo "$out"
+}
+
+# debian_image_source RELEASE [SUITE]: the tree of the linux-source-X.Y
+# package of the image's own version (the source of drivers its
+# configuration leaves out, tests/build.sh). Prints the tree.
+debian_image_source() {
+	local rel=$1 suite=${2:-} ver xy srcver
+	ver=$(debian_apt "$suite" apt-cache show "linux-image-$rel" |
+		awk '/^Version:/ { print $2; exit }')
+	[ -n "$ver" ] || die "linux-image-$rel is not in the archive${suite:+ ($suite)}"
+	xy=$(echo "$ver" | cut -d. -f1,2)
+	srcver=$(package_version "linux-source-$xy" "$suite")
+	[ "$srcver" = "$ver" ] ||
+		die "Debian's $rel image is $ver but linux-source-$xy${suite:+ ($suite)} is $srcver"
+	kernel_source_dir "linux-source-$xy" "$suite"
 }
 
 # debian_image RELEASE [SUITE]: the kernel image and its modules

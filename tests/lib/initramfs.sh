@@ -33,6 +33,13 @@ make_initramfs() {
 			n=$((n + 1))
 		done
 	done
+	# Drivers the image lacks, built from its source (tests/build.sh),
+	# after the image's own modules.
+	for ko in "$build"/srcmods/*.ko; do
+		[ -f "$ko" ] || continue
+		cp "$ko" "$root/lib/modules/guest/$n-$(basename "$ko")"
+		n=$((n + 1))
+	done
 	cp "$build"/kmods/*.ko "$root/lib/modules/test/" 2>/dev/null || true
 	cp "$build/fpgacap.ko" "$root/lib/modules/"
 	cp "$build"/bin/*_test "$root/tests/"

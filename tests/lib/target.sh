@@ -8,7 +8,8 @@ load_target() {
 	[ -f "$file" ] || die "no target $name (tests/targets/*.sh: $(target_names))"
 	# Defaults of the optional variables, then the file.
 	kernel_package= kernel_source= kernel_suite= kernel_config=() kernel_defconfig= kernel_image=
-	kernel_targets=() dts= guest_modules=() test_kmods=() kbuild_args=()
+	kernel_targets=() dts= guest_modules=() kernel_source_modules=() test_kmods=()
+	kbuild_args=()
 	qemu_cpus=() qemu_cpus_icount=() append= sources=pattern timeout=1500 gcov=0
 	udp_nic=- tests=
 	disks=() disk_if=
@@ -23,6 +24,8 @@ load_target() {
 	done
 	[ -n "$kernel_package$kernel_source" ] ||
 		die "target $name: set kernel_package (Debian's image) or kernel_source"
+	[ -z "$kernel_source" ] || [ ${#kernel_source_modules[@]} = 0 ] ||
+		die "target $name: kernel_source_modules are for Debian's images (kernel_config builds them in)"
 	case $arch in
 	amd64) karch=x86_64 cross= ;;
 	armhf) karch=arm cross=arm-linux-gnueabihf- ;;

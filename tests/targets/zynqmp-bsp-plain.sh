@@ -4,7 +4,7 @@
 # linux-source-6.1, for the modelled-cycle figures of tests/run-bench.sh;
 # a benchmark-only target (run-tests.sh --all leaves out every *-plain
 # target). One A53: the cost model has one set of level 1 caches.
-. "$FPGACAP_TOP/tests/targets/zynqmp.sh"
+. "$FPGACAP_TOP/tests/targets/zynqmp-debug.sh"
 desc="ZynqMP ZCU102 (arm64), ZDMA, GEM; linux-source-6.1, arm64 defconfig (BSP-like)"
 kernel_defconfig=defconfig
 kernel_config=(bsp-arm64 zynqmp)
