@@ -1812,6 +1812,70 @@ TEST_F(fakefail, failed_buffer_fails_its_readbuf)
 	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
 }
 
+/*
+ * The device refuses a RETURN (ENODEV, as after an unbind) once two
+ * buffers came back: the error reaches the server after a READBUF that
+ * succeeded, when the buffers it sent are released. The client is told,
+ * as libiio's iiod tells it a failed refill: a READBUF under way ends
+ * with the negative errno after what it sent, every later one is answered
+ * with it at once, and the connection goes on: CLOSE frees the device,
+ * and an OPEN again streams.
+ */
+TEST(a_device_error_after_a_readbuf_is_answered)
+{
+	char conf[32] = "/tmp/fc-iiod-gone.XXXXXX", mask[64], val[64];
+	static uint8_t got[16384], want[16384];
+	struct pc *p = calloc(1, sizeof(*p));
+	struct server s = { 0 };
+	long long n, end;
+	int i, ok = 0, failed = -1;
+
+	ASSERT_NE(NULL, p);
+	setenv("FPGACAP_FAKE_RETURN_FAIL_AFTER", "2", 1);
+	ASSERT_EQ(0, start_fake(&s, conf, NULL, NULL));
+	unsetenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
+	p->fd = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, p->fd);
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
+	/* One pool buffer per READBUF: the third release fails at the
+	 * latest when the 16 buffers of the pool are used up. */
+	for (i = 0; i < 20; i++) {
+		n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+		if (end == -ENODEV) {
+			failed = i;
+			break;
+		}
+		ASSERT_EQ((long long)sizeof(got), n) TH_LOG("READBUF %d", i);
+		ASSERT_EQ(1, end) TH_LOG("READBUF %d", i);
+		pattern_at(want, (uint64_t)i * sizeof(got), sizeof(got));
+		ASSERT_EQ(0, memcmp(got, want, sizeof(got)));
+		ok++;
+	}
+	EXPECT_LE(2, ok);
+	ASSERT_LE(0, failed) TH_LOG("no -ENODEV in 20 READBUFs");
+	/* Answered at once from then on; the connection stays. */
+	for (i = 0; i < 3; i++) {
+		n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+		EXPECT_EQ(0, n);
+		EXPECT_EQ(-ENODEV, end) TH_LOG("READBUF after the error: %lld",
+					       end);
+	}
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	ASSERT_EQ(0, pc_attr(p, "cnt", "state", val, sizeof(val)));
+	EXPECT_STREQ("idle", val);
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	EXPECT_EQ((long long)sizeof(got), n);
+	EXPECT_EQ(1, end);
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	close(p->fd);
+	EXPECT_LE(0, child_stop(&s.c, SIGTERM, 3000));
+	EXPECT_NE(NULL, strstr(s.c.outbuf, "\"error\":0}"))
+		TH_LOG("%s", s.c.outbuf);
+	unlink(conf);
+	free(p);
+}
+
 /* SIGINT and SIGTERM within a second, idle clients or not, summary. */
 TEST(stops_within_a_second_with_summary)
 {
