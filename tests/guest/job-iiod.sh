@@ -61,8 +61,10 @@ now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 # Every server here runs so; keepalive's idle time is KA seconds.
 KA=2
-serve() {	# serve [OPTION...]
-	fpgacap-iiod -C /tmp/iiod.conf --stall-timeout 2 --max-clients 8 \
+# Run in the background only: exec makes $! the server itself, which
+# SIGTERM must reach.
+serve() {	# serve [OPTION...] &
+	exec fpgacap-iiod -C /tmp/iiod.conf --stall-timeout 2 --max-clients 8 \
 		--command-timeout 3 --keepalive $KA --json "$@"
 }
 

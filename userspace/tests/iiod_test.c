@@ -1821,21 +1821,39 @@ TEST_F(fakefail, failed_buffer_fails_its_readbuf)
  * with it at once, and the connection goes on: CLOSE frees the device,
  * and an OPEN again streams.
  */
-TEST(a_device_error_after_a_readbuf_is_answered)
+FIXTURE(fakegone) {
+	struct server s;
+	char conf[32];
+	struct pc p;
+};
+
+FIXTURE_SETUP(fakegone)
 {
-	char conf[32] = "/tmp/fc-iiod-gone.XXXXXX", mask[64], val[64];
+	strcpy(self->conf, "/tmp/fc-iiod-gone.XXXXXX");
+	setenv("FPGACAP_FAKE_RETURN_FAIL_AFTER", "2", 1);
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL, NULL));
+	unsetenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
+	self->p.fd = dial("127.0.0.1", self->s.port);
+	self->p.len = 0;
+	ASSERT_LE(0, self->p.fd);
+}
+
+FIXTURE_TEARDOWN(fakegone)
+{
+	close(self->p.fd);
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+	unlink(self->conf);
+}
+
+TEST_F(fakegone, a_device_error_after_a_readbuf_is_answered)
+{
 	static uint8_t got[16384], want[16384];
-	struct pc *p = calloc(1, sizeof(*p));
-	struct server s = { 0 };
+	struct pc *p = &self->p;
+	char mask[64], val[64];
 	long long n, end;
 	int i, ok = 0, failed = -1;
 
-	ASSERT_NE(NULL, p);
-	setenv("FPGACAP_FAKE_RETURN_FAIL_AFTER", "2", 1);
-	ASSERT_EQ(0, start_fake(&s, conf, NULL, NULL));
-	unsetenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
-	p->fd = dial("127.0.0.1", s.port);
-	ASSERT_LE(0, p->fd);
 	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
 	/*
 	 * One pool buffer per READBUF. When released buffers go back to
@@ -1875,12 +1893,9 @@ TEST(a_device_error_after_a_readbuf_is_answered)
 	EXPECT_EQ((long long)sizeof(got), n);
 	EXPECT_EQ(1, end);
 	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
-	close(p->fd);
-	EXPECT_LE(0, child_stop(&s.c, SIGTERM, 3000));
-	EXPECT_NE(NULL, strstr(s.c.outbuf, "\"error\":0}"))
-		TH_LOG("%s", s.c.outbuf);
-	unlink(conf);
-	free(p);
+	EXPECT_LE(0, child_stop(&self->s.c, SIGTERM, 3000));
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"error\":0}"))
+		TH_LOG("%s", self->s.c.outbuf);
 }
 
 /* SIGINT and SIGTERM within a second, idle clients or not, summary. */
