@@ -15,7 +15,11 @@
  * ends (STATS counts it in "user" until then). The data is the capture
  * engine's: it was synced for the CPU when the buffer completed, so an
  * importer's mapping (made here, for its device) reads what the engine
- * wrote.
+ * wrote. A CPU access (DMA_BUF_IOCTL_SYNC, or a kernel user's
+ * dma_buf_begin/end_cpu_access()) takes every importer's mapping from its
+ * device for the CPU and gives it back at the end, so through bounce
+ * buffers and non-coherent caches the CPU sees what an importer's device
+ * wrote, and the device what the CPU wrote.
  *
  * Lifetime: the dma-buf holds the pool (its pages stay) and the device
  * (its struct stays); it outlives close and unbind, and holds the module,
@@ -28,9 +32,12 @@
 #include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/list.h>
 #include <linux/uaccess.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -46,6 +53,14 @@ FPGACAP_IMPORT_NS_DMA_BUF;
  * @writable: may be mapped writable (the pool is)
  * @cpu_accesses: DMA_BUF_IOCTL_SYNC starts not yet ended (a caller's END
  *	without a START ends nothing)
+ * @lock: @mappings, and the DMA API calls on them (map, sync, unmap), so
+ *	a CPU access's syncs and an importer's map or unmap come one at a
+ *	time. A leaf: taken under the dma-buf's reservation lock (the core
+ *	holds it around map and unmap from 6.2), never held while taking
+ *	the device lock, the queue's lock or mmap_lock, nor while touching
+ *	user memory
+ * @mappings: the importers' mappings (struct export_mapping), each made
+ *	for its attachment's device
  */
 struct fpgacap_exported {
 	struct fpgacap_dev *fdev;
@@ -53,6 +68,33 @@ struct fpgacap_exported {
 	u32 index;
 	bool writable;
 	atomic_t cpu_accesses;
+	struct mutex lock;		/* see above */
+	struct list_head mappings;
+};
+
+/**
+ * struct export_mapping - one map_dma_buf of an attachment
+ * @node: in fpgacap_exported.mappings
+ * @dev: the importer's device (the attachment's)
+ * @dir: the direction the buffer is mapped in for @dev
+ * @table: the mapping, the exporter's own: mapped, synced and unmapped
+ *	here, never handed out
+ * @handed: a copy of @table given to the importer. Up to 6.12 the
+ *	dma-buf core scrambles the page links of the table it hands out
+ *	while it is mapped (CONFIG_DMABUF_DEBUG), and a sync walks them
+ *	(DMA-API debug reads the pages, an IOMMU's sync finds the memory
+ *	to clean through them): the syncs of a CPU access use @table,
+ *	whatever the importer's copy looks like
+ *
+ * An attachment may be mapped more than once; each mapping is one of
+ * these, and the table the importer unmaps leads back to it.
+ */
+struct export_mapping {
+	struct list_head node;
+	struct device *dev;
+	enum dma_data_direction dir;
+	struct sg_table table;
+	struct sg_table handed;
 };
 
 static struct page **export_pages(struct fpgacap_exported *ex)
@@ -80,7 +122,6 @@ static void export_access_end(struct fpgacap_exported *ex)
 	mutex_unlock(&fdev->lock);
 }
 
-/* The importer's device maps the buffer's pages for itself. */
 /* The direction a mapping is made in: device reads only, if read-only. */
 static enum dma_data_direction export_dir(struct fpgacap_exported *ex,
 					  enum dma_data_direction dir)
@@ -88,11 +129,30 @@ static enum dma_data_direction export_dir(struct fpgacap_exported *ex,
 	return ex->writable ? dir : DMA_TO_DEVICE;
 }
 
+/*
+ * The importer's copy of a mapped table: every entry, its page and its
+ * DMA side, so an importer sees what it would see of @from itself. Both
+ * tables have orig_nents entries, so the end mark falls on the same
+ * entry; chain links are never entries, and stay @to's own.
+ */
+static void export_copy_table(struct sg_table *to, struct sg_table *from)
+{
+	struct scatterlist *d = to->sgl, *s;
+	unsigned int i;
+
+	for_each_sgtable_sg(from, s, i) {
+		*d = *s;
+		d = sg_next(d);
+	}
+	to->nents = from->nents;
+}
+
+/* The importer's device maps the buffer's pages for itself. */
 static struct sg_table *export_map(struct dma_buf_attachment *at,
 				   enum dma_data_direction dir)
 {
 	struct fpgacap_exported *ex = at->dmabuf->priv;
-	struct sg_table *sgt;
+	struct export_mapping *m;
 	int ret;
 
 	/*
@@ -108,27 +168,47 @@ static struct sg_table *export_map(struct dma_buf_attachment *at,
 	ret = export_access_begin(ex);
 	if (ret)
 		return ERR_PTR(ret);
-	sgt = kzalloc_obj(*sgt, GFP_KERNEL);
+	m = kzalloc_obj(*m, GFP_KERNEL);
 	ret = -ENOMEM;
-	if (!sgt)
+	if (!m)
 		goto err;
+	m->dev = at->dev;
+	m->dir = dir;
 	/* No segment longer than the importer's device takes. */
-	ret = sg_alloc_table_from_pages_segment(sgt, export_pages(ex),
+	ret = sg_alloc_table_from_pages_segment(&m->table, export_pages(ex),
 						ex->pool->buffer_pages, 0,
 						ex->pool->buffer_size,
 						dma_get_max_seg_size(at->dev),
 						GFP_KERNEL);
 	if (ret)
 		goto err_free;
-	/* Owned by the importer's device from here until unmap. */
-	ret = dma_map_sgtable(at->dev, sgt, dir, 0);
+	ret = sg_alloc_table(&m->handed, m->table.orig_nents, GFP_KERNEL);
 	if (ret)
 		goto err_table;
-	return sgt;
+
+	/*
+	 * Mapped and listed in one step, so a CPU access that ends while
+	 * this runs syncs the mapping, or ended before it copied the pages.
+	 * The buffer is the CPU's as far as the pool's own mapping goes
+	 * (userspace holds it); this mapping is the importer's device's
+	 * from here until a CPU access begins, or unmap.
+	 */
+	mutex_lock(&ex->lock);
+	ret = dma_map_sgtable(at->dev, &m->table, dir, 0);
+	if (!ret) {
+		export_copy_table(&m->handed, &m->table);
+		list_add(&m->node, &ex->mappings);
+	}
+	mutex_unlock(&ex->lock);
+	if (ret)
+		goto err_handed;
+	return &m->handed;
+err_handed:
+	sg_free_table(&m->handed);
 err_table:
-	sg_free_table(sgt);
+	sg_free_table(&m->table);
 err_free:
-	kfree(sgt);
+	kfree(m);
 err:
 	export_access_end(ex);
 	return ERR_PTR(ret);
@@ -137,18 +217,54 @@ err:
 static void export_unmap(struct dma_buf_attachment *at, struct sg_table *sgt,
 			 enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(at->dev, sgt, export_dir(at->dmabuf->priv, dir), 0);
-	sg_free_table(sgt);
-	kfree(sgt);
-	export_access_end(at->dmabuf->priv);
+	struct export_mapping *m = container_of(sgt, struct export_mapping,
+						handed);
+	struct fpgacap_exported *ex = at->dmabuf->priv;
+
+	/* The importer's device is done: the CPU's from here (unmap syncs). */
+	mutex_lock(&ex->lock);
+	list_del(&m->node);
+	dma_unmap_sgtable(m->dev, &m->table, m->dir, 0);
+	mutex_unlock(&ex->lock);
+	sg_free_table(&m->handed);
+	sg_free_table(&m->table);
+	kfree(m);
+	export_access_end(ex);
 }
 
 /*
- * DMA_BUF_IOCTL_SYNC: the CPU takes the buffer. It already owns it while
- * userspace holds it (synced for the CPU at completion): nothing to sync,
- * only the access to count. The importers' fences are waited for here,
- * before the access opens, so a signal that interrupts the wait leaves
- * none open (the core's own wait after this one finds them signalled).
+ * A CPU access takes every importer's mapping from its device, and gives
+ * it back at the end. Each is synced in the direction it was mapped in,
+ * whatever the access's: the DMA API wants a sync in the mapping's
+ * direction (DMA-API debug reports a read-only export's DMA_TO_DEVICE
+ * mapping synced DMA_FROM_DEVICE for a CPU that reads), and a CPU that
+ * only writes part of the buffer must first see what the device wrote
+ * around it, or the sync for the device would put stale bytes back over
+ * the device's.
+ */
+static void export_sync_mappings(struct fpgacap_exported *ex, bool for_cpu)
+{
+	struct export_mapping *m;
+
+	mutex_lock(&ex->lock);
+	list_for_each_entry(m, &ex->mappings, node) {
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(m->dev, &m->table, m->dir);
+		else
+			dma_sync_sgtable_for_device(m->dev, &m->table, m->dir);
+	}
+	mutex_unlock(&ex->lock);
+}
+
+/*
+ * DMA_BUF_IOCTL_SYNC: the CPU takes the buffer. The importers' fences
+ * are waited for here, before the access opens, so a signal that
+ * interrupts the wait leaves none open (the core's own wait after this
+ * one finds them signalled). The pool's own mapping is not synced: it is
+ * the CPU's for as long as an access can be open (the buffer is held, or
+ * lent), since the source synced it for the CPU when the buffer completed.
+ * Each importer's mapping is synced for the CPU: from here until the
+ * access ends the CPU owns them all.
  */
 static int export_begin_cpu(struct dma_buf *dmabuf,
 			    enum dma_data_direction dir)
@@ -165,17 +281,25 @@ static int export_begin_cpu(struct dma_buf *dmabuf,
 	if (waited < 0)
 		return waited;
 	ret = export_access_begin(ex);
-	if (!ret)
-		atomic_inc(&ex->cpu_accesses);
-	return ret;
+	if (ret)
+		return ret;
+	export_sync_mappings(ex, true);
+	atomic_inc(&ex->cpu_accesses);
+	return 0;
 }
 
+/*
+ * The CPU gives the importers' mappings back to their devices (what it
+ * wrote goes to them), then ends its access; the pool's own mapping stays
+ * the CPU's until the source takes the buffer back after RETURN.
+ */
 static int export_end_cpu(struct dma_buf *dmabuf, enum dma_data_direction dir)
 {
 	struct fpgacap_exported *ex = dmabuf->priv;
 
 	if (atomic_dec_if_positive(&ex->cpu_accesses) < 0)
 		return -EINVAL;
+	export_sync_mappings(ex, false);
 	export_access_end(ex);
 	return 0;
 }
@@ -251,9 +375,15 @@ static void export_release(struct dma_buf *dmabuf)
 {
 	struct fpgacap_exported *ex = dmabuf->priv;
 
-	/* CPU accesses its last user never ended end with it. */
+	/*
+	 * CPU accesses its last user never ended end with it. No importer
+	 * maps it any more (every attachment is detached by now), so there
+	 * is nothing to give back to a device.
+	 */
+	WARN_ON_ONCE(!list_empty(&ex->mappings));
 	while (atomic_dec_if_positive(&ex->cpu_accesses) >= 0)
 		export_access_end(ex);
+	mutex_destroy(&ex->lock);
 	fpgacap_pool_put(ex->pool);
 	put_device(&ex->fdev->dev);
 	kfree(ex);
@@ -322,6 +452,8 @@ struct dma_buf *fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags)
 	ex->pool = pool;
 	ex->index = index;
 	ex->writable = (flags & O_ACCMODE) == O_RDWR;
+	mutex_init(&ex->lock);
+	INIT_LIST_HEAD(&ex->mappings);
 
 	info.ops = &export_ops;
 	info.size = pool->buffer_size;
@@ -330,6 +462,7 @@ struct dma_buf *fpgacap_export(struct fpgacap_file *ff, u32 index, u32 flags)
 	dmabuf = dma_buf_export(&info);
 	if (IS_ERR(dmabuf)) {
 		ret = PTR_ERR(dmabuf);
+		mutex_destroy(&ex->lock);
 		put_device(&fdev->dev);
 		kfree(ex);
 		goto err_pool;

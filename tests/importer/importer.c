@@ -7,7 +7,9 @@
  * way such a driver does, and checks the data against fpgacap's pattern
  * through the table's DMA addresses: what this device reads, found as a
  * device that maps directly finds memory (no IOMMU; swiotlb bounce buffers
- * included): DMA address -> physical -> page, as fpgacap-testdma writes.
+ * included): DMA address -> physical -> page, as fpgacap-testdma writes;
+ * and writes the pattern the same way, as its device would into a mapping
+ * it may write.
  * Never through the table's pages: an importer owns only the DMA side of
  * the table (sg_dma_address, sg_dma_len); the page links are the
  * exporter's, and with CONFIG_DMABUF_DEBUG (default y with DMA_API_DEBUG)
@@ -29,6 +31,11 @@
  *                        pattern from stream offset OFF, taken modulo W if
  *                        W is not 0 (a DMA source's window); EBADMSG if a
  *                        byte differs (status says where)
+ *     fill S OFF         write the pattern from stream offset OFF over the
+ *                        whole buffer, as the device writes: through the
+ *                        DMA addresses of a mapping it may write
+ *                        (from_device, bidirectional; EACCES otherwise);
+ *                        EOPNOTSUPP where DMA is not coherent
  *     unmap S
  *     begin_cpu S DIR    dma_buf_begin_cpu_access(), as a kernel CPU user
  *     end_cpu S DIR      dma_buf_end_cpu_access()
@@ -38,7 +45,7 @@
  *   status        one line per slot in use (see imp_status_show())
  *   max_seg_size  the device's longest DMA segment (64 KiB, a platform
  *                 device's default); changes only while nothing is mapped
- *   maps, map_errors, unmaps, checks, bad_checks, long_segments,
+ *   maps, map_errors, unmaps, checks, bad_checks, fills, long_segments,
  *   short_tables  counters since load (long_segments: segments longer
  *                 than max_seg_size in tables the exporter returned;
  *                 short_tables: tables not covering the dma-buf)
@@ -116,6 +123,7 @@ struct imp_counters {
 	u64 unmaps;
 	u64 checks;
 	u64 bad_checks;
+	u64 fills;
 	u64 long_segments;
 	u64 short_tables;
 };
@@ -208,17 +216,18 @@ static u64 imp_start(u64 offset, u64 window)
 }
 
 /*
- * The device's view: what it reads at the table's DMA addresses, found as
- * a device without an IOMMU finds memory (a swiotlb bounce buffer where
- * the DMA API bounced). Only the DMA side of the table is read: its page
- * links are not the importer's (see the top of the file).
+ * The device's view: the memory at the table's DMA addresses, found as a
+ * device without an IOMMU finds memory (a swiotlb bounce buffer where the
+ * DMA API bounced), handed to @visit a page at a time, for the first @len
+ * bytes. Only the DMA side of the table is read: its page links are not
+ * the importer's (see the top of the file). Return: the bytes visited.
  */
-static u64 imp_check_dma(struct imp_dev *imp, struct imp_slot *s,
-			 struct imp_check *c, u64 offset, u64 len, u64 window)
+static u64 imp_walk_dma(struct imp_dev *imp, struct imp_slot *s, u64 len,
+			void (*visit)(void *ctx, u8 *p, size_t n), void *ctx)
 {
-	u64 x = imp_start(offset, window), done = 0;
 	struct scatterlist *sg;
 	unsigned int i;
+	u64 done = 0;
 
 	for_each_sgtable_dma_sg(s->sgt, sg, i) {
 		dma_addr_t addr = sg_dma_address(sg);
@@ -233,7 +242,7 @@ static u64 imp_check_dma(struct imp_dev *imp, struct imp_slot *s,
 			if (!pfn_valid(PHYS_PFN(phys)))
 				return done;
 			p = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
-			imp_compare(c, p + off, n, &x, window, "device");
+			visit(ctx, p + off, n);
 			kunmap_local(p);
 			addr += n;
 			done += n;
@@ -245,10 +254,41 @@ static u64 imp_check_dma(struct imp_dev *imp, struct imp_slot *s,
 	return done;
 }
 
+/* Where a walk is in the pattern, and what a check found. */
+struct imp_cursor {
+	struct imp_check *c;
+	u64 x;
+	u64 window;
+};
+
+static void imp_visit_compare(void *ctx, u8 *p, size_t n)
+{
+	struct imp_cursor *cur = ctx;
+
+	imp_compare(cur->c, p, n, &cur->x, cur->window, "device");
+}
+
+static void imp_visit_fill(void *ctx, u8 *p, size_t n)
+{
+	struct imp_cursor *cur = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++, cur->x++)
+		p[i] = imp_pattern_byte(cur->x);
+}
+
+/* Direct mapping only: an IOMMU's addresses are not physical. */
+static bool imp_direct(struct imp_dev *imp)
+{
+	/* The importer's own platform device has neither IOMMU nor DMA ops. */
+	return !get_dma_ops(imp->dev) && !device_iommu_mapped(imp->dev);
+}
+
 static int imp_check(struct imp_dev *imp, struct imp_slot *s, u64 offset,
 		     u64 len, u64 window)
 {
 	struct imp_check c = { .first_bad = U64_MAX, .view = "-" };
+	struct imp_cursor cur = { .c = &c, .window = window };
 	u64 done;
 
 	lockdep_assert_held(&imp->lock);
@@ -259,20 +299,19 @@ static int imp_check(struct imp_dev *imp, struct imp_slot *s, u64 offset,
 	if (len > s->dmabuf->size || (window && window % 8))
 		return -EINVAL;
 
-	/*
-	 * Direct mapping only: an IOMMU's addresses are not physical. The
-	 * importer's own platform device has neither IOMMU nor DMA ops.
-	 */
-	if (get_dma_ops(imp->dev) || device_iommu_mapped(imp->dev))
+	if (!imp_direct(imp))
 		return -EOPNOTSUPP;
 
 	/*
-	 * No sync around the check: this device never writes, and a sync
-	 * of the imported table would walk its page links (DMA-API debug
-	 * reads sg_page()), which are not the importer's (top of the file).
+	 * No sync around the check: the device reads its mapping as it is
+	 * (what the CPU wrote reaches it through the exporter's
+	 * end_cpu_access, which the tests check), and a sync of the
+	 * imported table would walk its page links (DMA-API debug reads
+	 * sg_page()), which are not the importer's (top of the file).
 	 */
 	c.device_view = true;
-	done = imp_check_dma(imp, s, &c, offset, len, window);
+	cur.x = imp_start(offset, window);
+	done = imp_walk_dma(imp, s, len, imp_visit_compare, &cur);
 
 	c.bytes = done;
 	s->last = c;
@@ -285,6 +324,36 @@ static int imp_check(struct imp_dev *imp, struct imp_slot *s, u64 offset,
 		imp->n.bad_checks++;
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+/*
+ * The device writes the whole buffer through its mapping. No sync: the
+ * mapping is the device's until a CPU access begins, and the exporter's
+ * begin_cpu_access is what brings the bytes to the CPU (through a bounce
+ * buffer, only that), which is what the tests check.
+ */
+static int imp_fill(struct imp_dev *imp, struct imp_slot *s, u64 offset)
+{
+	struct imp_cursor cur = { .x = offset };
+
+	lockdep_assert_held(&imp->lock);
+	if (!s->sgt)
+		return -ENOTCONN;
+	if (s->dir == DMA_TO_DEVICE)
+		return -EACCES;
+	/*
+	 * The CPU writes here through its cache: that is a device's write
+	 * (to memory, past the caches) only where DMA is coherent. Where it
+	 * is not (the ARM guests), the exporter's sync for the CPU would
+	 * rightly discard it.
+	 */
+	if (!imp_direct(imp) || !dev_is_dma_coherent(imp->dev))
+		return -EOPNOTSUPP;
+	if (imp_walk_dma(imp, s, s->dmabuf->size, imp_visit_fill, &cur) !=
+	    s->dmabuf->size)
+		return -EMSGSIZE;
+	imp->n.fills++;
 	return 0;
 }
 
@@ -484,6 +553,11 @@ static int imp_command(struct imp_dev *imp, const char *cmd)
 			return -EINVAL;
 		return imp_check(imp, s, off, len, window);
 	}
+	if (!strcmp(verb, "fill")) {
+		if (sscanf(cmd, "%*s %*u %llu", &off) != 1)
+			return -EINVAL;
+		return imp_fill(imp, s, off);
+	}
 	if (!strcmp(verb, "unmap"))
 		return imp_unmap(imp, s);
 	if (!strcmp(verb, "detach"))
@@ -592,6 +666,7 @@ static void imp_debugfs(struct imp_dev *imp)
 	debugfs_create_u64("unmaps", 0400, d, &imp->n.unmaps);
 	debugfs_create_u64("checks", 0400, d, &imp->n.checks);
 	debugfs_create_u64("bad_checks", 0400, d, &imp->n.bad_checks);
+	debugfs_create_u64("fills", 0400, d, &imp->n.fills);
 	debugfs_create_u64("long_segments", 0400, d, &imp->n.long_segments);
 	debugfs_create_u64("short_tables", 0400, d, &imp->n.short_tables);
 }

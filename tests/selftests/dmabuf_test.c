@@ -848,6 +848,160 @@ TEST_F(held, accesses_add_up)
 	EXPECT_EQ(0, imp("detach 1"));
 }
 
+/* Write the pattern from stream @offset over @bytes at @data. */
+static void fill_pattern(void *data, uint64_t bytes, uint64_t offset)
+{
+	uint64_t *w = data;
+	uint64_t i;
+
+	for (i = 0; i < bytes / 8; i++)
+		w[i] = htole64(FPGACAP_PATTERN_WORD(offset + 8 * i));
+}
+
+/*
+ * A writable export (O_RDWR, of a writable pool, the owner holding the
+ * buffer), mapped read-write through the dma-buf, which importers map for
+ * their devices while the CPU writes and reads it between SYNC_START and
+ * SYNC_END. A CPU access takes every importer's mapping from its device
+ * and gives it back at the end: the exporter syncs each importer's table,
+ * for the CPU at START and for the device at END. Where the DMA API maps
+ * directly and coherently (x86) nothing would differ without those
+ * syncs; through bounce buffers (x86-swiotlb, swiotlb=force) an
+ * importer's device would keep reading the bytes of map time, and the CPU
+ * would never see what the device wrote. On the debug guests DMA-API
+ * debug checks each sync's direction and table.
+ */
+FIXTURE(writable) {
+	int dev, dmabuf;
+	struct fpgacap_config cfg;
+	struct fpgacap_buffer b;
+	uint8_t *pool, *p;
+};
+
+FIXTURE_SETUP(writable)
+{
+	self->dmabuf = -1;
+	self->pool = NULL;
+	self->p = NULL;
+	self->dev = open(dev_path(), O_RDWR);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, configure(self->dev, NBUF, BUFSZ, FPGACAP_CFG_WRITABLE,
+			       0, &self->cfg));
+	self->pool = map_pool(self->dev, self->cfg.mmap_size);
+	ASSERT_NE(NULL, self->pool);
+	ASSERT_EQ(0, xioctl(self->dev, FPGACAP_IOC_START, NULL));
+	ASSERT_EQ(1, dequeue(self->dev, &self->b, 1, 5 * SEC));
+	ASSERT_EQ(BUFSZ, self->b.bytes_used);
+	ASSERT_EQ(-1, check_pattern(self->pool + self->b.index * BUFSZ,
+				    BUFSZ, self->b.offset));
+	self->dmabuf = export_buf(self->dev, self->b.index,
+				  O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dmabuf) TH_LOG("EXPORT: %s",
+					  strerror(-self->dmabuf));
+	self->p = mmap(NULL, BUFSZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       self->dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, self->p);
+}
+
+FIXTURE_TEARDOWN(writable)
+{
+	if (!access(IMP_DIR "ctl", W_OK))
+		imp("release_all");
+	if (self->p && self->p != MAP_FAILED)
+		munmap(self->p, BUFSZ);
+	if (self->dmabuf >= 0)
+		close(self->dmabuf);
+	if (self->pool)
+		munmap(self->pool, self->cfg.mmap_size);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * What the CPU writes during an access reaches every importer's device at
+ * SYNC_END: one that maps both ways, one that only reads.
+ */
+TEST_F(writable, cpu_writes_reach_the_importers)
+{
+	unsigned long long off = self->b.offset, x = self->b.offset + 8;
+
+	REQUIRE_IMPORTER();
+	ASSERT_EQ(0, imp("attach 0 %d", self->dmabuf));
+	ASSERT_EQ(0, imp("map 0 bidirectional"));
+	ASSERT_EQ(0, imp("attach 1 %d", self->dmabuf));
+	ASSERT_EQ(0, imp("map 1 to_device"));
+	/* Mapped: the devices read what the source wrote. */
+	EXPECT_EQ(0, imp("check 0 %llu 0", off)) TH_LOG("%s", imp_slot(0));
+	EXPECT_EQ(0, imp("check 1 %llu 0", off)) TH_LOG("%s", imp_slot(1));
+
+	/* The CPU writes the pattern of another stream offset. */
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_START |
+					       DMA_BUF_SYNC_WRITE));
+	fill_pattern(self->p, BUFSZ, x);
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_END |
+					       DMA_BUF_SYNC_WRITE));
+	EXPECT_EQ(0, imp("check 0 %llu 0", x)) TH_LOG("%s", imp_slot(0));
+	EXPECT_EQ(0, imp("check 1 %llu 0", x)) TH_LOG("%s", imp_slot(1));
+	EXPECT_EQ(-1, check_pattern(self->pool + self->b.index * BUFSZ,
+				    BUFSZ, x));
+
+	/* And again: each access's end gives the devices its writes. */
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_START |
+					       DMA_BUF_SYNC_RW));
+	EXPECT_EQ(-1, check_pattern(self->p, BUFSZ, x));
+	fill_pattern(self->p, BUFSZ, off);
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_END |
+					       DMA_BUF_SYNC_RW));
+	EXPECT_EQ(0, imp("check 0 %llu 0", off)) TH_LOG("%s", imp_slot(0));
+	EXPECT_EQ(0, imp("check 1 %llu 0", off)) TH_LOG("%s", imp_slot(1));
+	EXPECT_EQ(0, imp("detach 1"));
+	EXPECT_EQ(0, imp("detach 0"));
+	EXPECT_EQ(1, user_count(self->dev));
+}
+
+/*
+ * What an importer's device writes reaches the CPU at SYNC_START: a
+ * device that maps both ways, one that only writes. A device that only
+ * reads may not write (the importer's own rule, EACCES).
+ */
+TEST_F(writable, importer_writes_reach_the_cpu)
+{
+	unsigned long long x = self->b.offset + 8, y = self->b.offset + 16;
+	int ret;
+
+	REQUIRE_IMPORTER();
+	ASSERT_EQ(0, imp("attach 0 %d", self->dmabuf));
+	ASSERT_EQ(0, imp("map 0 bidirectional"));
+	ret = imp("fill 0 %llu", x);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "the importer writes as a device only where DMA is coherent");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, SYNC_READ_START));
+	EXPECT_EQ(-1, check_pattern(self->p, BUFSZ, x));
+	EXPECT_EQ(-1, check_pattern(self->pool + self->b.index * BUFSZ,
+				    BUFSZ, x));
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, SYNC_READ_END));
+	/* The device's mapping still holds what it wrote. */
+	EXPECT_EQ(0, imp("check 0 %llu 0", x)) TH_LOG("%s", imp_slot(0));
+	ASSERT_EQ(0, imp("unmap 0"));
+
+	/* A device that only writes; the CPU reads and writes after it. */
+	ASSERT_EQ(0, imp("map 0 from_device"));
+	ASSERT_EQ(0, imp("fill 0 %llu", y));
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_START |
+					       DMA_BUF_SYNC_RW));
+	EXPECT_EQ(-1, check_pattern(self->p, BUFSZ, y));
+	ASSERT_EQ(0, dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_END |
+					       DMA_BUF_SYNC_RW));
+
+	ASSERT_EQ(0, imp("attach 1 %d", self->dmabuf));
+	ASSERT_EQ(0, imp("map 1 to_device"));
+	EXPECT_EQ(-EACCES, imp("fill 1 %llu", x));
+	EXPECT_EQ(0, imp("detach 1"));
+	EXPECT_EQ(0, imp("detach 0"));
+	EXPECT_EQ(1, user_count(self->dev));
+}
+
 /*
  * The owner's close ends the stream and takes back every buffer, but the
  * dma-buf keeps the pages: the importer's mapping and the dma-buf's mmap
