@@ -39,11 +39,12 @@ SOURCES = {
                "L1 reading line after line 8.7 cycles a line; RAM reading "
                "independent lines 68 ns a line. "
                "<https://7-cpu.com/cpu/Cortex-A9.html>",
-    "zedboard": "bmartini/zynq-xdma issue #10 (Zedboard, Zynq-7020 at "
-                "667 MHz): memcpy between ordinary buffers ~256 MB/s, out of "
-                "the driver's uncached DMA buffer ~64 MB/s. "
+    "zedboard": "bmartini/zynq-xdma, its tenth GitHub issue (Zedboard, "
+                "Zynq-7020 at 667 MHz): memcpy between ordinary buffers "
+                "~256 MB/s, out of the driver's uncached DMA buffer "
+                "~64 MB/s. "
                 "<https://github.com/bmartini/zynq-xdma/issues/10>",
-    "genode": "genodelabs/genode issue #4456 (Zynq-7000 at 666 MHz): libc "
+    "genode": "genodelabs/genode, a GitHub issue (Zynq-7000 at 666 MHz): libc "
               "memcpy 393 MiB/s, a tuned one 1062 MiB/s. "
               "<https://github.com/genodelabs/genode/issues/4456>",
     "ds891": "AMD (Xilinx), *Zynq UltraScale+ MPSoC Data Sheet: Overview*, "
@@ -55,8 +56,9 @@ SOURCES = {
               "Manual*, DDI 0500: L1 instruction cache 2-way, data cache "
               "4-way, 64-byte lines; L2 16-way, 64-byte lines; in-order "
               "dual issue. <https://developer.arm.com/documentation/ddi0500/>",
-    "udmabuf16": "ikwzm/udmabuf issue #16 (ZynqMP): copying a DMA buffer "
-                 "~800 MB/s cached, ~250 MB/s uncached. "
+    "udmabuf16": "ikwzm/udmabuf, its sixteenth GitHub issue (ZynqMP): "
+                 "copying a DMA buffer ~800 MB/s cached, ~250 MB/s "
+                 "uncached. "
                  "<https://github.com/ikwzm/udmabuf/issues/16>",
     "seed": "Stack Overflow, *Zero-copy user-space TCP send of "
             "dma_mmap_coherent() mapped memory* (Linux 5.1 on a Cyclone V "

@@ -152,6 +152,12 @@ if command -v iiod_peer >/dev/null; then
 	x86_64) limit=1000 ;;
 	*) limit=10000 ;;
 	esac
+	# A loaded host slows the echo as much as the server: then the server
+	# may add at most 1 ms to the floor (a delayed ACK adds 40).
+	fmed=$(median "$floor")
+	if [ -n "$fmed" ] && [ $((fmed + 1000)) -gt $limit ] 2>/dev/null; then
+		limit=$((fmed + 1000))
+	fi
 	if [ -n "$med" ] && [ "$med" -lt $limit ] 2>/dev/null; then
 		tap OK "attribute reads over loopback: median of 1000 $med us (limit $limit; echo floor $(median "$floor") us)"
 	else
