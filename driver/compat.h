@@ -8,6 +8,7 @@
 #define FPGACAP_COMPAT_H
 
 #include <linux/device/class.h>
+#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/platform_device.h>
@@ -95,6 +96,53 @@ static int fn##_platform(struct platform_device *pdev)		\
 #define fpgacap_dma_buf_map(at, dir)	dma_buf_map_attachment(at, dir)
 #define fpgacap_dma_buf_unmap(at, sgt, dir)				\
 	dma_buf_unmap_attachment(at, sgt, dir)
+#endif
+
+/*
+ * A dma_map_ops implementation (the test DMA engine's bounce operations)
+ * maps a single range by physical address from 6.19, .map_phys and
+ * .unmap_phys, and by page and offset before, .map_page and .unmap_page
+ * (the unmaps take the same arguments). Both sides changed in one merge
+ * for 6.19-rc1, the dma-mapping tree's a7405aa92fee: "dma-mapping:
+ * prepare dma_map_ops to conversion to physical address" (ed7fc3cbb38f)
+ * adds the _phys pair and "dma-mapping: remove unused map_page callback"
+ * (131971f67e25) drops the _page pair, pushed to mainline together after
+ * 6.18, so no release has both. Write map(dev, phys, size, dir, attrs)
+ * and unmap(dev, dma, size, dir, attrs); FPGACAP_DMA_MAP_PHYS_ADAPTER(map);
+ * after map defines what this kernel needs besides (map##_page before
+ * 6.19) and checks map's type against the member it fills, and
+ * FPGACAP_DMA_OPS_MAP_PHYS(map, unmap) fills the members.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define FPGACAP_DMA_MAP_PHYS_ADAPTER(map)				\
+	static_assert(__same_type(&(map),				\
+				  typeof_member(const struct dma_map_ops, map_phys)))
+#define FPGACAP_DMA_OPS_MAP_PHYS(map, unmap)				\
+	.map_phys = map, .unmap_phys = unmap
+#else
+#define FPGACAP_DMA_MAP_PHYS_ADAPTER(map)				\
+static dma_addr_t map##_page(struct device *dev, struct page *page,	\
+			     unsigned long offset, size_t size,		\
+			     enum dma_data_direction dir,		\
+			     unsigned long attrs)			\
+{									\
+	return map(dev, page_to_phys(page) + offset, size, dir, attrs);	\
+}									\
+static_assert(__same_type(&map##_page,					\
+			  typeof_member(const struct dma_map_ops, map_page)))
+#define FPGACAP_DMA_OPS_MAP_PHYS(map, unmap)				\
+	.map_page = map##_page, .unmap_page = unmap
+#endif
+
+/*
+ * DMA_ATTR_MMIO marks a mapping of MMIO, memory without a struct page;
+ * from 6.19 dma_map_resource() reaches .map_phys with it. A kernel without
+ * the name never passes MMIO to .map_page (dma_map_resource() goes to
+ * .map_resource), so 0 stands in: tested by name, the release that added
+ * it (after 6.12) does not matter.
+ */
+#ifndef DMA_ATTR_MMIO
+#define DMA_ATTR_MMIO	0
 #endif
 
 /*

@@ -33,6 +33,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include "../../driver/compat.h"
 #include "testdma.h"
 
 /* One mapping: the device's copy of [phys, phys + size). */
@@ -94,17 +95,22 @@ static struct tdma_shadow *tdma_find(struct device *dev, dma_addr_t addr,
 	return s;
 }
 
-static dma_addr_t tdma_map_page(struct device *dev, struct page *page,
-				unsigned long offset, size_t size,
-				enum dma_data_direction dir, unsigned long attrs)
+/*
+ * MMIO (dma_map_resource()) is neither cached by the CPU nor bounced by
+ * swiotlb: the device reaches it directly, as dma-direct maps it.
+ */
+static dma_addr_t tdma_map_phys(struct device *dev, phys_addr_t phys,
+				size_t size, enum dma_data_direction dir,
+				unsigned long attrs)
 {
 	struct tdma_bounce *b = tdma_bounce_of(dev);
-	phys_addr_t phys = page_to_phys(page) + offset;
 	size_t sub = offset_in_page(phys);
 	u32 max = READ_ONCE(b->max_mapping);
 	struct tdma_shadow *s;
 	unsigned long pfn, i;
 
+	if (attrs & DMA_ATTR_MMIO)
+		return phys_to_dma(dev, phys);
 	might_sleep();
 	if (!size || (max && size > max)) {
 		atomic_inc(&b->refused);
@@ -141,7 +147,9 @@ static dma_addr_t tdma_map_page(struct device *dev, struct page *page,
 	return s->dma;
 }
 
-static void tdma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
+FPGACAP_DMA_MAP_PHYS_ADAPTER(tdma_map_phys);
+
+static void tdma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
 	struct tdma_bounce *b = tdma_bounce_of(dev);
@@ -149,6 +157,8 @@ static void tdma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
 	unsigned long pfn, i;
 	size_t off;
 
+	if (attrs & DMA_ATTR_MMIO)
+		return;
 	s = tdma_find(dev, addr, &off);
 	if (!s)
 		return;
@@ -208,7 +218,7 @@ static void tdma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
-		tdma_unmap_page(dev, sg_dma_address(sg), sg_dma_len(sg), dir,
+		tdma_unmap_phys(dev, sg_dma_address(sg), sg_dma_len(sg), dir,
 				attrs);
 }
 
@@ -219,8 +229,8 @@ static int tdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i) {
-		sg->dma_address = tdma_map_page(dev, sg_page(sg), sg->offset,
-						sg->length, dir, attrs);
+		sg->dma_address = tdma_map_phys(dev, sg_phys(sg), sg->length,
+						dir, attrs);
 		if (sg->dma_address == DMA_MAPPING_ERROR) {
 			tdma_unmap_sg(dev, sgl, i, dir,
 				      attrs | DMA_ATTR_SKIP_CPU_SYNC);
@@ -261,8 +271,7 @@ static size_t tdma_max_mapping_size(struct device *dev)
 }
 
 static const struct dma_map_ops tdma_bounce_ops = {
-	.map_page = tdma_map_page,
-	.unmap_page = tdma_unmap_page,
+	FPGACAP_DMA_OPS_MAP_PHYS(tdma_map_phys, tdma_unmap_phys),
 	.map_sg = tdma_map_sg,
 	.unmap_sg = tdma_unmap_sg,
 	.sync_single_for_cpu = tdma_sync_for_cpu,

@@ -211,7 +211,10 @@ sparse_tool() {
 	local probe=$FPGACAP_CACHE/tools/typeof-unqual.c
 	mkdir -p "$FPGACAP_CACHE/tools"
 	printf 'int f(const int *p) { __typeof_unqual__(*p) v = *p; return v; }\n' >"$probe"
-	if command -v sparse >/dev/null && ! sparse "$probe" 2>&1 | grep -q error; then
+	# Each sparse's report read whole, not through grep -q: under pipefail
+	# a sparse cut off by grep's early exit (SIGPIPE) failed the pipeline,
+	# and one that does not know __typeof_unqual__ passed for one that does.
+	if command -v sparse >/dev/null && ! sparse "$probe" 2>&1 | grep error >/dev/null; then
 		echo sparse
 		return
 	fi
@@ -238,6 +241,6 @@ sparse_tool() {
 			rm -rf "$dir.src"
 		) 9>"$dir.lock" || exit 1
 	fi
-	"$dir/sparse" "$probe" 2>&1 | grep -q error && die "sparse $ver does not know __typeof_unqual__"
+	"$dir/sparse" "$probe" 2>&1 | grep error >/dev/null && die "sparse $ver does not know __typeof_unqual__"
 	echo "$dir/sparse"
 }

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,17 @@ static inline const char *dev_path(void)
 	const char *p = getenv("FPGACAP_DEV");
 
 	return p && *p ? p : "/dev/fpgacap0";
+}
+
+/* The running kernel's major * 100 + minor (7.3: 703), 0 if unknown. */
+static inline int kernel_version(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return 0;
+	return maj * 100 + min;
 }
 
 static inline long page_size(void)

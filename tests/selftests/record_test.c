@@ -23,7 +23,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include "kselftest_harness.h"
 #include "fpgacap_test.h"
@@ -159,17 +158,6 @@ static int find_disk(const char *name, struct disk *out)
 				_r == -ENODEV ? "not found in the guest" : \
 				"not the size the harness made it");	\
 } while (0)
-
-/* Linux major * 100 + minor. */
-static int kernel_version(void)
-{
-	struct utsname u;
-	int maj = 0, min = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
-		return 0;
-	return maj * 100 + min;
-}
 
 /* ---- a recording through the library ---- */
 
