@@ -13,7 +13,11 @@
  * stream restarts at 0 with every START. Its fd becomes readable when the
  * next buffer is due (a timerfd). Paths are "fake:NAME"; the environment
  * variable FPGACAP_FAKE_FAIL_EVERY=N marks every Nth buffer failed
- * (FPGACAP_BUF_ERROR, no data), as a source that reports an error does.
+ * (FPGACAP_BUF_ERROR, no data), as a source that reports an error does;
+ * FPGACAP_FAKE_RETURN_FAIL_AFTER=N makes every RETURN fail with ENODEV
+ * once N buffers came back, as the driver's does after an unbind (its
+ * DEQUEUE would fail too; here it goes on, so that the server meets the
+ * error only where it gives buffers back).
  *
  * What it does not model: DMA, the page pool's lifetimes, drops (a source
  * with a rate here waits for a free buffer instead of dropping). Those are
@@ -47,6 +51,7 @@ struct fpgacap {
 	uint64_t rate, offset, filled, t0;
 	bool streaming;
 	unsigned int fail_every;
+	uint64_t return_fail_after;
 	int tfd;
 };
 
@@ -67,6 +72,7 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 {
 	struct fpgacap *d;
 	const char *fail = getenv("FPGACAP_FAKE_FAIL_EVERY");
+	const char *rfail = getenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
 
 	(void)flags;
 	if (!path || strncmp(path, "fake:", 5) || !path[5] ||
@@ -91,6 +97,7 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	strcpy(d->info.name, path + 5);
 	strcpy(d->info.source_name, "fake");
 	d->fail_every = fail ? (unsigned int)strtoul(fail, NULL, 10) : 0;
+	d->return_fail_after = rfail ? strtoull(rfail, NULL, 10) : 0;
 	*out = d;
 	return 0;
 }
@@ -280,6 +287,8 @@ int fpgacap_return(struct fpgacap *d, const uint32_t *idx, unsigned int n)
 {
 	unsigned int i, j;
 
+	if (d->return_fail_after && d->st.returned >= d->return_fail_after)
+		return -ENODEV;
 	for (i = 0; i < n; i++) {
 		if (idx[i] >= d->cfg.count || d->state[idx[i]] != USER)
 			return -EINVAL;

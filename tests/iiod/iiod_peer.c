@@ -12,7 +12,15 @@
  *	keepalive can find out, when its probe meets no socket here.
  *   iiod_peer latency PORT DEVICE ATTR COUNT
  *	COUNT attribute reads one after the other on one connection; prints
- *	the median, 90th percentile and largest round trip in microseconds.
+ *	the median, 90th and 99th percentiles and the largest round trip in
+ *	microseconds.
+ *   iiod_peer echo PORT
+ *	The floor under those figures: a server on PORT (every address)
+ *	that answers each line at once with a fixed attribute reply ("2",
+ *	"8" and its NUL, as fpgacap-iiod answers READ guest sample_size),
+ *	in one send with TCP_NODELAY, one connection at a time, until
+ *	killed. The same round trips against it measure what the kernel's
+ *	TCP and the emulator cost without the server.
  *
  * Exit 0 on success, 1 on a failure (said on stderr), 2 on bad usage.
  */
@@ -23,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,14 +183,59 @@ static int latency(char **argv)
 		rtt[i] = now_ns() - t0;
 	}
 	qsort(rtt, (size_t)count, sizeof(*rtt), cmp_u64);
-	printf("median_us=%llu p90_us=%llu max_us=%llu\n",
+	printf("median_us=%llu p90_us=%llu p99_us=%llu max_us=%llu "
+	       "reads=%ld\n",
 	       (unsigned long long)(rtt[count / 2] / 1000),
 	       (unsigned long long)(rtt[count * 9 / 10] / 1000),
-	       (unsigned long long)(rtt[count - 1] / 1000));
+	       (unsigned long long)(rtt[count * 99 / 100] / 1000),
+	       (unsigned long long)(rtt[count - 1] / 1000), count);
 	say(fd, "EXIT\r\n");
 	close(fd);
 	free(rtt);
 	return 0;
+}
+
+static int echo(char **argv)
+{
+	static const char reply[] = "2\n8\0\n";
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char *end;
+	long p = strtol(argv[0], &end, 10);
+	int lfd, one = 1;
+
+	if (*end || p <= 0 || p > 65535) {
+		fprintf(stderr, "iiod_peer: bad port %s\n", argv[0]);
+		return 2;
+	}
+	sa.sin_port = htons((uint16_t)p);
+	sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 ||
+	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4)) {
+		perror("iiod_peer: echo");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		char buf[4096];
+		ssize_t n;
+
+		if (fd < 0)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+			ssize_t i;
+
+			for (i = 0; i < n; i++)
+				if (buf[i] == '\n' &&
+				    write(fd, reply, sizeof(reply) - 1) !=
+				    (ssize_t)sizeof(reply) - 1)
+					break;
+		}
+		close(fd);
+	}
 }
 
 int main(int argc, char **argv)
@@ -190,7 +244,10 @@ int main(int argc, char **argv)
 		return vanish(argv + 2);
 	if (argc == 6 && !strcmp(argv[1], "latency"))
 		return latency(argv + 2);
+	if (argc == 3 && !strcmp(argv[1], "echo"))
+		return echo(argv + 2);
 	fprintf(stderr, "usage: iiod_peer vanish PORT DEVICE MASK\n"
-		"       iiod_peer latency PORT DEVICE ATTR COUNT\n");
+		"       iiod_peer latency PORT DEVICE ATTR COUNT\n"
+		"       iiod_peer echo PORT\n");
 	return 2;
 }

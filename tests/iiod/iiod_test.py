@@ -32,6 +32,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 WORK = os.environ.get("FPGACAP_WORK") or os.path.join(
     os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fpgacap")
 IIOD_PORT = 30431
+ECHO_PORT = 30433     # the guest's bare echo server (iiod_peer echo)
 
 
 def say(*a):
@@ -344,8 +345,9 @@ class Legacy10:
 class Iiod:
     """The clients, run against one server."""
 
-    def __init__(self, port, tap, target, scale):
+    def __init__(self, port, tap, target, scale, echo_port=None):
         self.port = port
+        self.echo_port = echo_port
         self.uri = f"ip:127.0.0.1:{port}"
         self.tap = tap
         self.target = target
@@ -921,25 +923,59 @@ class Iiod:
 
     # ---- latency, idle and vanished clients ----
 
-    def t_latency(self):
-        r = Raw(self.port)
+    @staticmethod
+    def round_trips(port, count):
+        """@count attribute reads on one connection: their round trips in
+        ms, sorted."""
+        r = Raw(port, timeout=5)
         rtt = []
-        for _ in range(200):
+        for _ in range(count):
             t0 = time.perf_counter()
             n = r.cmd("READ fpgacap0 sample_size")
             r.read(n + 1)
-            rtt.append(time.perf_counter() - t0)
+            rtt.append((time.perf_counter() - t0) * 1e3)
         r.close()
-        rtt.sort()
-        med = rtt[len(rtt) // 2] * 1e3
+        return sorted(rtt)
+
+    def t_latency(self):
+        """Attribute reads through the forward, as a client on the PC sees
+        them. The check is on the median of 1000: the tail under TCG is
+        the emulator's (its vCPU thread descheduled on this 2-core host,
+        code translated for the first time, the I/O thread's user
+        network), while what the check guards against (a reply in pieces,
+        Nagle, a delayed-ACK wait of 40 ms at least) slows every read and
+        moves the median. x86: 1 ms (measured: 0.29 ms, the echo floor
+        0.23 ms). The emulated Zynq-7000 runs the same round trip about
+        seven times slower (echo floor 1.6 ms, server 2.4 ms): even a
+        bare echo server misses 1 ms there, so 10 ms, four times under a
+        delayed ACK. The same reads to the guest's bare echo server
+        (iiod_peer echo, its own forward) give the floor without the
+        server."""
+        N = 1000
+        rtt = self.round_trips(self.port, N)
+        med, p90, p99 = rtt[N // 2], rtt[N * 9 // 10], rtt[N * 99 // 100]
+        floor, floor_med = "", 0.0
+        if self.echo_port:
+            try:
+                e = self.round_trips(self.echo_port, N)
+                floor_med = e[N // 2]
+                floor = (f"; echo floor median {e[N // 2]:.2f} ms, 99% "
+                         f"{e[N * 99 // 100]:.2f} ms, max {e[-1]:.2f} ms")
+            except (OSError, EOFError, ValueError) as e:
+                floor = f"; no echo floor ({e!r})"
         t0 = time.time()
         rc = self.run("iio_info", "-u", self.uri).returncode
         info = time.time() - t0
-        self.latency = (med, rtt[len(rtt) * 9 // 10] * 1e3, info)
-        self.tap.result(med < 20 and rc == 0,
-                        f"attribute reads through the forward: median "
-                        f"{med:.2f} ms, 90% {self.latency[1]:.2f} ms; "
-                        f"iio_info {info:.2f} s", f"{med} {rc}")
+        self.latency = (med, p90, info)
+        # A loaded host slows the echo as much as the server: then the
+        # server may add at most 1 ms to the floor (a delayed ACK adds 40).
+        limit = max(1.0 if self.target.startswith("x86") else 10.0,
+                    floor_med + 1.0)
+        self.tap.result(med < limit and rc == 0,
+                        f"attribute reads through the forward: median of "
+                        f"{N} {med:.2f} ms (limit {limit:g}), 90% {p90:.2f} "
+                        f"ms, 99% {p99:.2f} ms, max {rtt[-1]:.2f} ms"
+                        f"{floor}; iio_info {info:.2f} s", f"{med} {rc}")
 
     def t_second_context(self):
         """While one client streams, others still get a context (and
@@ -1091,9 +1127,10 @@ def build_peer(target):
     return out
 
 
-def boot(args, port, done):
+def boot(args, port, echo_port, done):
     cmd = [os.path.join(TOP, "tests/run-guest.sh"), args.target, "iiod",
-           "--hostfwd", f"{port}:{IIOD_PORT}", "--host-done", done]
+           "--hostfwd", f"{port}:{IIOD_PORT}",
+           "--hostfwd", f"{echo_port}:{ECHO_PORT}", "--host-done", done]
     if args.icount:
         cmd.append("--icount")
     env = dict(os.environ)
@@ -1315,8 +1352,12 @@ def main():
     if os.path.exists(done):
         os.unlink(done)
     guest = None
+    echo_port = None
     if not args.port:
-        guest = boot(args, port, done)
+        echo_port = free_port()
+        while echo_port == port:
+            echo_port = free_port()
+        guest = boot(args, port, echo_port, done)
     try:
         if guest and not wait_server(guest, port):
             tap.result(False, "fpgacap-iiod answers through the forward")
@@ -1325,7 +1366,7 @@ def main():
         tap.result(True, f"fpgacap-iiod answers on 127.0.0.1:{port}")
         # The emulated Zynq-7000's GEM is slower: fewer samples there.
         scale = 2 if args.target.startswith("zynq") else 1
-        it = Iiod(port, tap, args.target, scale)
+        it = Iiod(port, tap, args.target, scale, echo_port)
         t0 = time.time()
         if args.bench and args.subset:
             bench_subset_runs(it, args)

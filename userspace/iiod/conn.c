@@ -98,6 +98,9 @@ static int read_line(struct iiod_conn *c, char *line, uint64_t t0)
 			consume(c, len + 1);
 			if (skipped)
 				return -E2BIG;
+			/* What follows the line (a WRITE's payload) is
+			 * part of its command: the same deadline. */
+			c->command_end = line_start + c->srv->o.command_ns;
 			return 1;
 		}
 		if (c->inlen >= IIOD_LINE_MAX) {
@@ -119,10 +122,15 @@ static int read_line(struct iiod_conn *c, char *line, uint64_t t0)
 	}
 }
 
-/* Exactly @len bytes of payload after a command line. */
+/*
+ * Exactly @len bytes of payload after a command line, by the deadline of
+ * the command they are part of (set when its line came): a client cannot
+ * stretch one command to twice the deadline by sending its line at the
+ * last moment and its payload at the next.
+ */
 static int read_payload(struct iiod_conn *c, char *buf, size_t len)
 {
-	uint64_t deadline = fc_now_ns() + c->srv->o.command_ns;
+	uint64_t deadline = c->command_end;
 
 	while (len) {
 		size_t k = c->inlen < len ? c->inlen : len;

@@ -194,6 +194,8 @@ struct iiod_conn {
 	struct iiod_session *session;
 	struct iiod_device *streaming;	/* the session's device, or NULL */
 	bool commanded;			/* a whole command came */
+	/* the command being read (its line, a WRITE's payload) is whole by */
+	uint64_t command_end;
 };
 
 /* ---- wire.c: a connection's socket ---- */

@@ -62,6 +62,9 @@ struct iiod_session {
 	enum fpgacap_send_mode requested;
 	uint64_t samples;
 	int error;			/* the connection broke */
+	/* The device failed (a RETURN refused: unbound, say): the pool is no
+	 * longer whole, so every READBUF after says so, until CLOSE. */
+	int dev_error;
 	/* the subset copy: bounce buffer, a sample split across buffers */
 	char *bounce;
 	size_t bounce_samples;
@@ -97,7 +100,7 @@ static void on_release(void *ctx, uint64_t cookie)
 		s->ret[s->nret++] = (uint32_t)cookie;
 }
 
-/* Released buffers back to the driver. */
+/* Released buffers back to the driver; a failure is the device's. */
 static void give_back(struct iiod_session *s)
 {
 	int ret;
@@ -105,8 +108,8 @@ static void give_back(struct iiod_session *s)
 	if (!s->nret)
 		return;
 	ret = fpgacap_return(s->fc, s->ret, s->nret);
-	if (ret && !s->error)
-		s->error = ret;
+	if (ret && !s->dev_error)
+		s->dev_error = ret;
 	if (!ret)
 		s->returned += s->nret;
 	s->nret = 0;
@@ -385,6 +388,9 @@ static int fill(struct iiod_session *s, uint64_t wake)
 		give_back(s);
 		if (ret < 0 && ret != -EINTR)
 			return ret;
+		/* Buffers the driver refused never come again. */
+		if (s->dev_error)
+			return s->dev_error;
 		now = fc_now_ns();
 		if (wake && now >= wake)
 			return -ETIMEDOUT;
@@ -545,8 +551,11 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 	bool first = true;
 	int err = 0, ret;
 
+	/* A broken connection cannot be answered; a failed device can. */
 	if (s->error)
 		return s->error;
+	if (s->dev_error)
+		return iiod_reply_int(c, s->dev_error);
 	want = nbytes - nbytes % out_ss;
 	/* Less than a sample: nothing, as libiio's iiod answers it. */
 	if (!want)
@@ -558,6 +567,12 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 		uint64_t avail = ready(s), need = want - sent, now, wake = 0;
 		bool failed = iiod_map_error_next(&s->map);
 
+		/* The device failed while the reply was under way: what
+		 * was sent is followed by its error. */
+		if (s->dev_error) {
+			err = s->dev_error;
+			break;
+		}
 		now = fc_now_ns();
 		if (avail >= need || (avail && (failed ||
 			iiod_map_queued(&s->map) >= s->gather ||
@@ -677,7 +692,7 @@ void iiod_session_close(struct iiod_conn *c, const char *how, bool graceful)
 		r.busy_s = busy - s->busy0;
 		r.cpu_total_s = total - s->total0;
 	}
-	r.error = s->error;
+	r.error = s->error ? s->error : s->dev_error;
 	r.channels = s->demux.enabled;
 	r.channels_all = dev->cfg.nchannels;
 	r.rate = rate(s);

@@ -1100,6 +1100,45 @@ TEST_F(solo, command_deadline)
 }
 
 /*
+ * A WRITE's payload is part of its command: line and payload share one
+ * deadline, counted from the line's first byte. A payload that comes
+ * within it is taken (here answered -ENODEV: no such device); one whose
+ * line came 0.7 s into a 1 s deadline has 0.3 s left, not a second more.
+ */
+TEST_F(solo, write_payload_shares_its_command_deadline)
+{
+	struct server *s = &self->s;
+	char buf[64];
+	uint64_t t0, ms;
+	int fd;
+
+	ASSERT_EQ(0, start_server(s, "127.0.0.1:0", "--json",
+				  "--command-timeout", "1", NULL));
+	fd = dial("127.0.0.1", s->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, say(fd, "WRITE x attr 2\r\n"));
+	usleep(500000);
+	ASSERT_EQ(0, say(fd, "ab"));
+	ASSERT_EQ(1, read_lines(fd, buf, sizeof(buf), 1));
+	EXPECT_STREQ("-19\n", buf);
+	/* Part of a line now, the rest of it 0.7 s later, then part of
+	 * the payload: the connection ends 1 s after the line began. */
+	t0 = fc_now_ns();
+	ASSERT_EQ(0, say(fd, "WRITE x "));
+	usleep(700000);
+	ASSERT_EQ(0, say(fd, "attr 10\r\n12345"));
+	EXPECT_TRUE(closed_within(fd, 3000));
+	ms = (fc_now_ns() - t0) / 1000000;
+	EXPECT_LE(900, ms);
+	EXPECT_GT(1400, ms) TH_LOG("the payload got a deadline of its own: "
+				   "closed after %llu ms",
+				   (unsigned long long)ms);
+	EXPECT_NE(NULL, strstr(stop_summary(s), "\"command_timeout\":1,"))
+		TH_LOG("%s", s->c.outbuf);
+	close(fd);
+}
+
+/*
  * At the limit a newcomer takes the place of the connection quiet the
  * longest (2 s at least), never of one in the middle of a command.
  */
@@ -1771,6 +1810,93 @@ TEST_F(fakefail, failed_buffer_fails_its_readbuf)
 	pattern_at(want, 3 * 16384, 16384);
 	EXPECT_EQ(0, memcmp(got, want, 16384));
 	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+}
+
+/*
+ * The device refuses a RETURN (ENODEV, as after an unbind) once two
+ * buffers came back: the error reaches the server after a READBUF that
+ * succeeded, when the buffers it sent are released. The client is told,
+ * as libiio's iiod tells it a failed refill: a READBUF under way ends
+ * with the negative errno after what it sent, every later one is answered
+ * with it at once, and the connection goes on: CLOSE frees the device,
+ * and an OPEN again streams.
+ */
+FIXTURE(fakegone) {
+	struct server s;
+	char conf[32];
+	struct pc p;
+};
+
+FIXTURE_SETUP(fakegone)
+{
+	strcpy(self->conf, "/tmp/fc-iiod-gone.XXXXXX");
+	setenv("FPGACAP_FAKE_RETURN_FAIL_AFTER", "2", 1);
+	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL, NULL));
+	unsetenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
+	self->p.fd = dial("127.0.0.1", self->s.port);
+	self->p.len = 0;
+	ASSERT_LE(0, self->p.fd);
+}
+
+FIXTURE_TEARDOWN(fakegone)
+{
+	close(self->p.fd);
+	if (self->s.c.pid > 0 && !waitpid(self->s.c.pid, NULL, WNOHANG))
+		child_stop(&self->s.c, SIGKILL, 2000);
+	unlink(self->conf);
+}
+
+TEST_F(fakegone, a_device_error_after_a_readbuf_is_answered)
+{
+	static uint8_t got[16384], want[16384];
+	struct pc *p = &self->p;
+	char mask[64], val[64];
+	long long n, end;
+	int i, ok = 0, failed = -1;
+
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
+	/*
+	 * One pool buffer per READBUF. When released buffers go back to
+	 * the driver, and in how many RETURNs, depends on the send path
+	 * (the 4th or 5th READBUF met the error over io_uring, the 33rd
+	 * over plain sends). The fake refuses a RETURN once two buffers
+	 * went back: the first RETURN may give back one, the next a whole
+	 * pool of 16, and the stream cannot outrun the pool by more than
+	 * 16 buffers more, so the refusal comes by index 2 * 16 + 1.
+	 */
+	for (i = 0; i < 48; i++) {
+		n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+		if (end == -ENODEV) {
+			failed = i;
+			break;
+		}
+		ASSERT_EQ((long long)sizeof(got), n) TH_LOG("READBUF %d", i);
+		ASSERT_EQ(1, end) TH_LOG("READBUF %d", i);
+		pattern_at(want, (uint64_t)i * sizeof(got), sizeof(got));
+		ASSERT_EQ(0, memcmp(got, want, sizeof(got)));
+		ok++;
+	}
+	EXPECT_LE(2, ok);
+	ASSERT_LE(0, failed) TH_LOG("no -ENODEV in 48 READBUFs");
+	EXPECT_GE(2 * 16 + 1, failed);
+	/* Answered at once from then on; the connection stays. */
+	for (i = 0; i < 3; i++) {
+		n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+		EXPECT_EQ(0, n);
+		EXPECT_EQ(-ENODEV, end) TH_LOG("READBUF after the error: %lld",
+					       end);
+	}
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	ASSERT_EQ(0, pc_attr(p, "cnt", "state", val, sizeof(val)));
+	EXPECT_STREQ("idle", val);
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	EXPECT_EQ((long long)sizeof(got), n);
+	EXPECT_EQ(1, end);
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	EXPECT_LE(0, child_stop(&self->s.c, SIGTERM, 3000));
+	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"error\":0}"))
+		TH_LOG("%s", self->s.c.outbuf);
 }
 
 /* SIGINT and SIGTERM within a second, idle clients or not, summary. */
