@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Line and branch coverage of driver/ from the .gcda files a gcov guest
 # left (tests/run-guest.sh collects them into $FPGACAP_WORK/gcov/TARGET).
-#   tests/coverage.sh [TARGET]     (default x86-debug)
+#   tests/coverage.sh [TARGET]     (default x86-debug, the default
+#                                  matrix's gcov guest)
 # Writes $FPGACAP_WORK/coverage/TARGET/{driver.info,html/,summary.txt} and
 # prints the per-file table and the totals.
 set -euo pipefail

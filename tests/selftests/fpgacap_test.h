@@ -153,17 +153,19 @@ static inline long check_pattern(const void *data, uint64_t bytes,
 }
 
 /*
- * Whether @copied of @completions MSG_ZEROCOPY sends flagged COPIED is what
- * sending from the pages gives on the guests' NICs: a path that copies
- * copies them all, so at most a quarter. Some are legitimately copied: the
- * emulators' TCP peer does not use timestamps, so a window probe of under
- * 6 bytes makes a frame under 60, which e1000 pads by linearising it
- * (__skb_pad from e1000_xmit_frame), and the kernel flags that send and
- * every notification merged with it copied; a retransmission may copy too.
+ * Whether MSG_ZEROCOPY sends went from the pages: of @notes completion
+ * notifications, @copied_notes flagged COPIED. A path that copies copies
+ * every send, so every notification is flagged. Some sends are copied
+ * legitimately: the emulators' TCP peer does not use timestamps, so a
+ * window probe of under 6 bytes makes a frame under 60, which e1000 pads
+ * by linearising it (__skb_pad from e1000_xmit_frame); a retransmission
+ * may copy too. The kernel merges a completion into the notification still
+ * queued before it whatever either's flag (skb_zerocopy_notify_extend), so
+ * one copied send can flag a long range: count notifications, not sends.
  */
-static inline bool zerocopy_mostly_sent(uint64_t copied, uint64_t completions)
+static inline bool zerocopy_mostly_sent(uint64_t copied_notes, uint64_t notes)
 {
-	return completions && 4 * copied <= completions;
+	return notes && 2 * copied_notes <= notes;
 }
 
 static inline uint64_t now_ns(void)

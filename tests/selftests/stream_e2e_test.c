@@ -207,13 +207,19 @@ TEST_F_TIMEOUT(e2e, byte_exact, 300)
 		EXPECT_NE(FPGACAP_SEND_COPY, r.ss.mode);
 		EXPECT_LT(0, r.ss.completions);
 		/*
-		 * Sent from the pages (zerocopy_mostly_sent()). SEND_ZC on
-		 * 6.1 also flags a few copied when its data joins an skb
-		 * that the frame header's plain send started.
+		 * Sent from the pages: at most a quarter copied (a path that
+		 * copies copies them all). The emulators' TCP peer does not
+		 * use timestamps, so a window probe of under 6 bytes makes a
+		 * frame under 60, which e1000 pads by linearising it: that
+		 * copies the skb's pages, and the kernel flags the send, and
+		 * the notifications merged with it, copied (a kprobe on
+		 * msg_zerocopy_callback: __skb_pad from e1000_xmit_frame).
+		 * At most 16 of 128 seen. SEND_ZC on 6.1 also flags a few
+		 * copied when its data joins an skb that the frame header's
+		 * plain send started.
 		 */
 		if (expect_zerocopy() && r.ss.copied_known)
-			EXPECT_TRUE(zerocopy_mostly_sent(r.ss.copied,
-							 r.ss.completions));
+			EXPECT_LE(4 * r.ss.copied, r.ss.completions);
 	}
 	if (variant->mode == FPGACAP_SEND_URING)
 		/* Registration of the device mapping: used, or why not. */
