@@ -397,11 +397,11 @@ RECORD_BLIND = (
     "guest's one CPU inside each run's window, and the final fdatasync.")
 
 
-def causes_table(g, size):
+def causes_table(g, size, modes=None):
     md = ["| mode | instructions | L1 misses (L2 hits) | L2 misses (DRAM) "
           "| uncached bytes | device registers | total |",
           "|---|---:|---:|---:|---:|---:|---:|"]
-    for mode, s, c in cells_by(g):
+    for mode, s, c in cells_by(g, modes):
         if s != size or c.error:
             continue
         p = c.parts
@@ -577,7 +577,7 @@ def devices(g, size):
     """Device register accesses per KiB of payload, by device (QEMU's
     name of its memory region), in each mode's median run."""
     md = []
-    for mode, s, c in cells_by(g):
+    for mode, s, c in cells_by(g, modes_of(g)):
         if s != size or c.error:
             continue
         r = min(c.ok, key=lambda x: abs(
@@ -598,7 +598,7 @@ def where(g, size):
     md, name = [], symbolizer(g["info"], g["notes"], g["info"].get("arch"))
     for mode in ("copy", "zerocopy", "udp-copy", "udp-zerocopy",
                  "udp-framed", "udp-framed-zerocopy", "udp-records",
-                 "udp-records-zerocopy", "coherent-copy"):
+                 "udp-records-zerocopy", "coherent-copy") + RECORD:
         c = g["cells"].get((mode, size))
         if not c or c.error:
             continue
@@ -730,7 +730,8 @@ def main():
               "that run, in emulation only: no board has run this bench yet "
               "(docs/measuring.md says how to)." % command)
     md += ["", "What it measures: the CPU cost of moving captured data to the "
-           "network, per payload byte, mode against mode, as cycles of the "
+           "network (and, under Recording, to a disk), per payload byte, "
+           "mode against mode, as cycles of the "
            "board's CPU. The guests run under QEMU with `-icount shift=0` "
            "and one CPU, with a plugin (tests/bench/memmodel.c) that counts, "
            "between no-op marker instructions the bench puts around each "
@@ -789,6 +790,9 @@ def main():
             md += recording_table(g)
             md += [""] + ["- **%s**: %s." % (m, NAMES[m]) for m in RECORD
                           if any(x == m for x, _ in g["cells"])]
+            md += ["", "By cause at 64 KiB (cycles per byte, the median "
+                   "run):", ""] + causes_table(g, 65536,
+                                              RECORD + RECORD_REFERENCE)
             md += ["", RECORD_BLIND]
         comp = comparisons(g)
         if comp:
