@@ -1016,6 +1016,7 @@ TEST_F_TIMEOUT(tool, bench_record_modes, 600)
 		bad = check_pattern(p, total, 0);
 		EXPECT_EQ(-1, bad) TH_LOG("%s: first wrong byte at %ld",
 					  modes[i], bad);
+		bad = -1;
 		for (size_t k = total; k < total + after && bad == -1; k++)
 			if (p[k] != 0xa5)
 				bad = (long)k;
