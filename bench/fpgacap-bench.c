@@ -5,8 +5,10 @@
  * Streams the capture device in each mode (TCP: copy, MSG_ZEROCOPY,
  * io_uring SEND_ZC, SEND_ZC from the pool registered as fixed buffers;
  * UDP datagrams with GSO: copy, MSG_ZEROCOPY, SENDMSG_ZC; and, for
- * comparison, the classic coherent driver's buffers copied out) and
- * reports, side by side from one run, each repeated: payload rate, CPU per
+ * comparison, the classic coherent driver's buffers copied out), or to a
+ * disk through the library's recorder (O_DIRECT writes from the pool,
+ * from the pool registered with io_uring, or copied first), and reports,
+ * side by side from one run, each repeated: payload rate, CPU per
  * GB of the whole system (busy time of every CPU from /proc/stat: user,
  * system, irq and softirq) and of this process, completions the kernel
  * copied anyway, what the sink got. Micro-benchmarks: buffer hand-off cost
@@ -28,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -56,6 +59,9 @@ enum bench_mode {
 	MODE_RECORDS_COPY,	/* slots the source writes whole, copied */
 	MODE_RECORDS_ZEROCOPY,	/* ... MSG_ZEROCOPY */
 	MODE_RECORDS_URING,	/* ... io_uring SEND_ZC */
+	MODE_RECORD_DIRECT,	/* to disk: O_DIRECT writes from the pool */
+	MODE_RECORD_FIXED,	/* ... from the pool registered with io_uring */
+	MODE_RECORD_COPY,	/* ... memcpy to the library's memory, written */
 	NR_MODES,
 };
 
@@ -64,6 +70,7 @@ static const char *const mode_names[NR_MODES] = {
 	"coherent-copy", "coherent-zerocopy", "udp-copy", "udp-zerocopy",
 	"udp-uring", "udp-framed", "udp-framed-zerocopy", "udp-framed-uring",
 	"udp-records", "udp-records-zerocopy", "udp-records-uring",
+	"record-direct", "record-fixed", "record-copy",
 };
 
 /* A datagram a slot: 1472 bytes fill an IPv4 UDP packet at MTU 1500; the
@@ -73,13 +80,29 @@ static const char *const mode_names[NR_MODES] = {
 
 static bool mode_udp(enum bench_mode m)
 {
-	return m >= MODE_UDP_COPY;
+	return m >= MODE_UDP_COPY && m <= MODE_RECORDS_URING;
 }
 
 /* A slotted pool: a run of whole slots a send. */
 static bool mode_slotted(enum bench_mode m)
 {
-	return m >= MODE_FRAMED_COPY;
+	return m >= MODE_FRAMED_COPY && m <= MODE_RECORDS_URING;
+}
+
+/* To disk (--record-to) rather than to a network. */
+static bool mode_record(enum bench_mode m)
+{
+	return m >= MODE_RECORD_DIRECT;
+}
+
+/* The library's recorder mode a record-* mode measures: its names. */
+static enum fpgacap_record_mode record_mode(enum bench_mode m)
+{
+	switch (m) {
+	case MODE_RECORD_FIXED: return FPGACAP_RECORD_FIXED;
+	case MODE_RECORD_COPY: return FPGACAP_RECORD_COPY;
+	default: return FPGACAP_RECORD_DIRECT;
+	}
 }
 
 /* ... writable: the library writes each header into its slot's room (the
@@ -121,6 +144,7 @@ struct bench_opts {
 	const char *udp;		/* UDP destination */
 	const char *udp_control;	/* its sink's control connection */
 	const char *classic;		/* the classic driver's device */
+	const char *record_to;		/* record-*: the file or block device */
 	uint32_t count, repeat;
 	uint32_t slot_size;		/* udp-framed-*: bytes per slot */
 	uint64_t sizes[16];
@@ -189,6 +213,11 @@ struct result {
 	bool interrupted;		/* cut short by SIGINT/SIGTERM */
 	const char *mode_used;
 	uint32_t model_id;		/* --model: the run's window, 0 if none */
+	/* record-*: the recorder's account, and the reader's verdict */
+	struct fpgacap_recorder_stats rs;
+	int verify;			/* 0 intact, 1 not, -errno; -1 not run */
+	enum fpgacap_verify_mode verify_mode;
+	uint64_t verified_bytes;	/* payload the reader checked */
 };
 
 /* A number from the sink's flat JSON ("key":123); 0 if absent. */
@@ -386,6 +415,169 @@ static int run_stream(struct fpgacap *dev, const struct bench_opts *o,
 	return ret;
 }
 
+/* record-*: where the stream goes, and its index (kept in memory: it
+ * serves the check after the run). */
+struct rec_target {
+	int fd, index_fd;
+};
+
+/*
+ * @path for O_DIRECT writes: a block device exclusively (O_EXCL: one
+ * that is mounted fails with EBUSY instead of being overwritten under a
+ * file system), a regular file created or truncated.
+ */
+static int rec_target_open(const char *path, struct rec_target *t)
+{
+	int flags = O_WRONLY | O_DIRECT | O_CLOEXEC;
+	struct stat sb;
+
+	t->fd = t->index_fd = -1;
+	if (!stat(path, &sb) && S_ISBLK(sb.st_mode))
+		flags |= O_EXCL;
+	else
+		flags |= O_CREAT | O_TRUNC;
+	t->fd = open(path, flags, 0644);
+	if (t->fd < 0)
+		return -errno;
+	t->index_fd = memfd_create("fpgacap-bench-index", MFD_CLOEXEC);
+	if (t->index_fd < 0) {
+		int err = -errno;
+
+		close(t->fd);
+		t->fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+static void rec_target_close(struct rec_target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->index_fd >= 0)
+		close(t->index_fd);
+	t->fd = t->index_fd = -1;
+}
+
+/* The library's recording: dequeue, write, release when written. */
+static int run_record(struct fpgacap *dev, const struct bench_opts *o,
+		      enum bench_mode mode, const struct rec_target *t,
+		      struct result *r)
+{
+	struct fpgacap_recorder_opts ro = {
+		.size = sizeof(ro),
+		.fd = t->fd,
+		.index_fd = t->index_fd,
+		.mode = record_mode(mode),
+	};
+	struct fpgacap_recording_opts po = {
+		.size = sizeof(po),
+		.max_bytes = o->bytes,
+		.timeout_ns = 200000000,
+		.record = &ro,
+	};
+	struct fpgacap_recording_stats st = { .size = sizeof(st) };
+	struct fpgacap_recording *rec;
+	struct cli_meter meter;
+	uint64_t start;
+	int ret;
+
+	r->rs.size = sizeof(r->rs);
+	ret = fpgacap_recording_create(dev, &po, &rec);
+	if (ret) {
+		/* record-fixed where the kernel will not register the pool:
+		 * the row says why (as uring-fixed's does). */
+		if (mode == MODE_RECORD_FIXED &&
+		    (ret == -EOPNOTSUPP || ret == -EFAULT))
+			r->fixed_error = -ret;
+		return ret;
+	}
+	ret = fpgacap_start(dev);
+	cli_meter_init(&meter, o->quiet || o->json, o->interval_ns);
+	start = fc_now_ns();
+	while (!ret && !cli_stop) {
+		ret = fpgacap_recording_step(rec);
+		if (ret == -EINTR)
+			ret = 0;
+		fpgacap_recording_get_stats(rec, &st);
+		cli_meter_progress(&meter, st.payload_bytes, mode_names[mode]);
+		interval_line(&meter, mode_names[mode], st.payload_bytes);
+		if (o->duration_ns && fc_now_ns() - start >= o->duration_ns)
+			break;
+	}
+	cli_meter_done(&meter);
+	if (ret == 1)
+		ret = 0;
+	r->interrupted = cli_stop != 0;
+	/* Every write on the disk (fdatasync) and the index ended: part of
+	 * what recording costs, as the pump's finish is of a send. */
+	{
+		int fin = fpgacap_recording_finish(rec, cli_stop ? 300 : 30000);
+
+		if (fin && !ret && !cli_stop)
+			ret = fin;
+	}
+	fpgacap_recording_get_stats(rec, &st);
+	fpgacap_recorder_get_stats(fpgacap_recording_recorder(rec), &r->rs);
+	r->bytes = st.payload_bytes;
+	r->buffers = st.buffers;
+	r->lat_p50 = fpgacap_recording_latency(rec, 50);
+	r->lat_p99 = fpgacap_recording_latency(rec, 99);
+	r->fixed_buffers = r->rs.fixed_buffers;
+	r->fixed_error = r->rs.fixed_buffers_error;
+	r->mode_used = fpgacap_record_mode_name(r->rs.mode);
+	/* Acknowledged is what the disk took: anything less is a failure
+	 * even if no call said so. */
+	if (!ret && r->rs.acknowledged_bytes != st.payload_bytes)
+		ret = -EIO;
+	fpgacap_recording_destroy(rec);
+	return ret;
+}
+
+/*
+ * After the run, outside its window: the library's reader checks the
+ * recording on the disk against its index (the pattern source's stream
+ * byte by byte; another source's index only).
+ */
+static void record_verify(const char *path, const struct rec_target *t,
+			  struct result *r)
+{
+	struct fpgacap_record_check_stats st = { .size = sizeof(st) };
+	struct fpgacap_record_reader *rd;
+	int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	int ret = fd < 0 ? -errno : 0;
+
+	if (!ret)
+		ret = fpgacap_record_reader_open(fd, t->index_fd,
+						 FPGACAP_VERIFY_AUTO, &rd);
+	if (!ret) {
+		while ((ret = fpgacap_record_reader_step(rd, 0)) > 0)
+			;
+		fpgacap_record_reader_get_stats(rd, &st);
+		fpgacap_record_reader_close(rd);
+	}
+	if (fd >= 0)
+		close(fd);
+	r->verify_mode = st.mode;
+	r->verified_bytes = st.payload_bytes;
+	if (ret)
+		r->verify = ret;
+	else
+		r->verify = st.error || !st.ended ||
+			    st.payload_bytes != r->bytes ? 1 : 0;
+}
+
+static const char *verify_mode_name(enum fpgacap_verify_mode m)
+{
+	switch (m) {
+	case FPGACAP_VERIFY_PATTERN: return "pattern";
+	case FPGACAP_VERIFY_FRAMED: return "framed";
+	case FPGACAP_VERIFY_FRAMES: return "frames";
+	case FPGACAP_VERIFY_NONE: return "index";
+	default: return "?";
+	}
+}
+
 /* The classic driver's buffers. */
 struct classic {
 	int fd;
@@ -569,7 +761,8 @@ static int configure(struct fpgacap *dev, const struct bench_opts *o,
 		.rate = o->rate,
 	};
 
-	if (mode == MODE_URING_FIXED || mode_framed(mode))
+	if (mode == MODE_URING_FIXED || mode == MODE_RECORD_FIXED ||
+	    mode_framed(mode))
 		req.flags |= FPGACAP_CFG_WRITABLE;
 	if (mode_slotted(mode)) {
 		req.slot_size = o->slot_size;
@@ -583,7 +776,9 @@ static int configure(struct fpgacap *dev, const struct bench_opts *o,
 static void run_one(const struct bench_opts *o, enum bench_mode mode,
 		    uint64_t size, uint32_t rep, struct result *r)
 {
-	bool writable = mode == MODE_URING_FIXED || mode_framed(mode);
+	bool writable = mode == MODE_URING_FIXED ||
+			mode == MODE_RECORD_FIXED || mode_framed(mode);
+	struct rec_target rt = { .fd = -1, .index_fd = -1 };
 	uint64_t u0, s0, u1, s1, t0, t1;
 	struct sys_cpu c0, c1;
 	struct fpgacap_stats st;
@@ -600,6 +795,7 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 	r->mode_used = mode_names[mode];
 	r->retransmits = -1;
 	r->sink = -1;
+	r->verify = -1;
 	if (mode_coherent(mode)) {
 		ret = classic_open(o, size, &cl);
 		r->count = cl.info.count;
@@ -611,7 +807,9 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 			ret = configure(dev, o, mode, size);
 	}
 	watchdog(o->run_timeout);
-	if (!ret && mode != MODE_CAPTURE)
+	if (!ret && mode_record(mode))
+		ret = rec_target_open(o->record_to, &rt);
+	else if (!ret && mode != MODE_CAPTURE)
 		ret = link_open(o, mode, &l);
 	if (ret) {
 		r->error = ret;
@@ -629,6 +827,8 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 		ret = run_capture(dev, o, r);
 	else if (mode_coherent(mode))
 		ret = run_classic(&cl, o, mode, &l, r);
+	else if (mode_record(mode))
+		ret = run_record(dev, o, mode, &rt, r);
 	else
 		ret = run_stream(dev, o, mode, &l, r);
 	if (o->model)
@@ -646,7 +846,14 @@ static void run_one(const struct bench_opts *o, enum bench_mode mode,
 				    (c0.idle + c0.iowait));
 	r->softirq_ticks = (long long)(c1.softirq - c0.softirq);
 	r->busy = busy_seconds(r);
+	/* A recording the reader finds wrong is a failed run. */
+	if (mode_record(mode) && !ret && !r->interrupted) {
+		record_verify(o->record_to, &rt, r);
+		if (r->verify)
+			r->error = r->verify < 0 ? r->verify : -EBADMSG;
+	}
 out:
+	rec_target_close(&rt);
 	link_close(&l, r);
 	if (dev) {
 		fpgacap_stop(dev);
@@ -970,6 +1177,36 @@ static double per_gb(double seconds, uint64_t bytes)
 	return bytes ? seconds / ((double)bytes / 1e9) : 0;
 }
 
+/* record-*: the recorder's account and the reader's verdict. */
+static void print_record_json(const struct result *r)
+{
+	const struct fpgacap_recorder_stats *s = &r->rs;
+
+	printf(",\"record_mode\":\"%s\",\"uring\":%s,\"direct\":%s,"
+	       "\"block_size\":%u,\"writes\":%llu,\"fixed_writes\":%llu,"
+	       "\"resubmitted\":%llu,\"copied_bytes\":%llu,"
+	       "\"padding_bytes\":%llu,\"syscalls\":%llu,"
+	       "\"record_bytes\":%llu,\"acknowledged_bytes\":%llu,"
+	       "\"failed_bytes\":%llu,\"file_end\":%llu,"
+	       "\"index_entries\":%llu,\"verify\":%d,\"verify_mode\":\"%s\","
+	       "\"verified_bytes\":%llu",
+	       fpgacap_record_mode_name(s->mode), s->uring ? "true" : "false",
+	       s->direct ? "true" : "false", s->block_size,
+	       (unsigned long long)s->writes,
+	       (unsigned long long)s->fixed_writes,
+	       (unsigned long long)s->resubmitted,
+	       (unsigned long long)s->copied_bytes,
+	       (unsigned long long)s->padding_bytes,
+	       (unsigned long long)s->syscalls,
+	       (unsigned long long)s->bytes,
+	       (unsigned long long)s->acknowledged_bytes,
+	       (unsigned long long)s->failed_bytes,
+	       (unsigned long long)s->file_end,
+	       (unsigned long long)s->index_entries, r->verify,
+	       r->verify >= 0 ? verify_mode_name(r->verify_mode) : "",
+	       (unsigned long long)r->verified_bytes);
+}
+
 static void print_result(const struct bench_opts *o, const struct result *r,
 			 bool first)
 {
@@ -993,7 +1230,7 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       "\"datagram_sends\":%llu,\"datagram_size\":%u,\"gso_segments\":%u,\"sink\":%d,"
 		       "\"sink_datagrams\":%llu,\"sink_lost\":%llu,"
 		       "\"sink_dropped\":%llu,\"interrupted\":%s,"
-		       "\"model_id\":%u}",
+		       "\"model_id\":%u",
 		       first ? "" : ",\n", mode_names[r->mode], r->mode_used,
 		       (unsigned long long)r->size, r->count, r->rep, r->error,
 		       r->error ? fpgacap_strerror(r->error) : "",
@@ -1018,6 +1255,9 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		       (unsigned long long)r->sink_lost,
 		       (unsigned long long)r->sink_dropped,
 		       r->interrupted ? "true" : "false", r->model_id);
+		if (mode_record(r->mode))
+			print_record_json(r);
+		printf("}");
 		return;
 	}
 	if (first)
@@ -1028,6 +1268,20 @@ static void print_result(const struct bench_opts *o, const struct result *r,
 		printf("%-20s %7lluK %3u  %s\n", mode_names[r->mode],
 		       (unsigned long long)(r->size >> 10), r->rep,
 		       fpgacap_strerror(r->error));
+		return;
+	}
+	if (mode_record(r->mode)) {
+		printf("%-20s %7lluK %3u %9.2f %10.4f %10.4f %11s %7llu "
+		       "%s (%s), %llu writes, %llu fixed, %llu bytes copied\n",
+		       mode_names[r->mode], (unsigned long long)(r->size >> 10),
+		       r->rep, r->mbps, per_gb(busy, r->bytes),
+		       per_gb(r->proc_user + r->proc_sys, r->bytes), "-",
+		       (unsigned long long)r->drops,
+		       r->verify ? "NOT VERIFIED" : "intact",
+		       verify_mode_name(r->verify_mode),
+		       (unsigned long long)r->rs.writes,
+		       (unsigned long long)r->rs.fixed_writes,
+		       (unsigned long long)r->rs.copied_bytes);
 		return;
 	}
 	printf("%-20s %7lluK %3u %9.2f %10.4f %10.4f %5llu/%-5llu %7llu ",
@@ -1051,7 +1305,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: fpgacap-bench [options] [HOST:PORT]\n"
 "Measure streaming from an fpgacap device to a sink (fpgacap-sink, or any\n"
-"sink that discards), mode against mode in one run.\n"
+"sink that discards) or recording it to a disk, mode against mode in one\n"
+"run.\n"
 "\n"
 "  -d, --device PATH     capture device (default: the only one there is,\n"
 "                        else /dev/fpgacap)\n"
@@ -1060,8 +1315,9 @@ static void usage(FILE *f)
 "                        udp-zerocopy | udp-uring | udp-framed |\n"
 "                        udp-framed-zerocopy | udp-framed-uring |\n"
 "                        udp-records | udp-records-zerocopy |\n"
-"                        udp-records-uring (repeatable; default\n"
-"                        zerocopy)\n"
+"                        udp-records-uring | record-direct |\n"
+"                        record-fixed | record-copy (repeatable;\n"
+"                        default zerocopy)\n"
 "      --compare         every mode the options make possible\n"
 "  -c, --count N         buffers in the pool (default 16)\n"
 "  -s, --size BYTES      buffer size; repeat or use --sweep (default 256K)\n"
@@ -1085,6 +1341,11 @@ static void usage(FILE *f)
 "      --run-timeout SECONDS\n"
 "                        end a run that takes more than SECONDS (it\n"
 "                        fails with ETIMEDOUT) and go on with the next\n"
+"      --record-to PATH  where the record-* modes write the stream with\n"
+"                        O_DIRECT: a block device (opened exclusively: a\n"
+"                        mounted one is refused; its contents from\n"
+"                        offset 0 are overwritten) or a file (created,\n"
+"                        truncated); a run must fit in it\n"
 "      --classic PATH    the classic coherent driver's device, for the\n"
 "                        coherent-* modes (a test module; its buffer size\n"
 "                        must be the one measured)\n"
@@ -1108,6 +1369,13 @@ static void usage(FILE *f)
 "process, zero-copy completions not copied / copied, drops, what the UDP\n"
 "sink received. uring-fixed maps the pool writable and registers it with\n"
 "io_uring; where the kernel refuses that, the mode fails with its errno.\n"
+"The record-* modes are the library's recorder modes (direct, fixed,\n"
+"copy; record-fixed maps the pool writable and fails as uring-fixed\n"
+"does); the time includes the final fdatasync, and after each run the\n"
+"library's reader checks the recording against its index (the pattern\n"
+"source's bytes, another source's index only): a recording it finds\n"
+"wrong fails the run. Text rows show the writes, how many from\n"
+"registered buffers, and the bytes copied.\n"
 "BYTES take K, M, G suffixes (powers of 1024). SIGINT or SIGTERM stops\n"
 "within a second with what was measured; exit status 1 if any mode or\n"
 "micro-benchmark failed (the coherent-zerocopy mode's EFAULT is its\n"
@@ -1116,7 +1384,7 @@ static void usage(FILE *f)
 
 enum { OPT_COMPARE = 256, OPT_SWEEP, OPT_RATE, OPT_HANDOFF, OPT_SETUP,
        OPT_MEMCPY, OPT_UDP_CONTROL, OPT_CLASSIC, OPT_RUN_TIMEOUT,
-       OPT_MODEL, OPT_MODEL_PROFILE, OPT_SLOT };
+       OPT_MODEL, OPT_MODEL_PROFILE, OPT_SLOT, OPT_RECORD_TO };
 
 static void add_size(struct bench_opts *o, const char *opt, const char *s)
 {
@@ -1134,6 +1402,10 @@ static bool mode_possible(const struct bench_opts *o, int m)
 		return false;
 	if (mode_coherent((enum bench_mode)m))
 		return o->classic && o->dest;
+	if (mode_record((enum bench_mode)m))
+		return o->record_to &&
+		       (m != MODE_RECORD_FIXED ||
+			fpgacap_send_mode_built(FPGACAP_SEND_URING));
 	if (mode_udp((enum bench_mode)m))
 		return o->udp;
 	return m == MODE_CAPTURE || o->dest;
@@ -1159,6 +1431,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "control", required_argument, NULL, OPT_UDP_CONTROL },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "classic", required_argument, NULL, OPT_CLASSIC },
+		{ "record-to", required_argument, NULL, OPT_RECORD_TO },
 		{ "run-timeout", required_argument, NULL, OPT_RUN_TIMEOUT },
 		{ "handoff", no_argument, NULL, OPT_HANDOFF },
 		{ "setup", no_argument, NULL, OPT_SETUP },
@@ -1240,6 +1513,7 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'i': o->interval_ns = cli_opt_interval(optarg); break;
 		case OPT_CLASSIC: o->classic = optarg; break;
+		case OPT_RECORD_TO: o->record_to = optarg; break;
 		case OPT_RUN_TIMEOUT:
 			o->run_timeout = (unsigned int)cli_opt_u64(
 				"--run-timeout", optarg, 0, 1, 86400);
@@ -1269,7 +1543,12 @@ static void parse_args(int argc, char **argv, struct bench_opts *o)
 		o->sizes[o->nsizes++] = 256 << 10;
 	for (m = 0; m < NR_MODES; m++) {
 		if (o->modes[m] && !mode_possible(o, m)) {
+			if (m == MODE_RECORD_FIXED && o->record_to)
+				cli_usage_error("record-fixed needs io_uring "
+						"(liburing was missing)");
 			cli_usage_error("%s needs %s", mode_names[m],
+				mode_record((enum bench_mode)m) ?
+				"--record-to PATH" :
 				mode_udp((enum bench_mode)m) ? "--udp HOST:PORT" :
 				mode_coherent((enum bench_mode)m) ?
 				"--classic PATH and HOST:PORT" : "HOST:PORT");
@@ -1319,7 +1598,8 @@ static void json_header(int argc, char **argv)
 static bool expected_failure(const struct result *r)
 {
 	return (r->mode == MODE_COHERENT_ZC && r->error == -EFAULT) ||
-	       (r->mode == MODE_URING_FIXED && !r->fixed_buffers &&
+	       ((r->mode == MODE_URING_FIXED || r->mode == MODE_RECORD_FIXED) &&
+		!r->fixed_buffers &&
 		(r->error == -EOPNOTSUPP || r->error == -EFAULT));
 }
 
@@ -1346,6 +1626,24 @@ int main(int argc, char **argv)
 			return 1;
 		fpgacap_close(dev);
 		o.device = path;
+	}
+	/* The same for where the record-* modes write. */
+	for (m = MODE_RECORD_DIRECT; o.record_to && m < NR_MODES; m++) {
+		struct rec_target t;
+
+		if (!o.modes[m])
+			continue;
+		ret = rec_target_open(o.record_to, &t);
+		if (ret) {
+			fprintf(stderr, "fpgacap-bench: %s: %s%s\n", o.record_to,
+				fpgacap_strerror(ret), ret == -EINVAL ?
+				" (a file system without O_DIRECT? record "
+				"onto a disk)" : ret == -EBUSY ? " (mounted or "
+				"in use)" : "");
+			return 1;
+		}
+		rec_target_close(&t);
+		break;
 	}
 
 	if (o.json)

@@ -6,17 +6,22 @@
 # memmodel plugin configured as the board's caches, every mode repeated at
 # every buffer size; then one short boot that holds the plugin's cache
 # counts against QEMU's own cache plugin. The plugins are built from
-# Debian's qemu source in the cache (tests/bench/build-plugins.sh).
+# Debian's qemu source in the cache (tests/bench/build-plugins.sh). Where a
+# target has a disk named rec, the record-* modes write onto it.
 #   tests/run-bench.sh [--bytes 8M] [--sizes 16K,64K,256K] [--repeat 5]
 #                      [--targets zynq-bsp-plain,zynqmp-bsp-plain] [--no-check]
+#                      [--modes LIST]
+# --modes runs those modes only (fpgacap-bench's names, comma-separated):
+# a partial run, whose report stays in $FPGACAP_WORK/bench instead of
+# replacing docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
 . tests/lib/target.sh
 argv=("$@")
-bytes=8M sizes=16K,64K,256K repeat=5 check=1
+bytes=8M sizes=16K,64K,256K repeat=5 check=1 modes=
 targets=zynq-bsp-plain,zynqmp-bsp-plain
-usage="usage: run-bench.sh [--bytes N] [--sizes LIST] [--repeat N] [--targets LIST] [--no-check]"
+usage="usage: run-bench.sh [--bytes N] [--sizes LIST] [--repeat N] [--targets LIST] [--no-check] [--modes LIST]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bytes) bytes=$2; shift ;;
@@ -24,12 +29,16 @@ while [ $# -gt 0 ]; do
 	--repeat) repeat=$2; shift ;;
 	--targets) targets=$2; shift ;;
 	--no-check) check=0 ;;
+	--modes)
+		[[ $2 =~ ^[a-z-]+(,[a-z-]+)*$ ]] || die "--modes: fpgacap-bench's mode names, comma-separated"
+		modes=$2; shift ;;
 	*) die "$usage" ;;
 	esac
 	shift
 done
 command="tests/run-bench.sh --bytes $bytes --sizes $sizes --repeat $repeat --targets $targets"
 [ "$check" = 1 ] || command="$command --no-check"
+[ -z "$modes" ] || command="$command --modes $modes"
 # One turn at the machine-wide lock for the whole run, rather than one per
 # guest and kernel build (its steps run one after another anyway): the
 # harness scripts below take a lock of this run's own meanwhile.
@@ -74,6 +83,7 @@ for target in ${targets//,/ }; do
 	arch=$(load_target "$target"; echo "$arch")
 	append=(--env "FPGACAP_BENCH_BYTES=$bytes" --env "FPGACAP_BENCH_SIZES=$sizes"
 		--env "FPGACAP_BENCH_REPEAT=$repeat" --env FPGACAP_BENCH_RUN_TIMEOUT=300)
+	[ -z "$modes" ] || append+=(--env "FPGACAP_BENCH_MODES=$modes")
 	# No highmem on 32-bit ARM: its GEM lacks NETIF_F_HIGHDMA
 	# (docs/library.md asks the same of a board).
 	[ "$arch" != armhf ] || append+=(--env mem=700M)
@@ -109,6 +119,10 @@ for target in ${targets//,/ }; do
 	args+=("$target=$out/$target")
 done
 python3 tests/bench/report.py "$out" "${args[@]}" -- "$command"
+if [ -n "$modes" ]; then
+	say "a partial run (--modes): the report is $out/benchmarks.md, docs/benchmarks.md is unchanged"
+	exit 0
+fi
 cp "$out/benchmarks.md" docs/benchmarks.md
 cp "$out/benchmarks.png" docs/benchmarks.png
 say "wrote docs/benchmarks.md and docs/benchmarks.png in $(( $(date +%s) - start )) s"

@@ -27,7 +27,12 @@ import model as M  # noqa: E402
 ORDER = ("capture", "copy", "zerocopy", "uring", "uring-fixed",
          "coherent-copy", "udp-copy", "udp-zerocopy", "udp-uring",
          "udp-framed", "udp-framed-zerocopy", "udp-framed-uring",
-         "udp-records", "udp-records-zerocopy", "udp-records-uring")
+         "udp-records", "udp-records-zerocopy", "udp-records-uring",
+         "record-direct", "record-fixed", "record-copy")
+# Recording to a disk: a table of their own, with the network's copying
+# modes of the same run beside them for reference.
+RECORD = ("record-direct", "record-fixed", "record-copy")
+RECORD_REFERENCE = ("copy", "udp-copy")
 # Each zero-copy mode and the copying mode it replaces.
 # A framed mode's twin is the framed copy: the same slots, the same wire
 # format and GSO runs, send() copying them (udp-framed itself copies).
@@ -60,6 +65,13 @@ NAMES = {
                             "MSG_ZEROCOPY",
     "udp-records-uring": "UDP GSO from records the source wrote whole, "
                          "io_uring SEND_ZC",
+    "record-direct": "to disk, O_DIRECT writes through io_uring straight "
+                     "from the pool, its pages pinned per write",
+    "record-fixed": "to disk, O_DIRECT writes from the pool registered "
+                    "with io_uring as fixed buffers, nothing pinned per "
+                    "write (where the kernel registers the mapping)",
+    "record-copy": "to disk, each buffer copied into the library's "
+                   "aligned memory, then the same O_DIRECT write",
 }
 KERNEL_LINE = re.compile(r"^\[ *[0-9]+\.[0-9]+\]")
 TARGET_SPREAD = 0.02
@@ -266,10 +278,13 @@ def twin(mode):
     return None
 
 
-def cells_by(g):
+def cells_by(g, modes=None):
+    """Cells by size, then mode: the network's modes unless @modes."""
     sizes = sorted({s for _, s in g["cells"]})
     for s in sizes:
         for mode in modes_of(g):
+            if (mode not in modes) if modes else (mode in RECORD):
+                continue
             c = g["cells"].get((mode, s))
             if c:
                 yield mode, s, c
@@ -318,11 +333,75 @@ def main_table(g):
     return md
 
 
-def causes_table(g, size):
+def recording_table(g):
+    """The record modes, and the network's copying modes beside them."""
+    mdl = g["mdl"]
+    md = ["| mode | buffer | runs | cycles per byte, median | min - max | "
+          "spread | one core at GbE line rate | instructions per byte | "
+          "L1D misses per KiB | L2 misses per KiB | device accesses per "
+          "KiB | writes per MiB (from registered buffers) | bytes copied "
+          "per byte | checked on the disk |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+          "---:|---|"]
+    for mode, s, c in cells_by(g, RECORD + RECORD_REFERENCE):
+        if mode not in RECORD and not any(
+                (m, s) in g["cells"] for m in RECORD):
+            continue
+        if c.error:
+            r = c.runs[0]
+            why = c.error
+            if r.get("fixed_buffers_error"):
+                why += " (the kernel refused to register the pool: %s)" % (
+                    os.strerror(r["fixed_buffers_error"]))
+            md.append("| %s | %d KiB | %d | fails: %s | | | | | | | | | | |"
+                      % (mode, s // 1024, len(c.runs), why))
+            continue
+        rec = mode in RECORD
+        if rec:
+            mib = c.run_median("bytes") / 2**20
+            writes = "%.1f (%.1f)" % (c.run_median("writes") / mib,
+                                      c.run_median("fixed_writes") / mib)
+            copied = fmt(c.run_median("copied_bytes") /
+                         c.run_median("bytes"))
+            checked = "%s, %d of %d runs" % (
+                c.ok[0].get("verify_mode", "?"),
+                sum(1 for r in c.ok if r.get("verify") == 0), len(c.ok))
+        else:
+            writes = copied = checked = "-"
+        md.append("| %s | %d KiB | %d | **%s** | %s - %s | %.1f %% | %.0f %% "
+                  "| %s | %s | %s | %s | %s | %s | %s |" % (
+                      mode if rec else mode + " (network, for reference)",
+                      s // 1024, len(c.ok), fmt(c.med), fmt(c.lo),
+                      fmt(c.hi), 100 * c.spread, 100 * mdl.share(c.med),
+                      fmt(c.median("insn_user") + c.median("insn_kernel")),
+                      fmt(1024 * c.median("l1d_miss"), 1),
+                      fmt(1024 * c.median("l2_miss"), 1),
+                      fmt(1024 * (c.median("io_read") +
+                                  c.median("io_write")), 1),
+                      writes, copied, checked))
+    return md
+
+
+RECORD_BLIND = (
+    "What the model cannot see of a disk write, beyond what it cannot see "
+    "anywhere (below): the disk controller's own DMA reading the pool (an "
+    "SD/MMC host's ADMA here: another bus master, and its contention for "
+    "the DDR controller); the card's or drive's own time, since QEMU's SD "
+    "card model completes each transfer as soon as the controller model "
+    "moves it (the CPU never waits for flash, and the interrupts come "
+    "when QEMU raises them, which decides how many requests a completion "
+    "carries); and the write-back of the dirty lines record-copy's memcpy "
+    "leaves for the DMA API's clean before the controller reads them (the "
+    "clean counts as instructions only). What it does see: the block "
+    "layer's, the MMC driver's and io_uring's CPU work, which runs on the "
+    "guest's one CPU inside each run's window, and the final fdatasync.")
+
+
+def causes_table(g, size, modes=None):
     md = ["| mode | instructions | L1 misses (L2 hits) | L2 misses (DRAM) "
           "| uncached bytes | device registers | total |",
           "|---|---:|---:|---:|---:|---:|---:|"]
-    for mode, s, c in cells_by(g):
+    for mode, s, c in cells_by(g, modes):
         if s != size or c.error:
             continue
         p = c.parts
@@ -498,7 +577,7 @@ def devices(g, size):
     """Device register accesses per KiB of payload, by device (QEMU's
     name of its memory region), in each mode's median run."""
     md = []
-    for mode, s, c in cells_by(g):
+    for mode, s, c in cells_by(g, modes_of(g)):
         if s != size or c.error:
             continue
         r = min(c.ok, key=lambda x: abs(
@@ -519,7 +598,7 @@ def where(g, size):
     md, name = [], symbolizer(g["info"], g["notes"], g["info"].get("arch"))
     for mode in ("copy", "zerocopy", "udp-copy", "udp-zerocopy",
                  "udp-framed", "udp-framed-zerocopy", "udp-records",
-                 "udp-records-zerocopy", "coherent-copy"):
+                 "udp-records-zerocopy", "coherent-copy") + RECORD:
         c = g["cells"].get((mode, size))
         if not c or c.error:
             continue
@@ -651,7 +730,8 @@ def main():
               "that run, in emulation only: no board has run this bench yet "
               "(docs/measuring.md says how to)." % command)
     md += ["", "What it measures: the CPU cost of moving captured data to the "
-           "network, per payload byte, mode against mode, as cycles of the "
+           "network (and, under Recording, to a disk), per payload byte, "
+           "mode against mode, as cycles of the "
            "board's CPU. The guests run under QEMU with `-icount shift=0` "
            "and one CPU, with a plugin (tests/bench/memmodel.c) that counts, "
            "between no-op marker instructions the bench puts around each "
@@ -694,10 +774,26 @@ def main():
         md += main_table(g)
         md += ["", "Modes: " + "; ".join(
             "**%s** %s" % (m, NAMES[m]) for m in modes_of(g)
-            if m in NAMES) + "."]
+            if m in NAMES and m not in RECORD) + "."]
         md += ["", "Where the cycles go at 64 KiB, by cause (cycles per "
                "byte, the median run):", ""]
         md += causes_table(g, 65536)
+        if any(m in RECORD for m, _ in g["cells"]):
+            md += ["", "### Recording", "",
+                   "The stream written to the guest's disk through the "
+                   "library's recorder, each run's time including the "
+                   "final fdatasync; after each run, outside its window, "
+                   "the library's reader checks the recording against its "
+                   "index (the pattern source's bytes; the DMA source's "
+                   "index only, its window repeats). The network's copying "
+                   "modes of the same run beside them.", ""]
+            md += recording_table(g)
+            md += [""] + ["- **%s**: %s." % (m, NAMES[m]) for m in RECORD
+                          if any(x == m for x, _ in g["cells"])]
+            md += ["", "By cause at 64 KiB (cycles per byte, the median "
+                   "run):", ""] + causes_table(g, 65536,
+                                              RECORD + RECORD_REFERENCE)
+            md += ["", RECORD_BLIND]
         comp = comparisons(g)
         if comp:
             md += ["", "What each zero-copy mode saves against its copying "

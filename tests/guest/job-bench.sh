@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The benchmark job: every mode side by side in one boot, each repeated,
 # one buffer size at a time (the classic coherent driver is loaded with
-# that size for its modes), then the micro-benchmarks; each fpgacap-bench
-# document between markers for the host to collect.
+# that size for its modes; the record-* modes write onto the target's disk
+# named rec where it has one), then the micro-benchmarks; each
+# fpgacap-bench document between markers for the host to collect.
 #   FPGACAP_BENCH_BYTES   bytes per run (default 16M)
 #   FPGACAP_BENCH_REPEAT  runs of every mode and size (default 5)
 #   FPGACAP_BENCH_SIZES   buffer sizes (default 16K,64K,256K,1M)
@@ -12,6 +13,7 @@
 #   FPGACAP_BENCH_RUN_TIMEOUT  seconds a run may take (fpgacap-bench
 #                         --run-timeout; default: no limit)
 . /net.sh
+. /disks.sh
 insmod /lib/modules/fpgacap.ko pattern_devices=1 || rc=1
 net_up || echo "network setup failed"
 udp=
@@ -21,10 +23,12 @@ fi
 for d in /sys/class/fpgacap/*; do
 	[ "$(cat "$d/source")" = pattern ] && dev=/dev/${d##*/}
 done
+rec=$(disk_node rec) || rec=
 modes=--compare
 if [ -n "$FPGACAP_BENCH_MODES" ]; then
 	modes=
 	for m in $(echo "$FPGACAP_BENCH_MODES" | tr , " "); do
+		case $m in record-*) [ -n "$rec" ] || continue ;; esac
 		modes="$modes -m $m"
 	done
 fi
@@ -41,7 +45,7 @@ for size in $(echo "${FPGACAP_BENCH_SIZES:-16K,64K,256K,1M}" | tr , " "); do
 	fpgacap-bench -d "$dev" $modes --size "$size" -c 8 \
 		-b "${FPGACAP_BENCH_BYTES:-16M}" -r "${FPGACAP_BENCH_REPEAT:-5}" \
 		${FPGACAP_BENCH_RUN_TIMEOUT:+--run-timeout $FPGACAP_BENCH_RUN_TIMEOUT} \
-		$cl $udp --json -q 10.0.2.100:5556 || rc=1
+		$cl $udp ${rec:+--record-to $rec} --json -q 10.0.2.100:5556 || rc=1
 	echo "FPGACAP-BENCH-END"
 	[ -z "$cl" ] || rmmod fpgacap_classic || rc=1
 done

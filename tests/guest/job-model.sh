@@ -4,8 +4,9 @@
 # memmodel plugin that watches the guest CPU (fpgacap-bench --model). The
 # data is written by the board's DMA engine (the memcpy source), never by
 # the CPU, into a pool larger than the level 2 cache; the classic driver's
-# coherent buffers stand beside it. Then the memcpy micro-benchmark, cached
-# and uncached, the model's calibration.
+# coherent buffers stand beside it; where the target has a disk named rec
+# (tests/lib/disks.sh), the record-* modes write the stream onto it. Then
+# the memcpy micro-benchmark, cached and uncached, the model's calibration.
 #   FPGACAP_BENCH_BYTES   bytes per run (default 8M)
 #   FPGACAP_BENCH_REPEAT  runs of every mode and size (default 5)
 #   FPGACAP_BENCH_SIZES   buffer sizes (default 16K,64K,256K)
@@ -16,12 +17,14 @@
 #                         profiled per code block (default 64K; none: off)
 #   FPGACAP_BENCH_RUN_TIMEOUT  seconds a run may take (default: no limit)
 . /net.sh
+. /disks.sh
 insmod /lib/modules/fpgacap.ko || rc=1
 net_up || echo "network setup failed"
 udp=
 if [ -n "$FPGACAP_UDP_SINK" ] && udp_net_up; then
 	udp="--udp 10.0.3.100:5000 --udp-control $FPGACAP_UDP_SINK"
 fi
+rec=$(disk_node rec) || echo "FPGACAP-MODEL no rec disk: no record-* modes"
 dev=/dev/fpgacap-memcpy
 [ -e $dev ] || { echo "FPGACAP-MODEL no DMA source ($dev)"; rc=1; }
 # Every mode the bench and this guest can run (fpgacap-bench --compare:
@@ -32,6 +35,8 @@ if [ -n "$FPGACAP_BENCH_MODES" ]; then
 	for m in $(echo "$FPGACAP_BENCH_MODES" | tr , " "); do
 		# A guest without the datagram NIC runs the TCP modes only.
 		case $m in udp-*) [ -n "$udp" ] || continue ;; esac
+		# ... and one without a disk to record onto, no record modes.
+		case $m in record-*) [ -n "$rec" ] || continue ;; esac
 		modes="$modes -m $m"
 	done
 fi
@@ -66,7 +71,7 @@ for size in $(echo "${FPGACAP_BENCH_SIZES:-16K,64K,256K}" | tr , " "); do
 	fpgacap-bench -d "$dev" $modes $model --size "$size" -c "$count" \
 		-b "${FPGACAP_BENCH_BYTES:-8M}" -r "${FPGACAP_BENCH_REPEAT:-5}" \
 		${FPGACAP_BENCH_RUN_TIMEOUT:+--run-timeout $FPGACAP_BENCH_RUN_TIMEOUT} \
-		$cl $udp --json -q 10.0.2.100:5556 || rc=1
+		$cl $udp ${rec:+--record-to $rec} --json -q 10.0.2.100:5556 || rc=1
 	echo "FPGACAP-BENCH-END"
 	[ -z "$cl" ] || rmmod fpgacap_classic || rc=1
 done

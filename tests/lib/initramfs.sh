@@ -48,6 +48,7 @@ make_initramfs() {
 	[ -z "${FPGACAP_EXTRA_BIN:-}" ] || cp $FPGACAP_EXTRA_BIN "$root/bin/"
 	cp "$FPGACAP_TOP/tests/guest/init" "$root/init"
 	cp "$FPGACAP_TOP/tests/guest/net.sh" "$root/net.sh"
+	cp "$FPGACAP_TOP/tests/guest/disks.sh" "$root/disks.sh"
 	cp "$FPGACAP_TOP/tests/guest/job-$job.sh" "$root/job.sh"
 	ln -s busybox "$root/bin/sh"
 	chmod +x "$root/init"

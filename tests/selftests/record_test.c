@@ -18,7 +18,10 @@
  *     drops, the index says where and how much, the data is intact; and
  *     the check fails when buffers go back before their writes finished;
  *   - fpgacap-record: JSON, exit codes, the summary of a full disk, and
- *     SIGINT/SIGTERM on the slow disk with the writes issued landing.
+ *     SIGINT/SIGTERM on the slow disk with the writes issued landing;
+ *   - fpgacap-bench's record-* modes: each writes exactly the bytes it
+ *     streamed (the raw disk holds the pattern there and nothing past
+ *     it), the reader verifies them, direct and fixed copy nothing.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -893,6 +896,143 @@ TEST_F_TIMEOUT(stop, on_the_slow_disk, 300)
 		ASSERT_EQ(0, child_run(&c, v, 120000)) OUTPUT(&c);
 		EXPECT_NE(NULL, strstr(c.outbuf, "finished cleanly"))
 			OUTPUT(&c);
+	}
+}
+
+/* ---- fpgacap-bench's record modes ---- */
+
+/* A number of a flat JSON document ("key":-12), or INT64_MIN. */
+static int64_t jnum(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : INT64_MIN;
+}
+
+/* @len bytes of 0xa5 over @disk from 0: what no recording writes. */
+static int scribble(const char *disk, size_t len)
+{
+	int fd = open(disk, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	uint8_t *p = NULL;
+	ssize_t n = -1;
+
+	if (fd >= 0 && !posix_memalign((void **)&p, 4096, len)) {
+		memset(p, 0xa5, len);
+		n = pwrite(fd, p, len, 0);
+		if (n == (ssize_t)len && fdatasync(fd))
+			n = -1;
+	}
+	free(p);
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/*
+ * The bench's record modes measure what they name: each run writes the
+ * 2 MiB it streamed onto the disk, no byte more (the 64 KiB after it keep
+ * what was there), the library's reader finds it intact, its writes are
+ * 32, one per 64 KiB buffer; direct and fixed copy no byte (the
+ * recorder's copied_bytes), fixed writes every buffer from registered
+ * buffers or, where the kernel will not register the pool (before 6.12),
+ * says why and writes nothing; copy copies every byte.
+ */
+TEST_F_TIMEOUT(tool, bench_record_modes, 600)
+{
+	static const char *const modes[] = {
+		"record-direct", "record-fixed", "record-copy",
+	};
+	const size_t total = 2 * MiB, after = 64 * KiB;
+	char mode[32], *argv[] = {
+		"fpgacap-bench", "-d", (char *)dev_path(), "-m", mode,
+		"-c", "8", "-s", "64K", "-b", "2M", "--record-to",
+		self->d.path, "--json", "-q", NULL,
+	};
+	struct child c;
+
+	NEED_DISK("rec", &self->d);
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		bool fixed = !strcmp(modes[i], "record-fixed");
+		char used[64];
+		uint8_t *p;
+		long bad;
+
+		snprintf(mode, sizeof(mode), "%s", modes[i]);
+		ASSERT_EQ(0, scribble(self->d.path, total + after));
+		ASSERT_EQ(0, child_run(&c, argv, 240000)) OUTPUT(&c);
+		if (fixed && jnum(c.outbuf, "error")) {
+			/* Refused, as the library's own test expects. */
+			EXPECT_GT(612, kernel_version()) OUTPUT(&c);
+			EXPECT_TRUE(jnum(c.outbuf, "error") == -EOPNOTSUPP ||
+				    jnum(c.outbuf, "error") == -EFAULT)
+				OUTPUT(&c);
+			EXPECT_NE(NULL, strstr(c.outbuf,
+					       "\"fixed_buffers\":false"));
+			EXPECT_EQ(-jnum(c.outbuf, "error"),
+				  jnum(c.outbuf, "fixed_buffers_error"))
+				OUTPUT(&c);
+			p = read_disk(self->d.path, 0, total + after);
+			ASSERT_NE(NULL, p);
+			EXPECT_EQ(0xa5, p[0]);
+			EXPECT_EQ(0xa5, p[total - 1]);
+			free(p);
+			continue;
+		}
+		EXPECT_EQ(0, jnum(c.outbuf, "error")) OUTPUT(&c);
+		snprintf(used, sizeof(used), "\"record_mode\":\"%s\"",
+			 modes[i] + strlen("record-"));
+		EXPECT_NE(NULL, strstr(c.outbuf, used)) OUTPUT(&c);
+		EXPECT_NE(NULL, strstr(c.outbuf, "\"direct\":true"));
+		EXPECT_EQ((int64_t)total, jnum(c.outbuf, "bytes")) OUTPUT(&c);
+		EXPECT_EQ((int64_t)total, jnum(c.outbuf, "record_bytes"));
+		EXPECT_EQ((int64_t)total, jnum(c.outbuf, "acknowledged_bytes"));
+		EXPECT_EQ((int64_t)total, jnum(c.outbuf, "file_end"));
+		EXPECT_EQ(0, jnum(c.outbuf, "padding_bytes"));
+		EXPECT_EQ(32, jnum(c.outbuf, "writes") -
+			      jnum(c.outbuf, "resubmitted")) OUTPUT(&c);
+		EXPECT_EQ(0, jnum(c.outbuf, "verify")) OUTPUT(&c);
+		EXPECT_NE(NULL, strstr(c.outbuf, "\"verify_mode\":\"pattern\""));
+		EXPECT_EQ((int64_t)total, jnum(c.outbuf, "verified_bytes"));
+		if (!strcmp(modes[i], "record-copy")) {
+			EXPECT_EQ((int64_t)total, jnum(c.outbuf, "copied_bytes"))
+				OUTPUT(&c);
+		} else {
+			EXPECT_EQ(0, jnum(c.outbuf, "copied_bytes")) OUTPUT(&c);
+		}
+		if (fixed) {
+			EXPECT_NE(NULL, strstr(c.outbuf,
+					       "\"fixed_buffers\":true"));
+			EXPECT_EQ(jnum(c.outbuf, "writes"),
+				  jnum(c.outbuf, "fixed_writes")) OUTPUT(&c);
+		} else {
+			EXPECT_EQ(0, jnum(c.outbuf, "fixed_writes"));
+		}
+		/* The disk itself: the stream, then what was there. */
+		p = read_disk(self->d.path, 0, total + after);
+		ASSERT_NE(NULL, p);
+		bad = check_pattern(p, total, 0);
+		EXPECT_EQ(-1, bad) TH_LOG("%s: first wrong byte at %ld",
+					  modes[i], bad);
+		bad = -1;
+		for (size_t k = total; k < total + after && bad == -1; k++)
+			if (p[k] != 0xa5)
+				bad = (long)k;
+		EXPECT_EQ(-1, bad) TH_LOG("%s: wrote byte %ld, past the "
+					  "stream", modes[i], bad);
+		free(p);
+	}
+	/* A mounted or otherwise held disk is refused, never overwritten. */
+	{
+		int hold = open(self->d.path, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+		ASSERT_LE(0, hold);
+		snprintf(mode, sizeof(mode), "record-direct");
+		EXPECT_EQ(1, child_run(&c, argv, 60000)) OUTPUT(&c);
+		EXPECT_NE(NULL, strstr(c.errbuf, "in use")) OUTPUT(&c);
+		close(hold);
 	}
 }
 
