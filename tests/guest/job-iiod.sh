@@ -10,8 +10,9 @@
 # way, beside the floor a bare echo server sets. The job ends when the
 # host says it is done
 # (FPGACAP_HOST_DONE), stops the server with SIGTERM and prints its JSON
-# summary for the host. The job waits for a server to listen (it writes
-# --port-file then), at most 30 s.
+# summary, and its own server's, for the host to check. Every wait here is
+# bounded: for a server to listen (it writes --port-file then), for one to
+# stop.
 . /net.sh
 # Test-only DMA providers first (x86: fpgacap-testdma, a slave engine
 # with a settable rate), so that their devices bind before the driver's.
@@ -89,6 +90,23 @@ listening() {	# listening PID PORTFILE LIMIT
 		sleep 0.1
 	done
 	echo $(( $(now_ms) - _t0 ))
+}
+# SIGTERM to the server PID, which must end within LIMIT seconds: past
+# them a watchdog kills it (SIGKILL) so that the job goes on. Sets
+# stopped_ms (how long it took) and stopped_status (its exit status, or
+# "killed"). Not in a subshell: only this shell can wait for the server.
+stop_server() {	# stop_server PID LIMIT
+	_t0=$(now_ms)
+	kill -TERM "$1"
+	( sleep "$2"; kill -KILL "$1" ) 2>/dev/null &
+	_wd=$!
+	wait "$1"
+	stopped_status=$?
+	stopped_ms=$(( $(now_ms) - _t0 ))
+	kill "$_wd" 2>/dev/null
+	wait "$_wd" 2>/dev/null
+	# 128 + SIGKILL: the watchdog's.
+	[ "$stopped_status" != 137 ] || stopped_status=killed
 }
 
 echo "FPGACAP-TEST-BEGIN iiod"
@@ -191,9 +209,17 @@ if command -v iiod_peer >/dev/null; then
 	else
 		tap FAIL "attribute reads over loopback: median of 1000 '$med' us (limit $limit; echo floor $(median "$floor") us)"
 	fi
-	kill -TERM $own
-	wait $own
+	# Its summary goes to the host, which parses and checks it.
+	stop_server $own 5
+	if [ "$stopped_status" = 0 ]; then
+		tap OK "its own server stopped on SIGTERM in $stopped_ms ms, exit status 0"
+	else
+		tap FAIL "its own server stopped on SIGTERM: after $stopped_ms ms, exit status $stopped_status (limit 5 s)"
+	fi
 	sed 's/^/# /' /tmp/iiod-own.err
+	echo "FPGACAP-IIOD-OWN-JSON-BEGIN"
+	cat /tmp/iiod-own.json
+	echo "FPGACAP-IIOD-OWN-JSON-END"
 else
 	n=$((n + 2))
 	echo "ok $((n - 1)) vanished client # SKIP no iiod_peer in this guest"
@@ -232,15 +258,12 @@ if running $pid; then
 else
 	tap FAIL "fpgacap-iiod served until the host was done"
 fi
-t0=$(now_ms)
-kill -TERM $pid
-wait $pid
-status=$?
-t1=$(now_ms)
-ms=$((t1 - t0))
-[ $ms -lt 1000 ] && tap OK "SIGTERM stopped it in $ms ms" ||
-	tap FAIL "SIGTERM stopped it in $ms ms (limit 1000)"
-[ $status = 0 ] && tap OK "exit status 0" || tap FAIL "exit status $status"
+stop_server $pid 5
+ms=$stopped_ms status=$stopped_status
+[ $ms -lt 1000 ] && [ "$status" != killed ] &&
+	tap OK "SIGTERM stopped it in $ms ms" ||
+	tap FAIL "SIGTERM stopped it in $ms ms (limit 1000; $status)"
+[ "$status" = 0 ] && tap OK "exit status 0" || tap FAIL "exit status $status"
 if grep -q '"stopped_by":"SIGTERM"' /tmp/iiod.json &&
 	grep -q '"threads_left":0' /tmp/iiod.json; then
 	tap OK "JSON summary: stopped by SIGTERM, every connection ended"

@@ -1092,16 +1092,28 @@ class Iiod:
                            modulo=8192)
 
 
-def guest_json(log):
-    with open(log, "rb") as f:
-        text = f.read().decode(errors="replace").replace("\r", "")
-    m = re.search(r"^FPGACAP-IIOD-JSON-BEGIN\n(.*?)^FPGACAP-IIOD-JSON-END",
+def guest_json(log, name="IIOD"):
+    """The JSON the guest printed between FPGACAP-<name>-JSON-BEGIN and
+    -END: (the object, None), or (None, why it is missing or garbled)."""
+    try:
+        with open(log, "rb") as f:
+            text = f.read().decode(errors="replace").replace("\r", "")
+    except OSError as e:
+        return None, f"no guest log: {e}"
+    m = re.search(rf"^FPGACAP-{name}-JSON-BEGIN\n(.*?)^FPGACAP-{name}-JSON-END",
                   text, re.S | re.M)
     if not m:
-        return None
+        return None, f"no FPGACAP-{name}-JSON block in {log}"
+    # Kernel messages may interleave on the console.
     body = "".join(l for l in m.group(1).splitlines()
                    if not re.match(r"^\[ *[0-9.]+\]", l))
-    return json.loads(body)
+    try:
+        obj = json.loads(body)
+    except ValueError as e:
+        return None, f"garbled: {e}: {body[:300]!r}"
+    if not isinstance(obj, dict):
+        return None, f"not an object: {body[:300]!r}"
+    return obj, None
 
 
 def build_peer(target):
@@ -1135,6 +1147,7 @@ def boot(args, port, echo_port, done):
         cmd.append("--icount")
     env = dict(os.environ)
     peer = build_peer(args.target)
+    args.peer = peer is not None
     if peer:
         extra = env.get("FPGACAP_EXTRA_BIN", "")
         env["FPGACAP_EXTRA_BIN"] = (extra + " " + peer).strip()
@@ -1151,10 +1164,48 @@ def wait_server(guest, port):
     return False
 
 
-def check_summary(tap, summary, bench):
-    if not tap.result(summary is not None, "the server's JSON summary came "
-                      "back from the guest"):
+def check_own_summary(tap, summary, why):
+    """The summary of the server the job ran for its own checks: its only
+    clients were the job's (a client that vanished after OPEN, attribute
+    reads), so nothing but their leaving may have ended a connection."""
+    if not tap.result(summary is not None, "guest: its own server's JSON "
+                      "summary came back and parses", why):
         return
+    try:
+        end, sessions = summary["end"], summary["sessions"]
+        ended = end["ended"]
+        bad = {k: ended[k] for k in ("command_timeout", "evicted", "stall",
+                                     "protocol", "error") if ended[k]}
+        tap.result(end["stopped_by"] == "SIGTERM" and
+                   end["threads_left"] == 0,
+                   "guest: its own server stopped on SIGTERM with every "
+                   "connection ended", end)
+        tap.result(end["connections"] >= 3 and not bad and
+                   end["bad_commands"] == 0 and end["refused_limit"] == 0,
+                   f"guest: its own server's {end['connections']} "
+                   "connections ended by their clients alone", end)
+        tap.result(len(sessions) == 1 and sessions[0]["device"] == "guest"
+                   and sessions[0]["unreleased"] == 0 and
+                   "error" not in sessions[0],
+                   "guest: the vanished client's session, its buffers "
+                   "returned", sessions)
+    except (KeyError, TypeError, IndexError) as e:
+        tap.result(False, "guest: its own server's summary has every "
+                   "field", f"{e!r}: {summary}")
+
+
+def check_summary(tap, summary, bench, why=None):
+    if not tap.result(summary is not None, "the server's JSON summary came "
+                      "back from the guest and parses", why):
+        return
+    try:
+        check_summary_fields(tap, summary, bench)
+    except (KeyError, TypeError, IndexError) as e:
+        tap.result(False, "the server's summary has every field",
+                   f"{e!r}: {str(summary)[:2000]}")
+
+
+def check_summary_fields(tap, summary, bench):
     end = summary["end"]
     sessions = summary["sessions"]
     tap.result(end["stopped_by"] == "SIGTERM" and end["threads_left"] == 0,
@@ -1406,8 +1457,13 @@ def main():
         log = os.path.join(WORK, "logs", f"{args.target}-iiod.log")
         if os.path.exists(log):
             guest_tap(tap, log)
-        summary = guest_json(log)
-        check_summary(tap, summary, args.bench)
+        summary, why = guest_json(log)
+        check_summary(tap, summary, args.bench, why)
+        # The job's own server runs where the job has iiod_peer.
+        if args.peer:
+            check_own_summary(tap, *guest_json(log, "IIOD-OWN"))
+        else:
+            tap.skip("guest: its own server's JSON summary", "no iiod_peer")
         if args.bench and args.subset and summary:
             bench_subset_report(summary, args)
         elif args.bench and summary:
