@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import select
 import shutil
 import socket
 import statistics
@@ -172,6 +173,28 @@ class Streaming:
         end = time.time() + 10
         while not self.ended and time.time() < end:
             time.sleep(0.1)
+
+
+def closed_ones(socks, wait, settle):
+    """Which of @socks the server closed: the first within @wait seconds,
+    then any other within @settle more."""
+    gone = [False] * len(socks)
+    end = time.time() + wait
+    while time.time() < end:
+        live = [s for s, g in zip(socks, gone) if not g]
+        if not live:
+            break
+        ready, _, _ = select.select(live, [], [], max(0, end - time.time()))
+        for s in ready:
+            try:
+                if s.recv(65536):
+                    continue
+            except OSError:
+                pass
+            gone[socks.index(s)] = True
+        if any(gone):
+            end = min(end, time.time() + settle)
+    return gone
 
 
 def server_ready(port):
@@ -1005,9 +1028,21 @@ class Iiod:
     def t_idle(self):
         # Quiet connections at the limit: a newcomer is refused at once,
         # served once they were quiet for 2 s (the oldest one goes).
+        # Each sends its first command as it connects, as libiio's
+        # clients do: a connection must send one within the command
+        # deadline (3 s) from its start, and eight round trips one after
+        # the other take longer than that on a loaded host.
         time.sleep(0.5)
-        held = [Raw(self.port) for _ in range(8)]
-        replies = [h.cmd("TIMEOUT 1000") for h in held]
+        held = []
+        for _ in range(8):
+            held.append(Raw(self.port))
+            held[-1].send(b"TIMEOUT 1000\r\n")
+        replies = []
+        for h in held:
+            try:
+                replies.append(int(h.line()))
+            except (EOFError, OSError, ValueError) as e:
+                replies.append(repr(e))
         early = Raw(self.port)
         try:
             said = early.line()
@@ -1020,7 +1055,7 @@ class Iiod:
             v = late.cmd("TIMEOUT 1000")
         except (EOFError, OSError, ValueError) as e:
             v = repr(e)
-        gone = [h.closed(0.2) for h in held]
+        gone = closed_ones([h.s for h in held], 10, 0.5)
         late.close()
         for h in held:
             h.close()
