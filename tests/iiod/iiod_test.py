@@ -1032,23 +1032,41 @@ class Iiod:
         # clients do: a connection must send one within the command
         # deadline (3 s) from its start, and eight round trips one after
         # the other take longer than that on a loaded host.
-        time.sleep(0.5)
-        held = []
-        for _ in range(8):
-            held.append(Raw(self.port))
-            held[-1].send(b"TIMEOUT 1000\r\n")
-        replies = []
-        for h in held:
+        for attempt in range(1, 4):
+            time.sleep(0.5 if attempt == 1 else 1.5)
+            t_sent = time.time()
+            held = []
+            for _ in range(8):
+                held.append(Raw(self.port))
+                held[-1].send(b"TIMEOUT 1000\r\n")
+            replies = []
+            for h in held:
+                try:
+                    replies.append(int(h.line()))
+                except (EOFError, OSError, ValueError) as e:
+                    replies.append(repr(e))
+            # The newcomer's command bounds when it came: -EUSERS, or
+            # the version where it took a quiet one's place.
+            early = Raw(self.port)
+            early.send(b"VERSION\r\n")
             try:
-                replies.append(int(h.line()))
-            except (EOFError, OSError, ValueError) as e:
-                replies.append(repr(e))
-        early = Raw(self.port)
-        try:
-            said = early.line()
-        except (EOFError, OSError) as e:
-            said = repr(e)
-        early.close()
+                said = early.line()
+            except (EOFError, OSError) as e:
+                said = repr(e)
+            came = time.time() - t_sent
+            early.close()
+            # Each of the eight was quiet for less than that when the
+            # newcomer came (its command had been sent by then): under
+            # 2 s, no place may be given (under 1.8 s here: the guest's
+            # clock is not the host's). Over that (a loaded host slows
+            # the emulator that much) a place may be, rightly; that
+            # proves nothing: start again.
+            if said == "-87" or came < 1.8 or attempt == 3:
+                break
+            print(f"# t_idle: the newcomer came {came:.1f} s after the "
+                  f"commands and was served ({said}): again", flush=True)
+            for h in held:
+                h.close()
         time.sleep(2.3)
         late = Raw(self.port)
         try:
@@ -1064,7 +1082,8 @@ class Iiod:
             gone.count(True) == 1,
             "eight quiet connections at the limit: a newcomer is refused "
             "at once, served 2 s later in place of the one quiet longest",
-            f"{replies} {said} {v} {gone}")
+            f"{replies} {said} after {came:.1f} s (attempt {attempt}) {v} "
+            f"{gone}")
         # Connections that began a command and went quiet: closed after
         # the command deadline (3 s); a real client is served then.
         time.sleep(0.5)
