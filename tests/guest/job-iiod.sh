@@ -10,7 +10,9 @@
 # way, beside the floor a bare echo server sets. The job ends when the
 # host says it is done
 # (FPGACAP_HOST_DONE), stops the server with SIGTERM and prints its JSON
-# summary for the host.
+# summary, and its own server's, for the host to check. Every wait here is
+# bounded: for a server to listen (it writes --port-file then), for one to
+# stop.
 . /net.sh
 # Test-only DMA providers first (x86: fpgacap-testdma, a slave engine
 # with a settable rate), so that their devices bind before the driver's.
@@ -67,6 +69,45 @@ serve() {	# serve [OPTION...] &
 	exec fpgacap-iiod -C /tmp/iiod.conf --stall-timeout 2 --max-clients 8 \
 		--command-timeout 3 --keepalive $KA --json "$@"
 }
+# Whether PID still runs (an exited child stays a zombie until it is
+# waited for, and kill -0 finds a zombie too).
+running() {	# running PID
+	[ -r /proc/$1/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status
+}
+# Wait until the server PID writes PORTFILE (--port-file: it listens by
+# then), at most LIMIT seconds; the milliseconds it took, or fail.
+listening() {	# listening PID PORTFILE LIMIT
+	_t0=$(now_ms)
+	while [ ! -s "$2" ]; do
+		if ! running "$1"; then
+			echo "exited"
+			return 1
+		fi
+		if [ $(( $(now_ms) - _t0 )) -ge $(( $3 * 1000 )) ]; then
+			echo "not listening after $3 s"
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo $(( $(now_ms) - _t0 ))
+}
+# SIGTERM to the server PID, which must end within LIMIT seconds: past
+# them a watchdog kills it (SIGKILL) so that the job goes on. Sets
+# stopped_ms (how long it took) and stopped_status (its exit status, or
+# "killed"). Not in a subshell: only this shell can wait for the server.
+stop_server() {	# stop_server PID LIMIT
+	_t0=$(now_ms)
+	kill -TERM "$1"
+	( sleep "$2"; kill -KILL "$1" ) 2>/dev/null &
+	_wd=$!
+	wait "$1"
+	stopped_status=$?
+	stopped_ms=$(( $(now_ms) - _t0 ))
+	kill "$_wd" 2>/dev/null
+	wait "$_wd" 2>/dev/null
+	# 128 + SIGKILL: the watchdog's.
+	[ "$stopped_status" != 137 ] || stopped_status=killed
+}
 
 echo "FPGACAP-TEST-BEGIN iiod"
 n=0
@@ -91,9 +132,14 @@ ip link set lo up
 if command -v iiod_peer >/dev/null; then
 	iiod_peer echo 30433 &
 	echo_pid=$!
-	serve -l 127.0.0.1:30432 >/tmp/iiod-own.json 2>/tmp/iiod-own.err &
+	serve -l 127.0.0.1:30432 --port-file /tmp/iiod-own.port \
+		>/tmp/iiod-own.json 2>/tmp/iiod-own.err &
 	own=$!
-	sleep 1
+	if up=$(listening $own /tmp/iiod-own.port 30); then
+		tap OK "its own server listens on 127.0.0.1:30432 after $up ms"
+	else
+		tap FAIL "its own server listens on 127.0.0.1:30432 ($up)"
+	fi
 
 	# A client that vanishes after OPEN (no FIN, no reset) is found by
 	# keepalive, and its device freed, within the bound the server's
@@ -163,20 +209,35 @@ if command -v iiod_peer >/dev/null; then
 	else
 		tap FAIL "attribute reads over loopback: median of 1000 '$med' us (limit $limit; echo floor $(median "$floor") us)"
 	fi
-	kill -TERM $own
-	wait $own
+	# Its summary goes to the host, which parses and checks it.
+	stop_server $own 5
+	if [ "$stopped_status" = 0 ]; then
+		tap OK "its own server stopped on SIGTERM in $stopped_ms ms, exit status 0"
+	else
+		tap FAIL "its own server stopped on SIGTERM: after $stopped_ms ms, exit status $stopped_status (limit 5 s)"
+	fi
 	sed 's/^/# /' /tmp/iiod-own.err
+	echo "FPGACAP-IIOD-OWN-JSON-BEGIN"
+	cat /tmp/iiod-own.json
+	echo "FPGACAP-IIOD-OWN-JSON-END"
 else
 	n=$((n + 2))
 	echo "ok $((n - 1)) vanished client # SKIP no iiod_peer in this guest"
 	echo "ok $n loopback latency # SKIP no iiod_peer in this guest"
 fi
 
-serve >/tmp/iiod.json 2>/tmp/iiod.err &
+serve --port-file /tmp/iiod.port >/tmp/iiod.json 2>/tmp/iiod.err &
 pid=$!
+if up=$(listening $pid /tmp/iiod.port 30); then
+	tap OK "fpgacap-iiod listens on port 30431 after $up ms"
+else
+	# The host's clients would wait for it until the guest's timeout.
+	tap FAIL "fpgacap-iiod listens on port 30431 ($up)"
+	sed 's/^/# /' /tmp/iiod.err
+	FPGACAP_HOST_DONE=
+fi
 
 # IPv6 where the kernel has it: the server listens on [::] for both.
-sleep 1
 if [ -e /proc/net/if_inet6 ]; then
 	reply=$(printf 'VERSION\r\n' | nc ::1 30431 | head -1 | tr -d '\r')
 	case $reply in
@@ -192,20 +253,17 @@ fi
 if [ -n "$FPGACAP_HOST_DONE" ]; then
 	nc "${FPGACAP_HOST_DONE%:*}" "${FPGACAP_HOST_DONE#*:}" </dev/null
 fi
-if kill -0 $pid 2>/dev/null; then
+if running $pid; then
 	tap OK "fpgacap-iiod served until the host was done"
 else
 	tap FAIL "fpgacap-iiod served until the host was done"
 fi
-t0=$(now_ms)
-kill -TERM $pid
-wait $pid
-status=$?
-t1=$(now_ms)
-ms=$((t1 - t0))
-[ $ms -lt 1000 ] && tap OK "SIGTERM stopped it in $ms ms" ||
-	tap FAIL "SIGTERM stopped it in $ms ms (limit 1000)"
-[ $status = 0 ] && tap OK "exit status 0" || tap FAIL "exit status $status"
+stop_server $pid 5
+ms=$stopped_ms status=$stopped_status
+[ $ms -lt 1000 ] && [ "$status" != killed ] &&
+	tap OK "SIGTERM stopped it in $ms ms" ||
+	tap FAIL "SIGTERM stopped it in $ms ms (limit 1000; $status)"
+[ "$status" = 0 ] && tap OK "exit status 0" || tap FAIL "exit status $status"
 if grep -q '"stopped_by":"SIGTERM"' /tmp/iiod.json &&
 	grep -q '"threads_left":0' /tmp/iiod.json; then
 	tap OK "JSON summary: stopped by SIGTERM, every connection ended"

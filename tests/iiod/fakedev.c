@@ -17,7 +17,9 @@
  * FPGACAP_FAKE_RETURN_FAIL_AFTER=N makes every RETURN fail with ENODEV
  * once N buffers came back, as the driver's does after an unbind (its
  * DEQUEUE would fail too; here it goes on, so that the server meets the
- * error only where it gives buffers back).
+ * error only where it gives buffers back); FPGACAP_FAKE_DEQUEUE_FAIL_AFTER=N
+ * fails the stream once N buffers were filled: DEQUEUE says EIO from then
+ * on, as the driver's does once a failed stream is drained.
  *
  * What it does not model: DMA, the page pool's lifetimes, drops (a source
  * with a rate here waits for a free buffer instead of dropping). Those are
@@ -51,7 +53,7 @@ struct fpgacap {
 	uint64_t rate, offset, filled, t0;
 	bool streaming;
 	unsigned int fail_every;
-	uint64_t return_fail_after;
+	uint64_t return_fail_after, dequeue_fail_after;
 	int tfd;
 };
 
@@ -73,6 +75,7 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	struct fpgacap *d;
 	const char *fail = getenv("FPGACAP_FAKE_FAIL_EVERY");
 	const char *rfail = getenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
+	const char *dfail = getenv("FPGACAP_FAKE_DEQUEUE_FAIL_AFTER");
 
 	(void)flags;
 	if (!path || strncmp(path, "fake:", 5) || !path[5] ||
@@ -98,6 +101,7 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	strcpy(d->info.source_name, "fake");
 	d->fail_every = fail ? (unsigned int)strtoul(fail, NULL, 10) : 0;
 	d->return_fail_after = rfail ? strtoull(rfail, NULL, 10) : 0;
+	d->dequeue_fail_after = dfail ? strtoull(dfail, NULL, 10) : 0;
 	*out = d;
 	return 0;
 }
@@ -175,9 +179,18 @@ const void *fpgacap_buffer_data(const struct fpgacap *d, uint32_t index)
 	return d->pool + (size_t)index * d->cfg.buffer_size;
 }
 
+/* The stream failed: DEQUEUE says so (and poll, at once). */
+static bool failed(const struct fpgacap *d)
+{
+	return d->streaming && d->dequeue_fail_after &&
+	       d->filled >= d->dequeue_fail_after;
+}
+
 /* When the next free buffer is filled; 0: now, UINT64_MAX: none free. */
 static uint64_t next_due(const struct fpgacap *d)
 {
+	if (failed(d))
+		return 0;
 	if (!d->streaming || !d->nfree)
 		return UINT64_MAX;
 	if (!d->rate)
@@ -272,11 +285,13 @@ int fpgacap_dequeue(struct fpgacap *d, struct fpgacap_buffer *bufs,
 
 	if (!d->pool)
 		return -ENOBUFS;
-	while (n < max && next_due(d) <= now_ns())
+	while (n < max && !failed(d) && next_due(d) <= now_ns())
 		fill_one(d, &bufs[n++]);
 	arm(d);
 	if (n)
 		return (int)n;
+	if (failed(d))
+		return -EIO;
 	if (!d->streaming)
 		return -ENODATA;
 	/* The server only asks without waiting (it polls the fd). */

@@ -574,7 +574,7 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 			break;
 		}
 		now = fc_now_ns();
-		if (avail >= need || (avail && (failed ||
+		if (avail >= need || (avail && (failed || err ||
 			iiod_map_queued(&s->map) >= s->gather ||
 			now - last_sent >= flush_ns))) {
 			uint64_t n = avail < need ? avail : need;
@@ -590,6 +590,9 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 			last_sent = fc_now_ns();
 			continue;
 		}
+		/* The stream failed: its error follows what came before. */
+		if (err)
+			break;
 		/* A failed buffer: the request it falls in ends there. */
 		if (failed && iiod_map_clear_error(&s->map)) {
 			err = -EIO;
@@ -617,8 +620,10 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 			   ret == -ECONNRESET) {
 			return ret;
 		} else if (ret < 0) {
+			/* The samples the device gave before its error go
+			 * first (a failed stream drains so): the client
+			 * gets them in order, then the error. */
 			err = ret;
-			break;
 		}
 	}
 	s->readbufs++;
