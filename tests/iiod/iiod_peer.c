@@ -10,10 +10,12 @@
  *	OPEN DEVICE with MASK, then leave without a word: the socket is
  *	closed in TCP repair mode (no FIN, no reset). Only the server's
  *	keepalive can find out, when its probe meets no socket here.
- *   iiod_peer latency PORT DEVICE ATTR COUNT
+ *   iiod_peer latency PORT[,PORT2] DEVICE ATTR COUNT
  *	COUNT attribute reads one after the other on one connection; prints
  *	the median, 90th and 99th percentiles and the largest round trip in
- *	microseconds.
+ *	microseconds. With PORT2, COUNT reads on each of two connections,
+ *	taking turns, so a burst of host load slows both alike; a line for
+ *	each, PORT's first.
  *   iiod_peer echo PORT
  *	The floor under those figures: a server on PORT (every address)
  *	that answers each line at once with a fixed attribute reply ("2",
@@ -153,35 +155,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int latency(char **argv)
+static void print_rtt(uint64_t *rtt, long count)
 {
-	char cmd[256], line[64], *end;
-	long count = strtol(argv[3], &end, 10), i;
-	int fd = dial(argv[0]);
-	uint64_t *rtt;
-
-	if (*end || count < 10 || count > 100000) {
-		fprintf(stderr, "iiod_peer: COUNT: 10 to 100000\n");
-		return 2;
-	}
-	rtt = calloc((size_t)count, sizeof(*rtt));
-	if (!rtt)
-		return 1;
-	snprintf(cmd, sizeof(cmd), "READ %s %s\r\n", argv[1], argv[2]);
-	for (i = 0; i < count; i++) {
-		uint64_t t0 = now_ns();
-		long n;
-
-		say(fd, cmd);
-		read_line(fd, line, sizeof(line));
-		n = strtol(line, &end, 10);
-		if (*end || n < 0) {
-			fprintf(stderr, "iiod_peer: READ answered %s\n", line);
-			return 1;
-		}
-		read_bytes(fd, (size_t)n + 1);	/* value and newline */
-		rtt[i] = now_ns() - t0;
-	}
 	qsort(rtt, (size_t)count, sizeof(*rtt), cmp_u64);
 	printf("median_us=%llu p90_us=%llu p99_us=%llu max_us=%llu "
 	       "reads=%ld\n",
@@ -189,8 +164,58 @@ static int latency(char **argv)
 	       (unsigned long long)(rtt[count * 9 / 10] / 1000),
 	       (unsigned long long)(rtt[count * 99 / 100] / 1000),
 	       (unsigned long long)(rtt[count - 1] / 1000), count);
-	say(fd, "EXIT\r\n");
-	close(fd);
+}
+
+/* One attribute read on @fd, answered whole: its round trip in ns. */
+static uint64_t read_attr(int fd, const char *cmd)
+{
+	uint64_t t0 = now_ns();
+	char line[64], *end;
+	long n;
+
+	say(fd, cmd);
+	read_line(fd, line, sizeof(line));
+	n = strtol(line, &end, 10);
+	if (*end || n < 0) {
+		fprintf(stderr, "iiod_peer: READ answered %s\n", line);
+		exit(1);
+	}
+	read_bytes(fd, (size_t)n + 1);	/* value and newline */
+	return now_ns() - t0;
+}
+
+static int latency(char **argv)
+{
+	char cmd[256], ports[64], *end, *second;
+	long count = strtol(argv[3], &end, 10), i;
+	int fd[2], nfd = 1, k;
+	uint64_t *rtt;
+
+	if (*end || count < 10 || count > 100000) {
+		fprintf(stderr, "iiod_peer: COUNT: 10 to 100000\n");
+		return 2;
+	}
+	snprintf(ports, sizeof(ports), "%s", argv[0]);
+	second = strchr(ports, ',');
+	if (second) {
+		*second++ = 0;
+		nfd = 2;
+	}
+	fd[0] = dial(ports);
+	if (second)
+		fd[1] = dial(second);
+	rtt = calloc((size_t)count * nfd, sizeof(*rtt));
+	if (!rtt)
+		return 1;
+	snprintf(cmd, sizeof(cmd), "READ %s %s\r\n", argv[1], argv[2]);
+	for (i = 0; i < count; i++)
+		for (k = 0; k < nfd; k++)
+			rtt[k * count + i] = read_attr(fd[k], cmd);
+	for (k = 0; k < nfd; k++) {
+		print_rtt(rtt + k * count, count);
+		say(fd[k], "EXIT\r\n");
+		close(fd[k]);
+	}
 	free(rtt);
 	return 0;
 }
@@ -247,7 +272,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "echo"))
 		return echo(argv + 2);
 	fprintf(stderr, "usage: iiod_peer vanish PORT DEVICE MASK\n"
-		"       iiod_peer latency PORT DEVICE ATTR COUNT\n"
+		"       iiod_peer latency PORT[,PORT2] DEVICE ATTR COUNT\n"
 		"       iiod_peer echo PORT\n");
 	return 2;
 }
