@@ -19,7 +19,10 @@
  * DEQUEUE would fail too; here it goes on, so that the server meets the
  * error only where it gives buffers back); FPGACAP_FAKE_DEQUEUE_FAIL_AFTER=N
  * fails the stream once N buffers were filled: DEQUEUE says EIO from then
- * on, as the driver's does once a failed stream is drained.
+ * on, as the driver's does once a failed stream is drained;
+ * FPGACAP_FAKE_BAD_INDEX_AT=N hands out the buffer filled Nth (from 0)
+ * with an index no buffer has, as a broken driver would (the buffer
+ * itself stays out).
  *
  * What it does not model: DMA, the page pool's lifetimes, drops (a source
  * with a rate here waits for a free buffer instead of dropping). Those are
@@ -54,6 +57,7 @@ struct fpgacap {
 	bool streaming;
 	unsigned int fail_every;
 	uint64_t return_fail_after, dequeue_fail_after;
+	int64_t bad_index_at;		/* -1: none */
 	int tfd;
 };
 
@@ -76,6 +80,7 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	const char *fail = getenv("FPGACAP_FAKE_FAIL_EVERY");
 	const char *rfail = getenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
 	const char *dfail = getenv("FPGACAP_FAKE_DEQUEUE_FAIL_AFTER");
+	const char *bad = getenv("FPGACAP_FAKE_BAD_INDEX_AT");
 
 	(void)flags;
 	if (!path || strncmp(path, "fake:", 5) || !path[5] ||
@@ -102,6 +107,7 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	d->fail_every = fail ? (unsigned int)strtoul(fail, NULL, 10) : 0;
 	d->return_fail_after = rfail ? strtoull(rfail, NULL, 10) : 0;
 	d->dequeue_fail_after = dfail ? strtoull(dfail, NULL, 10) : 0;
+	d->bad_index_at = bad ? strtoll(bad, NULL, 10) : -1;
 	*out = d;
 	return 0;
 }
@@ -262,6 +268,8 @@ static void fill_one(struct fpgacap *d, struct fpgacap_buffer *b)
 	b->sequence = d->filled;
 	b->offset = d->offset;
 	b->timestamp_ns = now_ns();
+	if ((int64_t)d->filled == d->bad_index_at)
+		b->index = d->cfg.count;
 	d->filled++;
 	if (d->fail_every && d->filled % d->fail_every == 0) {
 		/* A failed buffer: no data, its place in the stream lost. */

@@ -62,8 +62,9 @@ struct iiod_session {
 	enum fpgacap_send_mode requested;
 	uint64_t samples;
 	int error;			/* the connection broke */
-	/* The device failed (a RETURN refused: unbound, say): the pool is no
-	 * longer whole, so every READBUF after says so, until CLOSE. */
+	/* The device failed (a RETURN refused: unbound, say; a DEQUEUE gave
+	 * a buffer the session cannot take): the pool is no longer whole,
+	 * so every READBUF after says so, until CLOSE. */
 	int dev_error;
 	/* the subset copy: bounce buffer, a sample split across buffers */
 	char *bounce;
@@ -353,6 +354,30 @@ static int socket_gone(int fd, short revents)
  * -ETIMEDOUT at @wake, -ECANCELED (told to end), -EPIPE (the client
  * left), or the device's -errno.
  */
+/*
+ * The driver handed out a buffer the session cannot take (no such index,
+ * or one it holds already): batch[@bad] is not the session's to give
+ * back, the ones after it go back to the driver unseen, and the device is
+ * failed from here on: the pool is no longer whole.
+ */
+static int refuse_batch(struct iiod_session *s,
+			const struct fpgacap_buffer *batch, int bad, int n,
+			int err)
+{
+	uint32_t idx[BATCH];
+	unsigned int k = 0;
+	int i;
+
+	give_back(s);
+	for (i = bad + 1; i < n; i++)
+		idx[k++] = batch[i].index;
+	if (k && !fpgacap_return(s->fc, idx, k))
+		s->returned += k;
+	if (!s->dev_error)
+		s->dev_error = err;
+	return err;
+}
+
 static int fill(struct iiod_session *s, uint64_t wake)
 {
 	struct fpgacap_buffer batch[BATCH];
@@ -377,7 +402,8 @@ static int fill(struct iiod_session *s, uint64_t wake)
 				ret = iiod_map_push(&s->map, &batch[i], s->ret,
 						    &s->nret);
 				if (ret)
-					return ret;
+					return refuse_batch(s, batch, i, n,
+							    ret);
 			}
 			give_back(s);
 			return n;
@@ -628,7 +654,13 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 	}
 	s->readbufs++;
 	publish(s);
-	if (err)
+	/*
+	 * An error after the whole request went out is not this reply's:
+	 * libiio stops reading at the bytes it asked for, and the line
+	 * would answer its next command. The device's errors are kept for
+	 * the next READBUF (dev_error).
+	 */
+	if (err && sent < want)
 		return iiod_reply_int(c, err);
 	/* The rest of the request was less than a sample: say it ends. */
 	return want < nbytes ? iiod_reply_int(c, 0) : 0;

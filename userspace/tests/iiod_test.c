@@ -2052,6 +2052,54 @@ TEST_F(fakebroken, a_device_failing_mid_readbuf)
 	free(want);
 }
 
+/*
+ * The driver hands out a buffer the session cannot take (an index no
+ * buffer has) in the middle of a batch. The device is failed from there:
+ * the READBUF under way gets the errno (and never the errno after a
+ * whole reply, where libiio, having read all it asked for, would take it
+ * for the answer to its next command), every READBUF after gets it at
+ * once, and the buffers of the batch after the bad one go back to the
+ * driver: with the three before it, dropped at CLOSE, every buffer of
+ * the pool but the bad one came back.
+ */
+TEST(a_bad_buffer_from_the_driver_fails_the_device_in_step)
+{
+	static uint8_t got[3 * 16384];
+	struct server s;
+	char conf[32] = "/tmp/fc-iiod-badidx.XXXXXX", mask[64];
+	struct pc *p = calloc(1, sizeof(*p));
+	long long n, end;
+	const char *rec;
+
+	ASSERT_NE(NULL, p);
+	/* The fourth of the 16 buffers: three queued before it. */
+	setenv("FPGACAP_FAKE_BAD_INDEX_AT", "3", 1);
+	ASSERT_EQ(0, start_fake(&s, conf, NULL, NULL));
+	unsetenv("FPGACAP_FAKE_BAD_INDEX_AT");
+	p->fd = dial("127.0.0.1", s.port);
+	ASSERT_LE(0, p->fd);
+	ASSERT_EQ(0, pc_cmd(p, "OPEN cnt 2048 00000001"));
+	n = readbuf(p, "cnt", sizeof(got), got, mask, &end, 5000);
+	EXPECT_LE(0, n);
+	EXPECT_EQ(-EINVAL, end) TH_LOG("%lld bytes, then %lld", n, end);
+	/* Nothing stray: the next command gets its own answer. */
+	EXPECT_EQ(0, pc_cmd(p, "TIMEOUT 5000"));
+	n = readbuf(p, "cnt", 16384, got, mask, &end, 5000);
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(-EINVAL, end);
+	EXPECT_EQ(0, pc_cmd(p, "CLOSE cnt"));
+	EXPECT_LE(0, child_stop(&s.c, SIGTERM, 3000));
+	rec = strstr(s.c.outbuf, "\"sessions\":[");
+	ASSERT_NE(NULL, rec) TH_LOG("%s", s.c.outbuf);
+	EXPECT_NE(NULL, strstr(rec, "\"error\":"));
+	EXPECT_NE(NULL, strstr(s.c.outbuf, "\"name\":\"cnt\",\"sessions\":1,"));
+	EXPECT_NE(NULL, strstr(s.c.outbuf, "\"buffers_returned\":15,"))
+		TH_LOG("%s", s.c.outbuf);
+	close(p->fd);
+	free(p);
+	unlink(conf);
+}
+
 /* SIGINT and SIGTERM within a second, idle clients or not, summary. */
 TEST(stops_within_a_second_with_summary)
 {
