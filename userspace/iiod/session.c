@@ -66,6 +66,9 @@ struct iiod_session {
 	 * a buffer the session cannot take): the pool is no longer whole,
 	 * so every READBUF after says so, until CLOSE. */
 	int dev_error;
+	/* The stream failed (DEQUEUE said so: EIO, ENODEV): the samples
+	 * that came before still go out, then every READBUF says so. */
+	int stream_error;
 	/* the subset copy: bounce buffer, a sample split across buffers */
 	char *bounce;
 	size_t bounce_samples;
@@ -408,8 +411,12 @@ static int fill(struct iiod_session *s, uint64_t wake)
 			give_back(s);
 			return n;
 		}
-		if (n != -EAGAIN && n != -ETIMEDOUT && n != -EINTR)
+		if (n != -EAGAIN && n != -ETIMEDOUT && n != -EINTR) {
+			/* Kept: the driver need not say it again. */
+			if (!s->stream_error)
+				s->stream_error = n;
 			return n;
+		}
 		ret = fpgacap_sender_reap(s->sender, 0);
 		give_back(s);
 		if (ret < 0 && ret != -EINTR)
@@ -599,6 +606,9 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 			err = s->dev_error;
 			break;
 		}
+		/* The stream failed: what it gave before goes first. */
+		if (s->stream_error)
+			err = s->stream_error;
 		now = fc_now_ns();
 		if (avail >= need || (avail && (failed || err ||
 			iiod_map_queued(&s->map) >= s->gather ||
@@ -658,7 +668,7 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 	 * An error after the whole request went out is not this reply's:
 	 * libiio stops reading at the bytes it asked for, and the line
 	 * would answer its next command. The device's errors are kept for
-	 * the next READBUF (dev_error).
+	 * the next READBUF (dev_error, stream_error).
 	 */
 	if (err && sent < want)
 		return iiod_reply_int(c, err);
@@ -729,7 +739,8 @@ void iiod_session_close(struct iiod_conn *c, const char *how, bool graceful)
 		r.busy_s = busy - s->busy0;
 		r.cpu_total_s = total - s->total0;
 	}
-	r.error = s->error ? s->error : s->dev_error;
+	r.error = s->error ? s->error :
+		  s->dev_error ? s->dev_error : s->stream_error;
 	r.channels = s->demux.enabled;
 	r.channels_all = dev->cfg.nchannels;
 	r.rate = rate(s);

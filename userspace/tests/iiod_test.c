@@ -1989,6 +1989,7 @@ TEST_F(fakebroken, a_device_failing_mid_readbuf)
 	uint8_t *got = malloc(req), *want = malloc(req);
 	struct pc *p = &self->p;
 	char cmd[64], mask[64], val[64];
+	const char *rec, *rec_end;
 	long long n, end;
 	int i;
 
@@ -2048,6 +2049,13 @@ TEST_F(fakebroken, a_device_failing_mid_readbuf)
 	EXPECT_LE(0, child_stop(&self->s.c, SIGTERM, 3000));
 	EXPECT_NE(NULL, strstr(self->s.c.outbuf, "\"error\":0}"))
 		TH_LOG("%s", self->s.c.outbuf);
+	/* The failed session's record says why it failed; the next's not. */
+	rec = strstr(self->s.c.outbuf, "\"sessions\":[{");
+	ASSERT_NE(NULL, rec) TH_LOG("%s", self->s.c.outbuf);
+	rec_end = strchr(rec, '}');
+	ASSERT_NE(NULL, rec_end);
+	rec = strstr(rec, "\"error\":\"");
+	EXPECT_TRUE(rec && rec < rec_end) TH_LOG("%s", self->s.c.outbuf);
 	free(got);
 	free(want);
 }
