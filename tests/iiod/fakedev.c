@@ -19,7 +19,8 @@
  * DEQUEUE would fail too; here it goes on, so that the server meets the
  * error only where it gives buffers back); FPGACAP_FAKE_DEQUEUE_FAIL_AFTER=N
  * fails the stream once N buffers were filled: DEQUEUE says EIO from then
- * on, as the driver's does once a failed stream is drained;
+ * on, as the driver's does once a failed stream is drained, or the errno
+ * FPGACAP_FAKE_DEQUEUE_ERRNO=E names (19: ENODEV, as after an unbind);
  * FPGACAP_FAKE_BAD_INDEX_AT=N hands out the buffer filled Nth (from 0)
  * with an index no buffer has, as a broken driver would (the buffer
  * itself stays out).
@@ -58,6 +59,7 @@ struct fpgacap {
 	unsigned int fail_every;
 	uint64_t return_fail_after, dequeue_fail_after;
 	int64_t bad_index_at;		/* -1: none */
+	int dequeue_errno;
 	int tfd;
 };
 
@@ -81,6 +83,7 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	const char *rfail = getenv("FPGACAP_FAKE_RETURN_FAIL_AFTER");
 	const char *dfail = getenv("FPGACAP_FAKE_DEQUEUE_FAIL_AFTER");
 	const char *bad = getenv("FPGACAP_FAKE_BAD_INDEX_AT");
+	const char *derr = getenv("FPGACAP_FAKE_DEQUEUE_ERRNO");
 
 	(void)flags;
 	if (!path || strncmp(path, "fake:", 5) || !path[5] ||
@@ -108,6 +111,9 @@ int fpgacap_open(const char *path, int flags, struct fpgacap **out)
 	d->return_fail_after = rfail ? strtoull(rfail, NULL, 10) : 0;
 	d->dequeue_fail_after = dfail ? strtoull(dfail, NULL, 10) : 0;
 	d->bad_index_at = bad ? strtoll(bad, NULL, 10) : -1;
+	d->dequeue_errno = derr ? atoi(derr) : EIO;
+	if (d->dequeue_errno <= 0)
+		d->dequeue_errno = EIO;
 	*out = d;
 	return 0;
 }
@@ -299,7 +305,7 @@ int fpgacap_dequeue(struct fpgacap *d, struct fpgacap_buffer *bufs,
 	if (n)
 		return (int)n;
 	if (failed(d))
-		return -EIO;
+		return -d->dequeue_errno;
 	if (!d->streaming)
 		return -ENODATA;
 	/* The server only asks without waiting (it polls the fd). */

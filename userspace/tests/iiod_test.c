@@ -1908,7 +1908,7 @@ TEST_F(fakegone, a_device_error_after_a_readbuf_is_answered)
  * every path a reply takes: from the pool (8-byte samples; 6-byte ones
  * that straddle the buffers) and copied out for a channel subset. The
  * source's stream fails after N buffers (DEQUEUE says EIO, as a drained
- * failed stream does), or the driver refuses buffers back after N (ENODEV,
+ * failed stream does, or ENODEV, as after an unbind), or the driver refuses buffers back after N (ENODEV,
  * as after an unbind). The client gets whole samples of the stream in
  * order, then the negative errno: never a "0" or a silence after a short
  * block that it would take for a whole one. A failed stream's samples
@@ -1926,6 +1926,7 @@ FIXTURE(fakebroken) {
 FIXTURE_VARIANT(fakebroken) {
 	const char *env;	/* fakedev.c's: fail after @after buffers */
 	unsigned int after;
+	int dequeue_errno;	/* FPGACAP_FAKE_DEQUEUE_ERRNO, or 0 */
 	const char *dev, *mask;	/* OPEN's */
 	unsigned int lanes;	/* 16-bit lanes of a subset's device, or 0 */
 	size_t in_size, out_size, buffer_size;
@@ -1944,6 +1945,11 @@ FIXTURE_VARIANT_ADD(fakebroken, stream_fails_subset) {
 	.env = "FPGACAP_FAKE_DEQUEUE_FAIL_AFTER", .after = 5,
 	.dev = "lanes", .mask = "00000005", .lanes = 4,
 	.in_size = 8, .out_size = 4, .buffer_size = 65536, .err = -EIO };
+FIXTURE_VARIANT_ADD(fakebroken, stream_unbound_pool) {
+	.env = "FPGACAP_FAKE_DEQUEUE_FAIL_AFTER", .after = 20,
+	.dequeue_errno = ENODEV,
+	.dev = "cnt", .mask = "00000001",
+	.in_size = 8, .out_size = 8, .buffer_size = 16384, .err = -ENODEV };
 FIXTURE_VARIANT_ADD(fakebroken, return_refused_pool) {
 	.env = "FPGACAP_FAKE_RETURN_FAIL_AFTER", .after = 20,
 	.dev = "cnt", .mask = "00000001",
@@ -1960,8 +1966,13 @@ FIXTURE_SETUP(fakebroken)
 	strcpy(self->conf, "/tmp/fc-iiod-broken.XXXXXX");
 	snprintf(after, sizeof(after), "%u", variant->after);
 	setenv(variant->env, after, 1);
+	if (variant->dequeue_errno) {
+		snprintf(after, sizeof(after), "%d", variant->dequeue_errno);
+		setenv("FPGACAP_FAKE_DEQUEUE_ERRNO", after, 1);
+	}
 	ASSERT_EQ(0, start_fake(&self->s, self->conf, NULL, NULL));
 	unsetenv(variant->env);
+	unsetenv("FPGACAP_FAKE_DEQUEUE_ERRNO");
 	self->p.fd = dial("127.0.0.1", self->s.port);
 	self->p.len = 0;
 	ASSERT_LE(0, self->p.fd);
