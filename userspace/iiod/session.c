@@ -574,6 +574,21 @@ static uint64_t ready(const struct iiod_session *s)
 	return iiod_map_avail(&s->map) / s->demux.in_size * s->demux.out_size;
 }
 
+/*
+ * Whether the samples ready (@avail bytes of @need) go out now: all the
+ * request wants is there; or some are, and nothing more comes before an
+ * error (@ending), enough buffers are queued to make a chunk, or the
+ * client has waited a flush interval (@flush).
+ */
+static bool chunk_due(const struct iiod_session *s, uint64_t avail,
+		      uint64_t need, bool ending, bool flush)
+{
+	if (avail >= need)
+		return true;
+	return avail && (ending || flush ||
+			 iiod_map_queued(&s->map) >= s->gather);
+}
+
 int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 {
 	struct iiod_session *s = c->session;
@@ -610,9 +625,8 @@ int iiod_session_readbuf(struct iiod_conn *c, uint64_t nbytes)
 		if (s->stream_error)
 			err = s->stream_error;
 		now = fc_now_ns();
-		if (avail >= need || (avail && (failed || err ||
-			iiod_map_queued(&s->map) >= s->gather ||
-			now - last_sent >= flush_ns))) {
+		if (chunk_due(s, avail, need, failed || err,
+			      now - last_sent >= flush_ns)) {
 			uint64_t n = avail < need ? avail : need;
 
 			if (n > chunk_max)
