@@ -38,7 +38,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static int dial(const char *port)
+/* A connection to the server, with what it sent that was not read yet. */
+struct peer {
+	int fd;
+	char pending[8192];
+	size_t n;
+};
+
+static void dial(struct peer *c, const char *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char *end;
@@ -56,7 +63,8 @@ static int dial(const char *port)
 		perror("iiod_peer: connect");
 		exit(1);
 	}
-	return fd;
+	c->fd = fd;
+	c->n = 0;
 }
 
 static void say(int fd, const char *s)
@@ -69,73 +77,76 @@ static void say(int fd, const char *s)
 	}
 }
 
-/* One reply line (without its newline) into @buf; the rest is kept. */
-static char pending[8192];
-static size_t npending;
+/* More of @c's replies into its pending bytes. */
+static void read_more(struct peer *c)
+{
+	ssize_t n;
 
-static void read_line(int fd, char *buf, size_t len)
+	if (c->n == sizeof(c->pending)) {
+		fprintf(stderr, "iiod_peer: reply too long\n");
+		exit(1);
+	}
+	n = read(c->fd, c->pending + c->n, sizeof(c->pending) - c->n);
+	if (n <= 0) {
+		fprintf(stderr, "iiod_peer: connection ended\n");
+		exit(1);
+	}
+	c->n += (size_t)n;
+}
+
+/* One reply line (without its newline) into @buf; the rest is kept. */
+static void read_line(struct peer *c, char *buf, size_t len)
 {
 	for (;;) {
-		char *nl = memchr(pending, '\n', npending);
-		ssize_t n;
+		char *nl = memchr(c->pending, '\n', c->n);
 
 		if (nl) {
-			size_t k = (size_t)(nl - pending);
+			size_t k = (size_t)(nl - c->pending);
 
 			if (k >= len)
 				k = len - 1;
-			memcpy(buf, pending, k);
+			memcpy(buf, c->pending, k);
 			buf[k] = 0;
-			npending -= (size_t)(nl - pending) + 1;
-			memmove(pending, nl + 1, npending);
+			c->n -= (size_t)(nl - c->pending) + 1;
+			memmove(c->pending, nl + 1, c->n);
 			return;
 		}
-		if (npending == sizeof(pending)) {
-			fprintf(stderr, "iiod_peer: reply line too long\n");
-			exit(1);
-		}
-		n = read(fd, pending + npending, sizeof(pending) - npending);
-		if (n <= 0) {
-			fprintf(stderr, "iiod_peer: connection ended\n");
-			exit(1);
-		}
-		npending += (size_t)n;
+		read_more(c);
 	}
 }
 
-static void read_bytes(int fd, size_t len)
+/* @len bytes of a reply, dropped. */
+static void read_bytes(struct peer *c, size_t len)
 {
-	while (npending < len) {
-		ssize_t n = read(fd, pending + npending,
-				 sizeof(pending) - npending);
-
-		if (n <= 0) {
-			fprintf(stderr, "iiod_peer: connection ended\n");
-			exit(1);
-		}
-		npending += (size_t)n;
+	if (len > sizeof(c->pending)) {
+		fprintf(stderr, "iiod_peer: reply too long\n");
+		exit(1);
 	}
-	npending -= len;
-	memmove(pending, pending + len, npending);
+	while (c->n < len)
+		read_more(c);
+	c->n -= len;
+	memmove(c->pending, c->pending + len, c->n);
 }
 
 static int vanish(char **argv)
 {
+	struct peer c;
 	char cmd[256], line[64];
-	int fd = dial(argv[0]), one = 1;
+	int one = 1;
 
+	dial(&c, argv[0]);
 	snprintf(cmd, sizeof(cmd), "OPEN %s 1024 %s\r\n", argv[1], argv[2]);
-	say(fd, cmd);
-	read_line(fd, line, sizeof(line));
+	say(c.fd, cmd);
+	read_line(&c, line, sizeof(line));
 	if (strcmp(line, "0")) {
 		fprintf(stderr, "iiod_peer: OPEN answered %s\n", line);
 		return 1;
 	}
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one))) {
+	if (setsockopt(c.fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one))) {
 		perror("iiod_peer: TCP_REPAIR");
 		return 1;
 	}
-	close(fd);
+	close(c.fd);
 	printf("opened %s and vanished\n", argv[1]);
 	return 0;
 }
@@ -166,29 +177,30 @@ static void print_rtt(uint64_t *rtt, long count)
 	       (unsigned long long)(rtt[count - 1] / 1000), count);
 }
 
-/* One attribute read on @fd, answered whole: its round trip in ns. */
-static uint64_t read_attr(int fd, const char *cmd)
+/* One attribute read on @c, answered whole: its round trip in ns. */
+static uint64_t read_attr(struct peer *c, const char *cmd)
 {
 	uint64_t t0 = now_ns();
 	char line[64], *end;
 	long n;
 
-	say(fd, cmd);
-	read_line(fd, line, sizeof(line));
+	say(c->fd, cmd);
+	read_line(c, line, sizeof(line));
 	n = strtol(line, &end, 10);
 	if (*end || n < 0) {
 		fprintf(stderr, "iiod_peer: READ answered %s\n", line);
 		exit(1);
 	}
-	read_bytes(fd, (size_t)n + 1);	/* value and newline */
+	read_bytes(c, (size_t)n + 1);	/* value and newline */
 	return now_ns() - t0;
 }
 
 static int latency(char **argv)
 {
+	struct peer c[2];
 	char cmd[256], ports[64], *end, *second;
 	long count = strtol(argv[3], &end, 10), i;
-	int fd[2], nfd = 1, k;
+	int nfd = 1, k;
 	uint64_t *rtt;
 
 	if (*end || count < 10 || count > 100000) {
@@ -201,20 +213,20 @@ static int latency(char **argv)
 		*second++ = 0;
 		nfd = 2;
 	}
-	fd[0] = dial(ports);
+	dial(&c[0], ports);
 	if (second)
-		fd[1] = dial(second);
+		dial(&c[1], second);
 	rtt = calloc((size_t)count * nfd, sizeof(*rtt));
 	if (!rtt)
 		return 1;
 	snprintf(cmd, sizeof(cmd), "READ %s %s\r\n", argv[1], argv[2]);
 	for (i = 0; i < count; i++)
 		for (k = 0; k < nfd; k++)
-			rtt[k * count + i] = read_attr(fd[k], cmd);
+			rtt[k * count + i] = read_attr(&c[k], cmd);
 	for (k = 0; k < nfd; k++) {
 		print_rtt(rtt + k * count, count);
-		say(fd[k], "EXIT\r\n");
-		close(fd[k]);
+		say(c[k].fd, "EXIT\r\n");
+		close(c[k].fd);
 	}
 	free(rtt);
 	return 0;
