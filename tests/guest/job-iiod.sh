@@ -115,9 +115,10 @@ tap() {	# tap OK|FAIL NAME
 	n=$((n + 1))
 	if [ "$1" = OK ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
 }
-# An attribute through a connection of its own.
+# An attribute through a connection of its own, given up after 10 s.
 attr() {	# attr PORT DEVICE NAME
-	printf 'READ %s %s\r\nEXIT\r\n' "$2" "$3" | nc 127.0.0.1 "$1" |
+	printf 'READ %s %s\r\nEXIT\r\n' "$2" "$3" |
+		timeout 10 nc 127.0.0.1 "$1" |
 		tr -d '\r\000' | sed -n 2p
 }
 # The first field of iiod_peer latency's line: "median_us=N ..." -> N.
@@ -242,7 +243,8 @@ fi
 
 # IPv6 where the kernel has it: the server listens on [::] for both.
 if [ -e /proc/net/if_inet6 ]; then
-	reply=$(printf 'VERSION\r\n' | nc ::1 30431 | head -1 | tr -d '\r')
+	reply=$(printf 'VERSION\r\n' | timeout 10 nc ::1 30431 | head -1 |
+		tr -d '\r')
 	case $reply in
 	0.24.fpgacap) tap OK "IPv6: [::1]:30431 answers VERSION" ;;
 	*) tap FAIL "IPv6: [::1]:30431 answers VERSION (got '$reply')" ;;

@@ -24,7 +24,8 @@
  *	killed. The same round trips against it measure what the kernel's
  *	TCP and the emulator cost without the server.
  *
- * Exit 0 on success, 1 on a failure (said on stderr), 2 on bad usage.
+ * Exit 0 on success, 1 on a failure (said on stderr; a connect, send or
+ * reply that takes more than 10 s is one), 2 on bad usage.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,8 +36,12 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How long a connect, a send or a reply may take: a failure, said so. */
+#define IO_TIMEOUT_S 10
 
 /* A connection to the server, with what it sent that was not read yet. */
 struct peer {
@@ -48,6 +53,7 @@ struct peer {
 static void dial(struct peer *c, const char *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	char *end;
 	long p = strtol(port, &end, 10);
 	int fd;
@@ -59,8 +65,19 @@ static void dial(struct peer *c, const char *port)
 	sa.sin_port = htons((uint16_t)p);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		perror("iiod_peer: connect");
+	/* Never waits for ever: a connect and a send (SNDTIMEO), a read. */
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) {
+		perror("iiod_peer: socket");
+		exit(1);
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (errno == EINPROGRESS || errno == EAGAIN)
+			fprintf(stderr, "iiod_peer: connect to port %ld: no "
+				"answer within %d s\n", p, IO_TIMEOUT_S);
+		else
+			perror("iiod_peer: connect");
 		exit(1);
 	}
 	c->fd = fd;
@@ -71,7 +88,14 @@ static void say(int fd, const char *s)
 {
 	size_t len = strlen(s);
 
-	if (write(fd, s, len) != (ssize_t)len) {
+	ssize_t n = write(fd, s, len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		fprintf(stderr, "iiod_peer: send: not taken within %d s\n",
+			IO_TIMEOUT_S);
+		exit(1);
+	}
+	if (n != (ssize_t)len) {
 		perror("iiod_peer: write");
 		exit(1);
 	}
@@ -87,6 +111,11 @@ static void read_more(struct peer *c)
 		exit(1);
 	}
 	n = read(c->fd, c->pending + c->n, sizeof(c->pending) - c->n);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		fprintf(stderr, "iiod_peer: no reply within %d s\n",
+			IO_TIMEOUT_S);
+		exit(1);
+	}
 	if (n <= 0) {
 		fprintf(stderr, "iiod_peer: connection ended\n");
 		exit(1);
