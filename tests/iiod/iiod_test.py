@@ -1162,12 +1162,17 @@ class Iiod:
 
 def guest_json(log, name="IIOD"):
     """The JSON the guest printed between FPGACAP-<name>-JSON-BEGIN and
-    -END: (the object, None), or (None, why it is missing or garbled)."""
+    -END, after its TAP block (FPGACAP-TEST-END): (the object, None), or
+    (None, why it is missing or garbled)."""
     try:
         with open(log, "rb") as f:
             text = f.read().decode(errors="replace").replace("\r", "")
     except OSError as e:
         return None, f"no guest log: {e}"
+    tap_end = re.search(r"^FPGACAP-TEST-END.*$", text, re.M)
+    if not tap_end:
+        return None, f"no FPGACAP-TEST-END in {log}"
+    text = text[tap_end.end():]
     m = re.search(rf"^FPGACAP-{name}-JSON-BEGIN\n(.*?)^FPGACAP-{name}-JSON-END",
                   text, re.S | re.M)
     if not m:
