@@ -222,9 +222,12 @@ if command -v iiod_peer >/dev/null; then
 	fi
 	sed 's/^/# /' /tmp/iiod-own.err
 else
-	n=$((n + 2))
-	echo "ok $((n - 1)) vanished client # SKIP no iiod_peer in this guest"
-	echo "ok $n loopback latency # SKIP no iiod_peer in this guest"
+	# The same four results as above, so every target lists them.
+	for t in "its own server listens" "vanished client" \
+		"loopback latency" "its own server stopped"; do
+		n=$((n + 1))
+		echo "ok $n $t # SKIP no iiod_peer in this guest"
+	done
 fi
 
 serve --port-file /tmp/iiod.port >/tmp/iiod.json 2>/tmp/iiod.err &
