@@ -232,7 +232,9 @@ fi
 
 serve --port-file /tmp/iiod.port >/tmp/iiod.json 2>/tmp/iiod.err &
 pid=$!
+listened=
 if up=$(listening $pid /tmp/iiod.port 30); then
+	listened=1
 	tap OK "fpgacap-iiod listens on port 30431 after $up ms"
 else
 	# The host's clients would wait for it until the guest's timeout.
@@ -258,10 +260,11 @@ fi
 if [ -n "$FPGACAP_HOST_DONE" ]; then
 	nc "${FPGACAP_HOST_DONE%:*}" "${FPGACAP_HOST_DONE#*:}" </dev/null
 fi
-if running $pid; then
+# Running is not serving: it must have listened too.
+if [ -n "$listened" ] && running $pid; then
 	tap OK "fpgacap-iiod served until the host was done"
 else
-	tap FAIL "fpgacap-iiod served until the host was done"
+	tap FAIL "fpgacap-iiod served until the host was done (listened: ${listened:-no})"
 fi
 stop_server $pid 5
 ms=$stopped_ms status=$stopped_status
