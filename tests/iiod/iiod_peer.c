@@ -7,8 +7,9 @@
  * guest's /bin; run by tests/guest/job-iiod.sh.
  *
  *   iiod_peer vanish PORT DEVICE MASK
- *	OPEN DEVICE with MASK, then leave without a word: the socket is
- *	closed in TCP repair mode (no FIN, no reset). Only the server's
+ *	OPEN DEVICE with MASK, read one READBUF of 4 KiB (so that the
+ *	session holds pool buffers), then leave without a word: the socket
+ *	is closed in TCP repair mode (no FIN, no reset). Only the server's
  *	keepalive can find out, when its probe meets no socket here.
  *   iiod_peer latency PORT[,PORT2] DEVICE ATTR COUNT
  *	COUNT attribute reads one after the other on one connection; prints
@@ -161,6 +162,7 @@ static int vanish(char **argv)
 {
 	struct peer c;
 	char cmd[256], line[64];
+	size_t want = 4096, got = 0;
 	int one = 1;
 
 	dial(&c, argv[0]);
@@ -171,12 +173,38 @@ static int vanish(char **argv)
 		fprintf(stderr, "iiod_peer: OPEN answered %s\n", line);
 		return 1;
 	}
+	snprintf(cmd, sizeof(cmd), "READBUF %s %zu\r\n", argv[1], want);
+	say(c.fd, cmd);
+	/* Chunks: a length, the mask before the first, the bytes; a "0"
+	 * ends a reply short of a whole sample, a negative errno fails. */
+	while (got < want) {
+		char *end;
+		long k;
+
+		read_line(&c, line, sizeof(line));
+		k = strtol(line, &end, 10);
+		if (*end || k < 0 || (size_t)k > want - got) {
+			fprintf(stderr, "iiod_peer: READBUF answered %s\n",
+				line);
+			return 1;
+		}
+		if (!k)
+			break;
+		if (!got)
+			read_line(&c, line, sizeof(line));
+		read_bytes(&c, (size_t)k);
+		got += (size_t)k;
+	}
+	if (!got) {
+		fprintf(stderr, "iiod_peer: READBUF sent no samples\n");
+		return 1;
+	}
 	if (setsockopt(c.fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one))) {
 		perror("iiod_peer: TCP_REPAIR");
 		return 1;
 	}
 	close(c.fd);
-	printf("opened %s and vanished\n", argv[1]);
+	printf("opened %s, read %zu bytes and vanished\n", argv[1], got);
 	return 0;
 }
 
