@@ -12,6 +12,12 @@ last. Prints TAP.
 
   tests/iiod/iiod_test.py TARGET            the tests
   tests/iiod/iiod_test.py TARGET --bench    zero-copy against copy, CPU/GB
+  tests/iiod/iiod_test.py TARGET --port PORT
+      the tests against a server already listening on 127.0.0.1:PORT, no
+      guest (the host build's fpgacap-iiod-fakedev started as the guest's
+      job starts the server: docs/libiio.md, "Tests"); there the zero-copy
+      counts and the client address fail by design, loopback copying and
+      the client being 127.0.0.1
 """
 import argparse
 import array
