@@ -36,8 +36,12 @@ import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORK = os.environ.get("FPGACAP_WORK") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fpgacap")
+# As tests/lib/common.sh: the work directory defaults to the cache, which
+# defaults to ~/.cache/fpgacap (a run with FPGACAP_CACHE alone set reads
+# its guests' logs there, not a stale one from the default cache).
+WORK = os.environ.get("FPGACAP_WORK") or os.environ.get("FPGACAP_CACHE") or \
+    os.path.join(os.environ.get("XDG_CACHE_HOME",
+                                os.path.expanduser("~/.cache")), "fpgacap")
 IIOD_PORT = 30431
 ECHO_PORT = 30433     # the guest's bare echo server (iiod_peer echo)
 
