@@ -48,9 +48,9 @@ check() {	# a command's status 4 is a skip, its last line the reason
 # architecture: Debian's headers (or its configuration, prepared) of the
 # release linux-image-X.Y-amd64 resolves to, in the architecture's
 # flavour. Where the archive does not serve that architecture's build
-# (trixie-backports has no armhf 7.3 today), the guest kernel of the
-# default matrix for that machine and line (x86-X.Y-debug, zynq-X.Y,
-# zynqmp-X.Y-debug), if there is one. Sets tree and tree_desc.
+# (trixie-backports has no armhf 7.3 today), the guest kernel for that
+# machine and line (x86-X.Y-debug, zynq-X.Y, zynqmp-X.Y-debug) if the run
+# boots it. Sets tree and tree_desc.
 static_tree() {
 	local xy=$1 suite=$2 arch=$3 rel t rc
 	tree= tree_desc=

@@ -40,8 +40,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 # defaults to ~/.cache/fpgacap (a run with FPGACAP_CACHE alone set reads
 # its guests' logs there, not a stale one from the default cache).
 WORK = os.environ.get("FPGACAP_WORK") or os.environ.get("FPGACAP_CACHE") or \
-    os.path.join(os.environ.get("XDG_CACHE_HOME",
-                                os.path.expanduser("~/.cache")), "fpgacap")
+    os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                 os.path.expanduser("~/.cache"), "fpgacap")
 IIOD_PORT = 30431
 ECHO_PORT = 30433     # the guest's bare echo server (iiod_peer echo)
 
