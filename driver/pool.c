@@ -490,10 +490,33 @@ static int pool_build_sgts(struct fpgacap_pool *pool, struct device *dma_dev)
 }
 
 /*
- * What the engine writes of a slotted buffer: each slot's payload (whole
- * slots with records), cut out of the buffer's mapping by DMA address and
- * given to the engine as entries of their own, so it writes nothing into
- * the header rooms. Pass @sgt NULL to count the entries.
+ * Range @k of what the engine writes of a slotted buffer: a slot's payload,
+ * a whole slot with records, or all the slots at once where the engine
+ * writes records as one stream. A table entry per record costs an
+ * engine's descriptor each, and an engine driver that walks its queued
+ * descriptors on each completion (pl330) pays for them many times over;
+ * a peripheral that ends each record with TLAST needs them all the same.
+ */
+static void pool_engine_range(const struct fpgacap_layout *l, u32 k,
+			      size_t *from, size_t *to)
+{
+	size_t skip = l->records ? 0 : l->slot_header;
+
+	if (l->records_stream) {
+		*from = 0;
+		*to = l->table;
+		return;
+	}
+	*from = (size_t)k * l->slot_size + skip;
+	*to = (size_t)(k + 1) * l->slot_size;
+}
+
+/*
+ * What the engine writes of a slotted buffer, cut out of the buffer's
+ * mapping by DMA address and given to the engine as entries of their own:
+ * each slot's payload, so it writes nothing into the header rooms, or
+ * with records each slot, or the slots in as few entries as the mapping
+ * allows. Pass @sgt NULL to count the entries.
  *
  * The buffer stays mapped whole, one mapping: a header room and the
  * payload after it may share a cache line, and that is the DMA API's
@@ -507,7 +530,7 @@ static unsigned int pool_carve(const struct fpgacap_pool *pool,
 			       const struct sg_table *map, struct sg_table *sgt)
 {
 	const struct fpgacap_layout *l = &pool->layout;
-	size_t skip = l->records ? 0 : l->slot_header;
+	u32 ranges = l->records_stream ? 1 : l->slots;
 	struct scatterlist *out = sgt ? sgt->sgl : NULL, *seg;
 	unsigned int nents = 0, i;
 	size_t base = 0;
@@ -517,10 +540,10 @@ static unsigned int pool_carve(const struct fpgacap_pool *pool,
 		size_t end = base + sg_dma_len(seg);
 
 		/* Each range inside this segment, or the part of it that is. */
-		for (; k < l->slots; k++) {
-			size_t from = (size_t)k * l->slot_size + skip;
-			size_t to = (size_t)(k + 1) * l->slot_size;
+		for (; k < ranges; k++) {
+			size_t from, to;
 
+			pool_engine_range(l, k, &from, &to);
 			if (from >= end)
 				break;
 			from = max(from, base);

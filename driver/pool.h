@@ -74,6 +74,8 @@ extern struct fpgacap_limits fpgacap_limits;
  * @slot_size: bytes per datagram slot, 0 for a plain buffer
  * @slot_header: header room at the start of each slot
  * @records: the source writes whole slots, header included
+ * @records_stream: with @records, the engine writes them as one stream
+ *	(struct fpgacap_source): its table need not break at records
  * @slots: slots per buffer (0 for a plain buffer)
  * @payload: stream bytes a full buffer carries (bytes_used when full)
  * @table: bytes a buffer's DMA table holds (what a DMA source writes)
@@ -86,6 +88,7 @@ struct fpgacap_layout {
 	u32 slot_size;
 	u32 slot_header;
 	bool records;
+	bool records_stream;
 	u32 slots;
 	size_t payload;
 	size_t table;

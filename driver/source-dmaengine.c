@@ -819,6 +819,8 @@ struct fpgacap_source *fpgacap_dmaengine_create(struct fpgacap_dev *fdev,
 	ds->src.type = memcpy ? FPGACAP_SOURCE_MEMCPY : FPGACAP_SOURCE_SLAVE_DMA;
 	/* It writes a buffer's table, whatever the layout made of it. */
 	ds->src.caps = FPGACAP_CAP_SLOTS | FPGACAP_CAP_RECORDS;
+	/* A window copied piece by piece: no transfer ends at a record. */
+	ds->src.records_stream = memcpy;
 	strscpy(ds->src.name, dma_chan_name(ds->chan), sizeof(ds->src.name));
 	return &ds->src;
 

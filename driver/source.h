@@ -77,6 +77,10 @@ struct fpgacap_source_ops {
  * @record_header: with FPGACAP_CFG_RECORDS, the least header room per slot
  *	the source needs (it writes a header there itself), 0 if it writes
  *	whatever the fabric sends
+ * @records_stream: with FPGACAP_CFG_RECORDS, its engine writes a buffer's
+ *	records as one stream, never ending a transfer at a record (a memcpy
+ *	window), so they may share the engine's table entries; a peripheral
+ *	may end each record with TLAST and needs an entry per record
  * @name: e.g. "pattern" or the DMA channel's name
  * @dma_dev: the device that writes the pool, or NULL for a CPU source;
  *	the pool is DMA-mapped for it
@@ -90,6 +94,7 @@ struct fpgacap_source {
 	u32 type;
 	u32 caps;
 	u32 record_header;
+	bool records_stream;
 	char name[32];
 	struct device *dma_dev;
 	u64 rate;

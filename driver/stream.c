@@ -173,6 +173,7 @@ int fpgacap_configure(struct fpgacap_file *ff, struct fpgacap_config *cfg)
 		/* A header the source writes must fit its room. */
 		if (records && cfg->slot_header < src->record_header)
 			return -EINVAL;
+		layout.records_stream = records && src->records_stream;
 	}
 	if (fpgacap_queue_streaming(&fdev->queue))
 		return -EBUSY;

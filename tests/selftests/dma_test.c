@@ -372,4 +372,66 @@ TEST_F(dma, ring_dry_flags_loss)
 	EXPECT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 }
 
+/*
+ * Records from a memory window: the engine copies one stream, so a
+ * buffer's records share its table entries (as many as a plain buffer's,
+ * not one per record, which costs the PL330 driver a descriptor each and
+ * a walk of all queued ones per completion), and land byte for byte where
+ * a per-record table would put them. A peripheral may end each record
+ * with TLAST: it keeps an entry per record. 1 KiB records fill a 64 KiB
+ * buffer exactly, one window, one memcpy descriptor (docs/testing.md).
+ */
+TEST_F(dma, records_table)
+{
+	const uint32_t S = 1024, H = 32, slots = 64 * KiB / S;
+	struct fpgacap_config cfg = {
+		.count = 8, .buffer_size = 64 * KiB,
+		.flags = FPGACAP_CFG_RECORDS, .slot_size = S, .slot_header = H,
+	};
+	struct fpgacap_config odd = cfg;
+	struct fpgacap_buffer b[8];
+	uint64_t seen = 0, bad = 0;
+	uint32_t plain;
+	int n, i;
+
+	RETURN_IF_SKIPPED();
+	setup(_metadata, self, 8, 64 * KiB);
+	plain = self->cfg.max_segments;
+	munmap(self->pool, self->cfg.mmap_size);
+	self->pool = NULL;
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &cfg));
+	/* Records of 1472 bytes leave 768 bytes at a buffer's end unwritten. */
+	odd.slot_size = 1472;
+	if (variant->dev == slave_dev) {
+		EXPECT_LE(slots, cfg.max_segments);
+		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &odd));
+		EXPECT_LE(64 * KiB / 1472, odd.max_segments);
+		return;
+	}
+	EXPECT_EQ(plain, cfg.max_segments);
+	TH_LOG("%u table entries a buffer, plain and records", plain);
+	self->cfg = cfg;
+	self->pool = map_pool(self->fd, cfg.mmap_size);
+	ASSERT_NE(NULL, self->pool);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	while (seen < 64) {
+		n = dequeue(self->fd, b, 8, 10 * SEC);
+		ASSERT_LT(0, n) TH_LOG("dequeue: %s", strerror(-n));
+		for (i = 0; i < n; i++) {
+			/* The payload is the stream; the table is all slots. */
+			EXPECT_EQ(slots * (S - H), b[i].bytes_used);
+			EXPECT_EQ((seen + i) * slots * (S - H), b[i].offset);
+			bad += check_window(data(self, &b[i]), 64 * KiB, 0);
+		}
+		seen += n;
+		ASSERT_EQ(0, give_back_bufs(self->fd, b, n));
+	}
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
+	EXPECT_EQ(0, bad);
+	munmap(self->pool, cfg.mmap_size);
+	self->pool = NULL;
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &odd));
+	EXPECT_EQ(plain, odd.max_segments);
+}
+
 TEST_HARNESS_MAIN
