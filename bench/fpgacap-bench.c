@@ -58,7 +58,7 @@ enum bench_mode {
 	MODE_FRAMED_URING,	/* ... io_uring SEND_ZC, registered pool */
 	MODE_RECORDS_COPY,	/* slots the source writes whole, copied */
 	MODE_RECORDS_ZEROCOPY,	/* ... MSG_ZEROCOPY */
-	MODE_RECORDS_URING,	/* ... io_uring SEND_ZC */
+	MODE_RECORDS_URING,	/* ... io_uring SEND_ZC, registered pool */
 	MODE_RECORD_DIRECT,	/* to disk: O_DIRECT writes from the pool */
 	MODE_RECORD_FIXED,	/* ... from the pool registered with io_uring */
 	MODE_RECORD_COPY,	/* ... memcpy to the library's memory, written */
@@ -107,10 +107,23 @@ static enum fpgacap_record_mode record_mode(enum bench_mode m)
 
 /* ... writable: the library writes each header into its slot's room (the
  * source writes the payloads, a DMA segment each); else the source wrote
- * whole records, and the pool stays read-only. */
+ * whole records, and the pool stays read-only (but for io_uring). */
 static bool mode_framed(enum bench_mode m)
 {
 	return m >= MODE_FRAMED_COPY && m < MODE_RECORDS_COPY;
+}
+
+/*
+ * A writable pool: the library writes into it (framed headers), or io_uring
+ * registers it, which Linux takes from 6.12 on (FOLL_WRITE): uring-fixed,
+ * record-fixed, and the datagram modes' SEND_ZC, whose runs of slots then
+ * go out with nothing pinned per send (the library falls back to pinning
+ * where registration is refused, and says so).
+ */
+static bool mode_writable(enum bench_mode m)
+{
+	return m == MODE_URING_FIXED || m == MODE_RECORD_FIXED ||
+	       m == MODE_RECORDS_URING || mode_framed(m);
 }
 
 static bool mode_coherent(enum bench_mode m)
@@ -761,8 +774,7 @@ static int configure(struct fpgacap *dev, const struct bench_opts *o,
 		.rate = o->rate,
 	};
 
-	if (mode == MODE_URING_FIXED || mode == MODE_RECORD_FIXED ||
-	    mode_framed(mode))
+	if (mode_writable(mode))
 		req.flags |= FPGACAP_CFG_WRITABLE;
 	if (mode_slotted(mode)) {
 		req.slot_size = o->slot_size;
@@ -776,8 +788,7 @@ static int configure(struct fpgacap *dev, const struct bench_opts *o,
 static void run_one(const struct bench_opts *o, enum bench_mode mode,
 		    uint64_t size, uint32_t rep, struct result *r)
 {
-	bool writable = mode == MODE_URING_FIXED ||
-			mode == MODE_RECORD_FIXED || mode_framed(mode);
+	bool writable = mode_writable(mode);
 	struct rec_target rt = { .fd = -1, .index_fd = -1 };
 	uint64_t u0, s0, u1, s1, t0, t1;
 	struct sys_cpu c0, c1;
@@ -1369,6 +1380,8 @@ static void usage(FILE *f)
 "process, zero-copy completions not copied / copied, drops, what the UDP\n"
 "sink received. uring-fixed maps the pool writable and registers it with\n"
 "io_uring; where the kernel refuses that, the mode fails with its errno.\n"
+"udp-framed-uring and udp-records-uring map it writable too and send from\n"
+"the registered pool where the kernel takes it, else pin per send.\n"
 "The record-* modes are the library's recorder modes (direct, fixed,\n"
 "copy; record-fixed maps the pool writable and fails as uring-fixed\n"
 "does); the time includes the final fdatasync, and after each run the\n"

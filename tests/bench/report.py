@@ -64,7 +64,8 @@ NAMES = {
     "udp-records-zerocopy": "UDP GSO from records the source wrote whole, "
                             "MSG_ZEROCOPY",
     "udp-records-uring": "UDP GSO from records the source wrote whole, "
-                         "io_uring SEND_ZC",
+                         "io_uring SEND_ZC (registered pool where the "
+                         "kernel takes it)",
     "record-direct": "to disk, O_DIRECT writes through io_uring straight "
                      "from the pool, its pages pinned per write",
     "record-fixed": "to disk, O_DIRECT writes from the pool registered "
@@ -317,6 +318,8 @@ def main_table(g):
         zc = ("%d / %d" % (c.run_median("completions") -
                            c.run_median("copied"), c.run_median("copied"))
               if twin(mode) else "-")
+        if "uring" in mode and r.get("fixed_buffers"):
+            zc += ", registered pool"
         dg = ("%.1f" % per_send(c) if mode.startswith("udp") and
               per_send(c) else "-")
         md.append("| %s | %d KiB | %d | **%s** | %s - %s | %.1f %% | %.0f %% "
