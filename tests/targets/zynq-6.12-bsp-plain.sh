@@ -6,3 +6,6 @@
 . "$FPGACAP_TOP/tests/targets/zynq-bsp-plain.sh"
 desc="Zynq-7000 ZC702, PL330, GEM; linux-source-6.12, multi_v7_defconfig (BSP-like)"
 kernel_source=${FPGACAP_ZYNQ_6_12_SOURCE:-linux-source-6.12}
+# Linux 6.12 under -icount idles between ticks without the triple timer
+# counters (dts/fpgacap-zc702-emu-no-ttc.dts), so this guest keeps them.
+dts=fpgacap-zc702-emu.dts
