@@ -42,7 +42,9 @@ done
 [ -n "$best" ] || { say "no linux-source-X.Y in $suites"; echo "0 passed, 1 failed"; exit 1; }
 xy=${best#linux-source-}
 image=$(debian_kernel_release "linux-image-$xy-amd64" "$best_suite" 2>/dev/null) || image=
-say "newest kernel line: $xy ($best $best_ver, $best_suite)${image:+; Debian's image $image}"
+note=
+[ -z "$image" ] || note="; Debian's image $image"
+say "newest kernel line: $xy ($best $best_ver, $best_suite)$note"
 
 export FPGACAP_ZYNQ_7_3_SOURCE=$best FPGACAP_ZYNQ_7_3_SUITE=$best_suite
 export FPGACAP_X86_7_3_DEBUG_SOURCE=$best FPGACAP_X86_7_3_DEBUG_SUITE=$best_suite
