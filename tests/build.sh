@@ -70,23 +70,9 @@ if [ ${#kernel_source_modules[@]} -gt 0 ]; then
 	done
 fi
 
-# Userspace depends on the architecture only: one build per architecture.
-ksrc=$(kernel_source_dir linux-source-6.1)
-ma=$(multiarch "$arch")
-uring=$(target_pkg_root liburing-dev)
-user=$FPGACAP_WORK/build/userspace-$arch
-{
-	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 WERROR=1 \
-		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs examples &&
-	make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
-		KSFT_DIR="$ksrc/tools/testing/selftests" \
-		FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" &&
-	# What the guest kernel must provide (tests/guest/kernel_test.c).
-	${cross}gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter \
-		-Wno-pointer-to-int-cast -Werror -static -pthread \
-		-I"$ksrc/tools/testing/selftests" -o "$user/selftests/kernel_test" \
-		"$FPGACAP_TOP/tests/guest/kernel_test.c"
-} >"$user.log" 2>&1 || { cat "$user.log" >&2; die "userspace build for $arch failed"; }
+# Userspace depends on the architecture only: one build per architecture
+# (the static checks build it first).
+user=$(userspace_build "$arch") || die "userspace build for $arch failed"
 rm -rf "${out:?}/bin"
 mkdir -p "$out/bin"
 cp "$user/bin/"* "$user/selftests/"*_test "$out/bin/"
