@@ -33,17 +33,23 @@ cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/VERSION" "$FPGACAP_TOP/driver" "$FPGA
 	"$out/module/"
 kbuild "$out/module"
 cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
-# Test modules keep their place beside uapi/ and driver/ (they include
+# The test modules, in one make: a copy whose Kbuild descends into each,
+# where they keep their place beside uapi/ and driver/ (they include
 # ../../uapi and the driver's compat header).
-for d in "${test_kmods[@]}"; do
-	[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
-	rm -rf "$out/kmod-$d"
-	mkdir -p "$out/kmod-$d/tests"
-	cp -rp "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$out/kmod-$d/"
-	cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmod-$d/tests/"
-	kbuild "$out/kmod-$d/tests/$d"
-	cp "$out/kmod-$d/tests/$d"/*.ko "$out/kmods/"
-done
+rm -rf "$out/kmods-src"
+if [ ${#test_kmods[@]} -gt 0 ]; then
+	mkdir -p "$out/kmods-src/tests"
+	cp -rp "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$out/kmods-src/"
+	for d in "${test_kmods[@]}"; do
+		[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
+		cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmods-src/tests/"
+		echo "obj-m += tests/$d/" >>"$out/kmods-src/Kbuild"
+	done
+	kbuild "$out/kmods-src"
+	for d in "${test_kmods[@]}"; do
+		cp "$out/kmods-src/tests/$d"/*.ko "$out/kmods/"
+	done
+fi
 
 # In-tree drivers Debian's image leaves out (kernel_source_modules, e.g.
 # drivers/dma/xilinx/zynqmp_dma), built as out-of-tree modules from the

@@ -101,28 +101,25 @@ static_prepare() {
 }
 
 # The module and the test-only modules the architecture's guests load
-# (tests/DIR with a Kbuild, named by a target's test_kmods), in copies (no
-# object lands in the checkout), W=1 and sparse: kbuild_clean DIR TREE
-# ARCH MAKE-ARGS...
+# (tests/DIR with a Kbuild, named by a target's test_kmods), in a copy (no
+# object lands in the checkout), W=1 and sparse, in one make: the copy's
+# Kbuild descends into each test module's directory, which keeps its place
+# beside uapi/ and driver/ (they include ../../uapi and the compat header).
+# kbuild_clean DIR TREE ARCH MAKE-ARGS...
 kbuild_clean() {
-	local dir=$work/$1 tree=$2 arch=$3 d log
+	local dir=$work/$1 tree=$2 arch=$3 d
 	shift 3
-	mkdir -p "$dir"
+	mkdir -p "$dir/tests"
 	cp -r "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" "$dir/"
-	local mk=(make -C "$tree" "$@" -j"$JOBS" W=1 C=1 CHECK="$sparse")
-	"${mk[@]}" M="$dir" modules >"$dir/module.log" 2>&1 ||
-		{ cat "$dir/module.log"; return 1; }
-	# Test modules keep their place beside uapi/ and driver/ (they
-	# include ../../uapi and the compat header).
 	for d in ${arch_kmods[$arch]}; do
-		mkdir -p "$dir/tests"
 		cp -r "$FPGACAP_TOP/tests/$d" "$dir/tests/"
-		log=$dir/$d.log
-		"${mk[@]}" M="$dir/tests/$d" modules >"$log" 2>&1 || { cat "$log"; return 1; }
+		echo "obj-m += tests/$d/" >>"$dir/Kbuild"
 	done
+	make -C "$tree" "$@" -j"$JOBS" W=1 C=1 CHECK="$sparse" M="$dir" modules \
+		>"$dir/module.log" 2>&1 || { cat "$dir/module.log"; return 1; }
 	# Compiler and sparse reports: "file:line:col: warning|error: ...";
 	# and a kbuild that would not run sparse at all says so.
-	! grep -E "(warning|error):|is not available or not up to date" "$dir"/*.log
+	! grep -E "(warning|error):|is not available or not up to date" "$dir/module.log"
 }
 
 kernel_clean() {	# kernel_clean X.Y SUITE ARCH
