@@ -18,7 +18,7 @@ mkdir -p "$out"
 # so that targets (and the checkout) never share object files.
 kbuild() {	# kbuild DIR: make modules in DIR against the target's kernel
 	local dir=$1 log=$1.log
-	make -C "$kdir" "${kmake_arch[@]}" M="$dir" W=1 "${kbuild_args[@]}" \
+	make -C "$kdir" -j"$JOBS" "${kmake_arch[@]}" M="$dir" W=1 "${kbuild_args[@]}" \
 		modules >"$log" 2>&1 || { cat "$log" >&2; die "$dir: build failed"; }
 	if grep -E "warning:|error:" "$log" >&2; then
 		die "$dir: build has warnings"
