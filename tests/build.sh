@@ -11,82 +11,101 @@ set -euo pipefail
 
 load_target "${1:?usage: build.sh TARGET}"
 resolve_kernel
-say "building the module (W=1) against $krelease and the tools for $arch"
 out=$FPGACAP_WORK/build/$target
 mkdir -p "$out"
-rm -rf "$out/kmods"
-mkdir -p "$out/kmods"
 
 # Kbuild writes objects next to the sources: build each module from a copy
 # so that targets (and the checkout) never share object files.
 kbuild() {	# kbuild DIR: make modules in DIR against the target's kernel
 	local dir=$1 log=$1.log
-	make -C "$kdir" "${kmake_arch[@]}" M="$dir" W=1 "${kbuild_args[@]}" \
+	make -C "$kdir" -j"$JOBS" "${kmake_arch[@]}" M="$dir" W=1 "${kbuild_args[@]}" \
 		modules >"$log" 2>&1 || { cat "$log" >&2; die "$dir: build failed"; }
 	if grep -E "warning:|error:" "$log" >&2; then
 		die "$dir: build has warnings"
 	fi
 }
-rm -rf "$out/module"
-mkdir -p "$out/module"
-cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/VERSION" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" \
-	"$out/module/"
-kbuild "$out/module"
-cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
-# Test modules keep their place beside uapi/ and driver/ (they include
-# ../../uapi and the driver's compat header).
-for d in "${test_kmods[@]}"; do
-	[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
-	rm -rf "$out/kmod-$d"
-	mkdir -p "$out/kmod-$d/tests"
-	cp -rp "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$out/kmod-$d/"
-	cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmod-$d/tests/"
-	kbuild "$out/kmod-$d/tests/$d"
-	cp "$out/kmod-$d/tests/$d"/*.ko "$out/kmods/"
-done
+# The module, the test modules and the image's missing drivers, afresh.
+build_modules() {
+	rm -rf "$out/module" "$out/kmods"
+	mkdir -p "$out/module" "$out/kmods"
+	cp -rp "$FPGACAP_TOP/Kbuild" "$FPGACAP_TOP/VERSION" "$FPGACAP_TOP/driver" "$FPGACAP_TOP/uapi" \
+		"$out/module/"
+	kbuild "$out/module"
+	cp "$out/module/fpgacap.ko" "$out/fpgacap.ko"
+	# The test modules, in one make: a copy whose Kbuild descends into each,
+	# where they keep their place beside uapi/ and driver/ (they include
+	# ../../uapi and the driver's compat header).
+	rm -rf "$out/kmods-src"
+	if [ ${#test_kmods[@]} -gt 0 ]; then
+		mkdir -p "$out/kmods-src/tests"
+		cp -rp "$FPGACAP_TOP/uapi" "$FPGACAP_TOP/driver" "$out/kmods-src/"
+		for d in "${test_kmods[@]}"; do
+			[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
+			cp -rp "$FPGACAP_TOP/tests/$d" "$out/kmods-src/tests/"
+			echo "obj-m += tests/$d/" >>"$out/kmods-src/Kbuild"
+		done
+		kbuild "$out/kmods-src"
+		for d in "${test_kmods[@]}"; do
+			cp "$out/kmods-src/tests/$d"/*.ko "$out/kmods/"
+		done
+	fi
 
-# In-tree drivers Debian's image leaves out (kernel_source_modules, e.g.
-# drivers/dma/xilinx/zynqmp_dma), built as out-of-tree modules from the
-# linux-source package of the image's own version against its headers;
-# the guest loads them after its guest_modules. Kernel code, not ours: no
-# W=1, and its warnings are the kernel's.
-rm -rf "$out/srcmods" "$out/srcmod"
-mkdir -p "$out/srcmods"
-if [ ${#kernel_source_modules[@]} -gt 0 ]; then
-	src=$(debian_image_source "$krelease" "$kernel_suite")
-	for m in "${kernel_source_modules[@]}"; do
-		[ -f "$src/$m.c" ] || die "target $target: no $m.c in $src"
-		# The file with its local headers: its directory's, and its
-		# parent's one level up ("../dmaengine.h").
-		d=$out/srcmod/${m##*/}/dir
-		mkdir -p "$d"
-		cp "$src/$m.c" "$d/"
-		find "$src/${m%/*}" -maxdepth 1 -name '*.h' -exec cp {} "$d/" \;
-		find "$src/${m%/*}/.." -maxdepth 1 -name '*.h' -exec cp {} "$d/.." \;
-		echo "obj-m := ${m##*/}.o" >"$d/Kbuild"
-		make -C "$kdir" "${kmake_arch[@]}" M="$d" modules >"$d.log" 2>&1 ||
-			{ cat "$d.log" >&2; die "$m: build against $krelease failed"; }
-		cp "$d/${m##*/}.ko" "$out/srcmods/"
-	done
+	# In-tree drivers Debian's image leaves out (kernel_source_modules, e.g.
+	# drivers/dma/xilinx/zynqmp_dma), built as out-of-tree modules from the
+	# linux-source package of the image's own version against its headers;
+	# the guest loads them after its guest_modules. Kernel code, not ours: no
+	# W=1, and its warnings are the kernel's.
+	rm -rf "$out/srcmods" "$out/srcmod"
+	mkdir -p "$out/srcmods"
+	if [ ${#kernel_source_modules[@]} -gt 0 ]; then
+		src=$(debian_image_source "$krelease" "$kernel_suite")
+		for m in "${kernel_source_modules[@]}"; do
+			[ -f "$src/$m.c" ] || die "target $target: no $m.c in $src"
+			# The file with its local headers: its directory's, and its
+			# parent's one level up ("../dmaengine.h").
+			d=$out/srcmod/${m##*/}/dir
+			mkdir -p "$d"
+			cp "$src/$m.c" "$d/"
+			find "$src/${m%/*}" -maxdepth 1 -name '*.h' -exec cp {} "$d/" \;
+			find "$src/${m%/*}/.." -maxdepth 1 -name '*.h' -exec cp {} "$d/.." \;
+			echo "obj-m := ${m##*/}.o" >"$d/Kbuild"
+			make -C "$kdir" "${kmake_arch[@]}" M="$d" modules >"$d.log" 2>&1 ||
+				{ cat "$d.log" >&2; die "$m: build against $krelease failed"; }
+			cp "$d/${m##*/}.ko" "$out/srcmods/"
+		done
+	fi
+}
+
+# The modules are built again only when what they are built from changed:
+# a run's guests of one target (tests, fpgacap-iiod, the demo) share one
+# build. The key: the sources copied, the kernel tree (its path, release
+# and Module.symvers), the make arguments and the compiler. A build with a
+# warning writes no key.
+modules_key() {
+	local dirs=(Kbuild VERSION driver uapi) d
+	for d in "${test_kmods[@]}"; do dirs+=("tests/$d"); done
+	{
+		printf '%s\n' "$kdir" "$krelease" "${kmake_arch[*]}" "${kbuild_args[*]}" \
+			"${test_kmods[*]}" "${kernel_source_modules[*]}" \
+			"$("${cross}gcc" -dumpfullversion)"
+		{ sha256sum <"$kdir/Module.symvers"; } 2>/dev/null || echo "no Module.symvers"
+		(cd "$FPGACAP_TOP" && find "${dirs[@]}" -type f -print0 | sort -z |
+			xargs -0 sha256sum)
+	} | sha256sum | cut -c1-16
+}
+key=$(modules_key)
+if [ "$(cat "$out/modules.key" 2>/dev/null)" = "$key" ] && [ -f "$out/fpgacap.ko" ]; then
+	say "$target: the module and test modules are unchanged since their build; the tools for $arch"
+else
+	say "building the module (W=1) against $krelease and the tools for $arch"
+	rm -f "$out/modules.key"
+	build_modules
+	echo "$key" >"$out/modules.key"
 fi
 
-# Userspace depends on the architecture only: one build per architecture.
-ksrc=$(kernel_source_dir linux-source-6.1)
-ma=$(multiarch "$arch")
-uring=$(target_pkg_root liburing-dev)
-user=$FPGACAP_WORK/build/userspace-$arch
-{
-	make -s -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" STATIC=1 WERROR=1 \
-		URING_INC="$uring/usr/include" URING_LIB="$uring/usr/lib/$ma" lib programs examples &&
-	make -s -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" CC="${cross}gcc" \
-		KSFT_DIR="$ksrc/tools/testing/selftests" \
-		FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" &&
-	# What the guest kernel must provide (tests/guest/kernel_test.c).
-	${cross}gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter \
-		-Wno-pointer-to-int-cast -Werror -static -pthread \
-		-I"$ksrc/tools/testing/selftests" -o "$user/selftests/kernel_test" \
-		"$FPGACAP_TOP/tests/guest/kernel_test.c"
-} >"$user.log" 2>&1 || { cat "$user.log" >&2; die "userspace build for $arch failed"; }
+# Userspace depends on the architecture only: one build per architecture
+# (the static checks build it first).
+user=$(userspace_build "$arch") || die "userspace build for $arch failed"
 rm -rf "${out:?}/bin"
 mkdir -p "$out/bin"
 cp "$user/bin/"* "$user/selftests/"*_test "$out/bin/"

@@ -121,7 +121,7 @@ tally_tap "$log/static.tap"
 times="$times static=$(( $(date +%s) - t0 ))s"
 
 say "host unit tests"
-if make -s -C userspace O="$FPGACAP_WORK/build/host" WERROR=1 \
+if make -s -j"$JOBS" -C userspace O="$FPGACAP_WORK/build/host" WERROR=1 \
 	KSFT_DIR="$(kernel_source_dir)/tools/testing/selftests" check \
 	>"$log/host.tap" 2>&1; then :; fi
 grep -E '^(ok|not ok) ' "$log/host.tap"

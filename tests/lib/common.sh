@@ -60,12 +60,20 @@ FPGACAP_DEBIAN_MIRROR=${FPGACAP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # A suite's package lists older than this (seconds) are fetched again.
 FPGACAP_APT_MAX_AGE=${FPGACAP_APT_MAX_AGE:-86400}
 
+# apt's binary cache of the package lists, kept in the cache: a system that
+# turns it off (Debian's container images set Dir::Cache::pkgcache "") has
+# every apt-cache call parse all the lists again, seconds each on a host
+# with three architectures' lists, and the harness makes dozens of calls.
+# apt rebuilds the file when the lists or dpkg's status change and writes
+# it by renaming a complete file, so concurrent runs may share it.
 # debian_apt SUITE apt-get|apt-cache ARGS...
 debian_apt() {
 	local suite=$1 cmd=$2
 	shift 2
 	if [ -z "$suite" ]; then
-		"$cmd" "$@"
+		mkdir -p "$FPGACAP_CACHE/apt"
+		"$cmd" -o "Dir::Cache::pkgcache=$FPGACAP_CACHE/apt/host-pkgcache.bin" \
+			-o Dir::Cache::srcpkgcache= "$@"
 		return
 	fi
 	# SUITE:src reads the suite's source packages (deb-src) instead.
@@ -74,7 +82,8 @@ debian_apt() {
 	local dir=$FPGACAP_CACHE/apt/$suite${kind#deb} a
 	local opts=(-o "Dir::Etc::SourceList=$dir/sources.list"
 		-o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$dir/lists"
-		-o "Dir::Cache=$dir/cache" -o Dir::State::status=/dev/null
+		-o "Dir::Cache=$dir/cache" -o "Dir::Cache::pkgcache=$dir/cache/pkgcache.bin"
+		-o Dir::Cache::srcpkgcache= -o Dir::State::status=/dev/null
 		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
 		-o Acquire::Languages=none
 		-o "APT::Architecture=$(dpkg --print-architecture)")
@@ -183,7 +192,7 @@ deb_root() {
 		mkdir -p "$dir/debs"
 		local p
 		for p in "$@"; do
-			(cd "$dir/debs" && apt-get download "$p:$arch" >/dev/null 2>&1) ||
+			(cd "$dir/debs" && debian_apt "" apt-get download "$p:$arch" >/dev/null 2>&1) ||
 				die "apt-get download $p:$arch failed"
 		done
 		for p in "$dir"/debs/*.deb; do dpkg -x "$p" "$dir/root"; done

@@ -70,3 +70,35 @@ target_pkg_root() {
 		deb_root "$arch" "$@"
 	fi
 }
+
+# userspace_build ARCH: the userspace a Debian architecture's guests run,
+# static, warnings as errors: library, tools, examples, the selftests
+# (with 6.1's kselftest harness) and kernel_test, in
+# FPGACAP_WORK/build/userspace-ARCH. One build per architecture and run
+# directory, shared by the static checks (tests/check-static.sh) and every
+# guest of that architecture (tests/build.sh): make rebuilds what changed,
+# and a change of compiler or flags rebuilds everything (userspace/Makefile,
+# build-flags). Its output goes to DIR.log, shown if it fails; prints DIR.
+userspace_build() {
+	local arch=$1 cross ksrc ma uring user
+	cross=$(debian_cross "$arch")
+	ksrc=$(kernel_source_dir linux-source-6.1) || return
+	ma=$(multiarch "$arch")
+	uring=$(target_pkg_root liburing-dev) || return
+	user=$FPGACAP_WORK/build/userspace-$arch
+	mkdir -p "$user"
+	{
+		make -s -j"$JOBS" -C "$FPGACAP_TOP/userspace" O="$user" CC="${cross}gcc" \
+			STATIC=1 WERROR=1 URING_INC="$uring/usr/include" \
+			URING_LIB="$uring/usr/lib/$ma" lib programs examples &&
+		make -s -j"$JOBS" -C "$FPGACAP_TOP/tests/selftests" O="$user/selftests" \
+			CC="${cross}gcc" KSFT_DIR="$ksrc/tools/testing/selftests" \
+			FPGACAP_USERSPACE="$user" URING_LIB="$uring/usr/lib/$ma" &&
+		# What the guest kernel must provide (tests/guest/kernel_test.c).
+		"${cross}gcc" -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter \
+			-Wno-pointer-to-int-cast -Werror -static -pthread \
+			-I"$ksrc/tools/testing/selftests" -o "$user/selftests/kernel_test" \
+			"$FPGACAP_TOP/tests/guest/kernel_test.c"
+	} >"$user.log" 2>&1 || { cat "$user.log" >&2; return 1; }
+	echo "$user"
+}
