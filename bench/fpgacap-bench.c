@@ -116,9 +116,11 @@ static bool mode_framed(enum bench_mode m)
 /*
  * A writable pool: the library writes into it (framed headers), or io_uring
  * registers it, which Linux takes from 6.12 on (FOLL_WRITE): uring-fixed,
- * record-fixed, and the datagram modes' SEND_ZC, whose runs of slots then
- * go out with nothing pinned per send (the library falls back to pinning
- * where registration is refused, and says so).
+ * record-fixed, and the slotted datagram modes' SEND_ZC, whose runs of
+ * slots then go out with nothing pinned per send (the library falls back
+ * to pinning where registration is refused, and says so). A writable pool
+ * is mapped both ways, so its sync for the device cleans the caches
+ * rather than invalidating them.
  */
 static bool mode_writable(enum bench_mode m)
 {

@@ -125,9 +125,9 @@ int fpgacap_layout_init(struct fpgacap_layout *l, size_t buffer_size,
 	if (!slot_size)
 		return slot_header || records ? -EINVAL : 0;
 	/*
-	 * A datagram: at least 1 KiB (each slot is a segment of its own, which
-	 * takes memory and an engine's descriptor), at most what UDP carries,
-	 * a header_size that fits its byte.
+	 * A datagram: at least 1 KiB (a slot is mostly a segment of its own,
+	 * which takes memory and an engine's descriptor), at most what UDP
+	 * carries, a header_size that fits its byte.
 	 */
 	if (slot_size % 8 || slot_header % 8 || slot_header >= slot_size ||
 	    slot_size > buffer_size || slot_size < FPGACAP_SLOT_MIN ||

@@ -4,9 +4,12 @@
  *
  * slave:  DEV_TO_MEM scatter-gather from a peripheral FIFO (PL330 with FPGA
  *         request lines, Xilinx AXI DMA S2MM, Intel mSGDMA). Each buffer is
- *         one descriptor built straight from the pool's sg_table; an engine
- *         that ends a transfer early (TLAST) reports residue, which becomes
- *         bytes_used < buffer_size.
+ *         one descriptor built straight from the pool's sg_table. An end
+ *         of packet (TLAST) closes the segment it falls in and the engine
+ *         goes on in the next; the residue it reports, summed over the
+ *         segments, becomes bytes_used < buffer_size, which is where the
+ *         data ends only when the packet ended in the last segment
+ *         (docs/bringup.md asks designs for that).
  * memcpy: the data sits in a memory window (BRAM, on-chip RAM) and the
  *         engine copies it into each buffer's segments, window after window.
  *

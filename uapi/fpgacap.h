@@ -136,9 +136,11 @@ struct fpgacap_info {
  * source writes only the payloads (a DMA engine gets one segment per slot
  * payload), so a library can write each datagram's header into its room
  * through a writable mapping and send a run of whole slots as one UDP GSO
- * send; with FPGACAP_CFG_RECORDS it writes whole slots. The stream counts
- * payload bytes only: bytes_used, offsets, lost_bytes and the pattern run
- * over the payloads, so slot k of a buffer at offset O carries the stream
+ * send; with FPGACAP_CFG_RECORDS it writes whole slots (a peripheral's
+ * engine gets one segment per slot, a memory window's engine the slots in
+ * as few segments as the buffer has: max_segments says which). The stream
+ * counts payload bytes only: bytes_used, offsets, lost_bytes and the
+ * pattern run over the payloads, so slot k of a buffer at offset O carries the stream
  * from O + k * (slot_size - slot_header). Both sizes are multiples of 8,
  * FPGACAP_SLOT_MIN <= slot_size <= FPGACAP_SLOT_MAX (and <= buffer_size),
  * slot_header < slot_size and <= FPGACAP_SLOT_HEADER_MAX; slot_header == 0

@@ -59,13 +59,13 @@ NAMES = {
     "udp-framed": "UDP GSO from datagram slots, copied",
     "udp-framed-zerocopy": "UDP GSO from datagram slots, MSG_ZEROCOPY",
     "udp-framed-uring": "UDP GSO from datagram slots, io_uring SEND_ZC "
-                        "(registered pool where the kernel takes it)",
+                        "(registered where the kernel takes the pool)",
     "udp-records": "UDP GSO from records the source wrote whole, copied",
     "udp-records-zerocopy": "UDP GSO from records the source wrote whole, "
                             "MSG_ZEROCOPY",
     "udp-records-uring": "UDP GSO from records the source wrote whole, "
-                         "io_uring SEND_ZC (registered pool where the "
-                         "kernel takes it)",
+                         "io_uring SEND_ZC (a writable pool, registered "
+                         "where the kernel takes it)",
     "record-direct": "to disk, O_DIRECT writes through io_uring straight "
                      "from the pool, its pages pinned per write",
     "record-fixed": "to disk, O_DIRECT writes from the pool registered "
@@ -318,7 +318,7 @@ def main_table(g):
         zc = ("%d / %d" % (c.run_median("completions") -
                            c.run_median("copied"), c.run_median("copied"))
               if twin(mode) else "-")
-        if "uring" in mode and r.get("fixed_buffers"):
+        if "uring" in mode and all(x.get("fixed_buffers") for x in c.ok):
             zc += ", registered pool"
         dg = ("%.1f" % per_send(c) if mode.startswith("udp") and
               per_send(c) else "-")

@@ -374,45 +374,49 @@ TEST_F(dma, ring_dry_flags_loss)
 
 /*
  * Records from a memory window: the engine copies one stream, so a
- * buffer's records share its table entries (as many as a plain buffer's,
- * not one per record, which costs the PL330 driver a descriptor each and
- * a walk of all queued ones per completion), and land byte for byte where
- * a per-record table would put them. A peripheral may end each record
- * with TLAST: it keeps an entry per record. 1 KiB records fill a 64 KiB
- * buffer exactly, one window, one memcpy descriptor (docs/testing.md).
+ * buffer's records share its table entries (at most as many as the
+ * buffer's pages, not one per record, which costs the PL330 driver a
+ * descriptor each and a walk of all queued ones per completion), and the
+ * engine writes the records, all of them, and nothing after the last. A
+ * peripheral may end each record with TLAST: it keeps an entry per record.
+ * Only single-descriptor transfers run on the memcpy device (QEMU's PL330
+ * and several descriptors: docs/testing.md).
  */
 TEST_F(dma, records_table)
 {
 	const uint32_t S = 1024, H = 32, slots = 64 * KiB / S;
+	const uint32_t pages = 64 * KiB / page_size();
 	struct fpgacap_config cfg = {
 		.count = 8, .buffer_size = 64 * KiB,
 		.flags = FPGACAP_CFG_RECORDS, .slot_size = S, .slot_header = H,
 	};
+	/* 44 records of 1472 bytes: 768 bytes at a buffer's end unwritten. */
 	struct fpgacap_config odd = cfg;
+	const uint32_t odd_slots = 64 * KiB / 1472, odd_table = odd_slots * 1472;
 	struct fpgacap_buffer b[8];
-	uint64_t seen = 0, bad = 0;
-	uint32_t plain;
+	uint64_t seen = 0, bad = 0, tail = 0, k;
+	const uint8_t *p;
 	int n, i;
 
 	RETURN_IF_SKIPPED();
-	setup(_metadata, self, 8, 64 * KiB);
-	plain = self->cfg.max_segments;
-	munmap(self->pool, self->cfg.mmap_size);
-	self->pool = NULL;
-	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &cfg));
-	/* Records of 1472 bytes leave 768 bytes at a buffer's end unwritten. */
+	odd.count = 1;
 	odd.slot_size = 1472;
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &cfg));
 	if (variant->dev == slave_dev) {
 		EXPECT_LE(slots, cfg.max_segments);
 		ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &odd));
-		EXPECT_LE(64 * KiB / 1472, odd.max_segments);
+		EXPECT_LE(odd_slots, odd.max_segments);
 		return;
 	}
-	EXPECT_EQ(plain, cfg.max_segments);
-	TH_LOG("%u table entries a buffer, plain and records", plain);
+	EXPECT_GE(pages, cfg.max_segments);
+	EXPECT_GT(slots, cfg.max_segments);
+	if (cfg.max_segments != 1)
+		SKIP(return, "%u segments a buffer: several memcpy descriptors",
+		     cfg.max_segments);
 	self->cfg = cfg;
 	self->pool = map_pool(self->fd, cfg.mmap_size);
 	ASSERT_NE(NULL, self->pool);
+	/* 1 KiB records fill a buffer, one window: one descriptor each. */
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
 	while (seen < 64) {
 		n = dequeue(self->fd, b, 8, 10 * SEC);
@@ -430,8 +434,27 @@ TEST_F(dma, records_table)
 	EXPECT_EQ(0, bad);
 	munmap(self->pool, cfg.mmap_size);
 	self->pool = NULL;
+
+	/*
+	 * The table ends inside the buffer: one buffer, at the window's
+	 * phase 0, one descriptor (64768 bytes, less than the window), never
+	 * handed back, so no second transfer starts mid-window.
+	 */
 	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_CONFIGURE, &odd));
-	EXPECT_EQ(plain, odd.max_segments);
+	EXPECT_GE(pages, odd.max_segments);
+	EXPECT_GT(odd_slots, odd.max_segments);
+	self->cfg = odd;
+	self->pool = map_pool(self->fd, odd.mmap_size);
+	ASSERT_NE(NULL, self->pool);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_START, NULL));
+	ASSERT_EQ(1, dequeue(self->fd, b, 1, 10 * SEC));
+	EXPECT_EQ(odd_slots * (1472 - H), b[0].bytes_used);
+	p = data(self, &b[0]);
+	EXPECT_EQ(0, check_window(p, odd_table, 0));
+	for (k = odd_table; k < 64 * KiB; k++)
+		tail += p[k] != 0;
+	EXPECT_EQ(0, tail);
+	ASSERT_EQ(0, xioctl(self->fd, FPGACAP_IOC_STOP, NULL));
 }
 
 TEST_HARNESS_MAIN
