@@ -20,7 +20,7 @@ kbuild() {	# kbuild DIR: make modules in DIR against the target's kernel
 	local dir=$1 log=$1.log
 	make -C "$kdir" -j"$JOBS" "${kmake_arch[@]}" M="$dir" W=1 "${kbuild_args[@]}" \
 		modules >"$log" 2>&1 || { cat "$log" >&2; die "$dir: build failed"; }
-	if grep -E "warning:|error:" "$log" >&2; then
+	if grep -E "warning:|error:|WARNING: modpost" "$log" >&2; then
 		die "$dir: build has warnings"
 	fi
 }
@@ -82,17 +82,27 @@ build_modules() {
 # and Module.symvers), the make arguments and the compiler. A build with a
 # warning writes no key.
 modules_key() {
-	local dirs=(Kbuild VERSION driver uapi) d
+	local dirs=(Kbuild VERSION driver uapi tests/build.sh tests/lib/target.sh) d m
 	for d in "${test_kmods[@]}"; do dirs+=("tests/$d"); done
 	{
 		printf '%s\n' "$kdir" "$krelease" "${kmake_arch[*]}" "${kbuild_args[*]}" \
 			"${test_kmods[*]}" "${kernel_source_modules[*]}" \
-			"$("${cross}gcc" -dumpfullversion)"
+			"$("${cross}gcc" -dumpfullversion)" "KCFLAGS=${KCFLAGS:-}"
 		{ sha256sum <"$kdir/Module.symvers"; } 2>/dev/null || echo "no Module.symvers"
+		{ sha256sum <"$kdir/.config"; } 2>/dev/null || echo "no .config"
 		(cd "$FPGACAP_TOP" && find "${dirs[@]}" -type f -print0 | sort -z |
 			xargs -0 sha256sum)
+		if [ ${#kernel_source_modules[@]} -gt 0 ]; then
+			src=$(debian_image_source "$krelease" "$kernel_suite")
+			for m in "${kernel_source_modules[@]}"; do
+				sha256sum "$src/$m.c"
+			done
+		fi
 	} | sha256sum | cut -c1-16
 }
+for d in "${test_kmods[@]}"; do
+	[ -d "$FPGACAP_TOP/tests/$d" ] || die "target $target: no tests/$d"
+done
 key=$(modules_key)
 if [ "$(cat "$out/modules.key" 2>/dev/null)" = "$key" ] && [ -f "$out/fpgacap.ko" ]; then
 	say "$target: the module and test modules are unchanged since their build; the tools for $arch"

@@ -119,7 +119,8 @@ kbuild_clean() {
 		>"$dir/module.log" 2>&1 || { cat "$dir/module.log"; return 1; }
 	# Compiler and sparse reports: "file:line:col: warning|error: ...";
 	# and a kbuild that would not run sparse at all says so.
-	! grep -E "(warning|error):|is not available or not up to date" "$dir/module.log"
+	! grep -E "(warning|error):|WARNING: modpost|is not available or not up to date" \
+		"$dir/module.log"
 }
 
 kernel_clean() {	# kernel_clean X.Y SUITE ARCH
@@ -165,6 +166,17 @@ selftests_harness() {
 			-I"$work/include" -I"$ksft" -I"$FPGACAP_TOP/tests/selftests" \
 			-idirafter "$1/include/uapi" -D__user= \
 			-fsyntax-only
+}
+
+# Every shell script of the checkout parses (a script bash cannot parse
+# fails only when someone runs it).
+shell_parses() {
+	local f bad=0
+	while IFS= read -r -d '' f; do
+		bash -n "$f" || bad=1
+	done < <(find "$FPGACAP_TOP" -path "$FPGACAP_TOP/.git" -prune -o \
+		-type f \( -name '*.sh' -o -path "$FPGACAP_TOP/.ci/run" \) -print0)
+	[ "$bad" = 0 ]
 }
 
 checkpatch_clean() {	# checkpatch_clean KERNEL-SOURCE
@@ -248,5 +260,6 @@ check "uapi/fpgacap.h stands alone: C99 -pedantic, C++, armhf, arm64" uapi_stand
 check "userspace builds for armhf (-Werror)" userspace_cross armhf
 check "userspace builds for arm64 (-Werror)" userspace_cross arm64
 check "device trees compile without warnings" dts_clean
+check "shell scripts parse (bash -n)" shell_parses
 echo "1..$n"
 [ "$failed" = 0 ]
