@@ -113,6 +113,8 @@ FIXTURE_VARIANT_ADD(dgram, zerocopy_nogso) { .mode = FPGACAP_SEND_ZEROCOPY,
 					     .family = AF_INET, .gso = 1 };
 FIXTURE_VARIANT_ADD(dgram, copy_gso3) { .mode = FPGACAP_SEND_COPY,
 					.family = AF_INET, .gso = 3 };
+FIXTURE_VARIANT_ADD(dgram, auto) { .mode = FPGACAP_SEND_AUTO,
+				   .family = AF_INET };
 
 FIXTURE_SETUP(dgram)
 {
@@ -160,6 +162,11 @@ TEST_F(dgram, intact)
 	if (_metadata->skip)
 		return;
 	ASSERT_EQ(0, fpgacap_sender_create(&o, &s));
+	if (variant->mode == FPGACAP_SEND_AUTO) {
+		/* A datagram a send either way: auto takes zero-copy. */
+		fpgacap_sender_get_stats(s, &st);
+		EXPECT_NE(FPGACAP_SEND_COPY, st.mode);
+	}
 	for (i = 0; i < COUNT; i++) {
 		uint8_t *b = next_buffer(s, &self->p, i);
 
@@ -218,9 +225,13 @@ TEST_F(dgram, mtu_sized)
 	fpgacap_sender_get_stats(s, &st);
 	if (variant->gso) {
 		EXPECT_EQ(variant->gso, st.gso_segments);
-	} else if (variant->mode == FPGACAP_SEND_COPY) {
-		/* 64 KiB a send: 44 datagrams of 1472 bytes. */
+	} else if (variant->mode == FPGACAP_SEND_COPY ||
+		   variant->mode == FPGACAP_SEND_AUTO) {
+		/* 64 KiB a send: 44 datagrams of 1472 bytes. Auto copies
+		 * them: zero-copy would take 7 a send. */
 		EXPECT_EQ(44, st.gso_segments);
+		EXPECT_EQ(FPGACAP_SEND_COPY, st.mode);
+		EXPECT_EQ(variant->mode, st.requested);
 	} else {
 		/* Zero-copy: 17 fragments, two a datagram and the pages
 		 * that the pieces of the buffer cross. */
