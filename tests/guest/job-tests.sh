@@ -59,8 +59,13 @@ for t in /tests/*_test; do
 		case ",$FPGACAP_TESTS," in *",$name,"*) ;; *) continue ;; esac
 	fi
 	echo "FPGACAP-TEST-BEGIN $name"
+	read -r t0 _ </proc/uptime
 	"$t"
-	echo "FPGACAP-TEST-END $name rc=$?"
+	rc_t=$?
+	read -r t1 _ </proc/uptime
+	# Its time in the guest (whole seconds), before rc: judge.sh reads the
+	# last field.
+	echo "FPGACAP-TEST-END $name s=$(( ${t1%.*} - ${t0%.*} )) rc=$rc_t"
 done
 rmmod fpgacap || rc=1
 for m in $testmods; do

@@ -13,6 +13,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$src/.." && pwd)
 rm -rf "$work"
 mkdir -p "$work"
+# Each build below is one make; let it use the machine.
+jobs=-j$(nproc 2>/dev/null || echo 2)
 
 . "$(dirname "$0")/tap.sh"
 
@@ -44,7 +46,7 @@ EOF
 stage_install() {
 	local tag=$1 cc=$2
 	shift 2
-	make -s -C "$src" O="$work/build-$tag" CC="$cc" "$@" all >/dev/null &&
+	make -s $jobs -C "$src" O="$work/build-$tag" CC="$cc" "$@" all >/dev/null &&
 	make -s -C "$src" O="$work/build-$tag" CC="$cc" "$@" install \
 		DESTDIR="$work/stage-$tag" PREFIX=/usr LIBDIR=/usr/lib/fc-test \
 		>/dev/null
@@ -102,7 +104,7 @@ if command -v musl-gcc >/dev/null; then
 		consumer musl musl-gcc --static
 	if [ -n "$ksft" ]; then
 		musl_units() {
-			make -s -C "$src" O="$work/build-musl" CC=musl-gcc \
+			make -s $jobs -C "$src" O="$work/build-musl" CC=musl-gcc \
 				CPPFLAGS="$MUSL_CPPFLAGS" WERROR=1 \
 				KSFT_DIR="$ksft" unit-check >"$work/musl-units.tap" 2>&1
 			local rc=$?
@@ -126,7 +128,7 @@ cross() {
 		echo "a host include path in the cross build"
 		return 1
 	fi
-	make -s -C "$src" O="$b" CC="$cc" STATIC=1 WERROR=1 all 2>&1 |
+	make -s $jobs -C "$src" O="$b" CC="$cc" STATIC=1 WERROR=1 all 2>&1 |
 		grep -v "io_uring send mode off" || true
 	for f in "$b"/bin/fpgacap-* "$b/lib/libfpgacap.so.1"; do
 		file -L "$f" | grep -q "$machine" || { file -L "$f"; return 1; }
@@ -144,7 +146,7 @@ done
 # ---- man pages, as installed (the version filled in) ----
 render() {
 	local page out
-	make -s -C "$src" O="$work/build-glibc" CC=gcc man >/dev/null || return 1
+	make -s $jobs -C "$src" O="$work/build-glibc" CC=gcc man >/dev/null || return 1
 	for page in "$work"/build-glibc/man/*.[1-8]; do
 		grep -q '@VERSION@' "$page" && { echo "$page: @VERSION@ left"; return 1; }
 		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w -l "$page" 2>&1 >/dev/null)
