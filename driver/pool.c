@@ -675,6 +675,14 @@ static int pool_dma_map(struct fpgacap_pool *pool, struct device *dma_dev)
  * The device calls this when it lets go of the pool (reconfigure, owner
  * release, unbind), after its source stopped: the DMA mapping belongs to
  * the device, the pages to everyone who still maps them.
+ *
+ * Without a sync for the CPU: every buffer anyone was given was synced
+ * for the CPU when the engine completed it, and the CPU may have written
+ * it since (a writable mapping or export that outlives the device's hold).
+ * A sync now would undo that: swiotlb copies the engine's bounce buffer
+ * back over the page, and non-coherent caches drop the dirty lines. What
+ * the engine wrote into a buffer it gave back unfilled was never
+ * delivered and stays unseen.
  */
 void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 {
@@ -683,7 +691,8 @@ void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 	if (!pool->mapped)
 		return;
 	for (b = 0; b < pool->count; b++)
-		dma_unmap_sgtable(pool->dma_dev, &pool->sgts[b], pool->dir, 0);
+		dma_unmap_sgtable(pool->dma_dev, &pool->sgts[b], pool->dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
 	pool->mapped = false;
 	put_device(pool->dma_dev);
 	pool->dma_dev = NULL;

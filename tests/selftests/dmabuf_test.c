@@ -1507,6 +1507,50 @@ TEST_F_TIMEOUT(dma_source, importer_reads_what_the_engine_wrote, 120)
 }
 
 /*
+ * What the CPU wrote into a held buffer of a DMA source, through a
+ * writable export, is still there after the owner leaves and the device
+ * lets go of the pool's DMA mapping: that unmap must not sync the buffer
+ * for the CPU once more (swiotlb would copy the engine's bounce buffer
+ * back over the page; without coherent caches the CPU's dirty lines would
+ * be discarded).
+ */
+TEST_F_TIMEOUT(dma_source, cpu_writes_outlive_the_owner, 120)
+{
+	struct fpgacap_config cfg;
+	struct fpgacap_buffer b;
+	unsigned int i, wrong = 0, first = 0;
+	uint8_t *p;
+	int fd, dev;
+
+	RETURN_IF_SKIPPED();
+	close(self->dev);
+	self->dev = -1;
+	dev = open(variant->node, O_RDWR);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, configure(dev, 4, BUFSZ, FPGACAP_CFG_WRITABLE, 0, &cfg));
+	ASSERT_EQ(0, xioctl(dev, FPGACAP_IOC_START, NULL));
+	ASSERT_EQ(1, dequeue(dev, &b, 1, 5 * SEC));
+	fd = export_buf(dev, b.index, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("EXPORT O_RDWR: %s", strerror(-fd));
+	p = mmap(NULL, BUFSZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
+	for (i = 0; i < BUFSZ; i++)
+		p[i] = (uint8_t)(i * 7 + 3);
+	ASSERT_EQ(0, dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
+	/* The owner leaves while it holds the buffer, the export lives on. */
+	close(dev);
+
+	for (i = 0; i < BUFSZ; i++)
+		if (p[i] != (uint8_t)(i * 7 + 3) && !wrong++)
+			first = i;
+	EXPECT_EQ(0, wrong) TH_LOG("%u of %u bytes lost, the first at %u",
+				   wrong, BUFSZ, first);
+	munmap(p, BUFSZ);
+	close(fd);
+}
+
+/*
  * vgem, DRM's virtual GEM driver: its PRIME import attaches its own
  * device. Through 6.16 it also maps the buffer DMA_BIDIRECTIONAL at import,
  * as a GPU driver's does, and the GEM object holds the mapping until its

@@ -122,7 +122,9 @@ int fpgacap_get_stats(struct fpgacap *dev, struct fpgacap_stats *stats);
 /* ---- sending to a socket ---- */
 
 enum fpgacap_send_mode {
-	FPGACAP_SEND_AUTO,	/* best available, copy if copies persist */
+	FPGACAP_SEND_AUTO,	/* best available, copy if copies persist;
+				 * datagrams without slots: copy where
+				 * zero-copy would fit fewer a send */
 	FPGACAP_SEND_COPY,	/* send(): the kernel copies */
 	FPGACAP_SEND_ZEROCOPY,	/* sendmsg(MSG_ZEROCOPY) + error queue */
 	FPGACAP_SEND_URING,	/* io_uring SEND_ZC + notifications */

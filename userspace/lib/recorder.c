@@ -480,8 +480,9 @@ FPGACAP_API int fpgacap_recorder_finish(struct fpgacap_recorder *r,
 			break;
 		}
 	}
-	/* What the device caches goes to stable storage, then the index. */
-	if (r->st.file_end > r->opts.offset && !r->st.error) {
+	/* What the device caches goes to stable storage, then the index:
+	 * after a disk error too, as the index acknowledges what landed. */
+	if (r->st.file_end > r->opts.offset) {
 		r->st.syscalls++;
 		if (fdatasync(r->opts.fd) && errno != EINVAL)
 			record_fail(r, errno, r->st.file_end, false);

@@ -738,10 +738,14 @@ static int choose_backend(struct fpgacap_sender *s)
 		 * buffer: where zero-copy fits fewer of them in a send than
 		 * copying does (two fragments a datagram, 7 against 44 at
 		 * MTU 1500), the bench models it dearer than copying on
-		 * both boards (docs/benchmarks.md), so copy. Slots carry
-		 * their header in the pool: one piece a run of them. */
+		 * both boards (docs/benchmarks.md), and a send of less than
+		 * ZEROCOPY_MIN_BYTES of payload (no GSO) costs more to pin
+		 * than to copy: copy. Slots carry their header in the pool:
+		 * one piece a run of them. */
 		if (s->datagram && !s->opts.slot_size &&
-		    s->gso_zc < s->gso_copy)
+		    (s->gso_zc < s->gso_copy ||
+		     (size_t)s->gso_zc * (s->st.datagram_size - DGRAM_HDR) <
+		      ZEROCOPY_MIN_BYTES))
 			return 0;
 		/* io_uring first (no error-queue syscalls), then
 		 * MSG_ZEROCOPY, then copying. */

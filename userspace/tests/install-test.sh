@@ -13,8 +13,12 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$src/.." && pwd)
 rm -rf "$work"
 mkdir -p "$work"
-# Each build below is one make; let it use the machine.
-jobs=-j$(nproc 2>/dev/null || echo 2)
+# Each build below is one make; let it use the machine (under make check
+# -jN it joins that make's job server instead).
+case ${MAKEFLAGS:-} in
+*jobserver*) jobs= ;;
+*) jobs=-j$(nproc 2>/dev/null || echo 2) ;;
+esac
 
 . "$(dirname "$0")/tap.sh"
 
