@@ -692,8 +692,10 @@ TEST_F(held, importer_maps_exact)
 	EXPECT_EQ(-EBADMSG, imp("check 0 %llu 0",
 				(unsigned long long)self->b.offset + 8));
 	EXPECT_EQ(0, imp("check 0 %llu 0", (unsigned long long)self->b.offset));
-	/* A second attachment, mapped both ways. */
+	/* A second attachment: a read-only export is no device's to write
+	 * (EACCES), and both ways it is mapped for reading. */
 	EXPECT_EQ(0, imp("attach 1 %d", self->dmabuf));
+	EXPECT_EQ(-EACCES, imp("map 1 from_device"));
 	EXPECT_EQ(0, imp("map 1 bidirectional"));
 	EXPECT_EQ(0, imp("check 1 %llu 0", (unsigned long long)self->b.offset));
 	EXPECT_EQ(0, imp("detach 1"));
