@@ -556,4 +556,27 @@ TEST(slots_refused)
 	close(rx);
 }
 
+/* Auto keeps zero-copy for slots: a run of them is one piece of memory
+ * (unslotted datagrams it copies, datagram_test). */
+TEST(auto_zerocopy_for_slots)
+{
+	struct fpgacap_sender_opts o = {
+		.size = sizeof(o), .mode = FPGACAP_SEND_AUTO,
+		.slot_size = S, .slot_header = 24,
+	};
+	struct fpgacap_sender_stats st = { .size = sizeof(st) };
+	struct fpgacap_sender *s;
+	int tx, rx;
+
+	ASSERT_EQ(0, udp_pair(AF_INET, &tx, &rx));
+	o.fd = tx;
+	ASSERT_EQ(0, fpgacap_sender_create(&o, &s));
+	ASSERT_EQ(0, fpgacap_sender_get_stats(s, &st));
+	EXPECT_NE(FPGACAP_SEND_COPY, st.mode);
+	EXPECT_EQ(SLOTS, st.gso_segments);
+	fpgacap_sender_destroy(s);
+	close(tx);
+	close(rx);
+}
+
 TEST_HARNESS_MAIN
