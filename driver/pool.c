@@ -677,12 +677,13 @@ static int pool_dma_map(struct fpgacap_pool *pool, struct device *dma_dev)
  * the device, the pages to everyone who still maps them.
  *
  * Without a sync for the CPU: every buffer anyone was given was synced
- * for the CPU when the engine completed it, and the CPU may have written
- * it since (a writable mapping or export that outlives the device's hold).
- * A sync now would undo that: swiotlb copies the engine's bounce buffer
- * back over the page, and non-coherent caches drop the dirty lines. What
- * the engine wrote into a buffer it gave back unfilled was never
- * delivered and stays unseen.
+ * for the CPU when the engine completed it (unless fault injection's
+ * skip_sync broke that on purpose), and the CPU may have written it since
+ * (a writable mapping or export that outlives the device's hold). A sync
+ * now would undo that: swiotlb copies the engine's bounce buffer back over
+ * the page, and non-coherent caches drop the dirty lines. A buffer the
+ * engine gave back unfilled was never delivered: through a mapping that
+ * outlives the device its pages hold whatever they held.
  */
 void fpgacap_pool_dma_unmap(struct fpgacap_pool *pool)
 {

@@ -141,7 +141,8 @@ times="$times static=$(( $(date +%s) - t0 ))s"
 # both are done.
 ahead_targets=
 # Not while another checkout's guest or build holds the machine: that
-# would make it wait for a niced build.
+# would make it wait for a niced build. (A look at this moment only: a
+# checkout between two of its guests may still find its next one waiting.)
 flock -n "$FPGACAP_HEAVY_LOCK" true || ahead_targets=none
 for target in zynq $targets; do
 	[ "$ahead_targets" != none ] || break
@@ -150,9 +151,10 @@ for target in zynq $targets; do
 	ahead_targets="$ahead_targets $target"
 	[ "$(echo $ahead_targets | wc -w)" -lt 2 ] || break
 done
-[ "$ahead_targets" != none ] || ahead_targets=
+ahead_say=${ahead_targets:- none}
+[ "$ahead_targets" != none ] || { ahead_targets= ahead_say=" none (the machine is busy)"; }
 set -m
-nice -n 19 ionice -c 3 bash -c 't0=$(date +%s)
+nice -n 19 ionice -c 3 -t bash -c 't0=$(date +%s)
 for t in $1; do
 	tests/build-kernel.sh "$t" >/dev/null ||
 		echo "[fpgacap] building the $t kernel ahead failed (see $2); it is built again where it is needed"
@@ -162,7 +164,7 @@ echo "[fpgacap] kernels ahead ($1 ) ready after $(($(date +%s) - t0)) s"' \
 ahead=$!
 set +m
 
-say "host unit tests (kernels built ahead meanwhile, niced:$ahead_targets)"
+say "host unit tests (kernels built ahead meanwhile, niced:$ahead_say)"
 if make -s -j"$JOBS" -C userspace O="$FPGACAP_WORK/build/host" WERROR=1 \
 	KSFT_DIR="$(kernel_source_dir)/tools/testing/selftests" check \
 	>"$log/host.tap" 2>&1; then :; fi
@@ -212,7 +214,8 @@ done
 
 # fpgacap-iiod in the guest, Debian's libiio clients on this host, on the
 # boards the run covers with a NIC that transmits from the pool: zynq and
-# zynq-7.3 when they run, and with --all or --targets x86_64 on Debian's
+# zynq-7.3 when they run, and in a run of chosen targets (--all,
+# --targets, FPGACAP_TARGETS) x86_64 on Debian's
 # 6.1 image whenever the run has an x86_64 target (its latency limit is
 # that guest's; no kernel to build; the server is userspace, so one x86_64
 # kernel is enough). The default matrix leaves x86_64 to --all: the board

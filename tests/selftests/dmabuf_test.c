@@ -1449,6 +1449,20 @@ FIXTURE(dma_source) {
 	int dev;
 };
 
+/*
+ * The test engine's checking DMA operations (tests/kmod) on or off: they
+ * map through a shadow of their own, so a sync or an unmap without
+ * DMA_ATTR_SKIP_CPU_SYNC copies the shadow over the pages on every
+ * machine, QEMU's cache-less ones included. Only while nothing is mapped.
+ */
+static int testdma_bounce(const char *node, int on)
+{
+	if (strcmp(node, "/dev/fpgacap-testdma"))
+		return -ENODEV;
+	return write_file("/sys/kernel/debug/fpgacap-testdma/bounce",
+			  on ? "1" : "0");
+}
+
 FIXTURE_VARIANT(dma_source) {
 	const char *node;
 	uint64_t window;	/* the source repeats its window */
@@ -1476,6 +1490,7 @@ FIXTURE_TEARDOWN(dma_source)
 		imp("release_all");
 	if (self->dev >= 0)
 		close(self->dev);
+	testdma_bounce(variant->node, 0);
 }
 
 TEST_F_TIMEOUT(dma_source, importer_reads_what_the_engine_wrote, 120)
@@ -1495,6 +1510,14 @@ TEST_F_TIMEOUT(dma_source, importer_reads_what_the_engine_wrote, 120)
 		fd = export_buf(self->dev, b[i].index, O_RDONLY | O_CLOEXEC);
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(0, imp("attach 0 %d", fd));
+		/* Asked both ways, a read-only export is mapped for reading:
+		 * passed through, it would overlap the engine's mapping, which
+		 * DMA-API debug reports (x86-debug, zynq). */
+		if (i == 0) {
+			EXPECT_EQ(0, imp("map 0 bidirectional"));
+			EXPECT_EQ(0, imp("detach 0"));
+			EXPECT_EQ(0, imp("attach 0 %d", fd));
+		}
 		EXPECT_EQ(0, imp("map 0 to_device"));
 		EXPECT_EQ(0, imp("check 0 %llu %llu %llu",
 				 (unsigned long long)b[i].offset,
@@ -1522,11 +1545,16 @@ TEST_F_TIMEOUT(dma_source, cpu_writes_outlive_the_owner, 120)
 	struct fpgacap_buffer b;
 	unsigned int i, wrong = 0, first = 0;
 	uint8_t *p;
-	int fd, dev;
+	int fd, dev, bounced;
 
 	RETURN_IF_SKIPPED();
 	close(self->dev);
 	self->dev = -1;
+	/* Where the test engine can, through its shadow: the old unmap then
+	 * fails here on every machine, not only under swiotlb. */
+	bounced = testdma_bounce(variant->node, 1);
+	TH_LOG("through the engine's shadow: %s",
+	       bounced ? strerror(-bounced) : "yes");
 	dev = open(variant->node, O_RDWR);
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, configure(dev, 4, BUFSZ, FPGACAP_CFG_WRITABLE, 0, &cfg));

@@ -124,7 +124,8 @@ int fpgacap_get_stats(struct fpgacap *dev, struct fpgacap_stats *stats);
 enum fpgacap_send_mode {
 	FPGACAP_SEND_AUTO,	/* best available, copy if copies persist;
 				 * datagrams without slots: copy where
-				 * zero-copy would fit fewer a send */
+				 * zero-copy would fit fewer a send, or
+				 * under 4 KiB a send */
 	FPGACAP_SEND_COPY,	/* send(): the kernel copies */
 	FPGACAP_SEND_ZEROCOPY,	/* sendmsg(MSG_ZEROCOPY) + error queue */
 	FPGACAP_SEND_URING,	/* io_uring SEND_ZC + notifications */
