@@ -1575,7 +1575,7 @@ TEST_F_TIMEOUT(dma_source, cpu_writes_outlive_the_owner, 120)
 		if (p[i] != (uint8_t)(i * 7 + 3) && !wrong++)
 			first = i;
 	EXPECT_EQ(0, wrong) TH_LOG("%u of %u bytes lost, the first at %u",
-				   wrong, BUFSZ, first);
+				   wrong, (unsigned int)BUFSZ, first);
 	munmap(p, BUFSZ);
 	close(fd);
 }
