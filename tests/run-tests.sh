@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 . tests/lib/debian-kernel.sh
 . tests/lib/target.sh
 
-# The default matrix (docs/testing.md, Time: 62 minutes on a fresh 2-core
+# The default matrix (docs/testing.md, Time: 54 minutes on a fresh 2-core
 # machine) builds two kernels from source, one debug
 # kernel for each architecture no Debian image serves: x86-debug (6.1:
 # KASAN, UBSAN, lockdep, kmemleak, coverage) and zynq (6.1, the PL330 and
