@@ -190,6 +190,11 @@ tests/progress-test.sh >"$log/progress.tap" 2>&1 || true
 grep -E '^(ok|not ok) ' "$log/progress.tap"
 tally_tap "$log/progress.tap"
 
+say "the verdict on a guest's log"
+tests/judge-test.sh >"$log/judge.tap" 2>&1 || true
+grep -E '^(ok|not ok) ' "$log/judge.tap"
+tally_tap "$log/judge.tap"
+
 if ! wait "$ahead"; then :; fi
 ahead=
 grep -E 'built in|failed|ready after' "$log/kernels-ahead.log" >&2 || true

@@ -30,7 +30,9 @@ judge_log() {
 		}
 		# The diagnostics of a test (from its RUN line) explain a failure.
 		intest && /^#  RUN / { nd = 0 }
-		intest && /^#/ { if (nd < 40) diag[nd++] = $0 }
+		# So do the kernel messages printed while it ran (loglevel=4:
+		# errors, a hung task, a driver giving up).
+		intest && (/^#/ || /^\[ *[0-9]+\.[0-9]+\] /) { if (nd < 40) diag[nd++] = $0 }
 		intest && /^ok [0-9]+ / { if ($0 ~ /# SKIP/) s++; else p++; nd = 0 }
 		intest && /^not ok [0-9]+ / {
 			f++; notok++
@@ -44,6 +46,9 @@ judge_log() {
 	end=$(grep -a '^FPGACAP-GUEST-END' "$clean" || true)
 	if [ -z "$end" ]; then
 		say "$name: the guest did not finish (crash or timeout); see $log"
+		# CI shows only what the run prints: the log's end says where.
+		say "$name: the last 40 lines of its log:"
+		tail -n 40 "$clean" | sed 's/^/  | /' >&2
 		JUDGE_FAILED=$((JUDGE_FAILED + 1))
 	elif [ "${end##*rc=}" != 0 ]; then
 		say "$name: the guest's job failed ($end)"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The verdict on a guest's serial log (tests/lib/judge.sh), against logs
+# written here: what a failure prints is all CI shows of a guest. TAP.
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
+. "$FPGACAP_TOP/tests/lib/judge.sh"
+. "$FPGACAP_TOP/userspace/tests/tap.sh"
+work=$FPGACAP_WORK/judge-test
+rm -rf "$work"
+mkdir -p "$work"
+
+echo "TAP version 13"
+
+# One test program: a passing case, then a failing one during which the
+# kernel printed an error on the console.
+failing_test() {
+	cat <<'LOG'
+FPGACAP-TEST-BEGIN a_test
+ok 1 a.first
+#  RUN           a.second ...
+[   12.345678] fpgacap fpgacap.0: the engine gave up
+# a_test.c:10:second:Expected 0 (0) < k (-5)
+#          FAIL  a.second
+not ok 2 a.second
+FPGACAP-TEST-END a_test s=3 rc=1
+LOG
+}
+
+counts() {
+	failing_test >"$work/counts.log"
+	printf 'FPGACAP-GUEST-END rc=1\n' >>"$work/counts.log"
+	judge_log "$work/counts.log" guest 2>"$work/counts.out"
+	cat "$work/counts.out"
+	[ "$JUDGE_PASSED" = 1 ] && [ "$JUDGE_FAILED" = 2 ] &&
+		grep -q 'failed: not ok 2 a.second' "$work/counts.out"
+}
+check "a failing case and a failed job count as failures" counts
+
+kernel_lines() {
+	failing_test >"$work/kernel.log"
+	printf 'FPGACAP-GUEST-END rc=1\n' >>"$work/kernel.log"
+	judge_log "$work/kernel.log" guest 2>"$work/kernel.out"
+	cat "$work/kernel.out"
+	grep -q '^  \[   12.345678\] fpgacap fpgacap.0: the engine gave up$' "$work/kernel.out" &&
+		grep -q 'Expected 0 (0) < k (-5)' "$work/kernel.out"
+}
+check "a failing case shows the kernel's messages printed while it ran" kernel_lines
+
+unfinished() {
+	{
+		failing_test
+		echo 'FPGACAP-TEST-BEGIN b_test'
+		for i in $(seq 60); do echo "# line $i"; done
+		echo '[  250.000001] INFO: task b_test:99 blocked for more than 120 seconds.'
+	} >"$work/unfinished.log"
+	judge_log "$work/unfinished.log" guest 2>"$work/unfinished.out"
+	cat "$work/unfinished.out"
+	grep -q 'the guest did not finish' "$work/unfinished.out" &&
+		grep -q '^  | \[  250.000001\] INFO: task b_test:99 blocked' "$work/unfinished.out" &&
+		grep -q '^  | # line 30$' "$work/unfinished.out" &&
+		! grep -q '^  | # line 20$' "$work/unfinished.out" &&
+		[ "$JUDGE_FAILED" = 2 ]
+}
+check "a guest that never finished shows the end of its log" unfinished
+
+kernel_report() {
+	{
+		echo 'FPGACAP-TEST-BEGIN c_test'
+		echo 'ok 1 c.only'
+		echo 'FPGACAP-TEST-END c_test s=1 rc=0'
+		echo 'FPGACAP-DMESG-BEGIN'
+		echo '[    3.000000] WARNING: CPU: 0 PID: 1 at driver/queue.c:1 x'
+		echo 'FPGACAP-DMESG-END'
+		echo 'FPGACAP-GUEST-END rc=0'
+	} >"$work/report.log"
+	judge_log "$work/report.log" guest 2>"$work/report.out"
+	cat "$work/report.out"
+	[ "$JUDGE_PASSED" = 1 ] && [ "$JUDGE_FAILED" = 1 ] &&
+		grep -q 'kernel reports in the guest log' "$work/report.out"
+}
+check "a kernel report fails a guest whose tests all passed" kernel_report
+
+tap_end
