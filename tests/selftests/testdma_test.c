@@ -324,6 +324,26 @@ static void check_full(struct __test_metadata *_metadata,
 	check_buf(_metadata, self, b);
 }
 
+/*
+ * Why a stream ended: fpgacap's account and the engine's, for a failure's
+ * diagnostics (a stall, a failed transfer, a refused descriptor).
+ */
+static void say_why(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(testdma) *self, int err)
+{
+	struct fpgacap_stats st = { 0 };
+	struct eng_counts c;
+
+	get_stats(self->fd, &st);
+	eng_counts(&c);
+	TH_LOG("dequeue: %s; fpgacap: last_error %u, stalls %llu, errors %llu, filled %llu, free %u active %u done %u user %u; engine: transfers %lld failed %lld stalled %lld callbacks %lld terminates %lld",
+	       strerror(-err), st.last_error,
+	       (unsigned long long)st.stalls, (unsigned long long)st.errors,
+	       (unsigned long long)st.buffers_filled, st.free, st.active,
+	       st.done, st.user, c.transfers, c.failed, c.stalled,
+	       c.callbacks, c.terminates);
+}
+
 /* Dequeue, check and return @n full buffers. */
 static void stream(struct __test_metadata *_metadata,
 		   FIXTURE_DATA(testdma) *self, uint64_t n)
@@ -334,8 +354,10 @@ static void stream(struct __test_metadata *_metadata,
 
 	while (got < n) {
 		k = dequeue(self->fd, b, 16, 30 * SEC);
-		ASSERT_LT(0, k) TH_LOG("dequeue after %llu buffers: %s",
-				       (unsigned long long)got, strerror(-k));
+		if (k <= 0)
+			say_why(_metadata, self, k);
+		ASSERT_LT(0, k) TH_LOG("dequeue after %llu buffers",
+				       (unsigned long long)got);
 		for (i = 0; i < k; i++)
 			check_full(_metadata, self, &b[i]);
 		ASSERT_EQ(0, give_back_bufs(self->fd, b, k));
@@ -995,6 +1017,8 @@ TEST_F_TIMEOUT(testdma, cache_check, 900)
 	ASSERT_EQ(0, set_dev_hook(node, "inject_skip_sync", 3));
 	while (got < 60) {
 		k = dequeue(self->fd, b, 16, 30 * SEC);
+		if (k <= 0)
+			say_why(_metadata, self, k);
 		ASSERT_LT(0, k);
 		for (i = 0; i < k; i++) {
 			const uint8_t *p = self->pool + (uint64_t)b[i].index *
