@@ -64,6 +64,25 @@ unfinished() {
 }
 check "a guest that never finished shows the end of its log" unfinished
 
+stuck() {
+	{
+		failing_test
+		echo 'FPGACAP-TEST-BEGIN b_test'
+		echo "FPGACAP-STUCK-BEGIN near the host's limit of 1500 s"
+		echo 'task 77 b_test state D wchan dma_stop'
+		echo '    [<0>] flush_work+0x1/0x2'
+		for i in $(seq 60); do echo "[  999.$i] line $i"; done
+		echo 'FPGACAP-STUCK-END'
+		echo '# after the last words'
+	} >"$work/stuck.log"
+	judge_log "$work/stuck.log" guest 2>"$work/stuck.out"
+	cat "$work/stuck.out"
+	grep -q 'where its tasks waited' "$work/stuck.out" &&
+		grep -q '^  | task 77 b_test state D wchan dma_stop$' "$work/stuck.out" &&
+		grep -q '^  |     \[<0>\] flush_work' "$work/stuck.out"
+}
+check "a guest stopped at its limit shows where its tasks waited" stuck
+
 kernel_report() {
 	{
 		echo 'FPGACAP-TEST-BEGIN c_test'

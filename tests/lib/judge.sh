@@ -46,7 +46,13 @@ judge_log() {
 	end=$(grep -a '^FPGACAP-GUEST-END' "$clean" || true)
 	if [ -z "$end" ]; then
 		say "$name: the guest did not finish (crash or timeout); see $log"
-		# CI shows only what the run prints: the log's end says where.
+		# CI shows only what the run prints: where its tasks waited,
+		# and the log's end.
+		if grep -q '^FPGACAP-STUCK-BEGIN' "$clean"; then
+			say "$name: where its tasks waited before the end:"
+			sed -n '/^FPGACAP-STUCK-BEGIN/,/^FPGACAP-STUCK-END/p' "$clean" |
+				head -n 150 | sed 's/^/  | /' >&2
+		fi
 		say "$name: the last 40 lines of its log:"
 		tail -n 40 "$clean" | sed 's/^/  | /' >&2
 		JUDGE_FAILED=$((JUDGE_FAILED + 1))
