@@ -117,6 +117,12 @@ static long long chan_held(void)
 /* Every knob back to a plain, healthy engine. */
 static void engine_reset(void)
 {
+	static const char *const hooks[] = {
+		"inject_error", "inject_stall", "inject_short",
+		"inject_skip_sync",
+	};
+	size_t i;
+
 	eng_set("rate", 0);
 	eng_set("tlast_after", 0);	/* arms one transfer: disarm after */
 	eng_set("tlast_next", 0);
@@ -140,6 +146,14 @@ static void engine_reset(void)
 	engdev_set("bounce", 0);	/* EBUSY while mapped: callers unmap */
 	set_debugfs("alloc_fail_order", 0);
 	set_dev_attr(node, "stall_timeout_ms", 2000);
+	/* fpgacap's own faults that a failed test left armed. */
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/%s", strrchr(node, '/') + 1,
+			 hooks[i]);
+		set_debugfs(path, 0);
+	}
 }
 
 /* Counters of interest, to compare before and after. */
