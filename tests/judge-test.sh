@@ -47,6 +47,31 @@ kernel_lines() {
 }
 check "a failing case shows the kernel's messages printed while it ran" kernel_lines
 
+last_lines() {
+	{
+		echo 'FPGACAP-TEST-BEGIN a_test'
+		echo '#  RUN           a.flood ...'
+		for i in $(seq 60); do echo "[   20.$i] engine error $i"; done
+		echo '# a_test.c:20:flood:Expected 0 (0) == ret (-5)'
+		echo 'not ok 1 a.flood'
+		echo 'FPGACAP-TEST-END a_test s=1 rc=1'
+		echo '#  RUN           b.dies ...'
+		echo 'FPGACAP-TEST-BEGIN b_test'
+		echo '#  RUN           b.dies ...'
+		echo '# b_test.c:5:dies:about to fault'
+		echo 'FPGACAP-TEST-END b_test s=1 rc=139'
+		echo 'FPGACAP-GUEST-END rc=1'
+	} >"$work/last.log"
+	judge_log "$work/last.log" guest 2>"$work/last.out"
+	cat "$work/last.out"
+	grep -q 'Expected 0 (0) == ret (-5)' "$work/last.out" &&
+		grep -q 'engine error 60$' "$work/last.out" &&
+		! grep -q 'engine error 20$' "$work/last.out" &&
+		grep -q 'b_test.c:5:dies:about to fault' "$work/last.out" &&
+		grep -q '^died: b_test' "$work/last.out" && [ "$JUDGE_FAILED" = 3 ]
+}
+check "a failure shows the last 40 lines before it, a program that died its own" last_lines
+
 unfinished() {
 	{
 		failing_test

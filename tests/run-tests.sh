@@ -36,7 +36,8 @@ while [ $# -gt 0 ]; do
 	--all) all=1
 		targets=$(target_names | tr ' ' '\n' | grep -v -- '-plain$' | tr '\n' ' ')
 		export FPGACAP_STATIC_KERNELS=${FPGACAP_STATIC_KERNELS:-6.1 6.12 7.2@sid 7.3@trixie-backports} ;;
-	--targets) targets=${2//,/ } chosen=1; shift ;;
+	--targets) targets=${2:?--targets needs a list: a,b (tests/targets/)}
+		targets=${targets//,/ } chosen=1; shift ;;
 	--soak) soak=${2:?--soak needs a duration}; shift ;;
 	*) echo "usage: run-tests.sh [--all | --targets a,b] [--soak DURATION]" >&2; exit 2 ;;
 	esac

@@ -25,19 +25,26 @@ judge_log() {
 		/^FPGACAP-TEST-BEGIN / { intest = 1; notok = 0; nd = 0; next }
 		/^FPGACAP-TEST-END / {
 			rc = $NF; sub("rc=", "", rc)
-			if (rc != 0 && notok == 0) { died++; print "died: " $2 > "/dev/stderr" }
+			if (rc != 0 && notok == 0) {
+				died++; say_diag(); print "died: " $2 > "/dev/stderr"
+			}
 			intest = 0; next
 		}
 		# The diagnostics of a test (from its RUN line) explain a failure.
 		intest && /^#  RUN / { nd = 0 }
 		# So do the kernel messages printed while it ran (loglevel=4:
-		# errors, a hung task, a driver giving up).
-		intest && (/^#/ || /^\[ *[0-9]+\.[0-9]+\] /) { if (nd < 40) diag[nd++] = $0 }
+		# errors, a hung task, a driver giving up). The last 40 lines
+		# are kept: a failure is at the end.
+		intest && (/^#/ || /^\[ *[0-9]+\.[0-9]+\] /) { diag[nd % 40] = $0; nd++ }
 		intest && /^ok [0-9]+ / { if ($0 ~ /# SKIP/) s++; else p++; nd = 0 }
 		intest && /^not ok [0-9]+ / {
-			f++; notok++
-			for (i = 0; i < nd; i++) print "  " diag[i] > "/dev/stderr"
-			print "failed: " $0 > "/dev/stderr"; nd = 0
+			f++; notok++; say_diag()
+			print "failed: " $0 > "/dev/stderr"
+		}
+		function say_diag(i) {
+			for (i = nd > 40 ? nd - 40 : 0; i < nd; i++)
+				print "  " diag[i % 40] > "/dev/stderr"
+			nd = 0
 		}
 		END { printf "JUDGE_PASSED=%d JUDGE_FAILED=%d JUDGE_SKIPPED=%d\n", p, f + died, s }
 	' "$clean")"
