@@ -5,6 +5,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/judge.sh"
+. "$FPGACAP_TOP/tests/lib/pauses.sh"
 . "$FPGACAP_TOP/userspace/tests/tap.sh"
 work=$FPGACAP_WORK/judge-test
 rm -rf "$work"
@@ -107,6 +108,53 @@ stuck() {
 		grep -q '^  |     \[<0>\] flush_work' "$work/stuck.out"
 }
 check "a guest stopped at its limit shows where its tasks waited" stuck
+
+# Last words in the middle of a passing guest's TAP: what init prints.
+late_but_passing() {
+	{
+		echo 'FPGACAP-TEST-BEGIN c_test'
+		echo 'ok 1 c.first'
+		sed -n '/^last_words() {/,/^}/p' "$FPGACAP_TOP/tests/guest/init" |
+			sed -n 's/^\techo "\(FPGACAP-STUCK-[A-Z]*\).*/\1/p'
+		echo 'ok 2 c.second'
+		echo 'FPGACAP-TEST-END c_test s=1 rc=0'
+		echo 'FPGACAP-GUEST-END rc=0'
+	} >"$work/late.log"
+	cat "$work/late.log"
+	judge_log "$work/late.log" guest 2>"$work/late.out"
+	cat "$work/late.out"
+	[ "$(grep -c '^FPGACAP-STUCK-' "$work/late.log")" = 2 ] &&
+		[ "$JUDGE_PASSED" = 2 ] && [ "$JUDGE_FAILED" = 0 ] &&
+		grep -q 'within two minutes of its time limit' "$work/late.out"
+}
+check "last words in a passing guest: it passes, and the verdict says it came close" late_but_passing
+
+# A process stopped for 3 s stands in for a machine its host stopped.
+paused() {
+	FPGACAP_PAUSE_TICK=1 FPGACAP_PAUSE_MIN=2 watch_pauses >"$work/pauses" &
+	local pid=$!
+	sleep 1.5
+	kill -STOP "$pid"
+	sleep 3
+	kill -CONT "$pid"
+	sleep 2.5
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	cat "$work/pauses"
+	[ "$(wc -l <"$work/pauses")" = 1 ] &&
+		grep -Eq '^[2-4] s from [0-9]{2}:[0-9]{2}:[0-9]{2}$' "$work/pauses"
+}
+check "a pause of the machine is noticed once, with its length" paused
+
+running() {
+	FPGACAP_PAUSE_TICK=1 FPGACAP_PAUSE_MIN=2 watch_pauses >"$work/running" &
+	local pid=$!
+	sleep 4
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	[ ! -s "$work/running" ]
+}
+check "a machine that keeps running shows no pause" running
 
 kernel_report() {
 	{

@@ -63,7 +63,10 @@ judge_log() {
 		say "$name: the last 40 lines of its log:"
 		tail -n 40 "$clean" | sed 's/^/  | /' >&2
 		JUDGE_FAILED=$((JUDGE_FAILED + 1))
-	elif [ "${end##*rc=}" != 0 ]; then
+	elif grep -q '^FPGACAP-STUCK-BEGIN' "$clean"; then
+		say "$name: it finished within two minutes of its time limit (its last words are in $log)"
+	fi
+	if [ -n "$end" ] && [ "${end##*rc=}" != 0 ]; then
 		say "$name: the guest's job failed ($end)"
 		JUDGE_FAILED=$((JUDGE_FAILED + 1))
 	fi

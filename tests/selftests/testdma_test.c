@@ -147,7 +147,7 @@ static void engine_reset(void)
 	set_debugfs("alloc_fail_order", 0);
 	set_dev_attr(node, "stall_timeout_ms", 2000);
 	/* fpgacap's own faults that a failed test left armed. */
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
 		char path[128];
 
 		snprintf(path, sizeof(path), "%s/%s", strrchr(node, '/') + 1,
@@ -343,15 +343,17 @@ static void check_full(struct __test_metadata *_metadata,
  * diagnostics (a stall, a failed transfer, a refused descriptor).
  */
 static void say_why(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(testdma) *self, int err)
+		    FIXTURE_DATA(testdma) *self, int err, uint64_t waited_ns)
 {
 	struct fpgacap_stats st = { 0 };
 	struct eng_counts c;
 
 	get_stats(self->fd, &st);
 	eng_counts(&c);
-	TH_LOG("dequeue: %s; fpgacap: last_error %u, stalls %llu, errors %llu, filled %llu, free %u active %u done %u user %u; engine: transfers %lld failed %lld stalled %lld callbacks %lld terminates %lld",
-	       strerror(-err), st.last_error,
+	/* A wait far beyond its timeout: the clock jumped (a paused host). */
+	TH_LOG("dequeue: %d (%s) after %llu ms; fpgacap: last_error %u, stalls %llu, errors %llu, filled %llu, free %u active %u done %u user %u; engine: transfers %lld failed %lld stalled %lld callbacks %lld terminates %lld",
+	       err, strerror(-err),
+	       (unsigned long long)(waited_ns / 1000000), st.last_error,
 	       (unsigned long long)st.stalls, (unsigned long long)st.errors,
 	       (unsigned long long)st.buffers_filled, st.free, st.active,
 	       st.done, st.user, c.transfers, c.failed, c.stalled,
@@ -363,13 +365,14 @@ static void stream(struct __test_metadata *_metadata,
 		   FIXTURE_DATA(testdma) *self, uint64_t n)
 {
 	struct fpgacap_buffer b[16];
-	uint64_t got = 0;
+	uint64_t got = 0, t0;
 	int k, i;
 
 	while (got < n) {
+		t0 = now_ns();
 		k = dequeue(self->fd, b, 16, 30 * SEC);
 		if (k <= 0)
-			say_why(_metadata, self, k);
+			say_why(_metadata, self, k, now_ns() - t0);
 		ASSERT_LT(0, k) TH_LOG("dequeue after %llu buffers",
 				       (unsigned long long)got);
 		for (i = 0; i < k; i++)
@@ -1030,9 +1033,11 @@ TEST_F_TIMEOUT(testdma, cache_check, 900)
 
 	ASSERT_EQ(0, set_dev_hook(node, "inject_skip_sync", 3));
 	while (got < 60) {
+		uint64_t t0 = now_ns();
+
 		k = dequeue(self->fd, b, 16, 30 * SEC);
 		if (k <= 0)
-			say_why(_metadata, self, k);
+			say_why(_metadata, self, k, now_ns() - t0);
 		ASSERT_LT(0, k);
 		for (i = 0; i < k; i++) {
 			const uint8_t *p = self->pool + (uint64_t)b[i].index *
