@@ -156,6 +156,19 @@ running() {
 }
 check "a machine that keeps running shows no pause" running
 
+# The watcher of a script that ended (^C, an error) ends too.
+orphan() {
+	local pid
+	FPGACAP_PAUSE_TICK=1 bash -c '. "$1"; watch_pauses >/dev/null 2>&1 & echo $! >"$2"; sleep 0.5' \
+		_ "$FPGACAP_TOP/tests/lib/pauses.sh" "$work/watcher.pid"
+	sleep 2.5
+	pid=$(cat "$work/watcher.pid")
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill "$pid"
+	return 1
+}
+check "the watcher ends with the script that started it" orphan
+
 kernel_report() {
 	{
 		echo 'FPGACAP-TEST-BEGIN c_test'

@@ -64,7 +64,7 @@ logdir=$FPGACAP_WORK/logs
 mkdir -p "$logdir"
 log=$logdir/$target-$job.log
 rm -f "$log" "$log.cmd" "$logdir/$target-$job.result"
-[ -n "${FPGACAP_PAUSED_ONCE:-}" ] || rm -f "$log.paused"
+[ -n "${FPGACAP_PAUSED_ONCE:-}" ] || rm -f "$log.paused" "$log.paused.pauses"
 build=$("$FPGACAP_TOP/tests/build.sh" "$target")
 resolve_kernel
 initrd=$(make_initramfs "$job" "$build")
@@ -155,6 +155,7 @@ say "booting $target guest ($job, kernel $krelease); log: $log"
 # timer of the guest at once, its watchdogs' and its tests' alike.
 watch_pauses >"$log.pauses" &
 pauses_pid=$!
+trap 'kill "$pauses_pid" 2>/dev/null || true' EXIT
 start=$(date +%s)
 set +e
 heavy_timed "$log.seconds" timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$log" 2>&1
@@ -173,9 +174,13 @@ judge_log "$log" "$target"
 if [ -s "$log.pauses" ]; then
 	say "$target: this machine stood still during the guest ($(paste -sd, "$log.pauses")): the guest's timers all expired at once"
 	# Its timeouts measured the pause, not the guest: once more, the
-	# first log kept beside the second.
-	if [ "$JUDGE_FAILED" != 0 ] && [ -z "${FPGACAP_PAUSED_ONCE:-}" ]; then
+	# first log kept beside the second. Only a job the guest runs alone
+	# (with the host's side, a rerun would not have it again), and not
+	# under -icount, whose clock a pause does not move.
+	if [ "$JUDGE_FAILED" != 0 ] && [ -z "${FPGACAP_PAUSED_ONCE:-}" ] &&
+	   [ "$job" = tests ] && [ "$icount" = 0 ] && [ -z "$host_done$hostfwds" ]; then
 		mv "$log" "$log.paused"
+		mv "$log.pauses" "$log.paused.pauses"
 		say "$target: running the guest again (the first log: $log.paused)"
 		FPGACAP_PAUSED_ONCE=1 exec "$FPGACAP_TOP/tests/run-guest.sh" "${args[@]}"
 	fi

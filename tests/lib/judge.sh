@@ -58,7 +58,7 @@ judge_log() {
 		if grep -q '^FPGACAP-STUCK-BEGIN' "$clean"; then
 			say "$name: where its tasks waited before the end:"
 			sed -n '/^FPGACAP-STUCK-BEGIN/,/^FPGACAP-STUCK-END/p' "$clean" |
-				head -n 150 | sed 's/^/  | /' >&2
+				head -n 250 | sed 's/^/  | /' >&2
 		fi
 		say "$name: the last 40 lines of its log:"
 		tail -n 40 "$clean" | sed 's/^/  | /' >&2

@@ -7,7 +7,9 @@
 watch_pauses() {
 	local tick=${FPGACAP_PAUSE_TICK:-5} min=${FPGACAP_PAUSE_MIN:-30} last now
 	last=$(date +%s)
-	while sleep "$tick"; do
+	# Ends with the script that started it ($$ in a subshell is that
+	# script), whatever way the script ended.
+	while sleep "$tick" && kill -0 $$ 2>/dev/null; do
 		now=$(date +%s)
 		[ $((now - last - tick)) -lt "$min" ] ||
 			echo "$((now - last - tick)) s from $(date -u -d "@$last" +%H:%M:%S)"
