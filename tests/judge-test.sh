@@ -129,29 +129,32 @@ late_but_passing() {
 }
 check "last words in a passing guest: it passes, and the verdict says it came close" late_but_passing
 
-# A process stopped for 3 s stands in for a machine its host stopped.
-paused() {
-	FPGACAP_PAUSE_TICK=1 FPGACAP_PAUSE_MIN=2 watch_pauses >"$work/pauses" &
+# The watcher for 7 s with a 1 s tick, its process stopped for $2 s of
+# them (0: never): a stopped process stands in for a stopped machine.
+watched() {
+	FPGACAP_PAUSE_TICK=1 FPGACAP_PAUSE_MIN=2 watch_pauses >"$1" &
 	local pid=$!
 	sleep 1.5
-	kill -STOP "$pid"
-	sleep 3
-	kill -CONT "$pid"
+	if [ "$2" != 0 ]; then
+		kill -STOP "$pid"
+		sleep "$2"
+		kill -CONT "$pid"
+	fi
 	sleep 2.5
 	kill "$pid"
 	wait "$pid" 2>/dev/null
-	cat "$work/pauses"
+	cat "$1"
+}
+
+paused() {
+	watched "$work/pauses" 3
 	[ "$(wc -l <"$work/pauses")" = 1 ] &&
 		grep -Eq '^[2-4] s from [0-9]{2}:[0-9]{2}:[0-9]{2}$' "$work/pauses"
 }
 check "a pause of the machine is noticed once, with its length" paused
 
 running() {
-	FPGACAP_PAUSE_TICK=1 FPGACAP_PAUSE_MIN=2 watch_pauses >"$work/running" &
-	local pid=$!
-	sleep 4
-	kill "$pid"
-	wait "$pid" 2>/dev/null
+	watched "$work/running" 0
 	[ ! -s "$work/running" ]
 }
 check "a machine that keeps running shows no pause" running
