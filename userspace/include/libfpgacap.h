@@ -136,6 +136,24 @@ int fpgacap_send_mode_parse(const char *name, enum fpgacap_send_mode *mode);
 /* Whether this build of the library has @mode (io_uring is optional). */
 bool fpgacap_send_mode_built(enum fpgacap_send_mode mode);
 
+/*
+ * Since 1.3: why auto copies from the start, though nothing fell back
+ * (fell_back says why it switched to copying later).
+ */
+enum fpgacap_auto_copy {
+	FPGACAP_AUTO_COPY_NONE,		/* auto took zero-copy, or not auto */
+	FPGACAP_AUTO_COPY_FILE,		/* not a socket: nothing to pin */
+	FPGACAP_AUTO_COPY_FEWER_PER_SEND, /* datagrams without slots:
+					 * zero-copy fits fewer a send */
+	FPGACAP_AUTO_COPY_SMALL_SENDS,	/* under 4 KiB of payload a send */
+	FPGACAP_AUTO_COPY_UNSUPPORTED,	/* neither io_uring SEND_ZC nor
+					 * MSG_ZEROCOPY: auto_copy_error */
+};
+
+/* Since 1.3: "none", "file", "fewer-per-send", "small-sends",
+ * "unsupported"; "?" for a value this library does not know. */
+const char *fpgacap_auto_copy_name(enum fpgacap_auto_copy why);
+
 /* Called once per fpgacap_sender_send() when its bytes are released. */
 typedef void (*fpgacap_release_fn)(void *ctx, uint64_t cookie);
 
@@ -205,6 +223,10 @@ struct fpgacap_sender_stats {
 					 * pins each one apart) */
 	uint64_t fixed_sends;		/* io_uring requests from registered
 					 * buffers: nothing pinned */
+	/* Since 1.3: why auto copies from the start. */
+	enum fpgacap_auto_copy auto_copy;
+	int auto_copy_error;		/* _UNSUPPORTED: why MSG_ZEROCOPY
+					 * was refused (an errno) */
 };
 
 struct fpgacap_sender;

@@ -44,6 +44,22 @@ FPGACAP_API const char *fpgacap_send_mode_name(enum fpgacap_send_mode mode)
 	return mode_names[mode];
 }
 
+static const char *const auto_copy_names[] = {
+	[FPGACAP_AUTO_COPY_NONE] = "none",
+	[FPGACAP_AUTO_COPY_FILE] = "file",
+	[FPGACAP_AUTO_COPY_FEWER_PER_SEND] = "fewer-per-send",
+	[FPGACAP_AUTO_COPY_SMALL_SENDS] = "small-sends",
+	[FPGACAP_AUTO_COPY_UNSUPPORTED] = "unsupported",
+};
+
+FPGACAP_API const char *fpgacap_auto_copy_name(enum fpgacap_auto_copy why)
+{
+	if ((unsigned int)why >= sizeof(auto_copy_names) /
+				 sizeof(auto_copy_names[0]))
+		return "?";
+	return auto_copy_names[why];
+}
+
 FPGACAP_API int fpgacap_send_mode_parse(const char *name,
 					enum fpgacap_send_mode *mode)
 {
@@ -724,6 +740,8 @@ static bool short_send_is_signal(int fd)
 /* The zero-copy backend for @mode: uring, MSG_ZEROCOPY, or (auto) either. */
 static int choose_backend(struct fpgacap_sender *s)
 {
+	int ret;
+
 	switch (s->opts.mode) {
 	case FPGACAP_SEND_URING:
 		return backend_init(s, &s->zc, &sender_uring_ops);
@@ -732,8 +750,10 @@ static int choose_backend(struct fpgacap_sender *s)
 	case FPGACAP_SEND_COPY:
 		return 0;
 	case FPGACAP_SEND_AUTO:
-		if (!s->is_socket)
+		if (!s->is_socket) {
+			s->st.auto_copy = FPGACAP_AUTO_COPY_FILE;
 			return 0;
+		}
 		/* Datagrams built from a header of ours and a piece of the
 		 * buffer: where zero-copy fits fewer of them in a send than
 		 * copying does (two fragments a datagram, 7 against 44 at
@@ -742,15 +762,28 @@ static int choose_backend(struct fpgacap_sender *s)
 		 * ZEROCOPY_MIN_BYTES of payload (no GSO) costs more to pin
 		 * than to copy: copy. Slots carry their header in the pool:
 		 * one piece a run of them. */
-		if (s->datagram && !s->opts.slot_size &&
-		    (s->gso_zc < s->gso_copy ||
-		     (size_t)s->gso_zc * (s->st.datagram_size - DGRAM_HDR) <
-		      ZEROCOPY_MIN_BYTES))
-			return 0;
+		if (s->datagram && !s->opts.slot_size) {
+			if (s->gso_zc < s->gso_copy) {
+				s->st.auto_copy =
+					FPGACAP_AUTO_COPY_FEWER_PER_SEND;
+				return 0;
+			}
+			if ((size_t)s->gso_zc * (s->st.datagram_size -
+						 DGRAM_HDR) <
+			    ZEROCOPY_MIN_BYTES) {
+				s->st.auto_copy = FPGACAP_AUTO_COPY_SMALL_SENDS;
+				return 0;
+			}
+		}
 		/* io_uring first (no error-queue syscalls), then
 		 * MSG_ZEROCOPY, then copying. */
-		if (backend_init(s, &s->zc, &sender_uring_ops))
-			backend_init(s, &s->zc, &sender_msgzc_ops);
+		ret = backend_init(s, &s->zc, &sender_uring_ops);
+		if (ret)
+			ret = backend_init(s, &s->zc, &sender_msgzc_ops);
+		if (ret) {
+			s->st.auto_copy = FPGACAP_AUTO_COPY_UNSUPPORTED;
+			s->st.auto_copy_error = -ret;
+		}
 		return 0;
 	default:
 		return -EINVAL;

@@ -168,6 +168,7 @@ TEST_F(dgram, intact)
 		/* A datagram a send either way: auto takes zero-copy. */
 		fpgacap_sender_get_stats(s, &st);
 		EXPECT_NE(FPGACAP_SEND_COPY, st.mode);
+		EXPECT_EQ(FPGACAP_AUTO_COPY_NONE, st.auto_copy);
 	}
 	for (i = 0; i < COUNT; i++) {
 		uint8_t *b = next_buffer(s, &self->p, i);
@@ -229,6 +230,8 @@ TEST_F(dgram, mtu_sized)
 		/* A datagram a send: 1448 bytes, too few to pin. */
 		EXPECT_EQ(1, st.gso_segments);
 		EXPECT_EQ(FPGACAP_SEND_COPY, st.mode);
+		EXPECT_EQ(FPGACAP_AUTO_COPY_SMALL_SENDS, st.auto_copy);
+		EXPECT_FALSE(st.fell_back);
 	} else if (variant->gso) {
 		EXPECT_EQ(variant->gso, st.gso_segments);
 	} else if (variant->mode == FPGACAP_SEND_COPY ||
@@ -238,6 +241,9 @@ TEST_F(dgram, mtu_sized)
 		EXPECT_EQ(44, st.gso_segments);
 		EXPECT_EQ(FPGACAP_SEND_COPY, st.mode);
 		EXPECT_EQ(variant->mode, st.requested);
+		EXPECT_EQ(variant->mode == FPGACAP_SEND_AUTO ?
+			  FPGACAP_AUTO_COPY_FEWER_PER_SEND :
+			  FPGACAP_AUTO_COPY_NONE, st.auto_copy);
 	} else {
 		/* Zero-copy: 17 fragments, two a datagram and the pages
 		 * that the pieces of the buffer cross. */

@@ -222,6 +222,7 @@ TEST(file_is_copy_only)
 {
 	struct fpgacap_sender_opts o = { .size = sizeof(o),
 					 .mode = FPGACAP_SEND_ZEROCOPY };
+	struct fpgacap_sender_stats st = { .size = sizeof(st) };
 	struct fpgacap_sender *s;
 
 	o.fd = open("/dev/null", O_WRONLY);
@@ -229,6 +230,10 @@ TEST(file_is_copy_only)
 	EXPECT_EQ(-ENOTSOCK, fpgacap_sender_create(&o, &s));
 	o.mode = FPGACAP_SEND_AUTO;
 	ASSERT_EQ(0, fpgacap_sender_create(&o, &s));
+	ASSERT_EQ(0, fpgacap_sender_get_stats(s, &st));
+	EXPECT_EQ(FPGACAP_SEND_COPY, st.mode);
+	EXPECT_EQ(FPGACAP_AUTO_COPY_FILE, st.auto_copy);
+	EXPECT_STREQ("file", fpgacap_auto_copy_name(st.auto_copy));
 	fpgacap_sender_destroy(s);
 	close(o.fd);
 }
@@ -276,9 +281,39 @@ TEST(no_uring_fallback)
 	ASSERT_EQ(0, fpgacap_sender_get_stats(s, &st));
 	EXPECT_EQ(FPGACAP_SEND_ZEROCOPY, st.mode);
 	EXPECT_EQ(FPGACAP_SEND_AUTO, st.requested);
+	EXPECT_EQ(FPGACAP_AUTO_COPY_NONE, st.auto_copy);
 	fpgacap_sender_destroy(s);
 	close(tx);
 	close(rx);
+}
+
+/* Neither io_uring nor MSG_ZEROCOPY (a UNIX socket has no SO_ZEROCOPY):
+ * auto copies from the start and says why; the zero-copy modes refuse. */
+TEST(auto_copy_unsupported)
+{
+	struct fpgacap_sender_opts o = { .size = sizeof(o),
+					 .mode = FPGACAP_SEND_ZEROCOPY };
+	struct fpgacap_sender_stats st = { .size = sizeof(st) };
+	struct fpgacap_sender *s;
+	int sv[2];
+
+	ASSERT_EQ(0, block_io_uring());
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	o.fd = sv[0];
+	EXPECT_EQ(-EOPNOTSUPP, fpgacap_sender_create(&o, &s));
+	o.mode = FPGACAP_SEND_AUTO;
+	ASSERT_EQ(0, fpgacap_sender_create(&o, &s));
+	ASSERT_EQ(0, fpgacap_sender_get_stats(s, &st));
+	EXPECT_EQ(FPGACAP_SEND_COPY, st.mode);
+	EXPECT_FALSE(st.fell_back);
+	EXPECT_EQ(FPGACAP_AUTO_COPY_UNSUPPORTED, st.auto_copy);
+	EXPECT_EQ(EOPNOTSUPP, st.auto_copy_error);
+	EXPECT_STREQ("unsupported", fpgacap_auto_copy_name(st.auto_copy));
+	EXPECT_STREQ("?", fpgacap_auto_copy_name(
+		(enum fpgacap_auto_copy)(FPGACAP_AUTO_COPY_UNSUPPORTED + 1)));
+	fpgacap_sender_destroy(s);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* ---- signals ---- */

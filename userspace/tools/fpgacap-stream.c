@@ -435,6 +435,8 @@ static void json_end(struct run *r, struct cli_json *j,
 	cli_json_u64(j, "partial", ss->partial);
 	cli_json_bool(j, "fell_back", ss->fell_back);
 	cli_json_i64(j, "fallback_reason", ss->fallback_reason);
+	cli_json_str(j, "auto_copy", fpgacap_auto_copy_name(ss->auto_copy));
+	cli_json_i64(j, "auto_copy_error", ss->auto_copy_error);
 	if (ss->datagram) {
 		cli_json_u64(j, "datagrams", ss->datagrams);
 		cli_json_u64(j, "datagram_size", ss->datagram_size);
@@ -467,6 +469,24 @@ static void json_end(struct run *r, struct cli_json *j,
 	cli_json_close(j, '}');
 }
 
+/* Why auto chose copying from the start, in words. */
+static const char *auto_copy_why(const struct fpgacap_sender_stats *ss)
+{
+	switch (ss->auto_copy) {
+	case FPGACAP_AUTO_COPY_FILE:
+		return "not a socket";
+	case FPGACAP_AUTO_COPY_FEWER_PER_SEND:
+		return "zero-copy would fit fewer datagrams in a send "
+		       "(a header and a payload piece each; slots avoid it)";
+	case FPGACAP_AUTO_COPY_SMALL_SENDS:
+		return "sends under 4 KiB cost more to pin than to copy";
+	case FPGACAP_AUTO_COPY_UNSUPPORTED:
+		return fpgacap_strerror(ss->auto_copy_error);
+	default:
+		return fpgacap_auto_copy_name(ss->auto_copy);
+	}
+}
+
 static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 		     const struct fpgacap_pump_stats *ps,
 		     const struct fpgacap_stats *ds, double secs, int64_t retrans)
@@ -480,6 +500,8 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 	printf("send mode: %s", fpgacap_send_mode_name(ss->mode));
 	if (ss->requested != ss->mode)
 		printf(" (requested %s)", fpgacap_send_mode_name(ss->requested));
+	if (ss->auto_copy)
+		printf("; auto copies: %s", auto_copy_why(ss));
 	if (ss->fell_back)
 		printf("; auto fell back to copying: %s",
 		       ss->fallback_reason ? fpgacap_strerror(ss->fallback_reason) :
