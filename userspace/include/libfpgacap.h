@@ -146,8 +146,9 @@ enum fpgacap_auto_copy {
 	FPGACAP_AUTO_COPY_FEWER_PER_SEND, /* datagrams without slots:
 					 * zero-copy fits fewer a send */
 	FPGACAP_AUTO_COPY_SMALL_SENDS,	/* under 4 KiB of payload a send */
-	FPGACAP_AUTO_COPY_UNSUPPORTED,	/* neither io_uring SEND_ZC nor
-					 * MSG_ZEROCOPY: auto_copy_error */
+	FPGACAP_AUTO_COPY_UNSUPPORTED,	/* no io_uring here, and the socket
+					 * refused SO_ZEROCOPY: see
+					 * auto_copy_error */
 };
 
 /* Since 1.3: "none", "file", "fewer-per-send", "small-sends",

@@ -481,7 +481,7 @@ static const char *auto_copy_why(const struct fpgacap_sender_stats *ss)
 	case FPGACAP_AUTO_COPY_SMALL_SENDS:
 		return "sends under 4 KiB cost more to pin than to copy";
 	case FPGACAP_AUTO_COPY_UNSUPPORTED:
-		return fpgacap_strerror(ss->auto_copy_error);
+		return "no io_uring, and the socket refused MSG_ZEROCOPY";
 	default:
 		return fpgacap_auto_copy_name(ss->auto_copy);
 	}
@@ -500,8 +500,11 @@ static void text_end(struct run *r, const struct fpgacap_sender_stats *ss,
 	printf("send mode: %s", fpgacap_send_mode_name(ss->mode));
 	if (ss->requested != ss->mode)
 		printf(" (requested %s)", fpgacap_send_mode_name(ss->requested));
-	if (ss->auto_copy)
+	if (ss->auto_copy) {
 		printf("; auto copies: %s", auto_copy_why(ss));
+		if (ss->auto_copy_error)
+			printf(" (%s)", fpgacap_strerror(ss->auto_copy_error));
+	}
 	if (ss->fell_back)
 		printf("; auto fell back to copying: %s",
 		       ss->fallback_reason ? fpgacap_strerror(ss->fallback_reason) :
