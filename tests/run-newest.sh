@@ -3,7 +3,7 @@
 # The newest-kernel check, for the day a new kernel enters Debian's archive:
 #   tests/run-newest.sh [--suites "sid trixie-backports"] [--all]
 # finds the newest linux-source-X.Y in the suites (and Debian's newest
-# amd64 image of that line), then runs the static checks against it
+# amd64 and arm64 images of that line), then runs the static checks against it
 # beside the supported lines, and the whole suite in the x86_64 and ZynqMP
 # guests on Debian's images and in the Zynq-7000 debug guest built from
 # the source (--all: the x86_64 and ZynqMP debug guests too). The guests are the 7.3
