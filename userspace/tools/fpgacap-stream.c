@@ -56,6 +56,7 @@ static void usage(FILE *f)
 "                          refuses the device's); a stray write then\n"
 "                          corrupts captured data\n"
 "  -m, --mode MODE         auto | copy | zerocopy | uring (default auto)\n"
+"                          (the summary says why auto copies, if it does)\n"
 "  -f, --framing           a header before each buffer (sequence, offset, loss)\n"
 "  -b, --bytes BYTES       stop after this much payload\n"
 "  -k, --blockcount N      stop after N buffers\n"
@@ -481,7 +482,7 @@ static const char *auto_copy_why(const struct fpgacap_sender_stats *ss)
 	case FPGACAP_AUTO_COPY_SMALL_SENDS:
 		return "sends under 4 KiB cost more to pin than to copy";
 	case FPGACAP_AUTO_COPY_UNSUPPORTED:
-		return "no io_uring, and the socket refused MSG_ZEROCOPY";
+		return "no io_uring, and the socket refused SO_ZEROCOPY";
 	default:
 		return fpgacap_auto_copy_name(ss->auto_copy);
 	}
