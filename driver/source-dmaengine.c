@@ -48,7 +48,7 @@
  * next buffer is flagged LOST. A memcpy window loses nothing.
  *
  * What an engine's driver does not report, fpgacap cannot know: pl330 and
- * altera-msgdma (6.1 to 6.12) call back without a result, so a bus error
+ * altera-msgdma (6.1 to 7.3) call back without a result, so a bus error
  * there arrives as a full, good buffer; only a transfer that never ends is
  * caught, by the watchdog. AXI DMA and ZDMA report results and residue.
  */

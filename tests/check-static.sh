@@ -13,8 +13,8 @@
 # release's source (tests/lib/debian-kernel.sh).
 #   FPGACAP_STATIC_KERNELS="6.1 6.12 7.2@sid 7.3@trixie-backports"
 # names the kernel lines, X.Y[@SUITE] (no suite: this host's own sources);
-# the default is the supported lines, 6.1 and 6.12 (run-tests.sh --all
-# and tests/run-newest.sh add the newest).
+# the default is Debian 12's own lines, 6.1 and 6.12 (run-tests.sh --all
+# and tests/run-newest.sh add 7.2 and 7.3, or the newest).
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$FPGACAP_TOP/tests/lib/debian-kernel.sh"

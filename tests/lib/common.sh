@@ -54,7 +54,7 @@ die() { printf '[fpgacap] error: %s\n' "$*" >&2; exit 1; }
 # trixie-backports, bookworm-backports ...) is read through an apt
 # configuration of its own in the cache: its sources list, package lists
 # and package cache live there, checked with the host's archive keyring.
-# The host's apt configuration is never changed. The empty suite means the
+# The host's apt sources are never changed. The empty suite means the
 # host's own sources.
 FPGACAP_DEBIAN_MIRROR=${FPGACAP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # A suite's package lists older than this (seconds) are fetched again.

@@ -145,7 +145,8 @@ enum fpgacap_auto_copy {
 	FPGACAP_AUTO_COPY_FILE,		/* not a socket: nothing to pin */
 	FPGACAP_AUTO_COPY_FEWER_PER_SEND, /* datagrams without slots:
 					 * zero-copy fits fewer a send */
-	FPGACAP_AUTO_COPY_SMALL_SENDS,	/* under 4 KiB of payload a send */
+	FPGACAP_AUTO_COPY_SMALL_SENDS,	/* datagrams without slots: under
+					 * 4 KiB of payload a send */
 	FPGACAP_AUTO_COPY_UNSUPPORTED,	/* no io_uring here, and the socket
 					 * refused SO_ZEROCOPY: see
 					 * auto_copy_error */
@@ -226,7 +227,7 @@ struct fpgacap_sender_stats {
 					 * buffers: nothing pinned */
 	/* Since 1.3: why auto copies from the start. */
 	enum fpgacap_auto_copy auto_copy;
-	int auto_copy_error;		/* _UNSUPPORTED: why MSG_ZEROCOPY
+	int auto_copy_error;		/* _UNSUPPORTED: why SO_ZEROCOPY
 					 * was refused (an errno) */
 };
 
